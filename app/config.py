@@ -1,0 +1,235 @@
+"""Every limit of the playground, each with the reason it exists.
+
+Values come from the environment with the prefix ``PLAYGROUND_`` (for example
+``PLAYGROUND_DEADLINE_S=10``). ``tests/test_config.py`` fails when a setting has no
+description, so every new limit must say why it is there.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLAYGROUND_", frozen=True)
+
+    # --- what a program may look like (checked in the web process, before any worker) ---
+    max_source_chars: int = Field(
+        20_000,
+        description="Longest program accepted. The longest lesson is ~2 kB; 10x leaves room "
+        "while keeping parse time and AST size trivially small.",
+    )
+    max_ast_nodes: int = Field(
+        5_000,
+        description="Most AST nodes in one program. Bounds validation and interpretation "
+        "cost of pathological but short sources.",
+    )
+    max_ast_depth: int = Field(
+        60,
+        description="Deepest nesting of the AST. The tree-walker recurses once per level; "
+        "this keeps it far below Python's recursion limit.",
+    )
+
+    # --- what a program may do while it runs (checked in the worker) ---
+    max_steps: int = Field(
+        200_000,
+        description="Statements and loop iterations one program may execute. Stops endless "
+        "while-loops long before the deadline on a fast path.",
+    )
+    max_call_depth: int = Field(
+        40,
+        description="Deepest chain of user function calls (recursion). Keeps the interpreter "
+        "well inside Python's own stack.",
+    )
+    max_call_bytes: int = Field(
+        256 * MiB,
+        description="Largest tensor memory one call may allocate, predicted before the call. "
+        "A teaching example needs kilobytes; this still allows a 8k x 8k float32 matrix.",
+    )
+    max_total_bytes: int = Field(
+        1024 * MiB,
+        description="Most tensor memory alive at once in one program. With the default pool "
+        "of 2 workers this keeps a 24 GiB machine far from swapping.",
+    )
+    max_call_flops: int = Field(
+        20_000_000_000,
+        description="Most floating point operations for one matmul-like call (mm, matmul, "
+        "linear, conv). ~1-2 s of one CPU core; a GPU does it in milliseconds.",
+    )
+    max_sequence_items: int = Field(
+        1_000_000,
+        description="Longest Python list/str/range a program may materialise. Stops "
+        "list(range(10**12)) and 'a'*10**10 before they allocate.",
+    )
+    max_int_bits: int = Field(
+        4_096,
+        description="Largest Python integer a program may compute. 10**10**8 would otherwise "
+        "block the worker in one C call.",
+    )
+    deadline_s: float = Field(
+        5.0,
+        description="Wall-clock limit of one program. The worker is killed and replaced when "
+        "it passes (plus kill_grace_s).",
+    )
+    kill_grace_s: float = Field(
+        1.0,
+        description="Time after the deadline before the worker is killed; lets the cooperative "
+        "check report a clean TimeoutError with the line that was running.",
+    )
+    max_stdout_chars: int = Field(
+        20_000,
+        description="Most characters print() may write; the rest is dropped with a notice.",
+    )
+    max_view_values: int = Field(
+        1_024,
+        description="Most tensor values returned per view; larger tensors are truncated "
+        "(truncated: true). Keeps responses small for a browser and a phone.",
+    )
+    max_repr_chars: int = Field(
+        4_000,
+        description="Longest repr string returned per value.",
+    )
+    max_steps_reported: int = Field(
+        200,
+        description="Most per-statement trace entries returned.",
+    )
+    max_variables_reported: int = Field(
+        100,
+        description="Most user variables returned in one response.",
+    )
+    max_response_bytes: int = Field(
+        4 * MiB,
+        description="Largest JSON body a worker may send back; protects the web process.",
+    )
+
+    # --- the worker pool ---
+    workers: int = Field(
+        default_factory=lambda: max(1, min(4, os.cpu_count() or 1)),
+        description="Sandbox worker processes. One per core: each runs one torch thread.",
+    )
+    max_queue: int = Field(
+        64,
+        description="Requests that may wait for a free worker; beyond this /eval answers 503 "
+        "with Retry-After instead of piling up latency.",
+    )
+    worker_memory_bytes: int = Field(
+        4096 * MiB,
+        description="Address-space headroom (RLIMIT_AS) granted to a CPU worker above what "
+        "torch needs after import. A runaway allocation kills only that worker. Not applied "
+        "on CUDA, whose driver maps huge virtual ranges.",
+    )
+    worker_max_programs: int = Field(
+        500,
+        description="Programs one worker runs before it is replaced; a fresh process bounds "
+        "any state or fragmentation that might survive a program.",
+    )
+    cuda_memory_fraction: float = Field(
+        0.5,
+        description="Share of GPU memory one worker process may use (set by the server, never "
+        "by user code).",
+    )
+
+    # --- devices ---
+    cuda_fallback: Literal["cpu", "error"] = Field(
+        "cpu",
+        description="What device='cuda' does on a server without a GPU: run on the CPU with a "
+        "notice (good for classrooms on laptops), or refuse with an error.",
+    )
+
+    # --- the web side ---
+    rate_limit_per_minute: int = Field(
+        600,
+        description="Requests to /eval per client address per minute (0 disables). A classroom "
+        "behind one NAT address shares this budget, so it is generous.",
+    )
+    max_body_bytes: int = Field(
+        256 * 1024,
+        description="Largest request body accepted; a program is at most max_source_chars.",
+    )
+
+    # --- training runs (app/training: POST /runs) ---
+    train_max_parameters: int = Field(
+        250_000,
+        description="Most trainable parameters of one run's MLP. A run holds one worker and one "
+        "CPU thread; at this size a step of batch 64 still takes about a millisecond, so runs "
+        "stay interactive. Checked before the run is queued.",
+    )
+    train_max_samples: int = Field(
+        10_000,
+        description="Largest data set (train + validation samples) one run may generate. The "
+        "built-in sets only illustrate ideas; more samples make each epoch slower without "
+        "teaching more.",
+    )
+    train_max_epochs: int = Field(
+        1_000,
+        description="Most epochs one run may ask for. Also bounds the per-epoch events a run "
+        "sends and the web process keeps.",
+    )
+    train_max_steps: int = Field(
+        50_000,
+        description="Most optimizer steps (epochs x iterations per epoch) one run may ask for; "
+        "refused before queuing, so a run that cannot finish in its wall time fails at once "
+        "instead of after a minute.",
+    )
+    train_deadline_s: float = Field(
+        60.0,
+        description="Wall-clock limit of one training run. The run checks it between steps and "
+        "stops itself with status timed_out, keeping its metrics.",
+    )
+    train_wrapup_s: float = Field(
+        3.0,
+        description="Extra time the executor grants a training job beyond train_deadline_s "
+        "before killing its worker: enough to build the final summary, so the run reports "
+        "timed_out itself rather than being killed.",
+    )
+    train_max_events_per_s: float = Field(
+        20.0,
+        description="Most per-iteration progress events per second of one run; steps between "
+        "them are trained but not reported. Bounds the pipe, the web process's memory and the "
+        "browser's redraws (a chart cannot show more).",
+    )
+    train_boundary_grid: int = Field(
+        40,
+        description="Cells per side of the decision-boundary grid of a 2-D data set (40 x 40 = "
+        "1,600 probabilities, about 10 kB of JSON per snapshot).",
+    )
+    train_max_boundary_events: int = Field(
+        25,
+        description="Most decision-boundary (or regression curve) snapshots per run; they are "
+        "spread evenly over the epochs. Each is a forward pass over the grid and ~10 kB kept "
+        "by the web process.",
+    )
+    train_boundary_min_interval_s: float = Field(
+        0.25,
+        description="Least time between two snapshots (the last epoch always gets one). A "
+        "snapshot costs about a millisecond; without this a run of tiny epochs spent 13% of "
+        "its time drawing boundaries nobody can watch that fast.",
+    )
+    train_max_active_runs: int = Field(
+        default_factory=lambda: max(1, min(4, os.cpu_count() or 1) // 2),
+        description="Training runs queued or running at once on this server. A run holds a "
+        "worker for up to train_deadline_s; this keeps at least half of the default pool free "
+        "for /eval.",
+    )
+    train_max_runs_per_client: int = Field(
+        2,
+        description="Training runs one client address may have queued or running at once, so "
+        "one browser cannot take every training slot.",
+    )
+    train_runs_kept: int = Field(
+        50,
+        description="Finished runs whose history the web process keeps for GET /runs/{id} and "
+        "replay; the oldest finished run is dropped first. Each keeps up to about 0.5 MB.",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,193 @@
+"""Budgets of one program: steps, deadline, and tensor memory/FLOPs predicted before a call.
+
+Prediction runs the same call on meta tensors (shapes and dtypes, no data): a few microseconds
+for most ops, and exact, including the cases a naive shape check misses (``expand`` then
+materialise, broadcasting, ``repeat``, ``kron``, ``cartesian_prod``, padding, interpolation).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from app.config import Settings
+from app.engine.errors import DeadlineError, LimitError
+from app.engine.policy import Cost, Rule
+
+# Matmul-like functions whose contracted dimension is the last one of this positional tensor.
+_CONTRACTION_ARG = {"mm": 0, "matmul": 0, "bmm": 0, "mv": 0, "dot": 0, "inner": 0,
+                    "addmm": 1, "addmv": 1, "baddbmm": 1}
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1024 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PB"
+
+
+def to_meta(value: Any) -> Any:
+    """The same structure with every tensor replaced by a meta tensor of equal layout."""
+    if isinstance(value, torch.Tensor):
+        if value.is_meta:
+            return value
+        if value.layout != torch.strided:
+            return value.to("meta")
+        meta = torch.empty_strided(value.size(), value.stride(), dtype=value.dtype,
+                                   device="meta")
+        return meta.requires_grad_(value.requires_grad) if value.is_floating_point() else meta
+    if type(value) in (list, tuple):
+        return type(value)(to_meta(item) for item in value)
+    if type(value) is dict:
+        return {key: to_meta(item) for key, item in value.items()}
+    return value
+
+
+def iter_tensors(value: Any, depth: int = 0) -> Iterable[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)) and depth < 3:
+        for item in value:
+            yield from iter_tensors(item, depth + 1)
+    elif isinstance(value, dict) and depth < 3:
+        for item in value.values():
+            yield from iter_tensors(item, depth + 1)
+
+
+def new_bytes(value: Any) -> int:
+    """Bytes a (meta) result would newly allocate: views of inputs cost nothing."""
+    return sum(t.numel() * t.element_size() for t in iter_tensors(value) if not t._is_view())
+
+
+def input_bytes(args: Iterable[Any]) -> int:
+    return sum(t.numel() * t.element_size() for a in args for t in iter_tensors(a))
+
+
+class LiveTensors:
+    """Bytes of tensor storage the program holds right now (storages the program's calls
+    produced and that are still referenced)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self._counts: dict[int, list[int]] = {}
+
+    def track(self, value: Any) -> None:
+        for tensor in iter_tensors(value):
+            if tensor.is_meta:
+                continue
+            storage = tensor.untyped_storage()
+            key = storage.data_ptr()
+            if key == 0:
+                continue
+            entry = self._counts.get(key)
+            if entry is None:
+                entry = self._counts[key] = [0, storage.nbytes()]
+                self.bytes += entry[1]
+            entry[0] += 1
+            weakref.finalize(tensor, self._release, key)
+
+    def _release(self, key: int) -> None:
+        entry = self._counts.get(key)
+        if entry is None:
+            return
+        entry[0] -= 1
+        if entry[0] <= 0:
+            self.bytes -= entry[1]
+            del self._counts[key]
+
+
+class Budget:
+    def __init__(self, settings: Settings, deadline: float) -> None:
+        self.settings = settings
+        self.deadline = deadline
+        self.steps = 0
+        self.live = LiveTensors()
+        # Once a limit fired it fires again at every step, so C code that swallows one
+        # exception (a len() probe, a hasattr) cannot make the program carry on.
+        self.exhausted: Exception | None = None
+
+    # --- steps and time -----------------------------------------------------------------
+    def step(self) -> None:
+        if self.exhausted is not None:
+            raise self.exhausted
+        self.steps += 1
+        if self.steps > self.settings.max_steps:
+            self.exhausted = LimitError(
+                f"the program executed more than {self.settings.max_steps:,} steps "
+                "(statements and loop iterations; setting max_steps)",
+                hint="Check the loop conditions: a while-loop that never ends, or a range "
+                "that is much larger than you meant.")
+            raise self.exhausted
+        if time.monotonic() > self.deadline:
+            self.exhausted = DeadlineError(
+                f"the program ran longer than {self.settings.deadline_s:g} s "
+                "(setting deadline_s)",
+                hint="Use smaller tensors or fewer iterations.")
+            raise self.exhausted
+
+    # --- memory and FLOPs ---------------------------------------------------------------
+    def refuse(self, label: str, message: str, hint: str) -> LimitError:
+        return LimitError(f"{label} {message}", hint=hint, predicted=True)
+
+    def check_bytes(self, label: str, predicted: int, shape_note: str = "") -> None:
+        limit = self.settings.max_call_bytes
+        if predicted > limit:
+            raise self.refuse(label, f"would allocate {human_bytes(predicted)}{shape_note}; the "
+                              f"limit per call is {human_bytes(limit)} (setting max_call_bytes)",
+                              "Use smaller shapes: a few elements show the same behaviour.")
+        total = self.settings.max_total_bytes
+        if predicted + self.live.bytes > total:
+            raise self.refuse(label, f"would allocate {human_bytes(predicted)} while the "
+                              f"program already holds {human_bytes(self.live.bytes)}; the limit "
+                              f"is {human_bytes(total)} in all (setting max_total_bytes)",
+                              "Drop references to tensors you no longer need (reassign or del).")
+
+    def check_flops(self, label: str, flops: int) -> None:
+        limit = self.settings.max_call_flops
+        if flops > limit:
+            raise self.refuse(label, f"needs about {flops:.2e} floating point operations; the "
+                              f"limit per call is {limit:.1e} (setting max_call_flops)",
+                              "Use smaller matrices.")
+
+    def predict(self, label: str, rule: Rule, call_on_meta: Callable[[], Any],
+                args: tuple[Any, ...], kwargs: dict[str, Any], op_name: str = "") -> None:
+        """Raise LimitError before a call whose output would exceed the budget."""
+        if rule.cost in (Cost.VIEW, Cost.INPLACE, Cost.SCALAR, Cost.FREE):
+            return
+        if rule.cost is Cost.BOUNDED:
+            # Data-dependent output (nonzero, unique): bounded by the inputs times index width.
+            self.check_bytes(label, 8 * input_bytes((*args, *kwargs.values())))
+            return
+        try:
+            if rule.matmul and op_name not in _CONTRACTION_ARG:
+                with FlopCounterMode(display=False) as counter:
+                    result = call_on_meta()
+                self.check_flops(label, counter.get_total_flops())
+            else:
+                result = call_on_meta()
+        except LimitError:
+            raise
+        except Exception:
+            # Meta kernels are missing for a few ops, and a call that is wrong fails on meta
+            # as it will for real (the real call then reports the real error). Bound by inputs.
+            self.check_bytes(label, 8 * input_bytes((*args, *kwargs.values())))
+            return
+        predicted = new_bytes(result)
+        shape_note = ""
+        if isinstance(result, torch.Tensor) and predicted:
+            shape = "x".join(str(d) for d in result.shape)
+            shape_note = f" ({shape} {str(result.dtype).replace('torch.', '')})"
+        self.check_bytes(label, predicted, shape_note)
+        if rule.matmul and op_name in _CONTRACTION_ARG:
+            tensors = [a for a in args if isinstance(a, torch.Tensor)]
+            position = _CONTRACTION_ARG[op_name]
+            if len(tensors) > position and tensors[position].dim() > 0:
+                contracted = tensors[position].shape[-1]
+                outputs = sum(t.numel() for t in iter_tensors(result)) or 1
+                self.check_flops(label, 2 * outputs * contracted)

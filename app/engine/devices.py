@@ -1,0 +1,75 @@
+"""Which device a program's tensors land on, and what happens to 'cuda' without a GPU."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import torch
+
+from app.engine.errors import SandboxError
+
+
+class NoticeSink(Protocol):
+    line: int | None
+
+    def notice(self, message: str) -> None: ...
+
+
+class DeviceUnavailableError(SandboxError):
+    type_name = "RuntimeError"
+    status = 200
+
+
+def _is_cuda(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower().startswith("cuda")
+    if isinstance(value, torch.device):
+        return value.type == "cuda"
+    return False
+
+
+class DevicePolicy:
+    """Rewrites device arguments on a server without CUDA (``fallback="cpu"``), or refuses
+    them (``fallback="error"``). On a GPU server nothing is rewritten."""
+
+    def __init__(self, cuda_available: bool, fallback: str) -> None:
+        self.cuda_available = cuda_available
+        self.fallback = fallback
+
+    def _map(self, value: Any, sink: NoticeSink) -> Any:
+        if self.cuda_available or not _is_cuda(value):
+            return value
+        if self.fallback == "error":
+            raise DeviceUnavailableError(
+                f"line {sink.line}: this server has no CUDA GPU, so device {str(value)!r} is "
+                "not available", sink.line,
+                hint="Use device='cpu', or torch.device('cuda' if torch.cuda.is_available() "
+                "else 'cpu') so the same code runs everywhere.")
+        sink.notice(f"line {sink.line}: device {str(value)!r} was requested, but this server "
+                    "has no CUDA GPU, so it ran on the CPU")
+        return "cpu" if isinstance(value, str) else torch.device("cpu")
+
+    def rewrite_call(self, function: Any, label: str, args: tuple[Any, ...],
+                     kwargs: dict[str, Any], sink: NoticeSink) -> tuple[tuple[Any, ...],
+                                                                      dict[str, Any]]:
+        if self.cuda_available:
+            return args, kwargs
+        if "device" in kwargs:
+            kwargs = {**kwargs, "device": self._map(kwargs["device"], sink)}
+        if function is torch.device and args:
+            args = (self._map(args[0], sink), *args[1:])
+        return args, kwargs
+
+    def rewrite_method(self, obj: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       sink: NoticeSink) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """The method to call instead (``cuda`` becomes ``cpu``) and its arguments."""
+        if self.cuda_available:
+            return name, args, kwargs
+        if name == "cuda":
+            self._map("cuda", sink)
+            return "cpu", (), {}
+        if name == "to":
+            args = tuple(self._map(a, sink) for a in args)
+        if "device" in kwargs:
+            kwargs = {**kwargs, "device": self._map(kwargs["device"], sink)}
+        return name, args, kwargs

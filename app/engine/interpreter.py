@@ -1,0 +1,1102 @@
+"""A tree-walking interpreter for the validated subset of Python.
+
+User code is never handed to Python's own evaluator. Every name resolves through the
+program's scopes and the playground's built-ins; every attribute and call goes through
+``policy.py``; every statement and loop iteration is counted by the budget; every tensor
+call is dry-run on meta tensors first.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils import data as tud
+
+from app.config import Settings
+from app.engine import policy
+from app.engine.budget import Budget, to_meta
+from app.engine.builtins import make_builtins
+from app.engine.devices import DevicePolicy
+from app.engine.errors import ForbiddenError, LimitError
+from app.engine.policy import Cost, Namespace, Rule
+from app.engine.safety import guard_binop, guard_sequence_size
+
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.MatMult: operator.matmul, ast.Div: operator.truediv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv, ast.BitAnd: operator.and_,
+    ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+}
+_BINOP_NAMES: dict[type[ast.operator], str] = {
+    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.MatMult: "matmul", ast.Div: "div",
+    ast.Mod: "remainder", ast.Pow: "pow", ast.FloorDiv: "floor_divide", ast.BitAnd: "and",
+    ast.BitOr: "or", ast.BitXor: "xor", ast.LShift: "lshift", ast.RShift: "rshift",
+}
+_UNARYOPS: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Not: operator.not_,
+    ast.Invert: operator.invert,
+}
+_CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+}
+_ELEMENTWISE = Rule(Cost.META)
+_MATMUL = Rule(Cost.META, matmul=True)
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class _Return(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+@dataclass
+class Scope:
+    vars: dict[str, Any]
+    parent: Scope | None = None
+
+    def lookup(self, name: str) -> tuple[bool, Any]:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.vars:
+                return True, scope.vars[name]
+            scope = scope.parent
+        return False, None
+
+
+class UserFunction:
+    """A function (or lambda, or method) defined by the program."""
+
+    def __init__(self, interp: Interpreter, node: ast.FunctionDef | ast.Lambda, scope: Scope,
+                 defaults: list[Any], kw_defaults: list[Any], grad_mode: str | None) -> None:
+        self.interp = interp
+        self.node = node
+        self.scope = scope
+        self.defaults = defaults
+        self.kw_defaults = kw_defaults
+        self.grad_mode = grad_mode
+        self.name = node.name if isinstance(node, ast.FunctionDef) else "<lambda>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Called by the interpreter and by torch code the program handed it to (collate_fn,
+        # a scheduler's lr_lambda, a Module's forward): the budget applies either way.
+        return self.interp.call_user_function(self, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<function {self.name}>"
+
+
+class BoundUserMethod:
+    def __init__(self, function: UserFunction, instance: Any) -> None:
+        self.function = function
+        self.instance = instance
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(self.instance, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<bound method {self.function.name}>"
+
+
+class MethodRef:
+    """A vetted method of a non-user object: the policy rule travels with it."""
+
+    __slots__ = ("label", "name", "obj", "rule")
+
+    def __init__(self, obj: Any, name: str, rule: Rule, label: str) -> None:
+        self.obj = obj
+        self.name = name
+        self.rule = rule
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"<method {self.label}>"
+
+
+class SuperProxy:
+    """What ``super()`` gives a program: only ``__init__`` of the base class."""
+
+    def __init__(self, base: type, instance: Any) -> None:
+        self.base = base
+        self.instance = instance
+
+
+@dataclass
+class StepRecord:
+    line: int
+    source: str
+    value: Any
+    has_value: bool
+    stdout: str
+
+
+@dataclass
+class RunState:
+    """What a finished (or failed) program leaves for the views."""
+
+    steps: list[StepRecord] = field(default_factory=list)
+    result: Any = None
+    has_result: bool = False
+    globals: dict[str, Any] = field(default_factory=dict)
+
+
+class Interpreter:
+    def __init__(self, settings: Settings, budget: Budget, devices: DevicePolicy,
+                 namespaces: dict[str, Namespace], vetted: dict[int, tuple[str, Rule]],
+                 on_step: Callable[[ast.stmt, Any, bool], None] | None = None) -> None:
+        self.settings = settings
+        self.budget = budget
+        self.devices = devices
+        self.namespaces = namespaces
+        self.vetted = vetted
+        self.on_step = on_step
+        self.line: int | None = None
+        self.depth = 0
+        self.stdout: list[str] = []
+        self.stdout_chars = 0
+        self.stdout_dropped = False
+        self.notices: list[str] = []
+        self.user_classes: dict[type, dict[str, UserFunction]] = {}
+        self.builtins = make_builtins(self)
+        self.globals = Scope({})
+
+    # ======================================================================== statements
+    def run(self, tree: ast.Module) -> RunState:
+        state = RunState(globals=self.globals.vars)
+        body = tree.body
+        for index, stmt in enumerate(body):
+            is_last = index == len(body) - 1
+            value, has_value = self.exec_top(stmt)
+            if self.on_step is not None:
+                self.on_step(stmt, value, has_value)
+            if is_last and isinstance(stmt, ast.Expr):
+                state.result, state.has_result = value, True
+        return state
+
+    def exec_top(self, stmt: ast.stmt) -> tuple[Any, bool]:
+        """Run one top-level statement; return the value it produced, for the trace."""
+        if isinstance(stmt, ast.Expr):
+            self.budget.step()
+            self.line = stmt.lineno
+            return self.eval(stmt.value, self.globals), True
+        self.exec_stmt(stmt, self.globals)
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            target = stmt.targets[-1] if isinstance(stmt, ast.Assign) else stmt.target
+            if isinstance(target, ast.Name):
+                return self.globals.vars.get(target.id), target.id in self.globals.vars
+        return None, False
+
+    def exec_block(self, body: list[ast.stmt], scope: Scope) -> None:
+        for stmt in body:
+            self.exec_stmt(stmt, scope)
+
+    def exec_stmt(self, stmt: ast.stmt, scope: Scope) -> None:
+        self.budget.step()
+        self.line = stmt.lineno
+        handler = self._stmt_handlers.get(type(stmt))
+        if handler is None:  # the parser refuses these; kept as a second line of defence
+            raise ForbiddenError(f"line {stmt.lineno}: {type(stmt).__name__} is not available",
+                                 stmt.lineno)
+        handler(self, stmt, scope)
+
+    def _expr(self, stmt: ast.Expr, scope: Scope) -> None:
+        self.eval(stmt.value, scope)
+
+    def _assign(self, stmt: ast.Assign, scope: Scope) -> None:
+        value = self.eval(stmt.value, scope)
+        for target in stmt.targets:
+            self.assign(target, value, scope)
+
+    def _ann_assign(self, stmt: ast.AnnAssign, scope: Scope) -> None:
+        if stmt.value is not None:
+            self.assign(stmt.target, self.eval(stmt.value, scope), scope)
+
+    def _aug_assign(self, stmt: ast.AugAssign, scope: Scope) -> None:
+        op = type(stmt.op)
+        target = stmt.target
+        if isinstance(target, ast.Name):
+            current = self.lookup(target.id, scope, target)
+            scope.vars[target.id] = self.binop(op, current, self.eval(stmt.value, scope),
+                                               inplace=True)
+        elif isinstance(target, ast.Subscript):
+            container = self.eval(target.value, scope)
+            index = self.eval(target.slice, scope)
+            current = self.subscript(container, index)
+            self.set_subscript(container, index,
+                               self.binop(op, current, self.eval(stmt.value, scope), inplace=True))
+        elif isinstance(target, ast.Attribute):
+            obj = self.eval(target.value, scope)
+            current = self.get_attribute(obj, target.attr)
+            self.set_attribute(obj, target.attr,
+                               self.binop(op, current, self.eval(stmt.value, scope), inplace=True))
+        else:
+            raise ForbiddenError("unsupported augmented assignment target", self.line)
+
+    def _for(self, stmt: ast.For, scope: Scope) -> None:
+        iterable = self.eval(stmt.iter, scope)
+        broke = False
+        for item in self.iterate(iterable):
+            self.budget.step()
+            self.assign(stmt.target, item, scope)
+            try:
+                self.exec_block(stmt.body, scope)
+            except _Break:
+                broke = True
+                break
+            except _Continue:
+                continue
+        if not broke:
+            self.exec_block(stmt.orelse, scope)
+
+    def _while(self, stmt: ast.While, scope: Scope) -> None:
+        broke = False
+        while self.truth(self.eval(stmt.test, scope)):
+            self.budget.step()
+            try:
+                self.exec_block(stmt.body, scope)
+            except _Break:
+                broke = True
+                break
+            except _Continue:
+                continue
+        if not broke:
+            self.exec_block(stmt.orelse, scope)
+
+    def _if(self, stmt: ast.If, scope: Scope) -> None:
+        if self.truth(self.eval(stmt.test, scope)):
+            self.exec_block(stmt.body, scope)
+        else:
+            self.exec_block(stmt.orelse, scope)
+
+    def _break(self, stmt: ast.Break, scope: Scope) -> None:
+        raise _Break
+
+    def _continue(self, stmt: ast.Continue, scope: Scope) -> None:
+        raise _Continue
+
+    def _pass(self, stmt: ast.Pass, scope: Scope) -> None:
+        return None
+
+    def _return(self, stmt: ast.Return, scope: Scope) -> None:
+        raise _Return(None if stmt.value is None else self.eval(stmt.value, scope))
+
+    def _assert(self, stmt: ast.Assert, scope: Scope) -> None:
+        if not self.truth(self.eval(stmt.test, scope)):
+            message = self.eval(stmt.msg, scope) if stmt.msg is not None else ""
+            raise AssertionError(message if isinstance(message, str) else "assertion failed")
+
+    def _delete(self, stmt: ast.Delete, scope: Scope) -> None:
+        for target in stmt.targets:
+            if isinstance(target, ast.Name):
+                if target.id not in scope.vars:
+                    raise NameError(f"name '{target.id}' is not defined")
+                del scope.vars[target.id]
+            elif isinstance(target, ast.Subscript):
+                container = self.eval(target.value, scope)
+                if not isinstance(container, (list, dict)):
+                    raise ForbiddenError("del works on list and dict items only", self.line)
+                del container[self.eval(target.slice, scope)]
+
+    def _with(self, stmt: ast.With, scope: Scope) -> None:
+        managers = []
+        for item in stmt.items:
+            manager = self.eval(item.context_expr, scope)
+            if not isinstance(manager, policy.CONTEXT_MANAGER_TYPES):
+                raise ForbiddenError(
+                    f"line {stmt.lineno}: 'with' works with torch.no_grad(), "
+                    "torch.enable_grad(), torch.inference_mode(), torch.set_grad_enabled() "
+                    f"and autocast only, not {type(manager).__name__}", stmt.lineno)
+            managers.append(manager)
+        self._enter_all(managers, stmt.body, scope)
+
+    def _enter_all(self, managers: list[Any], body: list[ast.stmt], scope: Scope) -> None:
+        if not managers:
+            self.exec_block(body, scope)
+            return
+        # torch's own __exit__ restores the grad mode; a True return never swallows errors
+        # here because the exception is re-raised regardless.
+        with managers[0]:
+            self._enter_all(managers[1:], body, scope)
+
+    def _import(self, stmt: ast.Import, scope: Scope) -> None:
+        for alias in stmt.names:
+            if alias.asname:
+                scope.vars[alias.asname] = self.namespaces[alias.name]
+            else:
+                top = alias.name.split(".")[0]
+                scope.vars[top] = self.namespaces[top]
+
+    def _import_from(self, stmt: ast.ImportFrom, scope: Scope) -> None:
+        namespace = self.namespaces[stmt.module or ""]
+        for alias in stmt.names:
+            if alias.name not in namespace.members:
+                raise ForbiddenError(
+                    f"line {stmt.lineno}: '{alias.name}' is not available from "
+                    f"{namespace.name} in the playground", stmt.lineno)
+            scope.vars[alias.asname or alias.name] = namespace.members[alias.name]
+
+    def _function_def(self, stmt: ast.FunctionDef, scope: Scope) -> None:
+        scope.vars[stmt.name] = self.make_function(stmt, scope)
+
+    def make_function(self, node: ast.FunctionDef | ast.Lambda, scope: Scope) -> UserFunction:
+        defaults = [self.eval(d, scope) for d in node.args.defaults]
+        kw_defaults = [None if d is None else self.eval(d, scope) for d in node.args.kw_defaults]
+        grad_mode = None
+        if isinstance(node, ast.FunctionDef) and node.decorator_list:
+            decorator = node.decorator_list[-1]
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            grad_mode = target.attr if isinstance(target, ast.Attribute) else None
+        return UserFunction(self, node, scope, defaults, kw_defaults, grad_mode)
+
+    def _class_def(self, stmt: ast.ClassDef, scope: Scope) -> None:
+        base: type = object
+        if stmt.bases:
+            base_value = self.eval(stmt.bases[0], scope)
+            if base_value is nn.Module or base_value is tud.Dataset or base_value is object:
+                base = base_value
+            else:
+                raise ForbiddenError(f"line {stmt.lineno}: a class may extend nn.Module or "
+                                     "Dataset", stmt.lineno)
+        methods: dict[str, UserFunction] = {}
+        class_vars: dict[str, Any] = {}
+        for item in stmt.body:
+            if isinstance(item, ast.FunctionDef):
+                if item.name not in ("__init__", "__len__", "__getitem__", "forward") \
+                        and hasattr(base, item.name):
+                    raise ForbiddenError(
+                        f"line {item.lineno}: '{item.name}' would replace a method of "
+                        f"{base.__name__} that torch itself calls; pick another name",
+                        item.lineno)
+                # Methods see the enclosing scope, not the class body (Python's rule).
+                methods[item.name] = self.make_function(item, scope)
+            elif isinstance(item, ast.Assign):
+                value = self.eval(item.value, scope)
+                for target in item.targets:
+                    if not isinstance(target, ast.Name):
+                        raise ForbiddenError("class attributes must be plain names", item.lineno)
+                    class_vars[target.id] = value
+        scope.vars[stmt.name] = self.make_class(stmt.name, base, methods, class_vars)
+
+    def make_class(self, name: str, base: type, methods: dict[str, UserFunction],
+                   class_vars: dict[str, Any]) -> type:
+        namespace: dict[str, Any] = {"__module__": "playground", "__qualname__": name}
+        namespace.update(class_vars)
+        for method_name, function in methods.items():
+            namespace[method_name] = _trampoline(function)
+        if base is not nn.Module:
+            # Plain reprs: never the default one with a memory address.
+            namespace["__repr__"] = lambda self: f"<{type(self).__name__} object>"
+        cls = type(name, (base,), namespace)
+        self.user_classes[cls] = methods
+        return cls
+
+    _stmt_handlers: dict[type[ast.stmt], Callable[[Interpreter, Any, Scope], None]] = {
+        ast.Expr: _expr, ast.Assign: _assign, ast.AnnAssign: _ann_assign,
+        ast.AugAssign: _aug_assign, ast.For: _for, ast.While: _while, ast.If: _if,
+        ast.Break: _break, ast.Continue: _continue, ast.Pass: _pass, ast.Return: _return,
+        ast.Assert: _assert, ast.Delete: _delete, ast.With: _with, ast.Import: _import,
+        ast.ImportFrom: _import_from, ast.FunctionDef: _function_def,
+        ast.ClassDef: _class_def,
+    }
+
+    # ======================================================================== assignment
+    def assign(self, target: ast.expr, value: Any, scope: Scope) -> None:
+        if isinstance(target, ast.Name):
+            scope.vars[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self._unpack(target.elts, value, scope)
+        elif isinstance(target, ast.Subscript):
+            self.set_subscript(self.eval(target.value, scope), self.eval(target.slice, scope),
+                               value)
+        elif isinstance(target, ast.Attribute):
+            self.set_attribute(self.eval(target.value, scope), target.attr, value)
+        elif isinstance(target, ast.Starred):
+            raise ForbiddenError("a starred target must be inside a tuple", self.line)
+        else:
+            raise ForbiddenError(f"cannot assign to {type(target).__name__}", self.line)
+
+    def _unpack(self, targets: list[ast.expr], value: Any, scope: Scope) -> None:
+        items = list(self.iterate(value, limit=len(targets) + self.settings.max_sequence_items))
+        starred = [i for i, t in enumerate(targets) if isinstance(t, ast.Starred)]
+        if not starred:
+            if len(items) != len(targets):
+                raise ValueError(f"expected {len(targets)} values to unpack, got {len(items)}")
+            for target, item in zip(targets, items, strict=True):
+                self.assign(target, item, scope)
+            return
+        star = starred[0]
+        after = len(targets) - star - 1
+        if len(items) < len(targets) - 1:
+            raise ValueError(f"not enough values to unpack (expected at least "
+                             f"{len(targets) - 1}, got {len(items)})")
+        for target, item in zip(targets[:star], items[:star], strict=True):
+            self.assign(target, item, scope)
+        starred_target = targets[star]
+        assert isinstance(starred_target, ast.Starred)
+        self.assign(starred_target.value, items[star:len(items) - after], scope)
+        for target, item in zip(targets[star + 1:], items[len(items) - after:], strict=True):
+            self.assign(target, item, scope)
+
+    def set_subscript(self, container: Any, index: Any, value: Any) -> None:
+        if isinstance(container, torch.Tensor):
+            container[self._tensor_index(index)] = value
+        elif isinstance(container, (list, dict, np.ndarray)):
+            container[index] = value
+        else:
+            raise ForbiddenError(f"cannot assign items of {self.describe_type(container)}",
+                                 self.line)
+
+    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        if type(obj) in self.user_classes:
+            if hasattr(type(obj).__mro__[1], name):
+                raise ForbiddenError(
+                    f"line {self.line}: '.{name}' belongs to {type(obj).__mro__[1].__name__} "
+                    "and torch itself uses it; pick another attribute name", self.line)
+            setattr(obj, name, value)
+        elif isinstance(obj, torch.Tensor) and name in policy.TENSOR_SETTABLE:
+            setattr(obj, name, value)
+        else:
+            raise ForbiddenError(
+                f"line {self.line}: setting '.{name}' on {self.describe_type(obj)} is not "
+                "allowed; only your own objects' attributes and tensor.requires_grad / "
+                "tensor.grad can be set", self.line)
+
+    # ======================================================================== expressions
+    def eval(self, node: ast.expr, scope: Scope) -> Any:
+        handler = self._expr_handlers.get(type(node))
+        if handler is None:
+            raise ForbiddenError(f"line {self.line}: {type(node).__name__} is not available",
+                                 self.line)
+        return handler(self, node, scope)
+
+    def _constant(self, node: ast.Constant, scope: Scope) -> Any:
+        return node.value
+
+    def _name(self, node: ast.Name, scope: Scope) -> Any:
+        return self.lookup(node.id, scope, node)
+
+    def lookup(self, name: str, scope: Scope, node: ast.AST) -> Any:
+        found, value = scope.lookup(name)
+        if found:
+            return value
+        if name in self.builtins:
+            return self.builtins[name]
+        raise NameError(f"name '{name}' is not defined")
+
+    def _attribute(self, node: ast.Attribute, scope: Scope) -> Any:
+        return self.get_attribute(self.eval(node.value, scope), node.attr)
+
+    def _subscript(self, node: ast.Subscript, scope: Scope) -> Any:
+        return self.subscript(self.eval(node.value, scope), self.eval(node.slice, scope))
+
+    def _slice(self, node: ast.Slice, scope: Scope) -> slice:
+        def part(n: ast.expr | None) -> Any:
+            return None if n is None else self.eval(n, scope)
+        return slice(part(node.lower), part(node.upper), part(node.step))
+
+    def _tuple(self, node: ast.Tuple, scope: Scope) -> tuple[Any, ...]:
+        return tuple(self._elements(node.elts, scope))
+
+    def _list(self, node: ast.List, scope: Scope) -> list[Any]:
+        return self._elements(node.elts, scope)
+
+    def _set(self, node: ast.Set, scope: Scope) -> set[Any]:
+        return set(self._elements(node.elts, scope))
+
+    def _elements(self, nodes: list[ast.expr], scope: Scope) -> list[Any]:
+        items: list[Any] = []
+        for element in nodes:
+            if isinstance(element, ast.Starred):
+                items.extend(self.iterate(self.eval(element.value, scope)))
+            else:
+                items.append(self.eval(element, scope))
+        guard_sequence_size(len(items), self.settings)
+        return items
+
+    def _dict(self, node: ast.Dict, scope: Scope) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None:
+                raise ForbiddenError("**dict unpacking is not available", self.line)
+            result[self.eval(key, scope)] = self.eval(value, scope)
+        return result
+
+    def _bool_op(self, node: ast.BoolOp, scope: Scope) -> Any:
+        value: Any = None
+        for operand in node.values:
+            value = self.eval(operand, scope)
+            truth = self.truth(value)
+            if isinstance(node.op, ast.And) and not truth:
+                return value
+            if isinstance(node.op, ast.Or) and truth:
+                return value
+        return value
+
+    def _bin_op(self, node: ast.BinOp, scope: Scope) -> Any:
+        return self.binop(type(node.op), self.eval(node.left, scope),
+                          self.eval(node.right, scope))
+
+    def binop(self, op: type[ast.operator], left: Any, right: Any, inplace: bool = False) -> Any:
+        guard_binop(op, left, right, self.settings)
+        function = _BINOPS[op]
+        if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
+            rule = _MATMUL if op is ast.MatMult else _ELEMENTWISE
+            name = _BINOP_NAMES[op]
+            self.budget.predict(f"the operator for {name}", rule,
+                                lambda: function(to_meta(left), to_meta(right)),
+                                (left, right), {}, "matmul" if op is ast.MatMult else name)
+            result = function(left, right)
+            self.budget.live.track(result)
+            return result
+        return function(left, right)
+
+    def _unary_op(self, node: ast.UnaryOp, scope: Scope) -> Any:
+        operand = self.eval(node.operand, scope)
+        if isinstance(node.op, ast.Not):
+            return not self.truth(operand)
+        result = _UNARYOPS[type(node.op)](operand)
+        if isinstance(result, torch.Tensor):
+            self.budget.live.track(result)
+        return result
+
+    def _compare(self, node: ast.Compare, scope: Scope) -> Any:
+        left = self.eval(node.left, scope)
+        result: Any = True
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(comparator, scope)
+            if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
+                a, b = left, right
+                self.budget.predict("the comparison", _ELEMENTWISE,
+                                    lambda a=a, b=b, op=op: _CMPOPS[type(op)](to_meta(a),
+                                                                             to_meta(b)),
+                                    (a, b), {})
+            result = _CMPOPS[type(op)](left, right)
+            if len(node.ops) > 1 and not self.truth(result):
+                return result
+            left = right
+        return result
+
+    def _if_exp(self, node: ast.IfExp, scope: Scope) -> Any:
+        branch = node.body if self.truth(self.eval(node.test, scope)) else node.orelse
+        return self.eval(branch, scope)
+
+    def _lambda(self, node: ast.Lambda, scope: Scope) -> UserFunction:
+        return self.make_function(node, scope)
+
+    def _starred(self, node: ast.Starred, scope: Scope) -> Any:
+        raise ForbiddenError("*expression is only allowed in calls, lists and tuples", self.line)
+
+    # --- comprehensions ----------------------------------------------------------------
+    def _comprehension(self, generators: list[ast.comprehension], scope: Scope,
+                       emit: Callable[[Scope], None]) -> None:
+        inner = Scope({}, scope)
+
+        def loop(level: int) -> None:
+            if level == len(generators):
+                emit(inner)
+                return
+            generator = generators[level]
+            for item in self.iterate(self.eval(generator.iter, inner)):
+                self.budget.step()
+                self.assign(generator.target, item, inner)
+                if all(self.truth(self.eval(cond, inner)) for cond in generator.ifs):
+                    loop(level + 1)
+
+        loop(0)
+
+    def _list_comp(self, node: ast.ListComp | ast.GeneratorExp, scope: Scope) -> list[Any]:
+        # Generator expressions are evaluated eagerly: no generator frames exist here.
+        result: list[Any] = []
+
+        def emit(inner: Scope) -> None:
+            result.append(self.eval(node.elt, inner))
+            guard_sequence_size(len(result), self.settings)
+        self._comprehension(node.generators, scope, emit)
+        return result
+
+    def _set_comp(self, node: ast.SetComp, scope: Scope) -> set[Any]:
+        return set(self._list_comp(node, scope))  # type: ignore[arg-type]
+
+    def _dict_comp(self, node: ast.DictComp, scope: Scope) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+
+        def emit(inner: Scope) -> None:
+            result[self.eval(node.key, inner)] = self.eval(node.value, inner)
+            guard_sequence_size(len(result), self.settings)
+        self._comprehension(node.generators, scope, emit)
+        return result
+
+    # --- calls -------------------------------------------------------------------------
+    def _call(self, node: ast.Call, scope: Scope) -> Any:
+        if isinstance(node.func, ast.Name) and node.func.id == "super" \
+                and not scope.lookup("super")[0]:
+            return self._super(node, scope)
+        function = self.eval(node.func, scope)
+        args: list[Any] = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                args.extend(self.iterate(self.eval(arg.value, scope)))
+            else:
+                args.append(self.eval(arg, scope))
+        kwargs = {kw.arg: self.eval(kw.value, scope) for kw in node.keywords if kw.arg}
+        line = self.line
+        result = self.call(function, tuple(args), kwargs)
+        self.line = line
+        return result
+
+    def _super(self, node: ast.Call, scope: Scope) -> SuperProxy:
+        found, instance = scope.lookup("self")
+        if not found or type(instance) not in self.user_classes:
+            raise ForbiddenError("super() works inside methods of your own classes only",
+                                 self.line)
+        return SuperProxy(type(instance).__mro__[1], instance)
+
+    def call(self, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if isinstance(function, (UserFunction, BoundUserMethod)):
+            return function(*args, **kwargs)
+        if isinstance(function, MethodRef):
+            return self.call_method(function, args, kwargs)
+        builtin = getattr(function, "playground_builtin", None)
+        if builtin is not None:
+            return function(*args, **kwargs)
+        if isinstance(function, type) and function in self.user_classes:
+            return function(*args, **kwargs)
+        if isinstance(function, nn.Module):
+            return self.call_module(function, args, kwargs)
+        vetted = self.vetted.get(id(function))
+        if vetted is not None:
+            label, rule = vetted
+            return self.call_vetted(function, label, rule, args, kwargs)
+        raise ForbiddenError(f"line {self.line}: calling {self.describe_type(function)} is "
+                             "not available in the playground", self.line)
+
+    def check_kwargs(self, label: str, rule: Rule, kwargs: dict[str, Any]) -> dict[str, Any]:
+        for name in kwargs:
+            if name in policy.DENIED_KWARGS or (rule.kwargs is not None
+                                                and name not in rule.kwargs):
+                raise ForbiddenError(f"line {self.line}: the keyword '{name}=' of {label} is "
+                                     "not available in the playground", self.line)
+        if rule.forced:
+            kwargs = dict(kwargs)
+            for name, forced in rule.forced.items():
+                chosen = kwargs.pop(name, None)
+                if chosen not in (None, forced):
+                    self.notice(f"{label}: {name}={chosen!r} was replaced by {forced!r}: the "
+                                "sandbox loads data in its own process, without worker "
+                                "processes or pinned memory")
+                if forced is not None:
+                    kwargs[name] = forced
+        return kwargs
+
+    def call_vetted(self, function: Any, label: str, rule: Rule, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
+        kwargs = self.check_kwargs(label, rule, kwargs)
+        args, kwargs = self.devices.rewrite_call(function, label, args, kwargs, self)
+        if rule.cost is Cost.MODULE:
+            self.budget.check_bytes(label, self._module_bytes(function, args, kwargs))
+        elif rule.cost is Cost.NUMPY:
+            from app.engine.numpy_rules import predict_numpy_bytes
+            self.budget.check_bytes(label, predict_numpy_bytes(label, args, kwargs))
+        elif function in _LEGACY_CONSTRUCTORS:
+            self.budget.check_bytes(label, _legacy_bytes(function, args))
+        elif rule.cost is Cost.META:
+            self.budget.predict(label, rule, lambda: _call_on_meta(function, args, kwargs),
+                                args, kwargs, label.rsplit(".", 1)[-1])
+        else:
+            self.budget.predict(label, rule, lambda: None, args, kwargs)
+        result = function(*args, **kwargs)
+        if rule.uninitialised:
+            result = _fill_uninitialised(result)
+            self.notice(f"{label} returns uninitialised memory; the playground fills it (NaN "
+                        "for floats, 0 for integers) so no earlier program's data can show")
+        self.budget.live.track(result)
+        return result
+
+    def call_method(self, ref: MethodRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        kwargs = self.check_kwargs(ref.label, ref.rule, kwargs)
+        obj, name = ref.obj, ref.name
+        if isinstance(obj, (torch.Tensor, nn.Module)):
+            name, args, kwargs = self.devices.rewrite_method(obj, name, args, kwargs, self)
+        if isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.META:
+            self.budget.predict(ref.label, ref.rule,
+                                lambda: getattr(to_meta(obj), name)(*to_meta(args),
+                                                                    **to_meta(kwargs)),
+                                (obj, *args), kwargs, name)
+        elif isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.BOUNDED:
+            self.budget.predict(ref.label, ref.rule, lambda: None, (obj, *args), kwargs)
+        elif isinstance(obj, np.ndarray):
+            from app.engine.numpy_rules import predict_ndarray_method_bytes
+            self.budget.check_bytes(ref.label, predict_ndarray_method_bytes(obj, name, args))
+        result = getattr(obj, name)(*args, **kwargs)
+        if ref.rule.uninitialised:
+            result = _fill_uninitialised(result)
+        if isinstance(result, torch.Tensor):
+            self.budget.live.track(result)
+        return result
+
+    def call_module(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if type(module) not in self.user_classes and not _contains_user_module(module,
+                                                                               self.user_classes):
+            label = f"{type(module).__name__}(...)"
+            self.budget.predict(label, Rule(Cost.META, matmul=True),
+                                lambda: _module_on_meta(module, args, kwargs),
+                                args, kwargs, "module")
+        result = module(*args, **kwargs)
+        self.budget.live.track(result)
+        return result
+
+    def _module_bytes(self, cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        try:
+            probe = cls(*args, **{**kwargs, "device": "meta"})
+        except TypeError:
+            return 0  # layers without a device argument hold no parameters of their own
+        except Exception:
+            return 0  # invalid arguments: the real construction reports the real error
+        return sum(t.numel() * t.element_size() for t in (*probe.parameters(), *probe.buffers()))
+
+    def call_user_function(self, function: UserFunction, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Any:
+        self.budget.step()
+        if self.depth >= self.settings.max_call_depth:
+            raise LimitError(f"calls nested more than {self.settings.max_call_depth} deep "
+                             "(setting max_call_depth)",
+                             hint="A function that calls itself needs a stopping condition.")
+        scope = Scope(self.bind_arguments(function, args, kwargs), function.scope)
+        self.depth += 1
+        line = self.line
+        try:
+            if function.grad_mode is not None:
+                manager = {"no_grad": torch.no_grad, "enable_grad": torch.enable_grad,
+                           "inference_mode": torch.inference_mode}[function.grad_mode]()
+                with manager:
+                    return self._run_body(function, scope)
+            return self._run_body(function, scope)
+        finally:
+            self.depth -= 1
+            self.line = line
+
+    def _run_body(self, function: UserFunction, scope: Scope) -> Any:
+        node = function.node
+        if isinstance(node, ast.Lambda):
+            return self.eval(node.body, scope)
+        try:
+            self.exec_block(node.body, scope)
+        except _Return as returned:
+            return returned.value
+        return None
+
+    def bind_arguments(self, function: UserFunction, args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> dict[str, Any]:
+        spec = function.node.args
+        positional = [a.arg for a in (*spec.posonlyargs, *spec.args)]
+        bound: dict[str, Any] = {}
+        for name, value in zip(positional, args, strict=False):
+            bound[name] = value
+        extra = args[len(positional):]
+        if spec.vararg is not None:
+            bound[spec.vararg.arg] = tuple(extra)
+        elif extra:
+            raise TypeError(f"{function.name}() takes {len(positional)} positional arguments "
+                            f"but {len(args)} were given")
+        kwonly = [a.arg for a in spec.kwonlyargs]
+        for name, value in kwargs.items():
+            if name not in positional and name not in kwonly:
+                raise TypeError(f"{function.name}() got an unexpected keyword argument '{name}'")
+            if name in bound:
+                raise TypeError(f"{function.name}() got multiple values for argument '{name}'")
+            bound[name] = value
+        first_default = len(positional) - len(function.defaults)
+        for index, name in enumerate(positional):
+            if name not in bound:
+                if index >= first_default:
+                    bound[name] = function.defaults[index - first_default]
+                else:
+                    raise TypeError(f"{function.name}() missing required argument '{name}'")
+        for name, default in zip(kwonly, function.kw_defaults, strict=True):
+            if name not in bound:
+                if default is None and name not in kwargs:
+                    raise TypeError(f"{function.name}() missing keyword argument '{name}'")
+                bound[name] = default
+        return bound
+
+    # ======================================================================== attributes
+    def get_attribute(self, obj: Any, name: str) -> Any:
+        if isinstance(obj, Namespace):
+            if name in obj.members:
+                return obj.members[name]
+            reason = policy.REFUSED_WITH_REASON.get(name)
+            why = f" ({name} {reason})" if reason else ""
+            raise ForbiddenError(f"line {self.line}: {obj.name}.{name} is not available in the "
+                                 f"playground{why}", self.line)
+        if isinstance(obj, SuperProxy):
+            if name == "__init__":
+                base, instance = obj.base, obj.instance
+                return _builtin(lambda *a, **k: base.__init__(instance, *a, **k))
+            raise ForbiddenError("super() gives access to __init__ only", self.line)
+        cls = type(obj)
+        if cls in self.user_classes:
+            return self._user_attribute(obj, name)
+        return self._vetted_attribute(obj, name)
+
+    def _user_attribute(self, obj: Any, name: str) -> Any:
+        methods = self.user_classes[type(obj)]
+        if name in methods:
+            return BoundUserMethod(methods[name], obj)
+        if isinstance(obj, nn.Module):
+            own = (obj.__dict__, obj._parameters, obj._buffers, obj._modules)
+            for table in own:
+                if name in table:
+                    return table[name]
+            if name in policy.MODULE_METHODS:
+                return MethodRef(obj, name, policy.MODULE_METHODS[name],
+                                 f"{type(obj).__name__}.{name}")
+            if name == "training":
+                return obj.training
+        elif name in obj.__dict__:
+            return obj.__dict__[name]
+        elif name in type(obj).__dict__ and not callable(type(obj).__dict__[name]):
+            return type(obj).__dict__[name]
+        raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'")
+
+    def _vetted_attribute(self, obj: Any, name: str) -> Any:
+        table = _attribute_table(obj)
+        if table is None:
+            raise ForbiddenError(f"line {self.line}: attributes of {self.describe_type(obj)} "
+                                 f"are not available ('.{name}')", self.line)
+        data_attributes, methods, type_label = table
+        if name in methods:
+            return MethodRef(obj, name, methods[name], f"{type_label}.{name}")
+        if name in data_attributes:
+            return getattr(obj, name)
+        reason = policy.REFUSED_WITH_REASON.get(name)
+        why = f": it {reason}" if reason else ""
+        raise ForbiddenError(f"line {self.line}: '{type_label}.{name}' is not available in the "
+                             f"playground{why}", self.line)
+
+    # ======================================================================== subscripts
+    def subscript(self, container: Any, index: Any) -> Any:
+        if isinstance(container, torch.Tensor):
+            index = self._tensor_index(index)
+            if _is_basic_index(index):
+                return container[index]
+            self.budget.predict("tensor indexing", Rule(Cost.META),
+                                lambda: to_meta(container)[to_meta(index)],
+                                (container, index), {})
+            result = container[index]
+            self.budget.live.track(result)
+            return result
+        if isinstance(container, (list, tuple, str, range, dict, torch.Size, np.ndarray)):
+            return container[index]
+        if isinstance(container, (nn.Sequential, nn.ModuleList, nn.ModuleDict,
+                                  nn.ParameterList, nn.ParameterDict)):
+            return container[index]
+        if isinstance(container, tud.Dataset):
+            return container[index]
+        raise ForbiddenError(f"line {self.line}: {self.describe_type(container)} cannot be "
+                             "indexed here", self.line)
+
+    def _tensor_index(self, index: Any) -> Any:
+        # A list index becomes a tensor index, as numpy users expect; torch would do the same.
+        return index
+
+    # ======================================================================== iteration
+    def iterate(self, value: Any, limit: int | None = None) -> Iterator[Any]:
+        if isinstance(value, (list, tuple, range, dict, str, set, torch.Size, frozenset,
+                              type({}.keys()), type({}.values()), type({}.items()),
+                              enumerate, zip, reversed)):
+            return iter(value)
+        if isinstance(value, torch.Tensor):
+            if value.dim() == 0:
+                raise TypeError("iteration over a 0-d tensor")
+            return iter(value)
+        if isinstance(value, np.ndarray):
+            return iter(value)
+        if isinstance(value, (tud.DataLoader, tud.Dataset, nn.Sequential, nn.ModuleList,
+                              nn.ParameterList)):
+            return iter(value)
+        if _is_torch_generator(value):
+            return value
+        if isinstance(value, Iterator) and getattr(value, "playground_iterator", False):
+            return value
+        raise TypeError(f"{self.describe_type(value)} is not iterable in the playground")
+
+    # ======================================================================== helpers
+    def truth(self, value: Any) -> bool:
+        return bool(value)
+
+    def notice(self, message: str) -> None:
+        if message not in self.notices and len(self.notices) < 20:
+            self.notices.append(message)
+
+    def write_stdout(self, text: str) -> None:
+        room = self.settings.max_stdout_chars - self.stdout_chars
+        if room <= 0:
+            if not self.stdout_dropped:
+                self.stdout_dropped = True
+                self.notice(f"print output past {self.settings.max_stdout_chars:,} characters "
+                            "was dropped (setting max_stdout_chars)")
+            return
+        piece = text[:room]
+        self.stdout.append(piece)
+        self.stdout_chars += len(piece)
+        if len(piece) < len(text):
+            self.write_stdout(text[len(piece):])
+
+    @staticmethod
+    def describe_type(value: Any) -> str:
+        if isinstance(value, type):
+            return f"the class {value.__name__}"
+        return f"a {type(value).__name__}"
+
+    _expr_handlers: dict[type[ast.expr], Callable[[Interpreter, Any, Scope], Any]] = {
+        ast.Constant: _constant, ast.Name: _name, ast.Attribute: _attribute,
+        ast.Subscript: _subscript, ast.Slice: _slice, ast.Tuple: _tuple, ast.List: _list,
+        ast.Set: _set, ast.Dict: _dict, ast.BoolOp: _bool_op, ast.BinOp: _bin_op,
+        ast.UnaryOp: _unary_op, ast.Compare: _compare, ast.IfExp: _if_exp,
+        ast.Lambda: _lambda, ast.Call: _call, ast.ListComp: _list_comp,
+        ast.GeneratorExp: _list_comp, ast.SetComp: _set_comp, ast.DictComp: _dict_comp,
+        ast.Starred: _starred,
+    }
+
+
+# ============================================================================ module helpers
+def _trampoline(function: UserFunction) -> Callable[..., Any]:
+    """A real Python function for the class dict, so torch can call the user's method
+    (Module.__call__ -> forward, DataLoader -> __getitem__/__len__); it runs interpreted."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(self, *args, **kwargs)
+
+    method.__name__ = function.name
+    return method
+
+
+def _builtin(function: Callable[..., Any]) -> Callable[..., Any]:
+    function.playground_builtin = True  # type: ignore[attr-defined]
+    return function
+
+
+def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | None:
+    if isinstance(obj, torch.Tensor):
+        label = "Parameter" if isinstance(obj, nn.Parameter) else "Tensor"
+        return policy.TENSOR_DATA_ATTRIBUTES, policy.TENSOR_METHODS, label
+    if isinstance(obj, nn.Module):
+        return policy.MODULE_DATA_ATTRIBUTES, policy.MODULE_METHODS, type(obj).__name__
+    if isinstance(obj, torch.optim.Optimizer):
+        return policy.OPTIMIZER_ATTRIBUTES, policy.OPTIMIZER_METHODS, type(obj).__name__
+    if isinstance(obj, (torch.optim.lr_scheduler.LRScheduler,
+                        torch.optim.lr_scheduler.ReduceLROnPlateau)):
+        return policy.SCHEDULER_ATTRIBUTES, policy.SCHEDULER_METHODS, type(obj).__name__
+    if isinstance(obj, torch.amp.GradScaler):
+        return frozenset(), policy.SCALER_METHODS, "GradScaler"
+    if isinstance(obj, tud.DataLoader):
+        return policy.LOADER_ATTRIBUTES, {}, "DataLoader"
+    if isinstance(obj, tud.Dataset):
+        return policy.DATASET_ATTRIBUTES, {}, type(obj).__name__
+    if isinstance(obj, torch.Size):
+        return frozenset(), policy.SIZE_METHODS, "torch.Size"
+    if isinstance(obj, torch.dtype):
+        return policy.DTYPE_ATTRIBUTES, {}, "torch.dtype"
+    if isinstance(obj, torch.device):
+        return policy.DEVICE_ATTRIBUTES, {}, "torch.device"
+    if isinstance(obj, (torch.finfo, torch.iinfo)):
+        return policy.FINFO_ATTRIBUTES, {}, type(obj).__name__
+    if isinstance(obj, torch.Generator):
+        return frozenset(), policy.GENERATOR_METHODS, "torch.Generator"
+    if isinstance(obj, torch.autograd.graph.Node):
+        return policy.GRAD_FN_ATTRIBUTES, policy.GRAD_FN_METHODS, "grad_fn"
+    if isinstance(obj, np.ndarray):
+        return policy.NDARRAY_ATTRIBUTES, policy.NDARRAY_METHODS, "ndarray"
+    container = _CONTAINER_METHODS.get(type(obj))
+    if container is not None:
+        return frozenset(), {name: Rule(Cost.FREE) for name in container}, type(obj).__name__
+    return None
+
+
+_CONTAINER_METHODS: dict[type, frozenset[str]] = {
+    list: policy.LIST_METHODS, tuple: policy.TUPLE_METHODS, dict: policy.DICT_METHODS,
+    set: policy.SET_METHODS, float: policy.FLOAT_METHODS,
+}
+
+
+def _is_basic_index(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) and not isinstance(p, bool)
+               for p in parts)
+
+
+def _is_torch_generator(value: Any) -> bool:
+    # model.parameters() and friends are generators created by torch's own code; iterating
+    # them is safe, their frames are not reachable (no attribute table for generators).
+    import types
+    return isinstance(value, types.GeneratorType) and value.gi_code.co_filename.startswith(
+        _TORCH_DIR)
+
+
+_TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
+
+_FACTORIES_WITH_DEVICE = frozenset({
+    torch.zeros, torch.ones, torch.full, torch.rand, torch.randn, torch.randint,
+    torch.randperm, torch.arange, torch.linspace, torch.logspace, torch.eye, torch.empty,
+    torch.empty_strided, torch.tensor, torch.as_tensor,
+})
+_LEGACY_CONSTRUCTORS = frozenset({getattr(torch, name) for name in policy.LEGACY_TENSOR_TYPES}
+                                 | {torch.Tensor})
+
+
+def _call_on_meta(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    meta_kwargs = to_meta(kwargs)
+    meta_kwargs.pop("generator", None)
+    if function in _FACTORIES_WITH_DEVICE:
+        meta_kwargs["device"] = "meta"
+        meta_kwargs.pop("pin_memory", None)
+    with torch.no_grad():
+        return function(*to_meta(args), **meta_kwargs)
+
+
+def _legacy_bytes(function: Any, args: tuple[Any, ...]) -> int:
+    """torch.Tensor(2, 3, 4) allocates prod(sizes); torch.Tensor([2, 3, 4]) holds its data."""
+    if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        numel = 1
+        for size in args:
+            numel *= max(size, 0)
+        itemsize = 8 if function in (torch.LongTensor, torch.DoubleTensor) else 4
+        return numel * itemsize
+    if len(args) == 1 and isinstance(args[0], torch.Size):
+        return _legacy_bytes(function, tuple(args[0]))
+    return 0
+
+
+def _fill_uninitialised(result: Any) -> Any:
+    if isinstance(result, torch.Tensor):
+        with torch.no_grad():
+            result.fill_(float("nan") if result.is_floating_point() or result.is_complex()
+                         else 0)
+    return result
+
+
+def _module_on_meta(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    from torch.func import functional_call
+    state = {name: to_meta(t) for name, t in module.named_parameters()}
+    state.update({name: to_meta(t) for name, t in module.named_buffers()})
+    return functional_call(module, state, to_meta(args), to_meta(kwargs))
+
+
+def _contains_user_module(module: nn.Module, user_classes: dict[type, Any]) -> bool:
+    return any(type(m) in user_classes for m in module.modules())

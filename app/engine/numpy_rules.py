@@ -1,0 +1,71 @@
+"""Memory prediction for the small numpy surface (numpy has no meta device)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+_SHAPE_FACTORIES = {"zeros", "ones", "full", "empty", "randn", "rand", "normal", "uniform"}
+
+
+def _numel(shape: Any) -> int:
+    if isinstance(shape, int):
+        return max(shape, 0)
+    if isinstance(shape, (tuple, list)) and all(isinstance(d, int) for d in shape):
+        return math.prod(max(d, 0) for d in shape)
+    return 0
+
+
+def _arrays(values: Any) -> list[np.ndarray]:
+    found: list[np.ndarray] = []
+    for value in values:
+        if isinstance(value, np.ndarray):
+            found.append(value)
+        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], np.ndarray):
+            found.extend(v for v in value if isinstance(v, np.ndarray))
+    return found
+
+
+def predict_numpy_bytes(label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """An upper bound (8 bytes per element) of what a numpy function would allocate."""
+    name = label.rsplit(".", 1)[-1]
+    if name in ("randn", "rand"):
+        return 8 * math.prod(max(a, 0) for a in args if isinstance(a, int)) if args else 8
+    if name in _SHAPE_FACTORIES | {"randint"}:
+        shape = kwargs.get("size", kwargs.get("shape"))
+        if shape is None and name not in ("randint", "normal", "uniform") and args:
+            shape = args[0]
+        if shape is None and name in ("randint", "normal", "uniform") and len(args) >= 3:
+            shape = args[2]
+        return 8 * _numel(shape) if shape is not None else 8
+    if name == "eye":
+        n = args[0] if args and isinstance(args[0], int) else 0
+        m = args[1] if len(args) > 1 and isinstance(args[1], int) else n
+        return 8 * max(n, 0) * max(m, 0)
+    if name in ("arange", "linspace"):
+        numbers = [a for a in args if isinstance(a, (int, float))]
+        if name == "linspace":
+            count = numbers[2] if len(numbers) > 2 else kwargs.get("num", 50)
+            return 8 * max(int(count), 0)
+        if not numbers:
+            return 0
+        start, stop = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
+        step = numbers[2] if len(numbers) > 2 else 1
+        return 8 * max(int(abs((stop - start) / step)) if step else 0, 0)
+    arrays = _arrays((*args, *kwargs.values()))
+    if name in ("dot", "matmul") and len(arrays) >= 2:
+        a, b = arrays[0], arrays[1]
+        return 8 * _numel((*a.shape[:-1], *b.shape[-1:]))
+    if not arrays:
+        return 0
+    try:
+        broadcast = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        broadcast = ()
+    return 8 * max(_numel(broadcast), sum(a.size for a in arrays))
+
+
+def predict_ndarray_method_bytes(array: np.ndarray, name: str, args: tuple[Any, ...]) -> int:
+    return 8 * array.size

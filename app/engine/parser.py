@@ -1,0 +1,283 @@
+"""Parse a program and check it against the playground's allowlist of Python constructs.
+
+This runs in the web process, so a refused program never reaches a worker, and again in the
+worker before interpretation (defence in depth). It only looks at syntax: which node types,
+names and attribute names appear. What an attribute or call may do on a given object is
+decided at run time by ``policy.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from app.config import Settings
+from app.engine.errors import ForbiddenError, LimitError, ProgramSyntaxError
+
+# Node types the interpreter implements. Anything else is refused with its own message.
+ALLOWED_NODES: frozenset[type[ast.AST]] = frozenset({
+    ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.While, ast.If,
+    ast.Break, ast.Continue, ast.Pass, ast.FunctionDef, ast.ClassDef, ast.Return, ast.With,
+    ast.withitem, ast.Import, ast.ImportFrom, ast.alias, ast.Assert, ast.Delete,
+    ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.IfExp, ast.Attribute,
+    ast.Subscript, ast.Slice, ast.Starred, ast.Name, ast.Constant, ast.List, ast.Tuple,
+    ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp,
+    ast.comprehension, ast.keyword, ast.arguments, ast.arg, ast.Lambda,
+    ast.Load, ast.Store, ast.Del,
+    ast.And, ast.Or, ast.Add, ast.Sub, ast.Mult, ast.MatMult, ast.Div, ast.Mod, ast.Pow,
+    ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
+    ast.Invert, ast.Not, ast.UAdd, ast.USub,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
+})
+
+# Plain-language reasons for the constructs people most often try.
+REFUSED_CONSTRUCTS: dict[type[ast.AST], str] = {
+    ast.JoinedStr: "f-strings (string formatting) are not available; print values "
+                   "separately, e.g. print('loss', loss.item())",
+    ast.FormattedValue: "string formatting is not available",
+    ast.Try: "try/except is not available; let the error show, it comes with a hint",
+    ast.Raise: "raise is not available",
+    ast.Global: "global is not available; pass values as arguments and return results",
+    ast.Nonlocal: "nonlocal is not available",
+    ast.Yield: "generators (yield) are not available; build a list instead",
+    ast.YieldFrom: "generators (yield from) are not available",
+    ast.Await: "async code is not available",
+    ast.AsyncFunctionDef: "async functions are not available",
+    ast.AsyncFor: "async for is not available",
+    ast.AsyncWith: "async with is not available",
+    ast.NamedExpr: "the walrus operator := is not available; assign on its own line",
+    ast.Match: "match statements are not available; use if/elif",
+}
+
+# Module imports that bind vetted playground namespaces (and nothing else).
+ALLOWED_IMPORTS: frozenset[str] = frozenset({
+    "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.optim.lr_scheduler",
+    "torch.utils", "torch.utils.data", "torch.cuda", "torch.amp", "torch.cuda.amp",
+    "numpy", "math", "random",
+})
+
+# Dunder names a program may write, and where.
+CLASS_DUNDER_METHODS: frozenset[str] = frozenset({"__init__", "__len__", "__getitem__"})
+ALLOWED_DUNDER_ATTRIBUTES: frozenset[str] = frozenset({"__version__"})
+ALLOWED_DECORATORS: frozenset[str] = frozenset({
+    "torch.no_grad", "torch.enable_grad", "torch.inference_mode",
+})
+ALLOWED_CLASS_BASES: frozenset[str] = frozenset({
+    "nn.Module", "torch.nn.Module", "Module", "Dataset", "torch.utils.data.Dataset",
+    "data.Dataset", "object",
+})
+
+# Python built-ins that do not exist here; named so the refusal can say why.
+DANGEROUS_NAMES: frozenset[str] = frozenset({
+    "eval", "exec", "compile", "open", "input", "breakpoint", "getattr", "setattr", "delattr",
+    "hasattr", "globals", "locals", "vars", "dir", "type", "object", "memoryview",
+    "help", "exit", "quit", "classmethod", "staticmethod", "property", "format", "repr",
+    "chr", "ord", "bytes", "bytearray", "id", "hash", "callable", "issubclass",
+})
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """``torch.nn.Module`` for an Attribute chain over a Name, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def parse_program(source: str, settings: Settings) -> ast.Module:
+    """Parse and validate; returns the checked tree or raises a SandboxError."""
+    if len(source) > settings.max_source_chars:
+        raise LimitError(
+            f"the program is {len(source):,} characters; the limit is "
+            f"{settings.max_source_chars:,} (setting max_source_chars)",
+            hint="Shorten the program or split it into several runs.", predicted=True)
+    try:
+        tree = ast.parse(source, mode="exec")
+    except SyntaxError as err:
+        hint = "Check brackets, colons and indentation on that line."
+        raise ProgramSyntaxError(f"{err.msg}", err.lineno, hint=hint) from None
+    except (MemoryError, RecursionError):
+        raise LimitError("the program is nested too deeply for the parser",
+                         hint="Flatten deeply nested brackets or expressions.",
+                         predicted=True) from None
+    except ValueError as err:  # e.g. NUL bytes in the source
+        hint = "Remove invisible control characters."
+        raise ProgramSyntaxError(str(err), None, hint=hint) from None
+    _Validator(settings).check(tree)
+    return tree
+
+
+def validate_program(source: str, settings: Settings) -> None:
+    parse_program(source, settings)
+
+
+def _refuse(node: ast.AST, message: str, hint: str | None = None) -> ForbiddenError:
+    line = getattr(node, "lineno", None)
+    where = f"line {line}: " if line else ""
+    return ForbiddenError(where + message, line, hint)
+
+
+def _check_identifier(node: ast.AST, name: str, what: str) -> None:
+    if not name.isascii():
+        raise _refuse(node, f"the {what} {name!r} uses non-ASCII characters; only ASCII "
+                      "names are allowed (look-alike letters can hide other names)")
+
+
+class _Validator:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.nodes = 0
+
+    def check(self, tree: ast.Module) -> None:
+        # Iterative walk with explicit depth so a deep tree cannot overflow this check.
+        stack: list[tuple[ast.AST, int, ast.AST | None]] = [(tree, 0, None)]
+        while stack:
+            node, depth, parent = stack.pop()
+            self.nodes += 1
+            if self.nodes > self.settings.max_ast_nodes:
+                raise LimitError(f"the program has more than {self.settings.max_ast_nodes:,} "
+                                 "syntax nodes (setting max_ast_nodes)",
+                                 hint="Shorten the program.", predicted=True)
+            if depth > self.settings.max_ast_depth:
+                raise LimitError(f"line {getattr(node, 'lineno', '?')}: the program is nested "
+                                 f"more than {self.settings.max_ast_depth} levels deep "
+                                 "(setting max_ast_depth)",
+                                 getattr(node, "lineno", None),
+                                 hint="Split the expression into several assignments.",
+                                 predicted=True)
+            self._check_node(node, parent)
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, depth + 1, node))
+
+    def _check_node(self, node: ast.AST, parent: ast.AST | None) -> None:
+        kind = type(node)
+        if kind not in ALLOWED_NODES:
+            reason = REFUSED_CONSTRUCTS.get(kind, f"the construct '{kind.__name__}' is not "
+                                            "available in the playground")
+            raise _refuse(node, reason)
+        if isinstance(node, ast.Name):
+            self._check_name(node, node.id)
+        elif isinstance(node, ast.Attribute):
+            self._check_attribute(node)
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, bytes):
+                raise _refuse(node, "bytes literals are not available")
+        elif isinstance(node, ast.FunctionDef):
+            self._check_function(node, parent)
+        elif isinstance(node, ast.ClassDef):
+            self._check_class(node)
+        elif isinstance(node, ast.arg):
+            _check_identifier(node, node.arg, "argument name")
+            if node.arg.startswith("_"):
+                raise _refuse(node, f"argument names starting with '_' are not allowed "
+                              f"({node.arg!r})")
+        elif isinstance(node, ast.arguments):
+            if node.kwarg is not None:
+                raise _refuse(node.kwarg, "**kwargs parameters are not available; name the "
+                              "keyword arguments explicitly")
+        elif isinstance(node, ast.keyword):
+            if node.arg is None:
+                raise _refuse(node.value, "**dict splats in calls are not available; pass "
+                              "keyword arguments by name")
+            _check_identifier(node.value, node.arg, "keyword")
+            if node.arg.startswith("_"):
+                raise _refuse(node.value, f"keyword arguments starting with '_' are not "
+                              f"allowed ({node.arg!r})")
+        elif isinstance(node, ast.Lambda):
+            if node.args.defaults or node.args.kw_defaults:
+                raise _refuse(node, "lambda default arguments are not available; use def")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self._check_import(node)
+        elif isinstance(node, ast.With):
+            self._check_with(node)
+        elif isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) \
+                    and isinstance(node.left.value, str):
+                raise _refuse(node, "%-formatting of strings is not available; print values "
+                              "separately")
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                if not isinstance(target, (ast.Name, ast.Subscript)):
+                    raise _refuse(node, "del works on names and subscripts only")
+
+    def _check_name(self, node: ast.Name, name: str) -> None:
+        _check_identifier(node, name, "name")
+        if name.startswith("_"):
+            raise _refuse(node, f"names starting with '_' are not allowed ({name!r})")
+        if name in DANGEROUS_NAMES:
+            raise _refuse(node, f"'{name}' is not available in the playground (it could reach "
+                          "outside the sandbox)")
+
+    def _check_attribute(self, node: ast.Attribute) -> None:
+        attr = node.attr
+        _check_identifier(node, attr, "attribute")
+        if not attr.startswith("_") or attr in ALLOWED_DUNDER_ATTRIBUTES:
+            return
+        if attr == "__init__" and _is_super_call(node.value):
+            return
+        raise _refuse(node, f"attributes starting with '_' are not allowed ('.{attr}')",
+                      hint="Private and dunder attributes are how sandboxes are escaped; "
+                      "use the public API.")
+
+    def _check_function(self, node: ast.FunctionDef, parent: ast.AST | None) -> None:
+        _check_identifier(node, node.name, "function name")
+        in_class = isinstance(parent, ast.ClassDef)
+        if node.name.startswith("_") and not (in_class and node.name in CLASS_DUNDER_METHODS):
+            allowed = ", ".join(sorted(CLASS_DUNDER_METHODS))
+            raise _refuse(node, f"the function name {node.name!r} is not allowed; names may "
+                          f"not start with '_' except {allowed} inside a class")
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            name = dotted_name(target)
+            if name not in ALLOWED_DECORATORS or (
+                    isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords)):
+                raise _refuse(decorator, "only @torch.no_grad(), @torch.enable_grad() and "
+                              "@torch.inference_mode() decorators are available")
+
+    def _check_class(self, node: ast.ClassDef) -> None:
+        _check_identifier(node, node.name, "class name")
+        if node.name.startswith("_"):
+            raise _refuse(node, f"class names starting with '_' are not allowed ({node.name!r})")
+        if node.decorator_list or node.keywords:
+            raise _refuse(node, "class decorators and class keywords are not available")
+        if len(node.bases) > 1:
+            raise _refuse(node, "a class may have one base class")
+        for base in node.bases:
+            if dotted_name(base) not in ALLOWED_CLASS_BASES:
+                raise _refuse(base, "a class may extend nn.Module or Dataset (or nothing)")
+        for stmt in node.body:
+            is_docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+            if not isinstance(stmt, (ast.FunctionDef, ast.Assign, ast.Pass)) and not is_docstring:
+                raise _refuse(stmt, "a class body may hold methods and simple assignments only")
+
+    def _check_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.ImportFrom):
+            if node.level or node.module is None:
+                raise _refuse(node, "relative imports are not available")
+            if node.module not in ALLOWED_IMPORTS:
+                raise _refuse(node, f"'{node.module}' cannot be imported here; available: "
+                              + ", ".join(sorted(ALLOWED_IMPORTS)))
+            for alias in node.names:
+                if alias.name == "*":
+                    raise _refuse(node, "'import *' is not available; import names explicitly")
+            return
+        for alias in node.names:
+            if alias.name not in ALLOWED_IMPORTS:
+                raise _refuse(node, f"'{alias.name}' cannot be imported here; available: "
+                              + ", ".join(sorted(ALLOWED_IMPORTS)))
+
+    def _check_with(self, node: ast.With) -> None:
+        for item in node.items:
+            if item.optional_vars is not None:
+                raise _refuse(node, "'with ... as name' is not available; the playground's "
+                              "context managers (no_grad, enable_grad, autocast) bind nothing")
+            if not isinstance(item.context_expr, ast.Call):
+                raise _refuse(node, "with needs a call such as torch.no_grad()")
+
+
+def _is_super_call(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "super")

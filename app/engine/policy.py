@@ -1,0 +1,421 @@
+"""The vetted torch surface, as data. Review this file as a whole.
+
+Everything a program can reach is listed here: the members of each namespace it may name
+(``torch``, ``nn``, ``F``, ``optim``, ``np`` ...), and per object type the attributes it may
+read and the methods it may call. A name that is not listed does not exist for the program,
+so a new torch release cannot widen the sandbox by adding public names (``torch.os`` is a
+plain attribute of torch, as is ``np.ma.core.builtins``).
+
+Each callable carries a *cost* that tells the budget how to predict its allocation before the
+real call runs:
+
+- ``META``: run the same call on meta tensors (exact output shapes, no data) — the default;
+- ``VIEW``: the result aliases an input (view, transpose, expand ...): no new memory;
+- ``INPLACE``: modifies an input in place: no new memory;
+- ``SCALAR``: returns Python data or metadata (size, item, dim ...): no tensor memory;
+- ``BOUNDED``: output bounded by the inputs' size, data-dependent shape (nonzero, unique);
+- ``MODULE``: constructing a layer: dry-run it on the meta device to count parameters;
+- ``FREE``: no tensor work at all (grad-mode objects, scheduler bookkeeping).
+
+``MATMUL`` marks matmul-like calls whose FLOPs are checked against ``max_call_flops``.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn, optim
+from torch.utils import data as tud
+
+
+class Cost(enum.Enum):
+    META = "meta"
+    VIEW = "view"
+    INPLACE = "inplace"
+    SCALAR = "scalar"
+    BOUNDED = "bounded"
+    MODULE = "module"
+    FREE = "free"
+    NUMPY = "numpy"
+
+
+@dataclass(frozen=True)
+class Rule:
+    cost: Cost = Cost.META
+    matmul: bool = False
+    # Keyword names this callable accepts from a program; None means any name except
+    # DENIED_KWARGS. Used where a keyword opens a door (processes, callbacks, files).
+    kwargs: frozenset[str] | None = None
+    # Keyword values forced by the sandbox (None: the keyword is dropped); a program that set
+    # another value gets a notice.
+    forced: dict[str, Any] = field(default_factory=dict)
+    # An uninitialised-memory factory: its result is filled before the program sees it, so
+    # memory left by an earlier program can never be read.
+    uninitialised: bool = False
+
+
+# Keywords refused on every call: ``out=`` can resize a tensor's storage under a live view
+# (a native crash), the others hand callables or files to torch.
+DENIED_KWARGS = frozenset({"out", "worker_init_fn", "multiprocessing_context", "pin_memory_device",
+                           "f", "map_location", "pickle_module", "filename"})
+
+M, V, IN, S, B, MOD, FREE = (Cost.META, Cost.VIEW, Cost.INPLACE, Cost.SCALAR, Cost.BOUNDED,
+                             Cost.MODULE, Cost.FREE)
+
+
+def _names(text: str) -> list[str]:
+    return text.split()
+
+
+def _rules(cost: Cost, names: str, **extra: Any) -> dict[str, Rule]:
+    return {name: Rule(cost, **extra) for name in names.split()}
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.* functions
+TORCH_FUNCTIONS: dict[str, Rule] = {
+    **_rules(M, """tensor as_tensor zeros ones full rand randn randint randperm arange linspace
+        logspace eye zeros_like ones_like full_like rand_like randn_like randint_like
+        stack cat concat hstack vstack dstack column_stack add sub subtract mul multiply div
+        divide true_divide floor_divide remainder fmod pow abs neg negative exp exp2 expm1 log
+        log2 log10 log1p sqrt rsqrt square sin cos tan asin acos atan atan2 sinh cosh tanh
+        sigmoid relu clamp clip sign floor ceil round trunc frac reciprocal lerp maximum
+        minimum max min sum mean std var prod cumsum cumprod argmax argmin amax amin
+        logsumexp softmax log_softmax norm dist where eq ne lt le gt ge isclose isnan isinf
+        isfinite logical_and logical_or logical_not logical_xor bitwise_and bitwise_or
+        bitwise_xor bitwise_not diag diag_embed diagonal tril triu trace flip roll sort
+        argsort topk kthvalue median mode cross outer ger cdist
+        tile kron cartesian_prod meshgrid broadcast_tensors flatten reshape squeeze
+        unsqueeze cov corrcoef clone masked_fill index_select gather scatter take
+        one_hot cosine_similarity all any count_nonzero sort msort vander polar complex
+        real imag angle conj cummax cummin diff histc searchsorted bucketize"""),
+    **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul",
+             matmul=True),
+    **_rules(V, "t transpose permute narrow select movedim swapaxes swapdims split chunk "
+                "unbind tensor_split view_as_real view_as_complex detach"),
+    **_rules(B, "nonzero unique unique_consecutive masked_select argwhere"),
+    **_rules(S, """is_tensor is_floating_point is_complex numel manual_seed seed initial_seed
+        is_grad_enabled get_default_dtype allclose equal result_type promote_types can_cast
+        finfo iinfo broadcast_shapes is_nonzero"""),
+    **_rules(FREE, "no_grad enable_grad inference_mode set_grad_enabled autocast device "
+                   "Generator Size"),
+    "empty": Rule(M, uninitialised=True),
+    "empty_like": Rule(M, uninitialised=True),
+    "empty_strided": Rule(M, uninitialised=True),
+    "Tensor": Rule(M, uninitialised=True),
+    "from_numpy": Rule(B),
+    "set_default_dtype": Rule(S),
+}
+
+# Legacy typed constructors of the guide's dtype table: torch.FloatTensor(2, 3) etc.
+LEGACY_TENSOR_TYPES = _names("""
+    ByteTensor CharTensor ShortTensor IntTensor LongTensor FloatTensor DoubleTensor
+    HalfTensor BoolTensor BFloat16Tensor""")
+for _name in LEGACY_TENSOR_TYPES:
+    TORCH_FUNCTIONS[_name] = Rule(M, uninitialised=True)
+
+TORCH_DTYPES = _names("""
+    float32 float float64 double float16 half bfloat16 int8 int16 short int32 int int64 long
+    uint8 bool complex64 complex128 cfloat""")
+TORCH_VALUES = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
+                "float32": torch.float32}
+
+# ---------------------------------------------------------------------------------------------
+# torch.nn
+NN_LAYERS = _names("""
+    Linear Bilinear Identity Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d MaxPool1d
+    MaxPool2d AvgPool1d AvgPool2d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool2d
+    BatchNorm1d BatchNorm2d LayerNorm GroupNorm InstanceNorm1d InstanceNorm2d Dropout
+    Dropout1d Dropout2d Embedding EmbeddingBag RNN LSTM GRU RNNCell LSTMCell GRUCell ReLU
+    ReLU6 LeakyReLU PReLU ELU SELU GELU SiLU Mish Sigmoid Tanh Softmax LogSoftmax Softplus
+    Softsign Hardtanh Hardswish Hardsigmoid Threshold Flatten Unflatten Sequential
+    ModuleList ModuleDict ParameterList ParameterDict Upsample PixelShuffle ZeroPad2d
+    ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d TransformerEncoderLayer
+    MultiheadAttention CosineSimilarity PairwiseDistance""")
+NN_LOSSES = _names("""MSELoss L1Loss CrossEntropyLoss NLLLoss BCELoss BCEWithLogitsLoss
+    HuberLoss SmoothL1Loss KLDivLoss TripletMarginLoss MarginRankingLoss HingeEmbeddingLoss
+    CosineEmbeddingLoss SoftMarginLoss MultiLabelSoftMarginLoss PoissonNLLLoss
+    GaussianNLLLoss CTCLoss MultiMarginLoss""")
+NN_MEMBERS: dict[str, Rule] = {
+    **{name: Rule(MOD) for name in NN_LAYERS + NN_LOSSES},
+    "Module": Rule(FREE),
+    "Parameter": Rule(V),
+}
+
+NN_FUNCTIONAL: dict[str, Rule] = _rules(M, """relu relu6 leaky_relu elu selu gelu silu mish
+    sigmoid tanh softmax log_softmax softplus softsign hardtanh hardswish hardsigmoid
+    threshold dropout dropout1d dropout2d normalize layer_norm batch_norm group_norm
+    instance_norm one_hot pad interpolate upsample embedding max_pool1d max_pool2d
+    avg_pool1d avg_pool2d adaptive_avg_pool1d adaptive_avg_pool2d adaptive_max_pool2d
+    cosine_similarity pairwise_distance pixel_shuffle unfold fold
+    mse_loss l1_loss cross_entropy nll_loss binary_cross_entropy
+    binary_cross_entropy_with_logits huber_loss smooth_l1_loss kl_div triplet_margin_loss
+    margin_ranking_loss hinge_embedding_loss soft_margin_loss multilabel_soft_margin_loss
+    poisson_nll_loss gaussian_nll_loss cosine_embedding_loss glu logsigmoid softmin
+    gumbel_softmax""")
+NN_FUNCTIONAL.update(_rules(M, "linear bilinear conv1d conv2d conv3d conv_transpose1d "
+                               "conv_transpose2d scaled_dot_product_attention", matmul=True))
+
+NN_INIT: dict[str, Rule] = _rules(IN, """uniform_ normal_ constant_ ones_ zeros_ eye_
+    xavier_uniform_ xavier_normal_ kaiming_uniform_ kaiming_normal_ trunc_normal_
+    orthogonal_""")
+NN_INIT["calculate_gain"] = Rule(S)
+
+NN_UTILS: dict[str, Rule] = {
+    "clip_grad_norm_": Rule(IN), "clip_grad_value_": Rule(IN),
+    "parameters_to_vector": Rule(M), "vector_to_parameters": Rule(IN),
+}
+
+# ---------------------------------------------------------------------------------------------
+# torch.optim
+OPTIMIZERS = _names("""
+    SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop LBFGS""")
+SCHEDULERS = _names("""StepLR MultiStepLR ExponentialLR CosineAnnealingLR
+    CosineAnnealingWarmRestarts LinearLR ConstantLR OneCycleLR CyclicLR ReduceLROnPlateau
+    LambdaLR MultiplicativeLR PolynomialLR SequentialLR ChainedScheduler""")
+
+# ---------------------------------------------------------------------------------------------
+# torch.utils.data. num_workers would start processes and pin_memory a thread, so both are
+# forced off; the guide's examples set them and still run, with a notice.
+DATALOADER_KWARGS = frozenset({"dataset", "batch_size", "shuffle", "sampler", "batch_sampler",
+                               "num_workers", "collate_fn", "pin_memory", "drop_last",
+                               "timeout", "generator", "prefetch_factor",
+                               "persistent_workers"})
+DATA_MEMBERS: dict[str, Rule] = {
+    "DataLoader": Rule(FREE, kwargs=DATALOADER_KWARGS,
+                       forced={"num_workers": 0, "pin_memory": False,
+                               "persistent_workers": False, "prefetch_factor": None,
+                               "timeout": 0}),
+    "Dataset": Rule(FREE), "TensorDataset": Rule(FREE), "Subset": Rule(FREE),
+    "random_split": Rule(FREE), "ConcatDataset": Rule(FREE),
+    "RandomSampler": Rule(FREE), "SequentialSampler": Rule(FREE),
+    "BatchSampler": Rule(FREE), "default_collate": Rule(M),
+}
+
+# ---------------------------------------------------------------------------------------------
+# torch.cuda / torch.amp / torch.version / torch.autograd / torch.backends
+CUDA_MEMBERS: dict[str, Rule] = _rules(S, """is_available device_count current_device
+    get_device_name get_device_properties memory_allocated max_memory_allocated
+    memory_reserved max_memory_reserved is_bf16_supported synchronize empty_cache
+    reset_peak_memory_stats manual_seed manual_seed_all""")
+AMP_MEMBERS: dict[str, Rule] = {"autocast": Rule(FREE), "GradScaler": Rule(FREE)}
+AUTOGRAD_MEMBERS: dict[str, Rule] = {"grad": Rule(M), "backward": Rule(M)}
+
+# ---------------------------------------------------------------------------------------------
+# Tensor attributes and methods
+TENSOR_DATA_ATTRIBUTES = frozenset(_names("""
+    shape dtype device requires_grad grad grad_fn is_leaf data T mT H ndim is_cuda is_meta
+    layout itemsize nbytes real imag names"""))
+TENSOR_SETTABLE = frozenset({"requires_grad", "grad"})
+TENSOR_METHODS: dict[str, Rule] = {
+    **_rules(M, """add sub mul div true_divide floor_divide remainder fmod pow abs neg exp
+        exp2 expm1 log log2 log10 log1p sqrt rsqrt square sin cos tan asin acos atan atan2
+        sinh cosh tanh sigmoid relu clamp clip sign floor ceil round trunc frac reciprocal
+        lerp maximum minimum max min sum mean std var prod cumsum cumprod argmax argmin amax
+        amin logsumexp softmax log_softmax norm dist where eq ne lt le gt ge isclose isnan
+        isinf isfinite logical_and logical_or logical_not bitwise_and bitwise_or bitwise_not
+        diag diag_embed diagonal tril triu trace flip roll sort argsort topk kthvalue median
+        mode cross outer repeat tile kron clone contiguous reshape reshape_as flatten
+        masked_fill index_select gather scatter take float double half bfloat16 int long
+        short char byte bool to type type_as cpu cuda new_zeros new_ones new_full
+        new_tensor all any count_nonzero cummax cummin diff histc bernoulli multinomial
+        softmax mean std_mean var_mean cov conj angle"""),
+    **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm", matmul=True),
+    **_rules(V, """view view_as t transpose permute expand expand_as squeeze unsqueeze
+        narrow select unfold movedim swapaxes swapdims split chunk unbind tensor_split
+        detach requires_grad_ retain_grad"""),
+    **_rules(IN, """add_ sub_ mul_ div_ pow_ abs_ neg_ exp_ log_ sqrt_ clamp_ clip_ zero_
+        fill_ copy_ normal_ uniform_ random_ bernoulli_ exponential_ masked_fill_ scatter_
+        index_fill_ index_add_ index_copy_ relu_ sigmoid_ tanh_ floor_ ceil_ round_
+        sign_ t_ transpose_ squeeze_ unsqueeze_ fill_diagonal_ detach_ lerp_ addcmul_
+        addcdiv_ requires_grad_ tril_ triu_ clamp_min_ clamp_max_ cauchy_ geometric_
+        log_normal_ reciprocal_ neg_ square_"""),
+    **_rules(B, "nonzero unique masked_select argwhere numpy tolist"),
+    **_rules(S, """size dim ndimension numel nelement item element_size stride storage_offset
+        is_contiguous is_floating_point is_complex is_signed get_device equal allclose
+        backward is_set_to is_pinned is_shared"""),
+    "new_empty": Rule(M, uninitialised=True),
+}
+
+# Refused with a specific reason; the rest is simply "not available".
+REFUSED_WITH_REASON: dict[str, str] = {
+    "apply_": "calls a Python function from C on every element",
+    "map_": "calls a Python function from C on every element",
+    "map2_": "calls a Python function from C on every element",
+    "register_hook": "registers a callback that torch runs later, outside the program",
+    "register_forward_hook": "registers a callback that torch runs later",
+    "register_forward_pre_hook": "registers a callback that torch runs later",
+    "register_full_backward_hook": "registers a callback that torch runs later",
+    "register_backward_hook": "registers a callback that torch runs later",
+    "untyped_storage": "exposes raw memory",
+    "storage": "exposes raw memory",
+    "set_": "can point a tensor at arbitrary storage",
+    "resize_": "resizing storage under a live view can crash the process",
+    "resize_as_": "resizing storage under a live view can crash the process",
+    "share_memory_": "shares memory with other processes",
+    "data_ptr": "exposes a raw memory address",
+    "pin_memory": "allocates page-locked host memory",
+    "load": "reads files from the server",
+    "save": "writes files on the server",
+    "from_file": "reads files from the server",
+    "hub": "downloads and runs code",
+    "ops": "reaches native operator registrations",
+    "classes": "reaches native classes",
+    "jit": "compiles and runs code",
+    "compile": "compiles code",
+    "cpp_extension": "compiles native code",
+    "library": "overrides operators for every later program",
+    "set_default_device": "changes state shared with later programs",
+    "set_per_process_memory_fraction": "is a server setting, not a program's",
+    "set_printoptions": "changes state shared with later programs",
+    "set_num_threads": "changes state shared with later programs",
+    "os": "is the operating system interface",
+    "sys": "is the interpreter's internals",
+}
+
+# ---------------------------------------------------------------------------------------------
+# nn.Module instances (built-in layers and user subclasses alike)
+MODULE_METHODS: dict[str, Rule] = {
+    **_rules(S, "parameters named_parameters children named_children modules named_modules "
+                "buffers named_buffers train eval zero_grad requires_grad_ state_dict "
+                "get_parameter get_submodule"),
+    **_rules(IN, "load_state_dict float double half to cpu cuda bfloat16"),
+    "forward": Rule(M),
+    "append": Rule(FREE), "extend": Rule(FREE), "insert": Rule(FREE), "add_module": Rule(FREE),
+    "keys": Rule(S), "values": Rule(S), "items": Rule(S),
+    "flatten_parameters": Rule(FREE),
+}
+MODULE_DATA_ATTRIBUTES = frozenset(_names("""
+    training weight bias in_features out_features in_channels out_channels kernel_size
+    stride padding dilation groups num_features eps momentum affine track_running_stats
+    running_mean running_var num_batches_tracked normalized_shape elementwise_affine p
+    inplace num_embeddings embedding_dim padding_idx hidden_size input_size num_layers
+    batch_first bidirectional dim negative_slope reduction margin beta delta weight_ih_l0
+    weight_hh_l0 bias_ih_l0 bias_hh_l0 start_dim end_dim scale_factor mode"""))
+
+OPTIMIZER_ATTRIBUTES = frozenset({"param_groups", "state", "defaults"})
+OPTIMIZER_METHODS: dict[str, Rule] = {"zero_grad": Rule(IN), "step": Rule(IN),
+                                      "add_param_group": Rule(FREE), "state_dict": Rule(S)}
+SCHEDULER_ATTRIBUTES = frozenset({"last_epoch", "base_lrs", "optimizer"})
+SCHEDULER_METHODS: dict[str, Rule] = {"step": Rule(FREE), "get_last_lr": Rule(S),
+                                      "state_dict": Rule(S)}
+SCALER_METHODS: dict[str, Rule] = {"scale": Rule(M), "step": Rule(IN), "update": Rule(FREE),
+                                   "unscale_": Rule(IN), "get_scale": Rule(S),
+                                   "is_enabled": Rule(S)}
+LOADER_ATTRIBUTES = frozenset({"dataset", "batch_size", "drop_last", "sampler",
+                               "batch_sampler", "num_workers", "pin_memory"})
+DATASET_ATTRIBUTES = frozenset({"tensors", "indices", "dataset", "datasets"})
+SIZE_METHODS: dict[str, Rule] = _rules(S, "numel count index")
+DTYPE_ATTRIBUTES = frozenset({"is_floating_point", "is_complex", "is_signed", "itemsize"})
+DEVICE_ATTRIBUTES = frozenset({"type", "index"})
+FINFO_ATTRIBUTES = frozenset({"bits", "eps", "max", "min", "tiny", "resolution", "dtype"})
+GRAD_FN_ATTRIBUTES = frozenset({"next_functions", "variable"})
+GRAD_FN_METHODS: dict[str, Rule] = {"name": Rule(S)}
+GENERATOR_METHODS: dict[str, Rule] = _rules(S, "manual_seed initial_seed seed")
+
+# Python containers: methods that do not call back into arbitrary objects.
+LIST_METHODS = frozenset(_names("""
+    append extend pop insert remove index count reverse sort copy clear"""))
+TUPLE_METHODS = frozenset(["index", "count"])
+DICT_METHODS = frozenset(_names("""keys values
+    items get pop update copy setdefault clear"""))
+SET_METHODS = frozenset(_names("""add remove discard pop union intersection difference copy"""))
+FLOAT_METHODS = frozenset({"is_integer"})
+
+# ---------------------------------------------------------------------------------------------
+# numpy: enough to build arrays and hand them to torch (and back).
+NUMPY_FUNCTIONS: dict[str, Rule] = _rules(Cost.NUMPY, """array asarray zeros ones full arange
+    linspace eye zeros_like ones_like mean sum std var max min abs exp log sqrt allclose
+    array_equal concatenate stack argmax argmin round clip where dot matmul transpose
+    reshape""")
+NUMPY_RANDOM: dict[str, Rule] = _rules(Cost.NUMPY, "randn rand randint seed normal uniform "
+                                                   "permutation choice")
+NUMPY_DTYPES = _names("""
+    float16 float32 float64 int8 int16 int32 int64 uint8 bool_""")
+NDARRAY_ATTRIBUTES = frozenset(["shape", "dtype", "ndim", "size", "T", "itemsize", "nbytes"])
+NDARRAY_METHODS: dict[str, Rule] = _rules(Cost.NUMPY, """reshape astype sum mean std max min
+    argmax argmin tolist copy item flatten transpose round clip""")
+
+MATH_FUNCTIONS = _names("""
+    sqrt exp log log2 log10 sin cos tan atan2 floor ceil fabs isclose isnan isinf pow tanh
+    erf gamma lgamma""")
+MATH_VALUES = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf, "nan": math.nan}
+RANDOM_FUNCTIONS = ["random", "randint", "uniform", "gauss", "choice", "shuffle", "seed"]
+
+
+# ---------------------------------------------------------------------------------------------
+class Namespace:
+    """A module as the program sees it: only the listed members exist."""
+
+    __slots__ = ("members", "name", "rules")
+
+    def __init__(self, name: str, members: dict[str, Any], rules: dict[str, Rule]) -> None:
+        self.name = name
+        self.members = members
+        self.rules = rules
+
+    def __repr__(self) -> str:
+        return f"<module '{self.name}'>"
+
+
+def _namespace(name: str, module: Any, rules: dict[str, Rule],
+               extra: dict[str, Any] | None = None) -> Namespace:
+    members = {member: getattr(module, member) for member in rules if hasattr(module, member)}
+    members.update(extra or {})
+    kept = {member: rule for member, rule in rules.items() if member in members}
+    return Namespace(name, members, kept)
+
+
+def build_namespaces() -> dict[str, Namespace]:
+    """The importable namespaces, keyed by their import path."""
+    init = _namespace("torch.nn.init", nn.init, NN_INIT)
+    utils = _namespace("torch.nn.utils", nn.utils, NN_UTILS)
+    functional = _namespace("torch.nn.functional", F, NN_FUNCTIONAL)
+    nn_ns = _namespace("torch.nn", nn, NN_MEMBERS,
+                       {"functional": functional, "init": init, "utils": utils})
+    scheduler = _namespace("torch.optim.lr_scheduler", optim.lr_scheduler,
+                           {name: Rule(FREE) for name in SCHEDULERS})
+    optim_ns = _namespace("torch.optim", optim, {name: Rule(FREE) for name in OPTIMIZERS},
+                          {"lr_scheduler": scheduler})
+    data = _namespace("torch.utils.data", tud, DATA_MEMBERS)
+    utils_ns = Namespace("torch.utils", {"data": data}, {})
+    amp = _namespace("torch.amp", torch.amp, AMP_MEMBERS)
+    cuda_amp = _namespace("torch.cuda.amp", torch.cuda.amp, AMP_MEMBERS)
+    cuda = _namespace("torch.cuda", torch.cuda, CUDA_MEMBERS, {"amp": cuda_amp})
+    version = Namespace("torch.version", {"cuda": torch.version.cuda,
+                                          "hip": torch.version.hip}, {})
+    autograd = _namespace("torch.autograd", torch.autograd, AUTOGRAD_MEMBERS)
+    dtypes = {name: getattr(torch, name) for name in TORCH_DTYPES}
+    torch_ns = _namespace("torch", torch, TORCH_FUNCTIONS, {
+        **dtypes, **TORCH_VALUES, "nn": nn_ns, "optim": optim_ns, "utils": utils_ns,
+        "cuda": cuda, "amp": amp, "version": version, "autograd": autograd,
+        "__version__": torch.__version__,
+    })
+    np_random = _namespace("numpy.random", np.random, NUMPY_RANDOM)
+    np_ns = _namespace("numpy", np, NUMPY_FUNCTIONS, {
+        "random": np_random, "pi": np.pi, "e": np.e, "inf": np.inf, "nan": np.nan,
+        "ndarray": np.ndarray, **{name: getattr(np, name) for name in NUMPY_DTYPES},
+    })
+    math_ns = _namespace("math", math, {name: Rule(S) for name in MATH_FUNCTIONS}, MATH_VALUES)
+    random_ns = _namespace("random", random, {name: Rule(S) for name in RANDOM_FUNCTIONS})
+    return {
+        "torch": torch_ns, "torch.nn": nn_ns, "torch.nn.functional": functional,
+        "torch.optim": optim_ns, "torch.optim.lr_scheduler": scheduler,
+        "torch.utils": utils_ns, "torch.utils.data": data, "torch.cuda": cuda,
+        "torch.amp": amp, "torch.cuda.amp": cuda_amp, "numpy": np_ns, "math": math_ns,
+        "random": random_ns,
+    }
+
+
+# Context managers a `with` statement (or decorator) may enter. Their __exit__ is torch's own.
+CONTEXT_MANAGER_TYPES: tuple[type, ...] = (
+    torch.no_grad, torch.enable_grad, torch.inference_mode, torch.set_grad_enabled,
+    torch.autocast,
+)

@@ -1,0 +1,316 @@
+"""Run one program inside a worker and produce the /eval JSON document.
+
+The worker process calls ``Sandbox.run``; everything here happens in that process, after the
+OS limits were applied. The result is plain data: no tensor crosses the process boundary.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import random
+import statistics
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from app.config import Settings
+from app.engine.budget import Budget
+from app.engine.devices import DevicePolicy
+from app.engine.errors import LimitError, SandboxError
+from app.engine.hints import hint_for
+from app.engine.interpreter import BoundUserMethod, Interpreter, UserFunction
+from app.engine.parser import parse_program
+from app.engine.policy import Namespace, Rule, build_namespaces
+from app.inspect.graph import build_graph
+from app.inspect.tensors import StorageLabels, ViewBuilder
+
+_MAX_STEP_SOURCE = 200
+_MAX_MESSAGE = 2_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+
+
+def _vetted_callables(namespaces: dict[str, Namespace]) -> dict[int, tuple[str, Rule]]:
+    vetted: dict[int, tuple[str, Rule]] = {}
+    for namespace in namespaces.values():
+        for member, rule in namespace.rules.items():
+            vetted.setdefault(id(namespace.members[member]), (f"{namespace.name}.{member}", rule))
+    return vetted
+
+
+def _is_user_variable(name: str, value: Any) -> bool:
+    return not (isinstance(value, (Namespace, UserFunction, BoundUserMethod, type))
+                or (callable(value) and not isinstance(value, torch.nn.Module)))
+
+
+def _step_source(source: str, stmt: ast.stmt) -> str:
+    segment = ast.get_source_segment(source, stmt) or ""
+    if isinstance(stmt, (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef,
+                         ast.ClassDef)):
+        segment = segment.splitlines()[0] if segment else ""
+    if len(segment) > _MAX_STEP_SOURCE:
+        segment = segment[:_MAX_STEP_SOURCE] + " …"
+    return segment
+
+
+class Sandbox:
+    """Per-worker state that is built once (namespaces, vetted callables) and shared by the
+    programs the worker runs. It is immutable from a program's point of view."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.namespaces = build_namespaces()
+        self.vetted = _vetted_callables(self.namespaces)
+        self.cuda_available = torch.cuda.is_available()
+        # Names bound before the first line, as if the usual imports were written: the
+        # guide's snippets use torch, nn, F, np ... without importing them.
+        torch_ns = self.namespaces["torch"]
+        data = self.namespaces["torch.utils.data"].members
+        self.prelude: dict[str, Any] = {
+            "torch": torch_ns, "nn": self.namespaces["torch.nn"],
+            "F": self.namespaces["torch.nn.functional"], "optim": self.namespaces["torch.optim"],
+            "np": self.namespaces["numpy"], "math": self.namespaces["math"],
+            "Dataset": data["Dataset"], "DataLoader": data["DataLoader"],
+            "TensorDataset": data["TensorDataset"],
+        }
+
+    def default_device(self, requested: str) -> str:
+        if requested == "cuda" and not self.cuda_available:
+            return "cpu"
+        if requested == "auto":
+            return "cuda" if self.cuda_available else "cpu"
+        return requested
+
+    def run(self, code: str, seed: int = 0, device: str = "auto", repeat: int = 1) -> Outcome:
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.deadline_s
+        notices: list[str] = []
+        if device == "cuda" and not self.cuda_available:
+            if self.settings.cuda_fallback == "error":
+                return Outcome(200, _error_body("RuntimeError", "this server has no CUDA GPU",
+                                                None, "Use device 'cpu' or 'auto'.", [], "",
+                                                notices))
+            notices.append("device 'cuda' was requested, but this server has no CUDA GPU, so "
+                           "the program ran on the CPU")
+        target = self.default_device(device)
+        try:
+            tree = parse_program(code, self.settings)
+        except SandboxError as refused:
+            return Outcome(refused.status, _error_body(refused.type_name, refused.message,
+                                                       refused.line, refused.hint, [], "",
+                                                       notices))
+        outcome = self._run_once(tree, code, seed, target, deadline, notices, started)
+        if repeat > 1 and outcome.body.get("ok"):
+            outcome.body["timing"] = self._time_repeats(tree, code, seed, target, deadline,
+                                                        repeat, outcome.body)
+        return outcome
+
+    # ------------------------------------------------------------------------------------
+    def _fresh_state(self, seed: int) -> None:
+        # Each program starts from the same state, whatever the previous one did.
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.set_default_dtype(torch.float32)
+        torch.set_grad_enabled(True)
+
+    def _interpreter(self, seed: int, deadline: float, on_step: Any = None) -> Interpreter:
+        self._fresh_state(seed)
+        budget = Budget(self.settings, deadline)
+        devices = DevicePolicy(self.cuda_available, self.settings.cuda_fallback)
+        interp = Interpreter(self.settings, budget, devices, self.namespaces, self.vetted,
+                             on_step=on_step)
+        interp.globals.vars.update(self.prelude)
+        return interp
+
+    def _run_once(self, tree: ast.Module, code: str, seed: int, target: str, deadline: float,
+                  notices: list[str], started: float) -> Outcome:
+        labels = StorageLabels()
+        views = ViewBuilder(self.settings.max_view_values, self.settings.max_repr_chars, labels)
+        steps: list[dict[str, Any]] = []
+        stdout_mark = [0]
+        interp: Interpreter
+
+        def on_step(stmt: ast.stmt, value: Any, has_value: bool) -> None:
+            text = "".join(interp.stdout)
+            printed, stdout_mark[0] = text[stdout_mark[0]:], len(text)
+            if len(steps) >= self.settings.max_steps_reported:
+                return
+            view = None
+            if has_value:
+                views.set_owners(interp.globals.vars)
+                name = _assigned_name(stmt)
+                view = views.view(value, name)
+            steps.append({"line": stmt.lineno, "source": _step_source(code, stmt),
+                          "value": view, "stdout": printed})
+
+        interp = self._interpreter(seed, deadline, on_step)
+        error: BaseException | None = None
+        state = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                with torch.device(target) if target != "cpu" else _nullcontext():
+                    state = interp.run(tree)
+            except RecursionError:
+                error = LimitError("the program nested calls too deeply",
+                                   hint="A function that calls itself needs a stopping "
+                                   "condition.")
+            except MemoryError:
+                error = LimitError("the program ran out of memory",
+                                   hint="Use smaller tensors.")
+            except Exception as raised:
+                error = raised
+            finally:
+                torch.set_grad_enabled(True)
+                torch.set_default_dtype(torch.float32)
+        if len(steps) >= self.settings.max_steps_reported:
+            notices.append(f"only the first {self.settings.max_steps_reported} statements are "
+                           "traced (setting max_steps_reported)")
+        for warning in caught:
+            message = f"{warning.category.__name__}: {warning.message}"
+            if message not in notices and len(notices) < 20:
+                notices.append(message)
+        notices.extend(n for n in interp.notices if n not in notices)
+        stdout = "".join(interp.stdout)
+        variables = {name: value for name, value in interp.globals.vars.items()
+                     if _is_user_variable(name, value)}
+        variable_views = self._variable_views(views, variables)
+        device = _device_label(target)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
+        if error is not None:
+            return _error_outcome(error, interp.line, steps, stdout, notices, variable_views,
+                                  device, elapsed_ms)
+        assert state is not None
+        result_view = None
+        if state.has_result:
+            views.set_owners(variables)
+            result_view = views.view(state.result)
+        roots: list[tuple[str | None, torch.Tensor]] = []
+        if state.has_result and isinstance(state.result, torch.Tensor):
+            roots.append((None, state.result))
+        roots.extend((n, v) for n, v in variables.items() if isinstance(v, torch.Tensor))
+        graph = build_graph(roots, variables, views.tensor) if roots else None
+        body = {"ok": True, "result": result_view, "variables": variable_views, "steps": steps,
+                "stdout": stdout, "graph": graph, "device": device, "notices": notices,
+                "elapsed_ms": elapsed_ms}
+        return Outcome(200, body)
+
+    def _variable_views(self, views: ViewBuilder, variables: dict[str, Any]) -> dict[str, Any]:
+        views.set_owners(variables)
+        limit = self.settings.max_variables_reported
+        return {name: views.view(value, name)
+                for name, value in list(variables.items())[:limit]}
+
+    def _time_repeats(self, tree: ast.Module, code: str, seed: int, target: str,
+                      deadline: float, repeat: int, body: dict[str, Any]) -> dict[str, Any]:
+        """Run the program again ``repeat`` times (no views) and report the spread."""
+        timings: list[float] = []
+        for _ in range(repeat):
+            interp = self._interpreter(seed, deadline)
+            _synchronize(target)
+            start = time.perf_counter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with torch.device(target) if target != "cpu" else _nullcontext():
+                        interp.run(tree)
+            except Exception:
+                break
+            _synchronize(target)
+            timings.append((time.perf_counter() - start) * 1000)
+        if len(timings) < repeat:
+            body["notices"].append(f"timing stopped after {len(timings)} of {repeat} runs "
+                                   "(deadline)")
+        if not timings:
+            return {"repeats": 0}
+        return {"repeats": len(timings), "median_ms": round(statistics.median(timings), 4),
+                "min_ms": round(min(timings), 4), "max_ms": round(max(timings), 4),
+                "spread_ms": round(statistics.pstdev(timings), 4) if len(timings) > 1 else 0.0}
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _synchronize(target: str) -> None:
+    if target.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _device_label(target: str) -> str:
+    if target == "cuda":
+        return f"cuda:{torch.cuda.current_device()}"
+    return target
+
+
+def _assigned_name(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[-1], ast.Name):
+        return stmt.targets[-1].id
+    if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id
+    return None
+
+
+def _error_body(type_: str, message: str, line: int | None, hint: str | None,
+                steps: list[dict[str, Any]], stdout: str, notices: list[str],
+                **extra: Any) -> dict[str, Any]:
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE] + " …"
+    return {"ok": False, "error": {"type": type_, "message": message, "line": line,
+                                   "hint": hint},
+            "steps": steps, "stdout": stdout, "notices": notices, **extra}
+
+
+def _error_outcome(error: BaseException, line: int | None, steps: list[dict[str, Any]],
+                   stdout: str, notices: list[str], variables: dict[str, Any], device: str,
+                   elapsed_ms: float) -> Outcome:
+    extra = {"variables": variables, "device": device, "elapsed_ms": elapsed_ms}
+    if isinstance(error, SandboxError):
+        return Outcome(error.status, _error_body(error.type_name, error.message,
+                                                 error.line or line, error.hint, steps,
+                                                 stdout, notices, **extra))
+    type_name = type(error).__name__
+    message = str(error) or type_name
+    if isinstance(error, KeyError):
+        message = f"key {message} not found"
+    message = _first_lines(message)
+    return Outcome(200, _error_body(type_name, message, line, hint_for(type_name, message),
+                                    steps, stdout, notices, **extra))
+
+
+def _first_lines(message: str, keep: int = 12) -> str:
+    lines = message.splitlines()
+    return "\n".join(lines[:keep]) + ("\n…" if len(lines) > keep else "")
+
+
+def to_json(body: dict[str, Any]) -> bytes:
+    """Strict JSON (no NaN); a stray non-finite float becomes its text form."""
+    try:
+        return json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+    except ValueError:
+        return json.dumps(_scrub(body), allow_nan=False, separators=(",", ":")).encode()
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value

@@ -1,0 +1,48 @@
+"""create_app(): routers, static files, middleware and error handlers — nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.config import get_settings
+from app.errors import install_error_handlers
+from app.executor.local import LocalExecutor
+from app.limits import BodySizeLimitMiddleware
+from app.routes import api, pages, playground
+from app.web import SecurityHeadersMiddleware, static_files
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    executor = LocalExecutor(get_settings())
+    await executor.start()
+    app.state.executor = executor
+    try:
+        yield
+    finally:
+        await executor.close()
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Torch Playground",
+        summary="Learn PyTorch by touching it: run small programs in a sandbox and see shapes, "
+        "values, storage and gradients.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(playground.router)
+    app.mount("/static", static_files(), name="static")
+    return app
+
+
+app = create_app()

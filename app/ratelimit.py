@@ -1,0 +1,56 @@
+"""A per-client token bucket for /eval. In-memory: one web process serves a classroom."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from app.config import Settings
+
+_MAX_CLIENTS = 10_000
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimitedError(Exception):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many requests; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
+class RateLimiter:
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: dict[str, _Bucket] = {}
+
+    def take(self, client: str, now: float | None = None) -> None:
+        if self.per_minute <= 0:
+            return
+        now = time.monotonic() if now is None else now
+        rate = self.per_minute / 60.0
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            if len(self._buckets) >= _MAX_CLIENTS:
+                self._buckets.clear()  # bounded memory; forgetting grants a fresh bucket
+            bucket = self._buckets[client] = _Bucket(float(self.per_minute), now)
+        bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        if bucket.tokens < 1:
+            raise RateLimitedError(max(1, int((1 - bucket.tokens) / rate) + 1))
+        bucket.tokens -= 1
+
+
+_limiters: dict[int, RateLimiter] = {}
+
+
+def enforce_rate_limit(request: object, settings: Settings) -> None:
+    limiter = _limiters.get(settings.rate_limit_per_minute)
+    if limiter is None:
+        limiter = _limiters[settings.rate_limit_per_minute] = RateLimiter(
+            settings.rate_limit_per_minute)
+    client = getattr(getattr(request, "client", None), "host", None) or "unknown"
+    limiter.take(client)

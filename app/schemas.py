@@ -1,0 +1,113 @@
+"""The JSON contract of /eval (DESIGN.md section 3), as pydantic models.
+
+The worker writes the response JSON itself (no tensors cross the process boundary and the
+web process does not re-encode it); these models document the contract in OpenAPI and
+validate requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EXAMPLE_PROGRAM = ("A = torch.tensor([[1, 2, 3], [4, 5, 6]])\n"
+                   "B = torch.tensor([[1, 4], [2, 5], [3, 6]])\n"
+                   "torch.mm(A, B)")
+
+
+class EvalRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"code": EXAMPLE_PROGRAM, "seed": 0, "device": "auto"}]},
+    )
+
+    code: str = Field(
+        description="A small Python-syntax PyTorch program. The value of the last expression "
+        "statement, if any, is the result.",
+    )
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="torch.manual_seed for this program.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="Default device for tensors the program creates: auto = cuda when the "
+        "server has a GPU, else cpu.",
+    )
+
+
+class Storage(BaseModel):
+    id: str = Field(description="Per-request storage label (s1, s2 ...), never an address.")
+    offset: int
+    stride: list[int]
+    contiguous: bool
+    version: int = Field(description="The tensor's version counter (bumped by in-place ops).")
+    shares_with: list[str] = Field(description="Other variables viewing the same storage.")
+    nbytes: int
+
+
+class View(BaseModel):
+    """One value, described as plain data. ``kind`` tells which other fields are present."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal[
+        "tensor", "scalar", "shape", "dtype", "device", "list", "tuple", "dict", "module",
+        "ndarray", "none", "text",
+    ]
+
+
+class Step(BaseModel):
+    line: int
+    source: str
+    value: View | None = None
+    stdout: str = ""
+
+
+class GraphNode(BaseModel):
+    id: str
+    label: str
+    kind: Literal["leaf", "op", "output"]
+    var: str | None = None
+    grad: View | None = None
+
+
+class GraphEdge(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+
+
+class Graph(BaseModel):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+class ErrorInfo(BaseModel):
+    type: str = Field(description="The exception class, or SyntaxError / ForbiddenError / "
+                      "LimitError / TimeoutError for programs the sandbox refused or stopped.")
+    message: str
+    line: int | None = None
+    hint: str | None = Field(None, description="A plain-language explanation and a fix.")
+
+
+class EvalResponse(BaseModel):
+    """``ok: true`` carries result/variables/graph; ``ok: false`` carries error. Both carry
+    the steps and stdout of what ran."""
+
+    ok: bool
+    result: View | None = None
+    variables: dict[str, View] = {}
+    steps: list[Step] = []
+    stdout: str = ""
+    graph: Graph | None = None
+    device: str | None = None
+    notices: list[str] = []
+    elapsed_ms: float | None = None
+    error: ErrorInfo | None = None
+
+
+def error_body(type_: str, message: str, line: int | None = None, hint: str | None = None,
+               **extra: Any) -> dict[str, Any]:
+    """An ``ok: false`` body for errors found before any worker ran."""
+    return {"ok": False, "error": {"type": type_, "message": message, "line": line, "hint": hint},
+            "steps": [], "stdout": "", **extra}

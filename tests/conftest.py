@@ -1,0 +1,38 @@
+"""Shared fixtures: one in-process sandbox and one running app (with its worker pool) per
+test session, so the suite pays for starting torch workers once."""
+
+from __future__ import annotations
+
+import os
+
+# The suite sends hundreds of requests from one client address; the rate limiter has its own
+# tests (tests/test_ratelimit.py) with an explicit limit.
+os.environ.setdefault("PLAYGROUND_RATE_LIMIT_PER_MINUTE", "0")
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings, get_settings
+from app.engine.program import Sandbox
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def sandbox(settings: Settings) -> Sandbox:
+    """Runs programs in this process (no worker): fast, for engine-level tests."""
+    return Sandbox(settings)
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[TestClient]:
+    """The real app with its real worker pool."""
+    from app.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client

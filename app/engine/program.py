@@ -41,10 +41,18 @@ class Outcome:
 
 
 def _vetted_callables(namespaces: dict[str, Namespace]) -> dict[int, tuple[str, Rule]]:
+    """Every callable reachable through a namespace (nested ones included), by identity."""
     vetted: dict[int, tuple[str, Rule]] = {}
-    for namespace in namespaces.values():
+    pending = list(namespaces.values())
+    seen: set[int] = set()
+    while pending:
+        namespace = pending.pop()
+        if id(namespace) in seen:
+            continue
+        seen.add(id(namespace))
         for member, rule in namespace.rules.items():
             vetted.setdefault(id(namespace.members[member]), (f"{namespace.name}.{member}", rule))
+        pending.extend(m for m in namespace.members.values() if isinstance(m, Namespace))
     return vetted
 
 

@@ -164,7 +164,9 @@ class LocalExecutor:
                         max_queue=self.settings.max_queue)
 
     async def submit(self, job: Job) -> LocalJobHandle:
-        if self._waiting >= self.settings.max_queue:
+        # Jobs already waiting will take the idle workers first; beyond them, max_queue more
+        # may wait before the caller is told to come back later.
+        if self._waiting >= self._idle.qsize() + self.settings.max_queue:
             raise QueueFullError(retry_after_s=max(1, int(self.settings.deadline_s)))
         handle = LocalJobHandle(id=f"j{next(self._ids)}", job=job,
                                 done=asyncio.get_running_loop().create_future())
@@ -255,7 +257,7 @@ class LocalExecutor:
                 "A single huge operation or an endless loop can do this: use smaller "
                 "tensors or fewer iterations.")
         except (WorkerDiedError, EOFError, OSError) as died:
-            log.warning("worker failed: %r", died)
+            log.warning("sandbox worker failed: %r", died)
             reason = worker.exit_reason() if not isinstance(died, WorkerDiedError) \
                 else str(died)
             self._replace(worker)

@@ -1,0 +1,127 @@
+"""The worker pool: deadlines kill and replace workers, crashes are contained, the queue
+is bounded. Each test uses its own small pool (one worker) with tight settings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.executor.base import Job, QueueFullError
+from app.executor.local import LocalExecutor
+
+SLOW_SINGLE_CALL = "x = torch.randn(3000, 3000)\ny = x @ x @ x @ x"
+
+
+def run(coroutine_factory: Callable[[LocalExecutor], Coroutine[Any, Any, Any]],
+        **overrides: Any) -> Any:
+    settings = Settings(workers=1, **overrides)
+
+    async def main() -> Any:
+        executor = LocalExecutor(settings)
+        await executor.start()
+        try:
+            return await coroutine_factory(executor)
+        finally:
+            await executor.close()
+
+    return asyncio.run(main())
+
+
+def eval_job(code: str, deadline_s: float = 5.0) -> Job:
+    return Job("eval", {"code": code, "seed": 0, "device": "auto"}, deadline_s)
+
+
+async def body_of(executor: LocalExecutor, code: str, deadline_s: float = 5.0
+                  ) -> tuple[int, dict[str, Any]]:
+    result = await executor.run(eval_job(code, deadline_s))
+    return result.status, json.loads(result.body)
+
+
+def test_a_single_long_c_call_is_killed_at_the_deadline_and_the_worker_replaced() -> None:
+    async def scenario(executor: LocalExecutor) -> None:
+        first_pid = next(iter(executor._workers)).process.pid
+        started = time.monotonic()
+        status, body = await body_of(executor, SLOW_SINGLE_CALL, deadline_s=0.3)
+        waited = time.monotonic() - started
+        assert status == 200 and body["ok"] is False
+        assert body["error"]["type"] == "TimeoutError"
+        assert "deadline_s" in body["error"]["message"]
+        assert waited < 3.0
+        status, body = await body_of(executor, "torch.ones(2).sum()")
+        assert status == 200 and body["result"]["values"] == 2.0
+        assert next(iter(executor._workers)).process.pid != first_pid
+
+    run(scenario, kill_grace_s=0.2, max_call_flops=10**13)
+
+
+def test_a_crashed_worker_gives_a_clear_error_and_is_replaced() -> None:
+    async def scenario(executor: LocalExecutor) -> None:
+        worker = next(iter(executor._workers))
+        task = asyncio.create_task(body_of(executor, "while True:\n    x = 1", deadline_s=5))
+        await asyncio.sleep(0.3)
+        os.kill(worker.process.pid, signal.SIGSEGV)  # what a native fault looks like
+        status, body = await task
+        assert status == 200 and body["error"]["type"] == "WorkerCrash"
+        assert "SIGSEGV" in body["error"]["message"]
+        status, body = await body_of(executor, "1 + 1")
+        assert body["result"]["value"] == 2
+
+    run(scenario)
+
+
+def test_the_cooperative_deadline_reports_the_running_line() -> None:
+    async def scenario(executor: LocalExecutor) -> None:
+        status, body = await body_of(executor, "x = 0\nwhile True:\n    x = x + 1", 0.5)
+        assert status == 200
+        assert body["error"]["type"] in ("TimeoutError", "LimitError")
+        assert body["error"]["line"] in (2, 3)
+
+    run(scenario, deadline_s=0.5, max_steps=10**9)
+
+
+def test_a_full_queue_is_refused_with_retry_after() -> None:
+    async def scenario(executor: LocalExecutor) -> None:
+        busy = await executor.submit(eval_job("x = 0\nwhile x < 10**9:\n    x = x + 1", 2))
+        await asyncio.sleep(0.2)
+        waiting = await executor.submit(eval_job("1"))
+        with pytest.raises(QueueFullError) as refused:
+            await executor.submit(eval_job("2"))
+        assert refused.value.retry_after_s >= 1
+        assert executor.capacity().queued == 1
+        executor.cancel(busy)
+        assert json.loads((await executor.result(waiting)).body)["result"]["value"] == 1
+
+    run(scenario, max_queue=1, deadline_s=2)
+
+
+def test_state_does_not_leak_between_programs() -> None:
+    async def scenario(executor: LocalExecutor) -> None:
+        await body_of(executor, "torch.set_default_dtype(torch.float64)\nsecret = 42")
+        _, body = await body_of(executor, "torch.ones(1).dtype")
+        assert body["result"]["value"] == "float32"
+        _, body = await body_of(executor, "secret")
+        assert body["error"]["type"] == "NameError"
+        _, first = await body_of(executor, "torch.randn(3)")
+        _, second = await body_of(executor, "torch.randn(3)")
+        assert first["result"]["values"] == second["result"]["values"]
+
+    run(scenario)
+
+
+def test_events_iterator_ends_when_the_job_ends() -> None:
+    async def scenario(executor: LocalExecutor) -> list[dict[str, Any]]:
+        handle = await executor.submit(eval_job("1"))
+        events: AsyncIterator[dict[str, Any]] = executor.events(handle)
+        collected = [event async for event in events]
+        assert json.loads((await executor.result(handle)).body)["ok"] is True
+        return collected
+
+    assert run(scenario) == []

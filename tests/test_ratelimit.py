@@ -1,0 +1,37 @@
+"""The per-client token bucket behind 429."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.ratelimit import RateLimitedError, RateLimiter
+
+
+def test_bucket_refuses_past_the_rate_and_refills() -> None:
+    limiter = RateLimiter(per_minute=2)
+    limiter.take("a", now=0.0)
+    limiter.take("a", now=0.0)
+    with pytest.raises(RateLimitedError) as refused:
+        limiter.take("a", now=0.0)
+    assert refused.value.retry_after_s >= 1
+    limiter.take("b", now=0.0)  # other clients have their own bucket
+    limiter.take("a", now=30.0)  # one token back after half a minute
+
+
+def test_zero_disables_the_limit() -> None:
+    limiter = RateLimiter(per_minute=0)
+    for _ in range(1000):
+        limiter.take("a")
+
+
+def test_http_429_with_retry_after(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import ratelimit
+
+    strict = RateLimiter(per_minute=1)
+    monkeypatch.setattr(ratelimit, "_limiters", {0: strict})
+    assert client.post("/eval", json={"code": "1"}).status_code == 200
+    response = client.post("/eval", json={"code": "1"})
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) >= 1
+    assert response.json()["error"]["type"] == "RateLimitError"

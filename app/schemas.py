@@ -32,6 +32,12 @@ class EvalRequest(BaseModel):
         description="Default device for tensors the program creates: auto = cuda when the "
         "server has a GPU, else cpu.",
     )
+    repeat: int = Field(
+        1, ge=1, le=50,
+        description="Run the program this many extra times to time it (compare mode): the "
+        "response gains timing {repeats, median_ms, min_ms, max_ms, spread_ms}, CUDA "
+        "synchronised. All runs share the one deadline.",
+    )
 
 
 class Storage(BaseModel):
@@ -103,6 +109,7 @@ class EvalResponse(BaseModel):
     device: str | None = None
     notices: list[str] = []
     elapsed_ms: float | None = None
+    timing: dict[str, float] | None = Field(None, description="Present when repeat > 1.")
     error: ErrorInfo | None = None
 
 

@@ -105,3 +105,12 @@ def test_openapi_documents_eval_with_an_example(client: TestClient) -> None:
     request_schema = schema["components"]["schemas"]["EvalRequest"]
     assert "torch.mm" in request_schema["examples"][0]["code"]
     assert client.get("/docs").status_code == 200
+
+
+def test_repeat_reports_timing_of_the_extra_runs(client: TestClient) -> None:
+    status, body = post(client, "torch.stack((torch.ones(2), torch.zeros(2)))", repeat=5)
+    assert status == 200
+    timing = body["timing"]
+    assert timing["repeats"] == 5
+    assert 0 < timing["min_ms"] <= timing["median_ms"] <= timing["max_ms"]
+    assert timing["spread_ms"] >= 0

@@ -785,11 +785,14 @@ class Interpreter:
                 manager = {"no_grad": torch.no_grad, "enable_grad": torch.enable_grad,
                            "inference_mode": torch.inference_mode}[function.grad_mode]()
                 with manager:
-                    return self._run_body(function, scope)
-            return self._run_body(function, scope)
+                    result = self._run_body(function, scope)
+            else:
+                result = self._run_body(function, scope)
         finally:
             self.depth -= 1
-            self.line = line
+        # On an error the line stays where it happened, inside the function.
+        self.line = line
+        return result
 
     def _run_body(self, function: UserFunction, scope: Scope) -> Any:
         node = function.node

@@ -44,7 +44,7 @@ def test_tensor_from_sizes_vs_from_data(sandbox: Sandbox) -> None:
         "kind": "shape", "value": [3]}
 
 
-def test_tensor_vs_Tensor_dtype(sandbox: Sandbox) -> None:  # noqa: N802 - names the API
+def test_tensor_vs_Tensor_dtype(sandbox: Sandbox) -> None:
     body = run_ok(sandbox, "a = torch.tensor([1, 2, 3])\nb = torch.Tensor([1, 2, 3])\n"
                            "c = torch.tensor([1, 2, 3], dtype=torch.float32)")
     assert body["variables"]["a"]["dtype"] == str(torch.tensor([1, 2, 3]).dtype)[6:]

@@ -50,6 +50,7 @@ _CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
 }
 _ELEMENTWISE = Rule(Cost.META)
+_MAX_CUTS = 64
 _MATMUL = Rule(Cost.META, matmul=True)
 
 
@@ -173,6 +174,11 @@ class Interpreter:
         self.stdout_dropped = False
         self.notices: list[str] = []
         self.user_classes: dict[type, dict[str, UserFunction]] = {}
+        # Tensors cut off from the autograd graph (detach, or computed under no_grad from
+        # inputs that require grad): id(result) -> (result, source, reason). The graph view
+        # draws them as cut edges. Holding the result keeps its id unique; only the latest
+        # few are kept so a loop under no_grad does not pile tensors up.
+        self.cuts: dict[int, tuple[torch.Tensor, torch.Tensor, str]] = {}
         self.builtins = make_builtins(self)
         self.globals = Scope({})
 
@@ -563,8 +569,27 @@ class Interpreter:
                                 (left, right), {}, "matmul" if op is ast.MatMult else name)
             result = function(left, right)
             self.budget.live.track(result)
+            self.record_cut((left, right), result, "")
             return result
         return function(left, right)
+
+    def record_cut(self, inputs: tuple[Any, ...], result: Any, method: str) -> None:
+        if not isinstance(result, torch.Tensor) or result.requires_grad:
+            return
+        reason = "detach" if method in ("detach", "detach_") else (
+            "no_grad" if not torch.is_grad_enabled() else "")
+        if not reason:
+            return
+        for value in inputs:
+            if isinstance(value, torch.Tensor) and value.requires_grad:
+                self.cuts[id(result)] = (result, value, reason)
+                if len(self.cuts) > _MAX_CUTS:
+                    del self.cuts[next(iter(self.cuts))]
+                return
+
+    def cut_source(self, tensor: torch.Tensor) -> tuple[torch.Tensor, str] | None:
+        entry = self.cuts.get(id(tensor))
+        return (entry[1], entry[2]) if entry is not None and entry[0] is tensor else None
 
     def _unary_op(self, node: ast.UnaryOp, scope: Scope) -> Any:
         operand = self.eval(node.operand, scope)
@@ -726,6 +751,7 @@ class Interpreter:
             self.notice(f"{label} returns uninitialised memory; the playground fills it (NaN "
                         "for floats, 0 for integers) so no earlier program's data can show")
         self.budget.live.track(result)
+        self.record_cut(args, result, "")
         return result
 
     def call_method(self, ref: MethodRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -748,6 +774,7 @@ class Interpreter:
             result = _fill_uninitialised(result)
         if isinstance(result, torch.Tensor):
             self.budget.live.track(result)
+            self.record_cut((obj, *args), result, name)
         return result
 
     def call_module(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -208,7 +208,9 @@ class Sandbox:
         if state.has_result and isinstance(state.result, torch.Tensor):
             roots.append((None, state.result))
         roots.extend((n, v) for n, v in variables.items() if isinstance(v, torch.Tensor))
-        graph = build_graph(roots, variables, views.tensor) if roots else None
+        cuts = {name: cut for name, value in variables.items()
+                if isinstance(value, torch.Tensor) and (cut := interp.cut_source(value))}
+        graph = build_graph(roots, variables, views.tensor, cuts) if roots else None
         body = {"ok": True, "result": result_view, "variables": variable_views, "steps": steps,
                 "stdout": stdout, "graph": graph, "device": device, "notices": notices,
                 "elapsed_ms": elapsed_ms}

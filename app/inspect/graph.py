@@ -16,8 +16,12 @@ MAX_NODES = 200
 
 def build_graph(roots: list[tuple[str | None, torch.Tensor]],
                 variables: dict[str, Any],
-                tensor_view: Callable[[torch.Tensor], dict[str, Any]]) -> dict[str, Any] | None:
-    """``roots``: (name, tensor) pairs to start from (the result first, then variables)."""
+                tensor_view: Callable[[torch.Tensor], dict[str, Any]],
+                cuts: dict[str, tuple[torch.Tensor, str]] | None = None
+                ) -> dict[str, Any] | None:
+    """``roots``: (name, tensor) pairs to start from (the result first, then variables).
+    ``cuts``: variable name -> (the tensor it was cut from, "detach" | "no_grad"); each
+    becomes a node joined to its source by an edge marked ``cut``."""
     grad_fn_owner: dict[int, str] = {}
     leaf_owner: dict[int, str] = {}
     for name, value in variables.items():
@@ -73,9 +77,30 @@ def build_graph(roots: list[tuple[str | None, torch.Tensor]],
             nodes[key] = {"id": f"n{len(nodes) + 1}", "label": "leaf", "kind": "leaf",
                           "var": name, "shape": list(tensor.shape),
                           "grad": tensor_view(tensor.grad) if tensor.grad is not None else None}
+    for name, (source, reason) in (cuts or {}).items():
+        if len(nodes) >= MAX_NODES:
+            break
+        source_node = _node_of(source, nodes, leaf_owner)
+        if source_node is None:
+            continue
+        cut_id = f"n{len(nodes) + 1}"
+        nodes[id(variables[name])] = {
+            "id": cut_id, "label": "detach()" if reason == "detach" else "no_grad",
+            "kind": "leaf", "var": name, "shape": list(variables[name].shape), "grad": None,
+            "cut": reason}
+        edges.append({"from": source_node["id"], "to": cut_id, "cut": True})
     if not nodes:
         return None
     graph: dict[str, Any] = {"nodes": list(nodes.values()), "edges": edges}
     if len(nodes) >= MAX_NODES:
         graph["truncated"] = True
     return graph
+
+
+def _node_of(tensor: torch.Tensor, nodes: dict[int, dict[str, Any]],
+             leaf_owner: dict[int, str]) -> dict[str, Any] | None:
+    if tensor.grad_fn is not None:
+        return nodes.get(id(tensor.grad_fn))
+    name = leaf_owner.get(id(tensor))
+    return next((n for n in nodes.values() if n.get("var") == name and n["kind"] == "leaf"),
+                None) if name else None

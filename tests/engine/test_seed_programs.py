@@ -399,3 +399,15 @@ def test_warmup_and_numpy_round_trip(sandbox: Sandbox) -> None:
                            "back = t.numpy()\nt.shape", seed=2)
     assert body["result"]["value"] == [2, 3]
     assert body["variables"]["back"]["kind"] == "ndarray"
+
+
+def test_graph_marks_detach_and_no_grad_as_cut_edges(sandbox: Sandbox) -> None:
+    body = run_ok(sandbox, "x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n"
+                           "d = x.detach()\nwith torch.no_grad():\n    n = x * 3\n")
+    graph = body["graph"]
+    by_var = {node["var"]: node for node in graph["nodes"] if node.get("cut")}
+    assert by_var["d"]["cut"] == "detach" and by_var["n"]["cut"] == "no_grad"
+    leaf = next(n for n in graph["nodes"] if n["var"] == "x" and not n.get("cut"))
+    cut_edges = [e for e in graph["edges"] if e.get("cut")]
+    assert {(e["from"], e["to"]) for e in cut_edges} == {
+        (leaf["id"], by_var["d"]["id"]), (leaf["id"], by_var["n"]["id"])}

@@ -1,0 +1,271 @@
+"""The run registry of the web process: starts training runs on the executor, keeps each run's
+event history and metrics, and lets any number of readers replay and follow it.
+
+One asyncio task per run consumes the executor's events; readers never touch the executor.
+Everything here runs on the event loop and does no CPU-heavy work (no torch import).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.config import Settings
+from app.executor.base import Executor, Job, JobHandle, JobResult
+from app.training.spec import RunPlan, TrainSpec, check_limits
+
+log = logging.getLogger(__name__)
+
+TERMINAL = frozenset({"finished", "cancelled", "timed_out", "diverged", "failed"})
+
+# Columns kept per step and per epoch for GET /runs/{id} (columnar: ready for a chart).
+STEP_COLUMNS = ("epoch", "iteration", "total_iteration", "loss", "lr", "grad_norm",
+                "grad_norm_clipped")
+EPOCH_COLUMNS = ("epoch", "mean_step_loss", "train_loss", "train_accuracy", "val_loss",
+                 "val_accuracy", "elapsed_s")
+
+
+class RunNotFoundError(LookupError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no training run {run_id!r} (finished runs are kept for a while, "
+                         "then dropped)")
+
+
+class TooManyRunsError(Exception):
+    """This client, or the whole server, has as many runs going as it may."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(eq=False)
+class Run:
+    id: str
+    client: str
+    spec: TrainSpec
+    plan: RunPlan
+    created_at: float  # time.time(), for people
+    created_mono: float  # time.monotonic(), for deadlines
+    status: str = "queued"  # queued -> running -> one of TERMINAL
+    cancel_requested: bool = False
+    start: dict[str, Any] | None = None
+    latest_snapshot: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    # Every event as the JSON text sent to SSE readers (kept encoded: the decision-boundary
+    # grids are ~10 kB of text but several times that as Python lists).
+    history: list[tuple[str, str]] = field(default_factory=list)  # (type, json)
+    steps: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in STEP_COLUMNS})
+    epochs: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in EPOCH_COLUMNS})
+    handle: JobHandle | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    def record(self, event: dict[str, Any]) -> None:
+        kind = str(event.get("type", "event"))
+        if kind == "start":
+            self.start = event
+            self.status = "running"
+        elif kind == "step":
+            for column in STEP_COLUMNS:
+                self.steps[column].append(event.get(column))
+        elif kind == "epoch":
+            for column in EPOCH_COLUMNS:
+                self.epochs[column].append(event.get(column))
+        elif kind in ("boundary", "curve"):
+            self.latest_snapshot = event
+        self._append(kind, event)
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+        self.status = summary["status"]
+        self._append("end", {"type": "end", **summary})
+
+    def next_change(self) -> asyncio.Event:
+        """Set when the next event is appended (take it before reading the history)."""
+        return self._changed
+
+    def _append(self, kind: str, event: dict[str, Any]) -> None:
+        self.history.append((kind, json.dumps(event, allow_nan=False)))
+        # Wake every reader waiting on the old event, then arm a fresh one for the next wait.
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def view(self) -> dict[str, Any]:
+        """Status and metrics so far, as plain data (schemas.RunView documents it)."""
+        last_step = self.steps["total_iteration"][-1] if self.steps["total_iteration"] else 0
+        last_epoch = self.epochs["epoch"][-1] if self.epochs["epoch"] else 0
+        return {
+            "id": self.id,
+            "status": self.status,
+            "cancel_requested": self.cancel_requested,
+            "created_at": self.created_at,
+            "spec": self.spec.model_dump(mode="json"),
+            "device": self.start.get("device") if self.start else None,
+            "notices": self.start.get("notices", []) if self.start else [],
+            "progress": {
+                "epoch": last_epoch, "epochs": self.spec.epochs,
+                "total_iteration": last_step, "total_iterations": self.plan.total_iterations,
+                "iterations_per_epoch": self.plan.iterations_per_epoch,
+            },
+            "metrics": {"steps": self.steps, "epochs": self.epochs},
+            "latest_snapshot": self.latest_snapshot,
+            "summary": self.summary,
+            "events_url": f"/runs/{self.id}/events",
+        }
+
+
+class RunRegistry:
+    def __init__(self, executor: Executor, settings: Settings) -> None:
+        self.executor = executor
+        self.settings = settings
+        self._runs: OrderedDict[str, Run] = OrderedDict()  # creation order, for eviction
+        self._drivers: set[asyncio.Task[None]] = set()
+
+    # --- creating, reading, cancelling --------------------------------------------------
+    async def create(self, spec: TrainSpec, client: str) -> Run:
+        """Queue a run. Raises SpecLimitError (over a limit), TooManyRunsError, or the
+        executor's QueueFullError; in every case nothing is left behind."""
+        run_plan = check_limits(spec, self.settings)
+        self._check_capacity(client)
+        run = Run(id=secrets.token_urlsafe(9), client=client, spec=spec, plan=run_plan,
+                  created_at=time.time(), created_mono=time.monotonic())
+        # Registered before the await below, so a concurrent create from the same client
+        # already counts it against the caps.
+        self._runs[run.id] = run
+        job = Job(kind="train", payload=spec.model_dump(mode="json"),
+                  deadline_s=self.settings.train_deadline_s + self.settings.train_wrapup_s)
+        try:
+            run.handle = await self.executor.submit(job)
+        except BaseException:
+            del self._runs[run.id]
+            raise
+        task = asyncio.get_running_loop().create_task(self._drive(run), name=f"run-{run.id}")
+        self._drivers.add(task)
+        task.add_done_callback(self._drivers.discard)
+        return run
+
+    def get(self, run_id: str) -> Run:
+        try:
+            return self._runs[run_id]
+        except KeyError:
+            raise RunNotFoundError(run_id) from None
+
+    def cancel(self, run_id: str) -> Run:
+        """Ask the worker to stop the run; the run ends (status cancelled) once it has."""
+        run = self.get(run_id)
+        if not run.done and not run.cancel_requested and run.handle is not None:
+            run.cancel_requested = True
+            self.executor.cancel(run.handle)
+        return run
+
+    async def stream(
+        self, run_id: str, after: int = -1, heartbeat_s: float = 15.0
+    ) -> AsyncIterator[tuple[int, str, str] | None]:
+        """(index, type, json) of every event after ``after``: the history first, then live
+        ones as they come, ending after the run's ``end`` event. Yields None when nothing
+        happened for ``heartbeat_s`` (so the caller can keep its connection alive)."""
+        run = self.get(run_id)
+        index = after + 1
+        while True:
+            waiter = run.next_change()  # taken before draining: an append while we yield sets it
+            while index < len(run.history):
+                kind, text = run.history[index]
+                yield index, kind, text
+                index += 1
+            if run.done:
+                return
+            try:
+                await asyncio.wait_for(waiter.wait(), heartbeat_s)
+            except asyncio.TimeoutError:  # not the builtin on Python 3.10
+                yield None
+
+    def active(self, client: str | None = None) -> list[Run]:
+        return [r for r in self._runs.values()
+                if not r.done and (client is None or r.client == client)]
+
+    async def close(self) -> None:
+        """Stop following runs (server shutdown); the executor stops the workers."""
+        for run in self.active():
+            if run.handle is not None:
+                with contextlib.suppress(Exception):
+                    self.executor.cancel(run.handle)
+        for task in list(self._drivers):
+            task.cancel()
+        await asyncio.gather(*self._drivers, return_exceptions=True)
+
+    # --- internals ----------------------------------------------------------------------
+    def _check_capacity(self, client: str) -> None:
+        mine = self.active(client)
+        if len(mine) >= self.settings.train_max_runs_per_client:
+            raise TooManyRunsError(
+                f"you already have {len(mine)} training runs going, the most one client may "
+                f"have (setting train_max_runs_per_client); wait for one to end or cancel it",
+                self._retry_after(mine))
+        everyone = self.active()
+        if len(everyone) >= self.settings.train_max_active_runs:
+            raise TooManyRunsError(
+                f"the server is running its {len(everyone)} training runs at once (setting "
+                "train_max_active_runs); try again when one ends", self._retry_after(everyone))
+
+    def _retry_after(self, runs: list[Run]) -> int:
+        """Seconds until the first of ``runs`` must have ended (its wall-time limit)."""
+        limit = self.settings.train_deadline_s + self.settings.train_wrapup_s
+        now = time.monotonic()
+        soonest = min(r.created_mono + limit - now for r in runs)
+        return max(1, math.ceil(soonest))
+
+    async def _drive(self, run: Run) -> None:
+        assert run.handle is not None  # set by create() before this task starts
+        try:
+            async for event in self.executor.events(run.handle):
+                run.record(event)
+            summary = summary_from_result(await self.executor.result(run.handle),
+                                          run.cancel_requested)
+        except asyncio.CancelledError:
+            run.finish({"status": "cancelled", "reason": "The server shut down.", "hint": None})
+            raise
+        except Exception as error:  # the executor broke, not the run: report it as failed
+            log.exception("training run %s: the executor failed", run.id)
+            summary = {"status": "failed", "reason": f"the sandbox failed: {error}", "hint": None}
+        run.finish(summary)
+        self._evict()
+
+    def _evict(self) -> None:
+        finished = [r for r in self._runs.values() if r.done]
+        for run in finished[: max(0, len(finished) - self.settings.train_runs_kept)]:
+            del self._runs[run.id]
+
+
+def summary_from_result(result: JobResult, cancel_requested: bool) -> dict[str, Any]:
+    """The run's summary from the job's result: what run_training_job returned, or, when the
+    executor stopped the worker itself, a summary saying why."""
+    try:
+        body = json.loads(result.body)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("status") in TERMINAL:
+        return body
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    kind = error.get("type")
+    message = str(error.get("message") or "the sandbox returned no summary")
+    if kind == "CancelledError" or cancel_requested:
+        return {"status": "cancelled", "reason": "Cancelled: " + message, "hint": None}
+    if kind == "TimeoutError":
+        return {"status": "timed_out", "reason": message,
+                "hint": "Train fewer epochs, use a smaller model or data set, or a larger "
+                "batch_size."}
+    return {"status": "failed", "reason": message, "hint": error.get("hint")}

@@ -1,0 +1,55 @@
+"""The JSON shapes of the training-run API (what POST /runs and GET /runs/{id} answer), for
+OpenAPI and for clients. The request shape is spec.TrainSpec."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+RunStatus = Literal["queued", "running", "finished", "cancelled", "timed_out", "diverged",
+                    "failed"]
+
+
+class RunCreated(BaseModel):
+    id: str = Field(description="Unguessable run id; whoever knows it can read or cancel the run.")
+    status: RunStatus
+    url: str = Field(description="GET: status and metrics so far; DELETE: cancel.")
+    events_url: str = Field(description="GET: Server-Sent Events, the history then live.")
+
+
+class Progress(BaseModel):
+    epoch: int = Field(description="Epochs completed.")
+    epochs: int
+    total_iteration: int = Field(description="Last reported optimizer step.")
+    total_iterations: int
+    iterations_per_epoch: int
+
+
+class Metrics(BaseModel):
+    steps: dict[str, list[Any]] = Field(
+        description="Reported steps, one list per column: epoch, iteration, total_iteration, "
+        "loss, lr, grad_norm, grad_norm_clipped. Non-finite numbers are the strings "
+        "\"nan\", \"inf\", \"-inf\".")
+    epochs: dict[str, list[Any]] = Field(
+        description="One entry per epoch: epoch, mean_step_loss, train_loss, train_accuracy, "
+        "val_loss, val_accuracy (null for regression or without validation), elapsed_s.")
+
+
+class RunView(BaseModel):
+    id: str
+    status: RunStatus
+    cancel_requested: bool
+    created_at: float = Field(description="Unix time the run was queued.")
+    spec: dict[str, Any]
+    device: str | None = Field(description="Where the run trains, once it started.")
+    notices: list[str]
+    progress: Progress
+    metrics: Metrics
+    latest_snapshot: dict[str, Any] | None = Field(
+        description="The last decision-boundary grid (2-D sets) or prediction curve (1-D "
+        "regression).")
+    summary: dict[str, Any] | None = Field(
+        description="Once the run ended: status, reason and hint, final metrics, parameters "
+        "(name, shape, norm), optimizer state norms, steps_per_s.")
+    events_url: str

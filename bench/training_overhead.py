@@ -1,0 +1,119 @@
+"""What the training-run machinery costs over a plain PyTorch loop, measured in the same run.
+
+The same spec (moons, 1,000 samples, an MLP with two hidden layers of 64, Adam, batch 32) is
+trained by ``run_training_job`` (with a no-op emit, so only our own work is measured, not a
+pipe) and by the plain loop below, with the same seed and one torch thread like a sandbox
+worker. Both include making the data and the model. Two baselines:
+
+- ``plain``: training plus a validation pass per epoch, the loop people write;
+- ``bare``: training only, the floor.
+
+Run: PYTHONPATH=. .venv/bin/python bench/training_overhead.py [--epochs 20] [--repeats 5]
+(PYTHONPATH is not needed once `make install` has installed the app package.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from app.config import Settings
+from app.training import datasets
+from app.training.job import run_training_job
+
+SPEC = {
+    "dataset": {"name": "moons", "n_samples": 1000, "noise": 0.15, "validation_fraction": 0.2},
+    "model": {"hidden": [64, 64], "activation": "relu"},
+    "loss": "cross_entropy",
+    "optimizer": {"name": "adam", "lr": 0.01},
+    "batch_size": 32,
+    "seed": 0,
+    "device": "cpu",
+}
+
+
+def plain_loop(epochs: int, validate: bool) -> list[float]:
+    """Train SPEC by hand; returns the validation accuracy per epoch (or nothing)."""
+    from app.training.spec import DatasetSpec
+
+    seed = SPEC["seed"]
+    torch.manual_seed(seed)
+    data = datasets.load(DatasetSpec(**SPEC["dataset"]), seed)
+    model = nn.Sequential(
+        nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2)
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+    shuffle = torch.Generator().manual_seed(seed + 1)
+    x, y = data.x_train, data.y_train
+    n, bs = x.shape[0], SPEC["batch_size"]
+    accuracies = []
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(n, generator=shuffle)
+        for start in range(0, n, bs):
+            idx = order[start : start + bs]
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        if validate:
+            model.eval()
+            with torch.no_grad():
+                out = model(data.x_val)
+                loss_fn(out, data.y_val).item()
+                accuracies.append((out.argmax(1) == data.y_val).float().mean().item())
+    return accuracies
+
+
+def job_run(epochs: int) -> dict:
+    summary = run_training_job({**SPEC, "epochs": epochs}, lambda event: None, lambda: False,
+                               Settings())
+    assert summary["status"] == "finished", summary
+    return summary
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # a sandbox worker runs one torch thread
+
+    # Warm-up: the first optimizer imports torch._dynamo (seconds); neither side pays it below.
+    job_run(1)
+    plain_loop(1, validate=True)
+
+    times: dict[str, list[float]] = {"job": [], "plain": [], "bare": []}
+    summary: dict = {}
+    for _ in range(args.repeats):  # interleaved, so drift in machine speed hits all three
+        start = time.perf_counter()
+        summary = job_run(args.epochs)
+        times["job"].append(time.perf_counter() - start)
+        times["plain"].append(timed(lambda: plain_loop(args.epochs, validate=True)))
+        times["bare"].append(timed(lambda: plain_loop(args.epochs, validate=False)))
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    steps = summary["iterations"]
+    print(f"torch {torch.__version__}, 1 thread, {args.epochs} epochs x "
+          f"{steps // args.epochs} steps, median of {args.repeats}")
+    for name in ("job", "plain", "bare"):
+        print(f"  {name:5s} {med[name] * 1000:8.1f} ms  {steps / med[name]:8.0f} steps/s")
+    print(f"  job steps/s inside the loop (summary): {summary['steps_per_s']}")
+    print(f"ratio job / plain: {med['job'] / med['plain']:.3f}")
+    print(f"ratio job / bare:  {med['job'] / med['bare']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

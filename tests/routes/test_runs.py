@@ -1,0 +1,278 @@
+"""The training-run API: POST /runs, GET /runs/{id}, GET /runs/{id}/events (SSE), DELETE.
+
+The executor here is ThreadExecutor, a test double that runs ``run_training_job`` in a thread
+of this process: the routes and the registry are what is under test. The real worker pool is
+exercised in tests/training/test_training_local_executor.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import Settings, get_settings
+from app.errors import install_error_handlers
+from app.executor.base import Capacity, Job, JobResult, QueueFullError
+from app.routes import runs
+from app.training.job import run_training_job
+
+SMALL = {"dataset": {"name": "moons", "n_samples": 200}, "model": {"hidden": [8]},
+         "epochs": 3, "batch_size": 16}
+# Long enough to be caught running (thousands of steps), cancelled in tests well before.
+LONG = {**SMALL, "epochs": 1000}
+
+
+@dataclass
+class ThreadHandle:
+    id: str
+    job: Job
+    events: asyncio.Queue[dict[str, Any] | None]
+    done: asyncio.Future[JobResult]
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+class ThreadExecutor:
+    """Executor protocol over a thread per job; ``queue_full`` makes submit refuse."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.queue_full = False
+        self.jobs: list[Job] = []
+        self._ids = itertools.count(1)
+
+    async def submit(self, job: Job) -> ThreadHandle:
+        if self.queue_full:
+            raise QueueFullError(retry_after_s=7)
+        self.jobs.append(job)
+        loop = asyncio.get_running_loop()
+        handle = ThreadHandle(f"t{next(self._ids)}", job, asyncio.Queue(), loop.create_future())
+
+        def emit(event: dict[str, Any]) -> None:
+            # Like the worker's pipe: the event crosses as JSON text, strictly.
+            text = json.dumps(event, allow_nan=False)
+            loop.call_soon_threadsafe(handle.events.put_nowait, json.loads(text))
+
+        async def drive() -> None:
+            summary = await asyncio.to_thread(
+                run_training_job, job.payload, emit, handle.stop.is_set, self.settings)
+            handle.events.put_nowait(None)
+            handle.done.set_result(JobResult(200, json.dumps(summary, allow_nan=False).encode()))
+
+        task = loop.create_task(drive())
+        handle.task = task  # type: ignore[attr-defined]  # keep a reference while it runs
+        return handle
+
+    async def result(self, handle: ThreadHandle) -> JobResult:
+        return await asyncio.shield(handle.done)
+
+    async def events(self, handle: ThreadHandle) -> AsyncIterator[dict[str, Any]]:
+        while (event := await handle.events.get()) is not None:
+            yield event
+
+    def cancel(self, handle: ThreadHandle) -> None:
+        handle.stop.set()
+
+    def capacity(self) -> Capacity:
+        return Capacity(workers=1, busy=0, queued=0, max_queue=1)
+
+    async def close(self) -> None: ...
+
+    async def run(self, job: Job) -> JobResult:
+        return await self.result(await self.submit(job))
+
+
+def make_client(**limits: Any) -> tuple[TestClient, ThreadExecutor]:
+    settings = Settings(**{"train_max_active_runs": 4, "train_max_events_per_s": 1e9, **limits})
+    executor = ThreadExecutor(settings)
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(runs.router)
+    app.state.executor = executor
+    app.dependency_overrides[get_settings] = lambda: settings
+    return TestClient(app), executor
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    test_client, _ = make_client()
+    with test_client:  # one event loop for the whole test: the runs' tasks live on it
+        yield test_client
+
+
+def wait_for_end(client: TestClient, run_id: str, timeout_s: float = 20.0) -> dict[str, Any]:
+    until = time.monotonic() + timeout_s
+    while time.monotonic() < until:
+        view = client.get(f"/runs/{run_id}").json()
+        if view["summary"] is not None:
+            return view
+        time.sleep(0.02)
+    raise AssertionError(f"run {run_id} did not end in {timeout_s} s")
+
+
+def read_sse(client: TestClient, url: str, headers: dict[str, str] | None = None
+             ) -> list[tuple[int, str, dict[str, Any]]]:
+    """(id, event, data) of every event of an SSE stream, read until the server closes it."""
+    events = []
+    with client.stream("GET", url, headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        frame: dict[str, str] = {}
+        for line in response.iter_lines():
+            if line == "":
+                if "data" in frame:
+                    events.append((int(frame["id"]), frame["event"], json.loads(frame["data"])))
+                frame = {}
+            elif not line.startswith(":"):
+                key, _, value = line.partition(": ")
+                frame[key] = value
+    return events
+
+
+def test_create_then_read_a_finished_run(client: TestClient) -> None:
+    response = client.post("/runs", json=SMALL)
+    assert response.status_code == 201
+    created = response.json()
+    assert response.headers["location"] == created["url"] == f"/runs/{created['id']}"
+    assert created["status"] == "queued"
+
+    view = wait_for_end(client, created["id"])
+    assert view["status"] == "finished" == view["summary"]["status"]
+    assert view["device"] == "cpu"
+    steps, epochs = view["metrics"]["steps"], view["metrics"]["epochs"]
+    assert steps["total_iteration"] == list(range(1, 31))  # 160 / 16 = 10 steps x 3 epochs
+    assert len(steps["loss"]) == 30 and epochs["epoch"] == [1, 2, 3]
+    assert view["progress"] == {"epoch": 3, "epochs": 3, "total_iteration": 30,
+                                "total_iterations": 30, "iterations_per_epoch": 10}
+    assert view["latest_snapshot"]["type"] == "boundary"
+    assert view["summary"]["final"]["val_accuracy"] is not None
+    assert view["spec"]["optimizer"]["name"] == "adam"  # defaults filled in
+
+
+def test_sse_replays_history_and_ends_with_the_summary(client: TestClient) -> None:
+    run_id = client.post("/runs", json=SMALL).json()["id"]
+    live = read_sse(client, f"/runs/{run_id}/events")  # opened while the run is going
+    kinds = [kind for _, kind, _ in live]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert kinds.count("step") == 30 and kinds.count("epoch") == 3
+    assert [i for i, _, _ in live] == list(range(len(live)))
+    assert live[-1][2]["status"] == "finished"
+    assert all(data["type"] == kind for _, kind, data in live)
+
+    replay = read_sse(client, f"/runs/{run_id}/events")  # after the end: the same history
+    assert replay == live
+    resumed = read_sse(client, f"/runs/{run_id}/events", {"Last-Event-ID": "5"})
+    assert resumed == live[6:]
+    everything_seen = client.get(f"/runs/{run_id}/events",
+                                 headers={"Last-Event-ID": str(len(live) - 1)})
+    assert everything_seen.status_code == 204  # tells EventSource not to reconnect
+
+
+def test_unknown_run_is_404(client: TestClient) -> None:
+    for method, url in [("GET", "/runs/nope"), ("DELETE", "/runs/nope"),
+                        ("GET", "/runs/nope/events")]:
+        response = client.request(method, url)
+        assert response.status_code == 404, url
+        assert response.json()["error"]["type"] == "NotFoundError"
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({**SMALL, "loss": "mse"}, "use 'cross_entropy'"),
+        ({**SMALL, "optimizer": {"name": "nadam"}}, "optimizer"),
+        ({**SMALL, "epochs": 0}, "epochs"),
+        ({**SMALL, "colour": "red"}, "colour"),
+    ],
+)
+def test_bad_spec_is_422(client: TestClient, spec: dict, words: str) -> None:
+    response = client.post("/runs", json=spec)
+    assert response.status_code == 422
+    assert words in json.dumps(response.json())
+
+
+def test_over_a_limit_is_413_and_queues_nothing() -> None:
+    test_client, executor = make_client(train_max_epochs=10)
+    with test_client:
+        response = test_client.post("/runs", json={**SMALL, "epochs": 11})
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "LimitError"
+    assert "epochs is 11, the limit is 10" in response.json()["error"]["message"]
+    assert executor.jobs == []
+
+
+def test_per_client_cap_is_503_until_a_run_ends() -> None:
+    test_client, _ = make_client(train_max_runs_per_client=1, train_deadline_s=30)
+    with test_client:
+        first = test_client.post("/runs", json=LONG).json()["id"]
+        refused = test_client.post("/runs", json=SMALL)
+        assert refused.status_code == 503
+        assert refused.json()["error"]["type"] == "TooManyRunsError"
+        assert "train_max_runs_per_client" in refused.json()["error"]["message"]
+        assert 1 <= int(refused.headers["retry-after"]) <= 33  # deadline + wrap-up
+
+        cancel = test_client.delete(f"/runs/{first}")
+        assert cancel.status_code == 202 and cancel.json()["cancel_requested"] is True
+        view = wait_for_end(test_client, first)
+        assert view["status"] == "cancelled"
+        assert view["summary"]["reason"].startswith("Cancelled during epoch")
+        assert test_client.delete(f"/runs/{first}").status_code == 200  # already ended
+        assert test_client.post("/runs", json=SMALL).status_code == 201
+
+
+def test_server_wide_cap_is_503() -> None:
+    test_client, _ = make_client(train_max_active_runs=1, train_max_runs_per_client=5)
+    with test_client:
+        first = test_client.post("/runs", json=LONG).json()["id"]
+        refused = test_client.post("/runs", json=SMALL)
+        assert refused.status_code == 503
+        assert "train_max_active_runs" in refused.json()["error"]["message"]
+        test_client.delete(f"/runs/{first}")
+        wait_for_end(test_client, first)
+
+
+def test_full_executor_queue_is_503_with_retry_after() -> None:
+    test_client, executor = make_client()
+    executor.queue_full = True
+    with test_client:
+        response = test_client.post("/runs", json=SMALL)
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "7"
+        executor.queue_full = False
+        # The refused run left nothing behind: it counts against no cap.
+        assert test_client.post("/runs", json=SMALL).status_code == 201
+
+
+def test_cancel_ends_the_sse_stream_with_cancelled(client: TestClient) -> None:
+    run_id = client.post("/runs", json=LONG).json()["id"]
+    while client.get(f"/runs/{run_id}").json()["progress"]["total_iteration"] < 5:
+        time.sleep(0.01)
+    client.delete(f"/runs/{run_id}")
+    events = read_sse(client, f"/runs/{run_id}/events")
+    assert events[-1][1] == "end" and events[-1][2]["status"] == "cancelled"
+
+
+def test_job_carries_the_spec_and_a_deadline_past_the_runs_own() -> None:
+    test_client, executor = make_client(train_deadline_s=20, train_wrapup_s=3)
+    with test_client:
+        run_id = test_client.post("/runs", json=SMALL).json()["id"]
+        wait_for_end(test_client, run_id)
+    (job,) = executor.jobs
+    assert job.kind == "train" and job.deadline_s == 23
+    assert job.payload["dataset"]["name"] == "moons" and job.payload["epochs"] == 3
+
+
+def test_openapi_documents_the_spec_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/runs", "/runs/{run_id}", "/runs/{run_id}/events"} <= set(schema["paths"])
+    train_spec = schema["components"]["schemas"]["TrainSpec"]
+    assert train_spec["examples"][0]["dataset"]["name"] == "moons"

@@ -1,0 +1,46 @@
+"""Shared helpers of the training tests: run a job in-process and collect its events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.training.job import run_training_job
+
+# Unthrottled step events, so a test sees every optimizer step.
+EVERY_STEP = {"train_max_events_per_s": 1e9}
+
+
+@dataclass
+class JobRun:
+    summary: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == kind]
+
+
+def run_job(
+    spec: dict[str, Any],
+    should_stop: Callable[[], bool] = lambda: False,
+    **settings: Any,
+) -> JobRun:
+    events: list[dict[str, Any]] = []
+
+    def emit(event: dict[str, Any]) -> None:
+        # The worker sends events as JSON: each must survive a strict round trip.
+        events.append(json.loads(json.dumps(event, allow_nan=False)))
+
+    summary = run_training_job(spec, emit, should_stop, Settings(**{**EVERY_STEP, **settings}))
+    json.dumps(summary, allow_nan=False)
+    return JobRun(summary, events)
+
+
+@pytest.fixture
+def job() -> Callable[..., JobRun]:
+    return run_job

@@ -32,7 +32,7 @@ run: .stamp-install
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools
 
 test: .stamp-install-test
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: .stamp-install-test

@@ -11,7 +11,7 @@ from app.config import get_settings
 from app.errors import install_error_handlers
 from app.executor.local import LocalExecutor
 from app.limits import BodySizeLimitMiddleware
-from app.routes import api, pages, playground
+from app.routes import api, pages, playground, runs
 from app.web import SecurityHeadersMiddleware, static_files
 
 
@@ -41,6 +41,7 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(playground.router)
+    app.include_router(runs.router)
     app.mount("/static", static_files(), name="static")
     return app
 

@@ -2,7 +2,7 @@
 
 The executor here is ThreadExecutor, a test double that runs ``run_training_job`` in a thread
 of this process: the routes and the registry are what is under test. The real worker pool is
-exercised in tests/training/test_training_local_executor.py.
+exercised by the last test, through the app's own LocalExecutor.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def make_client(**limits: Any) -> tuple[TestClient, ThreadExecutor]:
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
+def runs_client() -> Iterator[TestClient]:
     test_client, _ = make_client()
     with test_client:  # one event loop for the whole test: the runs' tasks live on it
         yield test_client
@@ -138,14 +138,14 @@ def read_sse(client: TestClient, url: str, headers: dict[str, str] | None = None
     return events
 
 
-def test_create_then_read_a_finished_run(client: TestClient) -> None:
-    response = client.post("/runs", json=SMALL)
+def test_create_then_read_a_finished_run(runs_client: TestClient) -> None:
+    response = runs_client.post("/runs", json=SMALL)
     assert response.status_code == 201
     created = response.json()
     assert response.headers["location"] == created["url"] == f"/runs/{created['id']}"
     assert created["status"] == "queued"
 
-    view = wait_for_end(client, created["id"])
+    view = wait_for_end(runs_client, created["id"])
     assert view["status"] == "finished" == view["summary"]["status"]
     assert view["device"] == "cpu"
     steps, epochs = view["metrics"]["steps"], view["metrics"]["epochs"]
@@ -158,9 +158,9 @@ def test_create_then_read_a_finished_run(client: TestClient) -> None:
     assert view["spec"]["optimizer"]["name"] == "adam"  # defaults filled in
 
 
-def test_sse_replays_history_and_ends_with_the_summary(client: TestClient) -> None:
-    run_id = client.post("/runs", json=SMALL).json()["id"]
-    live = read_sse(client, f"/runs/{run_id}/events")  # opened while the run is going
+def test_sse_replays_history_and_ends_with_the_summary(runs_client: TestClient) -> None:
+    run_id = runs_client.post("/runs", json=SMALL).json()["id"]
+    live = read_sse(runs_client, f"/runs/{run_id}/events")  # opened while the run is going
     kinds = [kind for _, kind, _ in live]
     assert kinds[0] == "start" and kinds[-1] == "end"
     assert kinds.count("step") == 30 and kinds.count("epoch") == 3
@@ -168,19 +168,19 @@ def test_sse_replays_history_and_ends_with_the_summary(client: TestClient) -> No
     assert live[-1][2]["status"] == "finished"
     assert all(data["type"] == kind for _, kind, data in live)
 
-    replay = read_sse(client, f"/runs/{run_id}/events")  # after the end: the same history
+    replay = read_sse(runs_client, f"/runs/{run_id}/events")  # after the end: the same history
     assert replay == live
-    resumed = read_sse(client, f"/runs/{run_id}/events", {"Last-Event-ID": "5"})
+    resumed = read_sse(runs_client, f"/runs/{run_id}/events", {"Last-Event-ID": "5"})
     assert resumed == live[6:]
-    everything_seen = client.get(f"/runs/{run_id}/events",
+    everything_seen = runs_client.get(f"/runs/{run_id}/events",
                                  headers={"Last-Event-ID": str(len(live) - 1)})
     assert everything_seen.status_code == 204  # tells EventSource not to reconnect
 
 
-def test_unknown_run_is_404(client: TestClient) -> None:
+def test_unknown_run_is_404(runs_client: TestClient) -> None:
     for method, url in [("GET", "/runs/nope"), ("DELETE", "/runs/nope"),
                         ("GET", "/runs/nope/events")]:
-        response = client.request(method, url)
+        response = runs_client.request(method, url)
         assert response.status_code == 404, url
         assert response.json()["error"]["type"] == "NotFoundError"
 
@@ -194,8 +194,8 @@ def test_unknown_run_is_404(client: TestClient) -> None:
         ({**SMALL, "colour": "red"}, "colour"),
     ],
 )
-def test_bad_spec_is_422(client: TestClient, spec: dict, words: str) -> None:
-    response = client.post("/runs", json=spec)
+def test_bad_spec_is_422(runs_client: TestClient, spec: dict, words: str) -> None:
+    response = runs_client.post("/runs", json=spec)
     assert response.status_code == 422
     assert words in json.dumps(response.json())
 
@@ -252,12 +252,12 @@ def test_full_executor_queue_is_503_with_retry_after() -> None:
         assert test_client.post("/runs", json=SMALL).status_code == 201
 
 
-def test_cancel_ends_the_sse_stream_with_cancelled(client: TestClient) -> None:
-    run_id = client.post("/runs", json=LONG).json()["id"]
-    while client.get(f"/runs/{run_id}").json()["progress"]["total_iteration"] < 5:
+def test_cancel_ends_the_sse_stream_with_cancelled(runs_client: TestClient) -> None:
+    run_id = runs_client.post("/runs", json=LONG).json()["id"]
+    while runs_client.get(f"/runs/{run_id}").json()["progress"]["total_iteration"] < 5:
         time.sleep(0.01)
-    client.delete(f"/runs/{run_id}")
-    events = read_sse(client, f"/runs/{run_id}/events")
+    runs_client.delete(f"/runs/{run_id}")
+    events = read_sse(runs_client, f"/runs/{run_id}/events")
     assert events[-1][1] == "end" and events[-1][2]["status"] == "cancelled"
 
 
@@ -271,8 +271,32 @@ def test_job_carries_the_spec_and_a_deadline_past_the_runs_own() -> None:
     assert job.payload["dataset"]["name"] == "moons" and job.payload["epochs"] == 3
 
 
-def test_openapi_documents_the_spec_with_examples(client: TestClient) -> None:
-    schema = client.get("/openapi.json").json()
+def test_openapi_documents_the_spec_with_examples(runs_client: TestClient) -> None:
+    schema = runs_client.get("/openapi.json").json()
     assert {"/runs", "/runs/{run_id}", "/runs/{run_id}/events"} <= set(schema["paths"])
     train_spec = schema["components"]["schemas"]["TrainSpec"]
     assert train_spec["examples"][0]["dataset"]["name"] == "moons"
+
+
+def test_the_app_trains_and_cancels_on_its_real_worker_pool(client: TestClient) -> None:
+    """app.main includes this router; runs cross into a sandbox worker (LocalExecutor) as
+    JSON, events stream back, and a cancel reaches the worker's loop between steps."""
+    response = client.post("/runs", json=SMALL)
+    assert response.status_code == 201, response.text
+    view = wait_for_end(client, response.json()["id"], timeout_s=60)
+    assert view["status"] == "finished", view["summary"]
+    assert view["metrics"]["epochs"]["epoch"] == [1, 2, 3]
+    assert view["summary"]["iterations"] == 30
+    assert view["latest_snapshot"]["type"] == "boundary"
+
+    run_id = client.post("/runs", json=LONG).json()["id"]
+    until = time.monotonic() + 60
+    while client.get(f"/runs/{run_id}").json()["progress"]["total_iteration"] < 1:
+        assert time.monotonic() < until, "the run never reported a step"
+        time.sleep(0.02)
+    assert client.delete(f"/runs/{run_id}").status_code == 202
+    view = wait_for_end(client, run_id, timeout_s=30)
+    # Ended by the loop itself (not by killing the worker): its reason and metrics are there.
+    assert view["status"] == "cancelled"
+    assert view["summary"]["reason"].startswith("Cancelled during epoch")
+    assert view["summary"]["final"]["train_loss"] is not None

@@ -4,6 +4,7 @@ is bounded. Each test uses its own small pool (one worker) with tight settings."
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -32,7 +33,10 @@ def run(coroutine_factory: Callable[[LocalExecutor], Coroutine[Any, Any, Any]],
         finally:
             await executor.close()
 
-    return asyncio.run(main())
+    # A thread of its own: browser tests (Playwright's sync API) may leave an event loop
+    # running in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 def eval_job(code: str, deadline_s: float = 5.0) -> Job:

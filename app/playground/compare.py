@@ -14,6 +14,7 @@ from typing import Any
 from app.playground.grid import format_ms
 
 REPEAT = 20  # runs per side for timing: enough for a stable median, well inside the deadline
+MIN_SPEEDUP = 1.2  # smaller ratios are within what scheduling noise does to a median
 REL_TOL = 1e-6  # float32 results of the same maths through different kernels may differ a bit
 
 
@@ -81,8 +82,9 @@ class Comparison:
     left: Side
     right: Side
     facts: list[Fact] = field(default_factory=list)
-    faster: str | None = None  # "left" | "right" when the medians differ
+    faster: str | None = None  # "left" | "right" when one is clearly faster
     speedup: float | None = None  # slower median / faster median
+    timed: bool = False  # both sides have timings (else no time verdict at all)
 
 
 def _flat(values: Any) -> list[Any]:
@@ -172,10 +174,16 @@ def compare(left: Side, right: Side, inputs: str) -> Comparison:
     lt, rt = left.timing, right.timing
     if lt and rt:
         facts.append(_fact("time", _time_text(lt), _time_text(rt), None))
+        out.timed = True
         lm, rm = float(lt["median_ms"]), float(rt["median_ms"])
-        if lm > 0 and rm > 0 and lm != rm:
-            out.faster = "left" if lm < rm else "right"
-            out.speedup = round(max(lm, rm) / min(lm, rm), 1)
+        noise = max(float(lt.get("spread_ms", 0.0)), float(rt.get("spread_ms", 0.0)))
+        # Call a winner only when the medians differ by more than the run-to-run spread
+        # and by at least MIN_SPEEDUP; tiny programs mostly time the interpreter.
+        if lm > 0 and rm > 0 and abs(lm - rm) > noise:
+            speedup = max(lm, rm) / min(lm, rm)
+            if speedup >= MIN_SPEEDUP:
+                out.faster = "left" if lm < rm else "right"
+                out.speedup = round(speedup, 1)
     return out
 
 

@@ -51,10 +51,10 @@ def test_add_vs_add_inplace() -> None:
     left_result = a.add(b)
     right_a = a.clone().add_(b)
     left = side(tensor_view(left_result, "s3", []),
-                {"a": tensor_view(a, "s1", []), "b": tensor_view(b, "s2", [])}, median=0.02)
+                {"a": tensor_view(a, "s1", []), "b": tensor_view(b, "s2", [])}, median=0.04)
     right = side(tensor_view(right_a, "s1", ["a"], version=1),
                  {"a": tensor_view(right_a, "s1", [], version=1), "b": tensor_view(b, "s2", [])},
-                 median=0.01)
+                 median=0.02)
     result = compare(left, right, INPUTS)
     facts = {(f.topic, f.subject): f for f in result.facts}
     assert facts[("values", "")].same is True  # same numbers ...
@@ -63,8 +63,18 @@ def test_add_vs_add_inplace() -> None:
     changed = facts[("input", "a")]
     assert (changed.left, changed.right, changed.same) == ("v0", "v1", False)
     assert facts[("input", "b")].same is True
-    assert result.faster == "right" and result.speedup == 2.0
-    assert facts[("time", "")].left == "0.020 ms ± 0.010"
+    assert result.faster == "right" and result.speedup == 2.0 and result.timed
+    assert facts[("time", "")].left == "0.040 ms ± 0.010"
+
+
+def test_no_winner_within_the_spread() -> None:
+    view = tensor_view(torch.zeros(2), "s1", [])
+    noisy_left, noisy_right = side(view, median=1.0), side(view, median=1.5)
+    noisy_left.data["timing"]["spread_ms"] = 0.8
+    result = compare(noisy_left, noisy_right, "")
+    assert result.timed and result.faster is None  # 0.5 ms apart, 0.8 ms of noise
+    close = compare(side(view, median=1.0), side(view, median=1.1), "")
+    assert close.faster is None  # outside the spread but only 1.1x
 
 
 def test_an_error_on_one_side_is_a_fact_not_a_crash() -> None:

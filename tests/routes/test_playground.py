@@ -73,6 +73,14 @@ def test_autograd_panel_draws_leaf_gradients(client: TestClient) -> None:
     assert classes(svg, "node-leaf") == 2
 
 
+def test_detach_and_no_grad_are_cut_edges(client: TestClient) -> None:
+    html = run(client, example("detach").code).text
+    svg = re.search(r"<svg class=\"autograd\".*?</svg>", html, re.S).group(0)
+    assert classes(svg, "edge-cut") == 2 and classes(svg, "node-cut") == 2
+    assert "detach()" in svg and "no_grad" in svg
+    assert "Dashed edges are cut" in html
+
+
 def test_a_runtime_error_is_a_200_card_with_the_hint(client: TestClient) -> None:
     response = run(client, example("shape-error").code)
     assert response.status_code == 200
@@ -84,8 +92,9 @@ def test_a_runtime_error_is_a_200_card_with_the_hint(client: TestClient) -> None
 
 def test_a_refused_program_explains_the_refusal(client: TestClient) -> None:
     html = run(client, "import os\nos.getcwd()").text
-    assert "Refused" in html and "Nothing ran" in html
+    assert "Refused before running: ForbiddenError" in html and "Nothing ran" in html
     assert classes(html, "refused") == 1
+    assert 'id="trace-panel"' not in html  # nothing ran, so there is no trace to show
 
 
 def test_invalid_settings_are_an_error_card(client: TestClient) -> None:

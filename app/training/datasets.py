@@ -8,6 +8,7 @@ split and unshuffled training both see every class mixed.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -119,9 +120,13 @@ def _digits(spec: DatasetSpec, n: int, gen: torch.Generator) -> tuple[torch.Tens
 def _digits_tensors() -> tuple[torch.Tensor, torch.Tensor]:
     # Imported here: sklearn takes ~2 s to import and only this set needs it. Cached, so a
     # reused worker pays that once. Pixel values 0..16 are scaled to 0..1.
-    from sklearn.datasets import load_digits
+    with warnings.catch_warnings():
+        # In a sandbox worker (no file writes) joblib cannot create its semaphore and warns
+        # that it will run serially; nothing here runs in parallel, so that is noise.
+        warnings.filterwarnings("ignore", message=".*joblib will operate in serial mode.*")
+        from sklearn.datasets import load_digits
 
-    bunch = load_digits()
+        bunch = load_digits()
     x = torch.tensor(bunch.data, dtype=torch.float32) / 16.0  # [1797, 64]
     y = torch.tensor(bunch.target, dtype=torch.int64)  # [1797]
     return x, y

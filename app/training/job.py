@@ -134,7 +134,7 @@ def _pick_device(asked: str, settings: Settings, notices: list[str]) -> torch.de
     if asked == "cpu":
         return torch.device("cpu")
     if has_cuda:
-        return torch.device("cuda")
+        return torch.device("cuda", torch.cuda.current_device())  # reported as "cuda:0"
     if asked == "cuda":
         if settings.cuda_fallback == "error":
             return None

@@ -25,6 +25,7 @@ from app.errors import install_error_handlers
 from app.executor.base import Capacity, Job, JobResult, QueueFullError
 from app.routes import runs
 from app.training.job import run_training_job
+from app.training.schemas import RunView
 
 SMALL = {"dataset": {"name": "moons", "n_samples": 200}, "model": {"hidden": [8]},
          "epochs": 3, "batch_size": 16}
@@ -156,6 +157,7 @@ def test_create_then_read_a_finished_run(runs_client: TestClient) -> None:
     assert view["latest_snapshot"]["type"] == "boundary"
     assert view["summary"]["final"]["val_accuracy"] is not None
     assert view["spec"]["optimizer"]["name"] == "adam"  # defaults filled in
+    RunView.model_validate(view)  # the documented response shape is the real one
 
 
 def test_sse_replays_history_and_ends_with_the_summary(runs_client: TestClient) -> None:

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import torch
 from conftest import run_job
-from torch import nn
-
-from app.training import datasets
-from app.training.loop import EpochReport, Setup, StepReport, train
-from app.training.spec import DatasetSpec
 
 MOONS = {"name": "moons", "n_samples": 200}
 BASE = {"dataset": MOONS, "model": {"hidden": [8]}, "batch_size": 16, "epochs": 4}
@@ -95,43 +90,3 @@ def test_digits_send_no_snapshots_or_points() -> None:
     run = run_job({"dataset": {"name": "digits", "n_samples": 200}, "epochs": 1})
     assert run.of("boundary") == run.of("curve") == []
     assert "points" not in run.events[0]
-
-
-class _PoisonAfter:
-    """Hooks that set a weight to NaN after step 2, as an overflow would."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self.model = model
-        self.steps: list[StepReport] = []
-
-    def wants_step(self, total_iteration: int) -> bool:
-        return True
-
-    def on_step(self, report: StepReport) -> None:
-        self.steps.append(report)
-
-    def on_epoch(self, report: EpochReport) -> None:
-        pass
-
-    def stop_reason(self) -> None:
-        if len(self.steps) == 2:
-            with torch.no_grad():
-                self.model[0].weight[0, 0] = float("nan")
-
-
-def test_loop_stops_on_the_first_nan_loss() -> None:
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
-    data = datasets.load(DatasetSpec(name="moons", n_samples=100), 0)
-    setup = Setup(
-        model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), scheduler=None,
-        loss_fn=nn.CrossEntropyLoss(), loss_name="cross_entropy", classification=True,
-        data=data, epochs=3, batch_size=10, shuffle=False, drop_last=False, grad_clip=None,
-        grad_accumulation=1, autocast_dtype=None, scaler=None, shuffle_generator=None,
-    )
-    hooks = _PoisonAfter(model)
-    outcome = train(setup, hooks)
-    assert outcome.status == "diverged"
-    assert outcome.divergence is not None
-    assert outcome.divergence.where == "loss" and outcome.divergence.total_iteration == 3
-    assert outcome.iterations == 2 and len(hooks.steps) == 2

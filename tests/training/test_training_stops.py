@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from itertools import count
 
+import pytest
+import torch
 from conftest import run_job
 
 SMALL = {"dataset": {"name": "moons", "n_samples": 200}, "model": {"hidden": [8]},
@@ -69,11 +71,8 @@ def test_over_a_limit_fails_in_the_worker_too() -> None:
     assert "epochs is 50, the limit is 10" in run.summary["reason"]
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="about servers without a GPU")
 def test_cuda_without_gpu_runs_on_cpu_with_a_notice_or_fails_when_configured() -> None:
-    import torch
-
-    if torch.cuda.is_available():
-        return  # this check is about CPU-only servers; the GPU path is exercised elsewhere
     run = run_job({**SMALL, "epochs": 1, "device": "cuda"})
     assert run.summary["status"] == "finished"
     assert run.summary["device"] == "cpu"
@@ -82,3 +81,13 @@ def test_cuda_without_gpu_runs_on_cpu_with_a_notice_or_fails_when_configured() -
     refused = run_job({**SMALL, "epochs": 1, "device": "cuda"}, cuda_fallback="error")
     assert refused.summary["status"] == "failed"
     assert "no GPU" in refused.summary["reason"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_cuda_fp16_with_grad_scaler_trains() -> None:
+    run = run_job({**SMALL, "epochs": 10, "device": "cuda", "mixed_precision": True,
+                   "loss": "bce", "grad_clip": 1.0})
+    s = run.summary
+    assert s["status"] == "finished", s
+    assert s["device"].startswith("cuda")
+    assert s["final"]["train_loss"] < run.of("step")[0]["loss"]

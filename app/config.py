@@ -226,7 +226,8 @@ class Settings(BaseSettings):
     train_runs_kept: int = Field(
         50,
         description="Finished runs whose history the web process keeps for GET /runs/{id} and "
-        "replay; the oldest finished run is dropped first. Each keeps up to about 0.5 MB.",
+        "replay; the oldest finished run is dropped first. Each keeps at most about 1 MB "
+        "(steps are rate-limited, snapshots capped, events stored as JSON text).",
     )
 
 

@@ -98,16 +98,31 @@ def test_compare_stack_vs_cat_shows_different_shapes(page: Page, screenshot) -> 
     screenshot(page, "compare", full_page=True)
 
 
-def test_japanese_switch_changes_the_labels(page: Page, screenshot) -> None:
+def test_japanese_switch_changes_the_labels_and_keeps_the_run(page: Page, screenshot) -> None:
     page.goto("/")
     expect(page.locator("#run-form button[type=submit]")).to_have_text("Run")
-    page.click(".lang-switch button[value=ja]")
+    run(page, MATMUL)
+    page.click(".lang-switch button[value=ja]")  # returns to the run's permalink
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.locator("#run-form button[type=submit]")).to_have_text("実行")
     expect(page.locator("label[for=code]")).to_have_text("プログラム")
-    run(page, MATMUL)
+    assert page.input_value("#code") == MATMUL
     expect(page.locator("#result-panel h2")).to_have_text("結果")
+    assert grid_values(page, "#result-panel .tensor-card") == [["14", "32"], ["32", "77"]]
     screenshot(page, "playground-ja")
+
+
+def test_copy_as_python_and_download_the_notebook(open_page) -> None:
+    page = open_page(permissions=["clipboard-read", "clipboard-write"])
+    page.goto("/?example=backward")
+    page.click("#run-form button[type=submit]")
+    page.click("button[data-copy-from=python-source]")
+    expect(page.locator("button[data-copy-from=python-source]")).to_have_text("Python copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("# Exported from Torch Playground") and "print(x.grad)" in copied
+    with page.expect_download() as download:
+        page.click("a[download='playground.ipynb']")
+    assert download.value.suggested_filename == "playground.ipynb"
 
 
 def test_accept_language_picks_japanese(open_page) -> None:

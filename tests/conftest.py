@@ -36,3 +36,9 @@ def client() -> Iterator[TestClient]:
 
     with TestClient(create_app()) as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which tests using asyncio.run cannot share."""
+    items.sort(key=lambda item: "tests/e2e/" in str(item.path).replace("\\", "/"))

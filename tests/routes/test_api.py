@@ -114,3 +114,12 @@ def test_repeat_reports_timing_of_the_extra_runs(client: TestClient) -> None:
     assert timing["repeats"] == 5
     assert 0 < timing["min_ms"] <= timing["median_ms"] <= timing["max_ms"]
     assert timing["spread_ms"] >= 0
+
+
+def test_api_docs_are_served_offline_under_the_strict_csp(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "http://" not in page.text and "https://" not in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404

@@ -109,16 +109,19 @@ def main() -> None:
     steps = summary["iterations"]
     print(f"torch {torch.__version__}, 1 thread, {args.epochs} epochs x "
           f"{steps // args.epochs} steps = {steps} steps, {args.repeats} interleaved repeats")
-    # The fastest repeat is the least disturbed by other processes on a shared machine; the
-    # median shows how much that matters. Every ratio compares like with like.
+    # Two estimates, since a shared machine's speed drifts: the best repeat of each side (the
+    # least disturbed), and the median of per-repeat ratios (job and baseline ran seconds apart,
+    # so they share the machine's state). CPU time does not count waiting for a core.
     for clock, column in (("wall", 0), ("cpu", 1)):
-        for label, pick in (("min", min), ("median", statistics.median)):
-            t = {k: pick(x[column] for x in v) for k, v in times.items()}
-            print(f"{clock:4s} {label:6s} " + "  ".join(
-                f"{name} {t[name] * 1000:7.1f} ms ({steps / t[name]:5.0f} steps/s)"
-                for name in ("job", "plain", "bare")))
-            print(f"{'':12s}ratio job / plain: {t['job'] / t['plain']:.3f}   "
-                  f"job / bare: {t['job'] / t['bare']:.3f}")
+        best = {k: min(x[column] for x in v) for k, v in times.items()}
+        print(f"{clock} time, best of {args.repeats}: " + ", ".join(
+            f"{name} {best[name] * 1000:.1f} ms ({steps / best[name]:.0f} steps/s)"
+            for name in ("job", "plain", "bare")))
+        for base in ("plain", "bare"):
+            paired = statistics.median(
+                j[column] / b[column] for j, b in zip(times["job"], times[base], strict=True))
+            print(f"  ratio job / {base:5s}: best {best['job'] / best[base]:.3f}, "
+                  f"median of paired {paired:.3f}")
     print(f"job steps/s inside its loop (its summary, last repeat): {summary['steps_per_s']}")
 
 if __name__ == "__main__":

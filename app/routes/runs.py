@@ -17,9 +17,11 @@ from app.training.spec import SpecLimitError, TrainSpec
 router = APIRouter(prefix="/runs", tags=["training runs"])
 
 
-def get_registry(request: Request, executor: ExecutorDep, settings: SettingsDep) -> RunRegistry:
+async def get_registry(
+    request: Request, executor: ExecutorDep, settings: SettingsDep
+) -> RunRegistry:
     # Made on first use, so the app only has to include this router; it lives as long as
-    # the app (and its executor).
+    # the app (and its executor). async: a plain def dependency would cost a thread hop.
     registry = getattr(request.app.state, "runs", None)
     if registry is None:
         registry = request.app.state.runs = RunRegistry(executor, settings)

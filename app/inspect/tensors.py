@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.inspect.tensor_repr import fast_repr
+
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _MAX_ITEMS = 50
 _MAX_DEPTH = 3
@@ -66,6 +68,10 @@ class ViewBuilder:
         self.labels = labels
         # Storage key -> variable names, for "shares_with"; refreshed by the caller.
         self.owners: dict[tuple[str, int], list[str]] = {}
+        # The costly parts of a tensor view (repr, values, stats), by content, for this request:
+        # a program's tensors are viewed several times (their step, their variable, the result,
+        # the graph's gradients), and torch's repr is most of the cost of a view.
+        self._memo: dict[tuple[Any, ...], tuple[str, Any, bool, dict[str, Any] | None]] = {}
 
     def set_owners(self, variables: dict[str, Any]) -> None:
         owners: dict[tuple[str, int], list[str]] = {}
@@ -141,11 +147,16 @@ class ViewBuilder:
             view.update(repr=self.text(repr(t)), values=None, truncated=False, stats=None,
                         storage=None, grad=None)
             return view
-        values, truncated = self._values(t)
-        view["repr"] = self.text(repr(t))
-        view["values"] = values
-        view["truncated"] = truncated
-        view["stats"] = _stats(t)
+        key = _content_key(t)
+        parts = self._memo.get(key) if key is not None else None
+        if parts is None:
+            values, truncated = self._values(t)
+            printed = fast_repr(t)
+            parts = (self.text(repr(t) if printed is None else printed), values, truncated,
+                     _stats(t))
+            if key is not None:
+                self._memo[key] = parts
+        view["repr"], view["values"], view["truncated"], view["stats"] = parts
         view["storage"] = self.storage(t, name)
         grad = t.grad if t.is_leaf or t.retains_grad else None
         view["grad"] = self.tensor(grad) if grad is not None else None
@@ -197,6 +208,33 @@ class ViewBuilder:
                 "repr": self.text(repr(module)), "parameters": parameters,
                 "num_parameters": sum(p.numel() for p in module.parameters()),
                 "training": module.training}
+
+
+def _content_key(t: torch.Tensor) -> tuple[Any, ...] | None:
+    """Everything torch's repr, the values and the stats of a plain CPU tensor depend on,
+    including its bytes (so a change made through a numpy alias counts); None for tensors
+    not worth or not safe to key (large, other devices or layouts, subclasses, wrappers)."""
+    if type(t) not in _PLAIN_TENSOR_TYPES or t.layout != torch.strided \
+            or t.device.type != "cpu" or t.numel() * t.element_size() > _MEMO_MAX_BYTES \
+            or t.is_quantized or t.is_nested or t.is_conj() or t.is_neg() \
+            or torch._C._functorch.is_functorch_wrapped_tensor(t) \
+            or torch._is_functional_tensor(t):
+        return None
+    try:
+        grad_fn = t.grad_fn
+    except RuntimeError:  # torch's repr prints grad_fn=<Invalid> then
+        grad_fn_label: str | None = "Invalid"
+    else:
+        grad_fn_label = None if grad_fn is None else type(grad_fn).__name__
+        if grad_fn_label == "CppFunction":
+            grad_fn_label = grad_fn.name()
+    content = t.detach().reshape(-1).view(torch.uint8).numpy().tobytes()
+    return (type(t), t.dtype, tuple(t.shape), t.requires_grad, grad_fn_label,
+            torch.get_default_dtype(), torch._C._get_default_device(), content)
+
+
+_PLAIN_TENSOR_TYPES = (torch.Tensor, nn.Parameter)
+_MEMO_MAX_BYTES = 256 * 1024
 
 
 def _stats(t: torch.Tensor) -> dict[str, Any] | None:

@@ -1,0 +1,45 @@
+"""Warm torch up once in the forkserver, so that every worker forked from it starts warm.
+
+LocalExecutor names this module in the forkserver's preload list. The first run of the
+warm-up program imports about 800 modules lazily (torch._dynamo, sympy, torch.distributed ...)
+and registers meta kernels: about 2 s of CPU. Done in each worker, every replacement (one per
+``worker_max_programs`` programs, or after a kill) paid it again, on the cores that serve
+requests; done here, a new worker's own warm-up run takes tens of milliseconds.
+``gc.freeze()`` then keeps the inherited objects out of the workers' collections.
+
+Only our own warm-up program runs here, on the CPU, with the workers' thread settings, before
+any worker exists. On CUDA builds of torch nothing runs here: CUDA must not be initialised in
+a process that forks, and the workers warm themselves as before.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+
+import torch
+
+log = logging.getLogger(__name__)
+
+
+def prewarm() -> None:
+    if torch.version.cuda is not None or getattr(torch.version, "hip", None) is not None:
+        return
+    from app.config import Settings
+    from app.engine.program import Sandbox
+    from app.executor.worker import WARM_UP_PROGRAM
+
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # only settable before the first parallel work
+        pass
+    try:
+        Sandbox(Settings()).run(WARM_UP_PROGRAM, device="cpu")
+    except Exception:  # the workers still warm themselves; never stop the forkserver
+        log.exception("the forkserver could not pre-warm torch")
+    gc.collect()
+    gc.freeze()
+
+
+prewarm()

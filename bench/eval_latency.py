@@ -1,0 +1,571 @@
+"""/eval latency and throughput of the real server, against a bare in-process baseline.
+
+Both servers are started here, on free loopback ports, with the same uvicorn options the
+Makefile uses (``--loop uvloop --http httptools``):
+
+- ``product``: ``app.main:app`` — validation in the web process, a pre-warmed sandbox worker
+  runs the program through the interpreter and builds the views (values, repr, stats,
+  storage, steps, graph) of every variable; the web process sends the worker's JSON bytes.
+  The rate limit is set so high that it never answers 429 (its code still runs).
+- ``baseline``: a bare FastAPI app defined in this file (never part of the product). It
+  parses the same request with pydantic, runs the same torch code as a plain Python function
+  inside the event loop (no sandbox, no interpreter, one torch thread, like a worker) and
+  answers ``{"ok": true, "result": {"shape", "dtype", "values"}}``.
+
+Two programs: ``tiny`` (a 2x3 @ 3x2 ``torch.mm``) and ``autograd64`` (two 64x64 leaves, a
+matmul, tanh, a mean-square loss, ``backward()``, the gradient as result).
+
+Measured per program and server: latency (p50/p99) of sequential requests on one keep-alive
+connection, then requests/s with 32 keep-alive connections. The load generator is a minimal
+HTTP/1.1 client on asyncio streams (uvloop when installed), in this process; its own CPU time
+per request is measured (getrusage) and printed, as is the CPU time per request of the
+server's processes (from /proc: the web process, and its sandbox processes — the forkserver
+and the workers, including replaced ones). Everything shares the machine's cores.
+
+Run:  .venv/bin/python bench/eval_latency.py [--quick]       (or: make bench)
+      .venv/bin/python bench/eval_latency.py --profile-worker  (where a worker's time goes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_OPTIONS = ["--loop", "uvloop", "--http", "httptools"]
+HOST = "127.0.0.1"
+CONNECTIONS = 32
+
+TINY = """A = torch.tensor([[1., 2., 3.], [4., 5., 6.]])
+B = torch.tensor([[1., 4.], [2., 5.], [3., 6.]])
+torch.mm(A, B)"""
+
+AUTOGRAD64 = """x = torch.randn(64, 64, requires_grad=True)
+w = torch.randn(64, 64, requires_grad=True)
+y = torch.tanh(x @ w)
+loss = (y * y).mean()
+loss.backward()
+w.grad"""
+
+PROGRAMS = {"tiny": TINY, "autograd64": AUTOGRAD64}
+AIM_TINY_P50_MS = 2.0
+AIM_THROUGHPUT_RATIO = 0.40
+
+
+# ================================================================================ baseline
+def _baseline_tiny(torch: Any) -> Any:
+    a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = torch.tensor([[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]])
+    return torch.mm(a, b)
+
+
+def _baseline_autograd64(torch: Any) -> Any:
+    x = torch.randn(64, 64, requires_grad=True)
+    w = torch.randn(64, 64, requires_grad=True)
+    y = torch.tanh(x @ w)
+    loss = (y * y).mean()
+    loss.backward()
+    return w.grad
+
+
+_BASELINE_CODE = {TINY: _baseline_tiny, AUTOGRAD64: _baseline_autograd64}
+
+
+def create_baseline_app() -> Any:
+    """The bare app (``uvicorn bench.eval_latency:create_baseline_app --factory``)."""
+    import gc
+    from typing import Literal
+
+    import torch
+    from fastapi import FastAPI, HTTPException, Response
+    from pydantic import BaseModel
+
+    torch.set_num_threads(1)  # like a sandbox worker; no thread pool fighting the loop
+
+    class EvalRequest(BaseModel):
+        code: str
+        seed: int = 0
+        device: Literal["auto", "cpu", "cuda"] = "auto"
+
+    app = FastAPI()
+
+    async def evaluate(body: EvalRequest) -> Response:
+        run = _BASELINE_CODE.get(body.code)
+        if run is None:
+            raise HTTPException(404, "the baseline knows the benchmark's programs only")
+        torch.manual_seed(body.seed)
+        result = run(torch)
+        payload = {"ok": True, "result": {"shape": list(result.shape),
+                                          "dtype": str(result.dtype).replace("torch.", ""),
+                                          "values": result.tolist()}}
+        return Response(json.dumps(payload).encode(), media_type="application/json")
+
+    # Real annotations (this module's are strings, and EvalRequest is local to this function).
+    evaluate.__annotations__ = {"body": EvalRequest, "return": Response}
+    app.post("/eval")(evaluate)
+
+    # The same treatment as the product's processes: torch's objects out of the collector's
+    # reach, so neither side pays a full collection over them in the middle of a run.
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+# ================================================================================ servers
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    target: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    root: Path = ROOT  # the checkout it runs from
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.port = _free_port()
+        env = {**os.environ, **self.env}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.root), str(ROOT),
+                                                          env.get("PYTHONPATH")]))
+        command = [sys.executable, "-m", "uvicorn", *self.target, *SERVER_OPTIONS,
+                   "--host", HOST, "--port", str(self.port), "--log-level", "warning",
+                   "--no-access-log"]
+        self.process = subprocess.Popen(command, cwd=self.root, env=env,
+                                        start_new_session=True)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # uvicorn shuts down; the lifespan stops the workers
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, 9)  # its own session: only what it started
+            self.process.wait(timeout=5)
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """(web process, its descendants incl. reaped ones) CPU seconds so far."""
+        assert self.process is not None
+        return _process_tree_cpu(self.process.pid)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[int, float, float] | None:
+    """(parent pid, own CPU s, reaped children's CPU s) from /proc/<pid>/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    own = (int(fields[11]) + int(fields[12])) / _TICK
+    reaped = (int(fields[13]) + int(fields[14])) / _TICK
+    return int(fields[1]), own, reaped
+
+
+def _process_tree_cpu(root: int) -> tuple[float, float]:
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            found = _proc_stat(int(entry))
+            if found is not None:
+                stats[int(entry)] = found
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    if root not in stats:
+        return 0.0, 0.0
+    web = stats[root][1]
+    below = stats[root][2]  # descendants that exited and were reaped by the web process
+    stack = list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        _, own, reaped = stats[pid]
+        below += own + reaped
+        stack.extend(children.get(pid, []))
+    return web, below
+
+
+# ================================================================================ client
+class Connection:
+    """One keep-alive HTTP/1.1 connection that POSTs prepared requests: as little client
+    work per request as asyncio streams allow."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> Connection:
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        sock = self.writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        start = head.lower().find(b"\r\ncontent-length:")
+        if start < 0:
+            raise RuntimeError(f"no content-length in {head[:200]!r}")
+        end = head.index(b"\r\n", start + 2)
+        body = await self.reader.readexactly(int(head[start + 17:end]))
+        return status, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def build_request(port: int, program: str) -> bytes:
+    body = json.dumps({"code": program, "seed": 0, "device": "auto"}).encode()
+    head = (f"POST /eval HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+def _check(status: int, body: bytes, server: str) -> None:
+    if status != 200 or not body.startswith((b'{"ok":true', b'{"ok": true')):
+        raise RuntimeError(f"{server} answered {status}: {body[:300]!r}")
+
+
+async def wait_ready(server: Server, timeout_s: float = 180.0) -> None:
+    request = build_request(server.port, TINY)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert server.process is not None
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the {server.name} server exited ({server.process.returncode})")
+        try:
+            connection = await Connection(server.port).open()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the {server.name} server did not start") from None
+            await asyncio.sleep(0.2)
+            continue
+        try:
+            status, body = await connection.send(request)
+            _check(status, body, server.name)
+            return
+        finally:
+            connection.close()
+
+
+@dataclass
+class Sample:
+    latencies_ms: list[float]
+    elapsed_s: float
+    client_cpu_s: float
+    web_cpu_s: float
+    sandbox_cpu_s: float
+    response_bytes: int
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies_ms)
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def rps(self) -> float:
+        return self.count / self.elapsed_s
+
+    def per_request_ms(self, seconds: float) -> float:
+        return seconds * 1000 / self.count
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def measure(server: Server, program: str, connections: int, max_requests: int,
+                  max_seconds: float, warmup: int) -> Sample:
+    request = build_request(server.port, program)
+    pool = [await Connection(server.port).open() for _ in range(connections)]
+    try:
+        for _ in range(warmup):
+            await asyncio.gather(*(c.send(request) for c in pool))
+        latencies: list[float] = []
+        sizes: list[int] = []
+        issued = 0
+        clock = time.perf_counter
+        end = clock() + max_seconds
+
+        async def drive(connection: Connection) -> None:
+            nonlocal issued
+            while issued < max_requests and clock() < end:
+                issued += 1
+                start = clock()
+                status, body = await connection.send(request)
+                latencies.append((clock() - start) * 1000)
+                if len(sizes) < 4:
+                    _check(status, body, server.name)
+                    sizes.append(len(body))
+                elif status != 200:
+                    _check(status, body, server.name)
+
+        web0, sandbox0 = server.cpu_seconds()
+        cpu0 = _client_cpu()
+        started = clock()
+        await asyncio.gather(*(drive(c) for c in pool))
+        elapsed = clock() - started
+        cpu1 = _client_cpu()
+        web1, sandbox1 = server.cpu_seconds()
+        return Sample(latencies, elapsed, cpu1 - cpu0, web1 - web0, sandbox1 - sandbox0,
+                      sizes[0])
+    finally:
+        for connection in pool:
+            connection.close()
+
+
+# ================================================================================ report
+@dataclass
+class Plan:
+    latency_requests: int
+    latency_seconds: float
+    load_requests: int
+    load_seconds: float
+    warmup: int
+
+
+def _table(results: dict[tuple[str, str, str], Sample], names: list[str]) -> Iterator[str]:
+    yield (f"{'program':<11} {'server':<9} {'p50 ms':>7} {'p99 ms':>7} {'n':>5}   "
+           f"{'req/s@32':>8} {'p50@32':>7} {'p99@32':>7} {'n':>6}   {'body B':>7}   "
+           f"CPU ms/req @32: client  web  sandbox")
+    for program in PROGRAMS:
+        for server in names:
+            one = results[(program, server, "latency")]
+            many = results[(program, server, "load")]
+            yield (f"{program:<11} {server:<9} {one.percentile(0.5):7.2f} "
+                   f"{one.percentile(0.99):7.2f} {one.count:5d}   {many.rps:8.0f} "
+                   f"{many.percentile(0.5):7.1f} {many.percentile(0.99):7.1f} "
+                   f"{many.count:6d}   {one.response_bytes:7d}   "
+                   f"{many.per_request_ms(many.client_cpu_s):21.2f} "
+                   f"{many.per_request_ms(many.web_cpu_s):4.2f} "
+                   f"{many.per_request_ms(many.sandbox_cpu_s):8.2f}")
+
+
+def _ratios(results: dict[tuple[str, str, str], Sample], program: str, a: str, b: str
+            ) -> tuple[tuple[float, float], float]:
+    """((p50, p99) latency ratio at 1 connection, requests/s ratio at 32) of a over b."""
+    a_one, b_one = results[(program, a, "latency")], results[(program, b, "latency")]
+    a_many, b_many = results[(program, a, "load")], results[(program, b, "load")]
+    return ((a_one.percentile(0.5) / b_one.percentile(0.5),
+             a_one.percentile(0.99) / b_one.percentile(0.99)), a_many.rps / b_many.rps)
+
+
+def report(results: dict[tuple[str, str, str], Sample], names: list[str]) -> bool:
+    print()
+    for line in _table(results, names):
+        print(line)
+    print()
+    print("ratios (product / baseline):")
+    aims_met = True
+    for program in PROGRAMS:
+        latency, throughput = _ratios(results, program, "product", "baseline")
+        print(f"  {program:<11} p50 latency x{latency[0]:.2f}   p99 latency x{latency[1]:.2f}"
+              f"   requests/s {throughput:.0%} of baseline")
+        if program == "tiny":
+            p50 = results[(program, "product", "latency")].percentile(0.5)
+            ok_latency = p50 < AIM_TINY_P50_MS
+            ok_rps = throughput >= AIM_THROUGHPUT_RATIO
+            aims_met = ok_latency and ok_rps
+            print(f"  aims (tiny): p50 {p50:.2f} ms < {AIM_TINY_P50_MS} ms: "
+                  f"{'met' if ok_latency else 'MISSED'}; requests/s {throughput:.0%} >= "
+                  f"{AIM_THROUGHPUT_RATIO:.0%} of baseline: {'met' if ok_rps else 'MISSED'}")
+    if "before" in names:
+        print("product (this checkout) against before (--before-root):")
+        for program in PROGRAMS:
+            latency, load = _ratios(results, program, "product", "before")
+            print(f"  {program:<11} p50 latency x{latency[0]:.2f}   p99 latency "
+                  f"x{latency[1]:.2f}   requests/s x{load:.2f}")
+    one = results[("tiny", "baseline", "latency")]
+    print(f"client overhead: {one.per_request_ms(one.client_cpu_s):.3f} ms CPU per request "
+          "at 1 connection (tiny, baseline), included in every latency above; at 32 "
+          "connections see the client column (it runs on the same cores as the servers)")
+    return aims_met
+
+
+def _machine() -> str:
+    import platform
+    return (f"{os.cpu_count()} CPUs ({platform.machine()}), Python "
+            f"{platform.python_version()}, load average before the run "
+            f"{os.getloadavg()[0]:.2f}")
+
+
+async def run_all(plan: Plan, before_root: Path | None) -> dict[tuple[str, str, str], Sample]:
+    unlimited = {"PLAYGROUND_RATE_LIMIT_PER_MINUTE": str(10**9)}
+    servers = [Server("product", ["app.main:app"], env=unlimited),
+               Server("baseline", ["bench.eval_latency:create_baseline_app", "--factory"])]
+    if before_root is not None:
+        servers.append(Server("before", ["app.main:app"], env=unlimited, root=before_root))
+    results: dict[tuple[str, str, str], Sample] = {}
+    try:
+        for server in servers:
+            server.start()
+        for server in servers:
+            started = time.perf_counter()
+            await wait_ready(server)
+            print(f"{server.name} ready on port {server.port} after "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
+        for program_name, program in PROGRAMS.items():
+            for kind, connections, count, seconds in (
+                    ("latency", 1, plan.latency_requests, plan.latency_seconds),
+                    ("load", CONNECTIONS, plan.load_requests, plan.load_seconds)):
+                for server in servers:
+                    warmup = plan.warmup if connections == 1 else max(2, plan.warmup // 16)
+                    sample = await measure(server, program, connections, count, seconds,
+                                           warmup)
+                    results[(program_name, server.name, kind)] = sample
+                    print(f"  {program_name:<11} {server.name:<9} {kind:<7} "
+                          f"{sample.count:6d} requests in {sample.elapsed_s:5.1f} s", flush=True)
+    finally:
+        for server in servers:
+            server.stop()
+    return results
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+# ================================================================================ worker profile
+def profile_worker(repeats: int) -> None:
+    """Where a worker's time goes: ``Sandbox.run`` + JSON encoding in this process, set up
+    like a worker (one torch thread, the warm-up program, gc.freeze)."""
+    import cProfile
+    import gc
+    import pstats
+
+    import torch
+
+    from app.config import Settings
+    from app.engine.program import Sandbox, to_json
+    from app.executor.worker import WARM_UP_PROGRAM
+
+    torch.set_num_threads(1)  # like a worker
+    sandbox = Sandbox(Settings())
+    sandbox.run(WARM_UP_PROGRAM)
+    gc.collect()
+    gc.freeze()
+
+    def once(program: str) -> bytes:
+        return to_json(sandbox.run(program).body)
+
+    def timed(fn: Callable[[], Any]) -> float:
+        start = time.perf_counter()
+        fn()
+        return (time.perf_counter() - start) * 1000
+
+    groups = {
+        "tensor views (app/inspect/tensors.py ViewBuilder.tensor)": "tensors.py:tensor",
+        "  of which torch repr (torch/_tensor_str.py _str)": "_tensor_str.py:_str",
+        "  of which values (tolist)": "tensors.py:_values",
+        "  of which stats": "tensors.py:_stats",
+        "interpreter (Interpreter.run, views of steps excluded)": "interpreter.py:run",
+        "  of which the meta dry run (Budget.predict)": "budget.py:predict",
+        "  of which LiveTensors.track": "budget.py:track",
+        "autograd graph (build_graph)": "graph.py:build_graph",
+        "JSON encoding (to_json)": "program.py:to_json",
+        "fresh state per program (Sandbox._fresh_state: seeds)": "program.py:_fresh_state",
+        "parsing and validation (parse_program)": "parser.py:parse_program",
+    }
+    for name, program in PROGRAMS.items():
+        for _ in range(20):
+            once(program)
+        times = sorted(timed(lambda p=program: once(p)) for _ in range(repeats))
+        size = len(once(program))
+        print(f"{name}: Sandbox.run + to_json  min {times[0]:.3f}  p50 "
+              f"{statistics.median(times):.3f}  p90 {times[int(0.9 * len(times))]:.3f} ms  "
+              f"({size:,} bytes of JSON)")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(repeats):
+            once(program)
+        profiler.disable()
+        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        total = sum(tt for (_, _, _), (_, _, tt, _, _) in stats.items())
+        print(f"  share of the profiled time (cProfile, {repeats} runs; cumulative times):")
+        step_views = 0.0
+        for label, key in groups.items():
+            file_part, func = key.split(":")
+            cumulative = sum(ct for (path, _, fn), (_, _, _, ct, _) in stats.items()
+                             if path.endswith("/" + file_part) and fn == func)
+            if key == "interpreter.py:run":
+                step_views = sum(ct for (path, _, fn), (_, _, _, ct, _) in stats.items()
+                                 if path.endswith("/program.py") and fn == "on_step")
+                cumulative -= step_views
+            print(f"    {label:<58} {cumulative / total:6.1%}")
+        print(f"    {'(views of steps, inside the interpreter run)':<58} "
+              f"{step_views / total:6.1%}")
+
+
+# ================================================================================ main
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (~1 minute)")
+    parser.add_argument("--seconds", type=float, help="time bound of each load phase")
+    parser.add_argument("--before-root", type=Path,
+                        help="also measure the product as found in this other checkout "
+                        "(before/after a change, in the same run)")
+    parser.add_argument("--profile-worker", action="store_true",
+                        help="profile Sandbox.run in this process instead of the servers")
+    args = parser.parse_args()
+    if args.profile_worker:
+        sys.path.insert(0, str(ROOT))
+        profile_worker(100 if args.quick else 300)
+        return 0
+    if args.quick:
+        plan = Plan(latency_requests=300, latency_seconds=3, load_requests=20_000,
+                    load_seconds=4, warmup=30)
+    else:
+        plan = Plan(latency_requests=2_000, latency_seconds=12, load_requests=200_000,
+                    load_seconds=12, warmup=100)
+    if args.seconds:
+        plan.latency_seconds = plan.load_seconds = args.seconds
+    print(_machine())
+    print(f"servers: uvicorn {' '.join(SERVER_OPTIONS)}; latency: 1 connection, up to "
+          f"{plan.latency_requests} requests / {plan.latency_seconds:g} s; load: "
+          f"{CONNECTIONS} connections, up to {plan.load_seconds:g} s", flush=True)
+    loop = _new_loop()
+    try:
+        results = loop.run_until_complete(run_all(plan, args.before_root))
+    finally:
+        loop.close()
+    names = ["product", "baseline"] + (["before"] if args.before_root else [])
+    report(results, names)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The fast tensor printer prints exactly what torch prints, and the per-request view memo
+never serves a stale view (tensor_repr.py, tensors.py)."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from app.inspect import tensor_repr
+from app.inspect.tensors import StorageLabels, ViewBuilder
+
+_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64,
+           torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool]
+
+
+def _random_tensor(rng: random.Random) -> torch.Tensor:
+    dims = rng.choice([0, 1, 1, 2, 2, 3, 4])
+    shape = [rng.choice([1, 2, 3, 6, 7, 13, 40]) for _ in range(dims)]
+    x = torch.randn(shape, dtype=torch.float64)
+    kind = rng.choice(["normal", "int", "wide", "tiny", "huge", "special", "zeros", "quarters"])
+    if kind == "int":
+        x = torch.randint(-1000, 1000, shape).double()
+    elif kind == "wide":
+        x = x * 10 ** torch.randint(-10, 12, shape).double()
+    elif kind == "tiny":
+        x = x * 1e-6
+    elif kind == "huge":
+        x = x * 1e10
+    elif kind == "zeros":
+        x = torch.zeros(shape, dtype=torch.float64) * rng.choice([1, -1])
+    elif kind == "special":
+        special = rng.choice([math.nan, math.inf, -math.inf])
+        x = torch.where(torch.rand(shape) < 0.3, torch.tensor(special, dtype=torch.float64), x)
+    elif kind == "quarters":
+        x = torch.round(x * 4) / 4
+    dtype = rng.choice(_DTYPES)
+    if dtype == torch.bool:
+        t = x > 0
+    elif not dtype.is_floating_point:
+        info = torch.iinfo(dtype)
+        t = torch.nan_to_num(x, 0, 0, 0).clamp(info.min, info.max).to(dtype)
+    else:
+        t = x.to(dtype)
+    if dims >= 2 and rng.random() < 0.3:
+        t = t.transpose(0, 1)
+    if dtype.is_floating_point and rng.random() < 0.3:
+        t = t.clone().requires_grad_(True)
+        if rng.random() < 0.5:
+            t = t * 1
+    return t
+
+
+def test_the_self_check_passes_with_this_torch() -> None:
+    tensor_repr._enabled = None
+    tensor_repr.fast_repr(torch.ones(1))
+    assert tensor_repr._enabled is True
+
+
+@pytest.mark.parametrize("index", range(len(tensor_repr.self_check_corpus())))
+def test_corpus_prints_like_torch(index: int) -> None:
+    t = tensor_repr.self_check_corpus()[index]
+    printed = tensor_repr.fast_repr(t)
+    assert printed is None or printed == repr(t)
+
+
+@pytest.mark.parametrize("default_dtype", [torch.float32, torch.float64])
+def test_random_tensors_print_like_torch(default_dtype: torch.dtype) -> None:
+    rng = random.Random(1234)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(default_dtype)
+    try:
+        checked = 0
+        for _ in range(600):
+            t = _random_tensor(rng)
+            printed = tensor_repr.fast_repr(t)
+            if printed is not None:
+                checked += 1
+                assert printed == repr(t), (t.dtype, tuple(t.shape))
+        assert checked > 500
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def test_other_tensors_are_left_to_torch() -> None:
+    assert tensor_repr.fast_repr(torch.ones(2, device="meta")) is None
+    assert tensor_repr.fast_repr(torch.ones(2, dtype=torch.complex64)) is None
+    assert tensor_repr.fast_repr(torch.ones(0)) is None
+    assert tensor_repr.fast_repr(torch.ones(3).to_sparse()) is None
+
+
+def test_the_memo_sees_changes_made_through_a_numpy_alias() -> None:
+    views = ViewBuilder(1024, 4000, StorageLabels())
+    t = torch.zeros(3)
+    before = views.tensor(t, "t")
+    t.numpy()[1] = 5.0  # no version bump: only the content key can notice
+    after = views.tensor(t, "t")
+    assert before["values"] == [0.0, 0.0, 0.0]
+    assert after["values"] == [0.0, 5.0, 0.0]
+    assert after["repr"] == repr(t)
+
+
+def test_the_memo_serves_equal_tensors_and_tells_grad_modes_apart() -> None:
+    views = ViewBuilder(1024, 4000, StorageLabels())
+    a = torch.tensor([1.0, 2.0])
+    leaf = a.clone().requires_grad_(True)
+    for t in (a, a.clone(), leaf, leaf * 1, torch.from_numpy(np.array([1.0, 2.0]))):
+        view = views.tensor(t)
+        assert view["repr"] == repr(t)
+        assert view["values"] == t.tolist()

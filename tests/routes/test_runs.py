@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import torch
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -63,9 +64,14 @@ class ThreadExecutor:
             text = json.dumps(event, allow_nan=False)
             loop.call_soon_threadsafe(handle.events.put_nowait, json.loads(text))
 
+        def work() -> dict[str, Any]:
+            # One torch thread, as in a sandbox worker (and no OpenMP threads spinning against
+            # the rest of the test session).
+            torch.set_num_threads(1)
+            return run_training_job(job.payload, emit, handle.stop.is_set, self.settings)
+
         async def drive() -> None:
-            summary = await asyncio.to_thread(
-                run_training_job, job.payload, emit, handle.stop.is_set, self.settings)
+            summary = await asyncio.to_thread(work)
             handle.events.put_nowait(None)
             handle.done.set_result(JobResult(200, json.dumps(summary, allow_nan=False).encode()))
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import torch
 
 from app.config import Settings
 from app.training.job import run_training_job
@@ -44,3 +45,13 @@ def run_job(
 @pytest.fixture
 def job() -> Callable[..., JobRun]:
     return run_job
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Train with one torch thread, as a sandbox worker does: the same numbers as there, and
+    no OpenMP threads spinning against other processes on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

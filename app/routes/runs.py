@@ -95,11 +95,19 @@ async def follow_run(run_id: str, registry: RegistryDep,
         run = registry.get(run_id)
     except RunNotFoundError as missing:
         return _error(404, "NotFoundError", missing)
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else -1
+    after = last_seen(last_event_id)
     if run.done and after >= len(run.history) - 1:
         return Response(status_code=204)
     return StreamingResponse(_sse(registry, run_id, after), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def last_seen(last_event_id: str | None) -> int:
+    """The index a reconnecting EventSource says it has seen (-1: none, replay everything)."""
+    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
+    if last_event_id is None or not (last_event_id.isascii() and last_event_id.isdigit()):
+        return -1
+    return int(last_event_id)
 
 
 async def _sse(registry: RunRegistry, run_id: str, after: int) -> AsyncIterator[str]:

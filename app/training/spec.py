@@ -44,9 +44,13 @@ DEFAULT_LR: dict[str, float] = {
     "adadelta": 1.0,
 }
 
+# Unknown fields are typos to report, not to ignore; and Python's JSON parser accepts NaN and
+# Infinity, which no setting here means.
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
 
 class DatasetSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     name: DatasetName = Field(
         "moons",
@@ -72,7 +76,7 @@ class DatasetSpec(BaseModel):
 
 
 class ModelSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     hidden: list[int] = Field(
         [16, 16],
@@ -91,7 +95,7 @@ class ModelSpec(BaseModel):
 
 
 class OptimizerSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     name: OptimizerName = "adam"
     lr: float | None = Field(
@@ -131,7 +135,7 @@ class SchedulerSpec(BaseModel):
     step is counted; StepLR's step_size is given in epochs because that is how people think
     of it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     name: SchedulerName = "none"
     step_size: int = Field(10, ge=1, description="step: epochs between lr decays.")
@@ -162,6 +166,7 @@ class TrainSpec(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [
                 EXAMPLE_SPEC,

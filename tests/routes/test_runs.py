@@ -208,6 +208,29 @@ def test_bad_spec_is_422(runs_client: TestClient, spec: dict, words: str) -> Non
     assert words in json.dumps(response.json())
 
 
+@pytest.mark.parametrize("value", ["NaN", "Infinity"])
+def test_non_finite_numbers_are_422(runs_client: TestClient, value: str) -> None:
+    # Python's JSON parser accepts these literals; the spec must not.
+    body = json.dumps({**SMALL, "grad_clip": 1.0}).replace("1.0", value)
+    response = runs_client.post("/runs", content=body,
+                                headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_odd_last_event_id_replays_everything(runs_client: TestClient) -> None:
+    run_id = runs_client.post("/runs", json=SMALL).json()["id"]
+    everything = read_sse(runs_client, f"/runs/{run_id}/events")
+    for odd in ("-3", "abc", "1e3"):  # not a plain number: start from the beginning
+        assert read_sse(runs_client, f"/runs/{run_id}/events", {"Last-Event-ID": odd}) == everything
+
+
+@pytest.mark.parametrize(("header", "index"),
+                         [(None, -1), ("0", 0), ("42", 42), ("²", -1), ("٣", -1), ("", -1)])
+def test_last_event_id_parsing(header: str | None, index: int) -> None:
+    # "²" and "٣" pass str.isdigit(); the first would crash int(). Neither reaches int().
+    assert runs.last_seen(header) == index
+
+
 def test_over_a_limit_is_413_and_queues_nothing() -> None:
     test_client, executor = make_client(train_max_epochs=10)
     with test_client:

@@ -28,6 +28,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        runs = getattr(app.state, "runs", None)
+        if runs is not None:  # end live training runs cleanly before their workers go
+            await runs.close()
         await executor.close()
 
 

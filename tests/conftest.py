@@ -12,10 +12,15 @@ os.environ.setdefault("PLAYGROUND_RATE_LIMIT_PER_MINUTE", "0")
 from collections.abc import Iterator
 
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from app.config import Settings, get_settings
 from app.engine.program import Sandbox
+
+# In-process torch work in tests uses one thread, like the sandbox workers: extra threads
+# only spin against the worker processes on a small machine.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

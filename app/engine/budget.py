@@ -12,6 +12,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -32,8 +33,45 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} PB"
 
 
+# Security: to_meta copies nested lists item by item, and torch.tensor / np.array convert them
+# item by item, in calls that never return to the interpreter: [[0] * 10**6] * 10**6 is 10**12
+# items behind a million references (the copy alone never finished). Call arguments may hold
+# at most this many Python values, counting every reference (same bound as
+# max_sequence_items' default).
+MAX_DATA_ITEMS = 1_000_000
+
+
+def count_data_items(value: Any, limit: int = MAX_DATA_ITEMS) -> int:
+    """Python values inside the nested lists/tuples/dicts of ``value`` (every reference
+    counts); raises LimitError as soon as there are more than ``limit``."""
+    seen = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) in (list, tuple):
+            children: Any = item
+        elif type(item) is dict:
+            children = list(item.values())
+        else:
+            continue
+        seen += len(children)
+        if seen > limit:
+            raise LimitError(f"the arguments of this call hold more than {limit:,} Python "
+                             "values (nested lists count every item)",
+                             hint="Build large tensors with torch.zeros, torch.arange or "
+                             "torch.rand instead of Python lists.", predicted=True)
+        stack.extend(children)
+    return seen
+
+
 def to_meta(value: Any) -> Any:
     """The same structure with every tensor replaced by a meta tensor of equal layout."""
+    if type(value) in (list, tuple, dict):
+        count_data_items(value)
+    return _to_meta(value)
+
+
+def _to_meta(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         if value.is_meta:
             return value
@@ -43,9 +81,9 @@ def to_meta(value: Any) -> Any:
                                    device="meta")
         return meta.requires_grad_(value.requires_grad) if value.is_floating_point() else meta
     if type(value) in (list, tuple):
-        return type(value)(to_meta(item) for item in value)
+        return type(value)(_to_meta(item) for item in value)
     if type(value) is dict:
-        return {key: to_meta(item) for key, item in value.items()}
+        return {key: _to_meta(item) for key, item in value.items()}
     return value
 
 
@@ -91,6 +129,14 @@ class LiveTensors:
                 self.bytes += entry[1]
             entry[0] += 1
             weakref.finalize(tensor, self._release, key)
+        # Security: numpy arrays hold memory too. Untracked, np.zeros(3 * 10**7) in a loop grew
+        # past max_total_bytes until RLIMIT_AS stopped it (a CUDA worker has no RLIMIT_AS).
+        # An array that owns its memory counts once (negative keys: never a data pointer).
+        if isinstance(value, np.ndarray) and value.base is None and value.nbytes \
+                and -id(value) not in self._counts:
+            self._counts[-id(value)] = [1, value.nbytes]
+            self.bytes += value.nbytes
+            weakref.finalize(value, self._release, -id(value))
 
     def _release(self, key: int) -> None:
         entry = self._counts.get(key)

@@ -59,7 +59,18 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
     def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
         if not isinstance(sep, str) or not isinstance(end, str):
             raise TypeError("sep and end must be strings")
-        interp.write_stdout(sep.join(py.str(a) for a in args) + end)
+        # Security: str() of a container repeats shared items, so print([s] * 10**6) with a
+        # 1M-character s built 10**12 characters in one C call. Text past max_stdout_chars is
+        # dropped anyway: build it piece by piece and stop there.
+        room = max(settings.max_stdout_chars - interp.stdout_chars, 0) + 1
+        pieces: list[str] = []
+        size = 0
+        for piece in _print_pieces(args, sep, end):
+            pieces.append(piece[:room - size])
+            size += len(pieces[-1])
+            if size >= room:
+                break
+        interp.write_stdout("".join(pieces))
 
     def len_(value: Any) -> int:
         return py.len(value)
@@ -99,8 +110,18 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
                 key = kwargs["key"]
                 if not callable(key) or isinstance(key, type):
                     raise TypeError("key must be a function")
-            if len(args) == 1 and not isinstance(args[0], (int, float, torch.Tensor)):
-                return function(sized(counted(args[0])), **kwargs)
+                # Security: the key is called from C; a torch function or layer as the key
+                # (key=torch.ones) would skip the budget, so it is called as the program would.
+                kwargs = {**kwargs, "key": interp.callback(key)}
+            if args and (len(args) == 1 or function is py.sum) \
+                    and not isinstance(args[0], (int, float)):
+                # Security: every item is a step, also for sum(iterable, start) (sum(range(10**18),
+                # 0) never returned) and for tensors (one C loop over all their items).
+                items = sized(counted(args[0]))
+                if function is py.sum:
+                    start = args[1] if len(args) > 1 else kwargs.get("start", 0)
+                    return _guarded_sum(interp, items, start)
+                return function(items, **kwargs)
             return function(*args, **kwargs)
         return call
 
@@ -121,6 +142,11 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         return py.next(iterator, *default)
 
     def round_(number: Any, ndigits: int | None = None) -> Any:
+        # Security: round(1, -10**8) computes 10**(10**8) in one C call. Once 10**-ndigits is
+        # more than twice the int, the result is 0 (Python's answer, without the power).
+        if isinstance(number, int) and isinstance(ndigits, int) and ndigits < 0 \
+                and -ndigits > number.bit_length() + 1:
+            return 0
         return py.round(number, ndigits)
 
     def int_(value: Any = 0, base: int | None = None) -> int:
@@ -152,6 +178,65 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
             interp.vetted[id(function)] = (function.__name__, _SCALAR_RULE)
     values: dict[str, Any] = {"True": True, "False": False, "None": None}
     return {**values, **functions}
+
+
+def _guarded_sum(interp: Interpreter, items: list[Any], start: Any) -> Any:
+    """sum(items, start); a list/tuple start concatenates, each step guarded
+    (sum([[0] * 10**6] * 10**6, []) was 10**12 items in one C call)."""
+    if not isinstance(start, (list, tuple)):
+        return py.sum(items, start)
+    import ast
+
+    from app.engine.safety import guard_binop
+
+    total = start
+    for item in items:
+        interp.budget.step()
+        guard_binop(ast.Add, total, item, interp.settings)
+        total = total + item
+    return total
+
+
+def _print_pieces(args: tuple[Any, ...], sep: str, end: str) -> Iterator[str]:
+    """What print(*args, sep=sep, end=end) writes, in pieces (str of lists, tuples, sets and
+    dicts as Python writes it; other values by their own str/repr)."""
+    for index, arg in enumerate(args):
+        if index:
+            yield sep
+        yield from _text_pieces(arg, True, set())
+    yield end
+
+
+def _text_pieces(value: Any, top: bool, active: set[int]) -> Iterator[str]:
+    kind = type(value)
+    if kind is str:
+        yield value if top else py.repr(value)
+        return
+    if kind not in (list, tuple, set, dict):
+        yield py.str(value) if top else py.repr(value)
+        return
+    if id(value) in active:  # a list that holds itself, written as Python writes it
+        yield "[...]" if kind is list else "{...}"
+        return
+    if kind is set and not value:
+        yield "set()"
+        return
+    active.add(id(value))
+    opening, closing = {list: "[]", tuple: "()", set: "{}", dict: "{}"}[kind]
+    yield opening
+    for index, item in enumerate(value.items() if kind is dict else value):
+        if index:
+            yield ", "
+        if kind is dict:
+            yield from _text_pieces(item[0], False, active)
+            yield ": "
+            yield from _text_pieces(item[1], False, active)
+        else:
+            yield from _text_pieces(item, False, active)
+    if kind is tuple and len(value) == 1:
+        yield ","
+    yield closing
+    active.discard(id(value))
 
 
 def _pow(interp: Interpreter) -> Callable[..., Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from torch.utils import data as tud
 
 from app.config import Settings
 from app.engine import policy
-from app.engine.budget import Budget, to_meta
+from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError
@@ -396,6 +397,15 @@ class Interpreter:
                 for target in item.targets:
                     if not isinstance(target, ast.Name):
                         raise ForbiddenError("class attributes must be plain names", item.lineno)
+                    # Security: a class attribute is looked up by torch too: `forward =
+                    # torch.ones` made model(...) call torch.ones past the budget. Class
+                    # attributes hold data only and never replace the base class's names.
+                    if callable(value) or hasattr(base, target.id):
+                        raise ForbiddenError(
+                            f"line {item.lineno}: the class attribute '{target.id}' may not be "
+                            "a function, class or layer, nor replace a name of "
+                            f"{base.__name__}; define methods with def and set layers in "
+                            "__init__", item.lineno)
                     class_vars[target.id] = value
         scope.vars[stmt.name] = self.make_class(stmt.name, base, methods, class_vars)
 
@@ -405,6 +415,8 @@ class Interpreter:
         namespace.update(class_vars)
         for method_name, function in methods.items():
             namespace[method_name] = _trampoline(function)
+        if "__len__" in methods:
+            namespace["__len__"] = _guarded_len(methods["__len__"], self.settings)
         if base is not nn.Module:
             # Plain reprs: never the default one with a memory address.
             namespace["__repr__"] = lambda self: f"<{type(self).__name__} object>"
@@ -460,6 +472,12 @@ class Interpreter:
             self.assign(target, item, scope)
 
     def set_subscript(self, container: Any, index: Any, value: Any) -> None:
+        # Security: x[0:0] = range(10**12) grew a list in one C call, and numpy converts a
+        # nested list item by item (a[:] = [[0] * 10**6] * 10**6).
+        if isinstance(container, list) and isinstance(index, slice):
+            guard_sequence_size(len(container) + _length(value), self.settings)
+        if isinstance(container, (torch.Tensor, np.ndarray)):
+            count_data_items(value)
         if isinstance(container, torch.Tensor):
             container[self._tensor_index(index)] = value
         elif isinstance(container, (list, dict, np.ndarray)):
@@ -561,6 +579,8 @@ class Interpreter:
     def binop(self, op: type[ast.operator], left: Any, right: Any, inplace: bool = False) -> Any:
         guard_binop(op, left, right, self.settings)
         function = _BINOPS[op]
+        if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
+            self._predict_numpy_operator(_BINOP_NAMES[op], left, right, op is ast.MatMult)
         if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
             rule = _MATMUL if op is ast.MatMult else _ELEMENTWISE
             name = _BINOP_NAMES[op]
@@ -571,7 +591,19 @@ class Interpreter:
             self.budget.live.track(result)
             self.record_cut((left, right), result, "")
             return result
-        return function(left, right)
+        result = function(left, right)
+        if isinstance(result, np.ndarray):  # Security: arrays count toward max_total_bytes
+            self.budget.live.track(result)
+        return result
+
+    def _predict_numpy_operator(self, name: str, left: Any, right: Any, matmul: bool) -> None:
+        # Security: numpy broadcasts without a meta device to predict it (see numpy_rules).
+        from app.engine.numpy_rules import predict_operator
+        count_data_items((left, right))
+        label = f"the operator for {name}"
+        predicted, flops = predict_operator(left, right, matmul)
+        self.budget.check_bytes(label, predicted)
+        self.budget.check_flops(label, flops)
 
     def record_cut(self, inputs: tuple[Any, ...], result: Any, method: str) -> None:
         if not isinstance(result, torch.Tensor) or result.requires_grad:
@@ -605,6 +637,13 @@ class Interpreter:
         result: Any = True
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.eval(comparator, scope)
+            if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, range) \
+                    and type(left) not in (int, bool):
+                # Security: only an int is found in a range at once; anything else is compared
+                # with every item in one C call (0.5 in range(10**18) never returned).
+                guard_sequence_size(_length(right), self.settings)
+            if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
+                self._predict_numpy_operator("comparison", left, right, False)
             if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
                 a, b = left, right
                 self.budget.predict("the comparison", _ELEMENTWISE,
@@ -711,6 +750,31 @@ class Interpreter:
         raise ForbiddenError(f"line {self.line}: calling {self.describe_type(function)} is "
                              "not available in the playground", self.line)
 
+    def callback(self, value: Any) -> Any:
+        """``value`` as torch or Python code may call it later, from C (collate_fn=,
+        lr_lambda=, key=, an optimizer's closure).
+
+        Security: such a call skipped call() and so the policy and the budget:
+        collate_fn=torch.empty handed out uninitialised memory (an earlier program's data),
+        key=torch.ones allocated 4 GB, collate_fn=np.ndarray called a class no program may
+        call. The program's own functions are interpreted anyway; anything else callable is
+        wrapped so that torch's call goes through call() like the program's own calls."""
+        if isinstance(value, (UserFunction, BoundUserMethod)) or not callable(value):
+            return value
+        if isinstance(value, type) and (issubclass(value, np.generic)
+                                        or value in (int, float, bool, complex)):
+            return value  # dtype=np.float32 / dtype=float: a type name, not a callback
+        return _builtin(lambda *args, **kwargs: self.call(value, args, kwargs))
+
+    def _callbacks(self, args: tuple[Any, ...], kwargs: dict[str, Any]
+                   ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """callback() of every argument, also inside a list (LambdaLR takes one per group)."""
+        def wrap(value: Any) -> Any:
+            if type(value) in (list, tuple) and any(self.callback(v) is not v for v in value):
+                return type(value)(self.callback(v) for v in value)
+            return self.callback(value)
+        return tuple(wrap(a) for a in args), {name: wrap(v) for name, v in kwargs.items()}
+
     def check_kwargs(self, label: str, rule: Rule, kwargs: dict[str, Any]) -> dict[str, Any]:
         for name in kwargs:
             if name in policy.DENIED_KWARGS or (rule.kwargs is not None
@@ -733,12 +797,18 @@ class Interpreter:
                     kwargs: dict[str, Any]) -> Any:
         kwargs = self.check_kwargs(label, rule, kwargs)
         args, kwargs = self.devices.rewrite_call(function, label, args, kwargs, self)
+        if rule.cost is not Cost.MODULE:  # layers take layers (nn.Sequential) and run on meta
+            args, kwargs = self._callbacks(args, kwargs)
         if rule.cost is Cost.MODULE:
             self.budget.check_bytes(label, self._module_bytes(function, args, kwargs))
         elif rule.cost is Cost.NUMPY:
-            from app.engine.numpy_rules import predict_numpy_bytes
+            from app.engine.numpy_rules import predict_numpy_bytes, predict_operator
+            count_data_items((args, kwargs))  # np.array converts nested lists item by item
             self.budget.check_bytes(label, predict_numpy_bytes(label, args, kwargs))
+            if label.rsplit(".", 1)[-1] in ("dot", "matmul") and len(args) >= 2:
+                self.budget.check_flops(label, predict_operator(args[0], args[1], True)[1])
         elif function in _LEGACY_CONSTRUCTORS:
+            count_data_items(args)  # torch.FloatTensor(nested list) converts item by item
             self.budget.check_bytes(label, _legacy_bytes(function, args))
         elif rule.cost is Cost.META:
             self.budget.predict(label, rule, lambda: _call_on_meta(function, args, kwargs),
@@ -746,6 +816,7 @@ class Interpreter:
         else:
             self.budget.predict(label, rule, lambda: None, args, kwargs)
         result = function(*args, **kwargs)
+        _refuse_object_array(result, label)
         if rule.uninitialised:
             result = _fill_uninitialised(result)
             self.notice(f"{label} returns uninitialised memory; the playground fills it (NaN "
@@ -759,6 +830,15 @@ class Interpreter:
         obj, name = ref.obj, ref.name
         if isinstance(obj, (torch.Tensor, nn.Module)):
             name, args, kwargs = self.devices.rewrite_method(obj, name, args, kwargs, self)
+        if isinstance(obj, (list, dict, set, tuple, float)):
+            if kwargs.get("key") is not None:  # list.sort(key=torch.ones): see callback()
+                kwargs = {**kwargs, "key": self.callback(kwargs["key"])}
+            if name in ("extend", "update", "union", "intersection", "difference"):
+                # Security: x.extend(range(10**12)) grew a list in one C call.
+                for value in (*args, *kwargs.values()):
+                    guard_sequence_size(len(obj) + _length(value), self.settings)
+        elif not isinstance(obj, (torch.Tensor, nn.Module, np.ndarray)):
+            args, kwargs = self._callbacks(args, kwargs)  # optimizer.step(closure), see callback()
         if isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.META:
             self.budget.predict(ref.label, ref.rule,
                                 lambda: getattr(to_meta(obj), name)(*to_meta(args),
@@ -770,16 +850,34 @@ class Interpreter:
             from app.engine.numpy_rules import predict_ndarray_method_bytes
             self.budget.check_bytes(ref.label, predict_ndarray_method_bytes(obj, name, args))
         result = getattr(obj, name)(*args, **kwargs)
+        _refuse_object_array(result, ref.label)
         if ref.rule.uninitialised:
             result = _fill_uninitialised(result)
+        if isinstance(result, np.ndarray):  # Security: arrays count toward max_total_bytes
+            self.budget.live.track(result)
         if isinstance(result, torch.Tensor):
             self.budget.live.track(result)
             self.record_cut((obj, *args), result, name)
         return result
 
     def call_module(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if type(module) not in self.user_classes and not _contains_user_module(module,
-                                                                               self.user_classes):
+        if type(module) not in self.user_classes and _contains_user_module(module,
+                                                                           self.user_classes):
+            # Security: torch calls the layers inside a built-in module itself, past the
+            # budget (nn.Sequential(MyModule(), nn.Linear(1, 10**5)) allocated 4 GB). An
+            # nn.Sequential runs here layer by layer instead, each layer predicted as usual;
+            # other built-in modules may not hold the program's own modules.
+            if type(module) is not nn.Sequential:
+                raise ForbiddenError(
+                    f"line {self.line}: {type(module).__name__} holds a module of your own "
+                    "class; only nn.Sequential can run your modules here", self.line)
+            value = args[0] if len(args) == 1 and not kwargs else None
+            if value is None:
+                raise TypeError("nn.Sequential takes exactly one input")
+            for layer in module:
+                value = self.call(layer, (value,), {})
+            return value
+        if type(module) not in self.user_classes:
             label = f"{type(module).__name__}(...)"
             self.budget.predict(label, Rule(Cost.META, matmul=True),
                                 lambda: _module_on_meta(module, args, kwargs),
@@ -931,6 +1029,11 @@ class Interpreter:
             result = container[index]
             self.budget.live.track(result)
             return result
+        if isinstance(container, np.ndarray) and not _is_basic_index(index):
+            self._predict_ndarray_index(container, index)
+            result = container[index]
+            self.budget.live.track(result)  # a copy: it counts toward max_total_bytes
+            return result
         if isinstance(container, (list, tuple, str, range, dict, torch.Size, np.ndarray)):
             return container[index]
         if isinstance(container, (nn.Sequential, nn.ModuleList, nn.ModuleDict,
@@ -940,6 +1043,23 @@ class Interpreter:
             return container[index]
         raise ForbiddenError(f"line {self.line}: {self.describe_type(container)} cannot be "
                              "indexed here", self.line)
+
+    def _predict_ndarray_index(self, array: np.ndarray, index: Any) -> None:
+        """Security: integer-array indexing repeats rows (np.ones((1, 10**4))[np.zeros(10**6,
+        int)] is 80 GB); predicted on a meta tensor of the same shape, as for a tensor."""
+        count_data_items(index)
+        meta = torch.empty(array.shape, dtype=torch.float64, device="meta")
+        try:
+            with torch.no_grad():
+                predicted = meta[index].numel() * max(array.itemsize, 1)
+        except Exception:
+            # Boolean masks (data-dependent shape on meta) select at most the array itself;
+            # other indices torch reads differently are bounded by the array per index item.
+            parts = index if isinstance(index, tuple) else (index,)
+            items = sum(np.size(part) for part in parts if isinstance(part, (list, np.ndarray))
+                        and np.asarray(part).dtype != bool)
+            predicted = array.nbytes * max(items, 1)
+        self.budget.check_bytes("ndarray indexing", predicted)
 
     def _tensor_index(self, index: Any) -> Any:
         # A list index becomes a tensor index, as numpy users expect; torch would do the same.
@@ -1014,6 +1134,43 @@ def _trampoline(function: UserFunction) -> Callable[..., Any]:
         return function(self, *args, **kwargs)
 
     method.__name__ = function.name
+    return method
+
+
+def _refuse_object_array(result: Any, label: str) -> None:
+    """Security: a numpy array of Python objects (dtype='O', np.full(n, tensor)) makes numpy
+    call the items' own methods from C: np.exp(array of tensors) ran tensor.exp() on each,
+    past the budget. Only arrays of numbers and booleans exist here."""
+    if isinstance(result, np.ndarray) and result.dtype.kind == "O":
+        raise ForbiddenError(f"{label} made a numpy array of Python objects (dtype=object), "
+                             "which is not available in the playground; use numbers, or a "
+                             "list of tensors")
+
+
+def _length(value: Any) -> int:
+    """len(value) for a size guard: 0 for things without one (iterators, which the budget
+    counts item by item), and 'too many' for a range too long for len()."""
+    try:
+        return len(value)
+    except OverflowError:
+        return sys.maxsize
+    except TypeError:
+        return 0
+
+
+def _guarded_len(function: UserFunction, settings: Settings) -> Callable[..., Any]:
+    """__len__ of a user class, bounded: torch trusts it (a DataLoader with shuffle=True
+    allocated randperm(len(dataset)), 8 GB for a __len__ of 10**9)."""
+
+    def method(self: Any) -> Any:
+        length = operator.index(function(self))  # what len() does; a tensor becomes an int
+        if length > settings.max_sequence_items:
+            raise LimitError(f"__len__ returned {length:,}; a data set may hold at most "
+                             f"{settings.max_sequence_items:,} items (setting "
+                             "max_sequence_items)", hint="Return the real number of items.")
+        return length
+
+    method.__name__ = "__len__"
     return method
 
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+import torch
 
 _SHAPE_FACTORIES = {"zeros", "ones", "full", "empty", "randn", "rand", "normal", "uniform"}
 
@@ -54,6 +55,15 @@ def predict_numpy_bytes(label: str, args: tuple[Any, ...], kwargs: dict[str, Any
         start, stop = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
         step = numbers[2] if len(numbers) > 2 else 1
         return 8 * max(int(abs((stop - start) / step)) if step else 0, 0)
+    if name == "permutation" and args and isinstance(args[0], int):
+        # Security: np.random.permutation(10**9) allocated 8 GB (it was predicted as 0 bytes).
+        return 8 * max(args[0], 0)
+    if name == "choice":
+        # Security: choice(10**10, 3, replace=False) permutes the whole population first.
+        population = args[0] if args else kwargs.get("a", 0)
+        count = population if isinstance(population, int) else len(population)
+        size = kwargs.get("size", args[1] if len(args) > 1 else None)
+        return 8 * (max(count, 0) + (_numel(size) if size is not None else 1))
     arrays = _arrays((*args, *kwargs.values()))
     if name in ("dot", "matmul") and len(arrays) >= 2:
         a, b = arrays[0], arrays[1]
@@ -65,6 +75,37 @@ def predict_numpy_bytes(label: str, args: tuple[Any, ...], kwargs: dict[str, Any
     except ValueError:
         broadcast = ()
     return 8 * max(_numel(broadcast), sum(a.size for a in arrays))
+
+
+def _operand_shape(value: Any) -> tuple[int, ...]:
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return tuple(value.shape)
+    shape: list[int] = []
+    while type(value) in (list, tuple):  # a nested list: the shape its first items give
+        shape.append(len(value))
+        value = value[0] if len(value) else None
+    return tuple(shape)
+
+
+def predict_operator(left: Any, right: Any, matmul: bool) -> tuple[int, int]:
+    """(bytes, FLOPs) of ``left <op> right`` (or np.dot / np.matmul) when numpy does the work.
+
+    Security: numpy broadcasts like torch but has no meta device, so operators on arrays were
+    not predicted at all (np.ones((10**5, 1)) < np.ones((1, 10**5)) is 10 GB). 8 bytes per
+    element (16 for complex) bounds every dtype the playground can make."""
+    a, b = _operand_shape(left), _operand_shape(right)
+    itemsize = 16 if any(isinstance(v, np.ndarray) and v.dtype.kind == "c"
+                         for v in (left, right)) else 8
+    try:
+        if not matmul:
+            return itemsize * math.prod(np.broadcast_shapes(a, b)), 0
+        if not a or not b:
+            return 0, 0
+        batch = np.broadcast_shapes(a[:-2], b[:-2])
+        out = (*batch, *a[-2:-1], *(b[-1:] if len(b) > 1 else ()))
+    except ValueError:
+        return 0, 0  # shapes that do not broadcast: the real operation raises
+    return itemsize * math.prod(out), 2 * math.prod(out) * a[-1]
 
 
 def predict_ndarray_method_bytes(array: np.ndarray, name: str, args: tuple[Any, ...]) -> int:

@@ -75,6 +75,12 @@ DANGEROUS_NAMES: frozenset[str] = frozenset({
 })
 
 
+# Security: bidirectional control characters make source display differently from how it
+# runs ("Trojan Source", CVE-2021-42574), in strings and comments too: a shared program could
+# look harmless to the person who opens it. Python itself accepts them there.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def dotted_name(node: ast.AST) -> str | None:
     """``torch.nn.Module`` for an Attribute chain over a Name, else None."""
     parts: list[str] = []
@@ -94,6 +100,13 @@ def parse_program(source: str, settings: Settings) -> ast.Module:
             f"the program is {len(source):,} characters; the limit is "
             f"{settings.max_source_chars:,} (setting max_source_chars)",
             hint="Shorten the program or split it into several runs.", predicted=True)
+    bidi = next((char for char in source if char in BIDI_CONTROLS), None)
+    if bidi is not None:
+        line = source.count("\n", 0, source.index(bidi)) + 1
+        raise ForbiddenError(f"line {line}: the program contains the invisible bidirectional "
+                             f"control character U+{ord(bidi):04X}, which makes code look "
+                             "different from what runs", line,
+                             "Delete it (retype the line if you cannot see it).")
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as err:

@@ -93,7 +93,7 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
         bitwise_xor bitwise_not diag diag_embed diagonal tril triu trace flip roll sort
         argsort topk kthvalue median mode cross outer ger cdist
         tile kron cartesian_prod meshgrid broadcast_tensors flatten reshape squeeze
-        unsqueeze cov corrcoef clone masked_fill index_select gather scatter take
+        unsqueeze clone masked_fill index_select gather scatter take
         one_hot cosine_similarity all any count_nonzero sort msort vander polar complex
         real imag angle conj cummax cummin diff histc searchsorted bucketize"""),
     **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul",
@@ -226,7 +226,7 @@ TENSOR_METHODS: dict[str, Rule] = {
         masked_fill index_select gather scatter take float double half bfloat16 int long
         short char byte bool to type type_as cpu cuda new_zeros new_ones new_full
         new_tensor all any count_nonzero cummax cummin diff histc bernoulli multinomial
-        softmax mean std_mean var_mean cov conj angle"""),
+        softmax mean std_mean var_mean conj angle"""),
     **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm", matmul=True),
     **_rules(V, """view view_as t transpose permute expand expand_as squeeze unsqueeze
         narrow select unfold movedim swapaxes swapdims split chunk unbind tensor_split
@@ -278,6 +278,10 @@ REFUSED_WITH_REASON: dict[str, str] = {
     "set_num_threads": "changes state shared with later programs",
     "os": "is the operating system interface",
     "sys": "is the interpreter's internals",
+    # Security: no meta kernel, so the budget could not predict them: torch.cov(torch.ones(
+    # 10**4, 1)) made a 10,000 x 10,000 matrix from a 40 kB input.
+    "cov": "has no size prediction (its output grows with the square of its input)",
+    "corrcoef": "has no size prediction (its output grows with the square of its input)",
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -817,7 +817,7 @@ class Interpreter:
             self.budget.predict(label, rule, lambda: None, args, kwargs)
         result = function(*args, **kwargs)
         _refuse_object_array(result, label)
-        if rule.uninitialised:
+        if rule.uninitialised and not _given_data(function, args):
             result = _fill_uninitialised(result)
             self.notice(f"{label} returns uninitialised memory; the playground fills it (NaN "
                         "for floats, 0 for integers) so no earlier program's data can show")
@@ -1268,6 +1268,13 @@ def _legacy_bytes(function: Any, args: tuple[Any, ...]) -> int:
     if len(args) == 1 and isinstance(args[0], torch.Size):
         return _legacy_bytes(function, tuple(args[0]))
     return 0
+
+
+def _given_data(function: Any, args: tuple[Any, ...]) -> bool:
+    """torch.Tensor([2, 3, 4]) and torch.FloatTensor(ndarray) copy the data they are given:
+    only the size forms (ints, a torch.Size) hand out uninitialised memory."""
+    return (function in _LEGACY_CONSTRUCTORS and len(args) == 1
+            and not isinstance(args[0], int | torch.Size))
 
 
 def _fill_uninitialised(result: Any) -> Any:

@@ -52,6 +52,12 @@ def count_data_items(value: Any, limit: int = MAX_DATA_ITEMS) -> int:
             children: Any = item
         elif type(item) is dict:
             children = list(item.values())
+        elif type(item) is range:  # lazy, but converted item by item all the same
+            children = ()
+            try:
+                seen += len(item)
+            except OverflowError:  # too long for len()
+                seen += limit + 1
         else:
             continue
         seen += len(children)
@@ -66,7 +72,7 @@ def count_data_items(value: Any, limit: int = MAX_DATA_ITEMS) -> int:
 
 def to_meta(value: Any) -> Any:
     """The same structure with every tensor replaced by a meta tensor of equal layout."""
-    if type(value) in (list, tuple, dict):
+    if type(value) in (list, tuple, dict, range):
         count_data_items(value)
     return _to_meta(value)
 

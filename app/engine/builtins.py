@@ -184,7 +184,11 @@ def _guarded_sum(interp: Interpreter, items: list[Any], start: Any) -> Any:
     """sum(items, start); a list/tuple start concatenates, each step guarded
     (sum([[0] * 10**6] * 10**6, []) was 10**12 items in one C call)."""
     if not isinstance(start, (list, tuple)):
-        return py.sum(items, start)
+        total = py.sum(items, start)
+        if isinstance(total, int) and total.bit_length() > interp.settings.max_int_bits:
+            raise LimitError(f"the sum has more than {interp.settings.max_int_bits:,} bits "
+                             "(setting max_int_bits)")
+        return total
     import ast
 
     from app.engine.safety import guard_binop
@@ -195,6 +199,19 @@ def _guarded_sum(interp: Interpreter, items: list[Any], start: Any) -> Any:
         guard_binop(ast.Add, total, item, interp.settings)
         total = total + item
     return total
+
+
+def bounded_repr(value: Any, limit: int) -> str:
+    """repr(value), cut after ``limit`` characters without building the rest: the repr of
+    (s,) * 10**6 with a 1M-character s is 10**12 characters."""
+    pieces: list[str] = []
+    size = 0
+    for piece in _text_pieces(value, False, set()):
+        pieces.append(piece[:limit + 1 - size])
+        size += len(pieces[-1])
+        if size > limit:
+            return "".join(pieces)[:limit] + " …"
+    return "".join(pieces)
 
 
 def _print_pieces(args: tuple[Any, ...], sep: str, end: str) -> Iterator[str]:

@@ -449,8 +449,14 @@ class Interpreter:
         else:
             raise ForbiddenError(f"cannot assign to {type(target).__name__}", self.line)
 
+    def _starred_items(self, before: int, value: Any) -> Iterator[Any]:
+        # Security: [*range(10**12)], f(*range(10**9)) and a, b = range(10**12) were one C
+        # loop over every item, before any size check.
+        guard_sequence_size(before + _length(value), self.settings)
+        return self.iterate(value)
+
     def _unpack(self, targets: list[ast.expr], value: Any, scope: Scope) -> None:
-        items = list(self.iterate(value, limit=len(targets) + self.settings.max_sequence_items))
+        items = list(self._starred_items(0, value))
         starred = [i for i, t in enumerate(targets) if isinstance(t, ast.Starred)]
         if not starred:
             if len(items) != len(targets):
@@ -547,7 +553,7 @@ class Interpreter:
         items: list[Any] = []
         for element in nodes:
             if isinstance(element, ast.Starred):
-                items.extend(self.iterate(self.eval(element.value, scope)))
+                items.extend(self._starred_items(len(items), self.eval(element.value, scope)))
             else:
                 items.append(self.eval(element, scope))
         guard_sequence_size(len(items), self.settings)
@@ -715,7 +721,7 @@ class Interpreter:
         args: list[Any] = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                args.extend(self.iterate(self.eval(arg.value, scope)))
+                args.extend(self._starred_items(len(args), self.eval(arg.value, scope)))
             else:
                 args.append(self.eval(arg, scope))
         kwargs = {kw.arg: self.eval(kw.value, scope) for kw in node.keywords if kw.arg}
@@ -799,16 +805,17 @@ class Interpreter:
         args, kwargs = self.devices.rewrite_call(function, label, args, kwargs, self)
         if rule.cost is not Cost.MODULE:  # layers take layers (nn.Sequential) and run on meta
             args, kwargs = self._callbacks(args, kwargs)
+        if rule.cost is not Cost.META:  # to_meta counts them for the META ones
+            # torch.Size(range(10**9)), np.array([[0] * 10**4] * 10**4): converted item by item
+            count_data_items((args, kwargs))
         if rule.cost is Cost.MODULE:
             self.budget.check_bytes(label, self._module_bytes(function, args, kwargs))
         elif rule.cost is Cost.NUMPY:
             from app.engine.numpy_rules import predict_numpy_bytes, predict_operator
-            count_data_items((args, kwargs))  # np.array converts nested lists item by item
             self.budget.check_bytes(label, predict_numpy_bytes(label, args, kwargs))
             if label.rsplit(".", 1)[-1] in ("dot", "matmul") and len(args) >= 2:
                 self.budget.check_flops(label, predict_operator(args[0], args[1], True)[1])
         elif function in _LEGACY_CONSTRUCTORS:
-            count_data_items(args)  # torch.FloatTensor(nested list) converts item by item
             self.budget.check_bytes(label, _legacy_bytes(function, args))
         elif rule.cost is Cost.META:
             self.budget.predict(label, rule, lambda: _call_on_meta(function, args, kwargs),
@@ -839,6 +846,9 @@ class Interpreter:
                     guard_sequence_size(len(obj) + _length(value), self.settings)
         elif not isinstance(obj, (torch.Tensor, nn.Module, np.ndarray)):
             args, kwargs = self._callbacks(args, kwargs)  # optimizer.step(closure), see callback()
+        if not isinstance(obj, (list, dict, set, tuple, float)) and not (
+                isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.META):
+            count_data_items((args, kwargs))  # x.view(range(10**9)): see count_data_items
         if isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.META:
             self.budget.predict(ref.label, ref.rule,
                                 lambda: getattr(to_meta(obj), name)(*to_meta(args),
@@ -1259,10 +1269,11 @@ def _call_on_meta(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
 
 def _legacy_bytes(function: Any, args: tuple[Any, ...]) -> int:
     """torch.Tensor(2, 3, 4) allocates prod(sizes); torch.Tensor([2, 3, 4]) holds its data."""
-    if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+    sizes = [_size_argument(a) for a in args]
+    if args and all(size is not None for size in sizes):
         numel = 1
-        for size in args:
-            numel *= max(size, 0)
+        for size in sizes:
+            numel *= max(size or 0, 0)
         itemsize = 8 if function in (torch.LongTensor, torch.DoubleTensor) else 4
         return numel * itemsize
     if len(args) == 1 and isinstance(args[0], torch.Size):
@@ -1274,7 +1285,22 @@ def _given_data(function: Any, args: tuple[Any, ...]) -> bool:
     """torch.Tensor([2, 3, 4]) and torch.FloatTensor(ndarray) copy the data they are given:
     only the size forms (ints, a torch.Size) hand out uninitialised memory."""
     return (function in _LEGACY_CONSTRUCTORS and len(args) == 1
-            and not isinstance(args[0], int | torch.Size))
+            and not isinstance(args[0], int | torch.Size)
+            and _size_argument(args[0]) is None)
+
+
+def _size_argument(value: Any) -> int | None:
+    """The size a legacy constructor reads from an argument, or None for data.
+
+    Security: torch takes numpy integers and 0-d integer arrays (np.arange(9)[6],
+    np.array(10**10)) as sizes too: torch.Tensor(np.array(10**10)) skipped the budget (40 GB)
+    and torch.Tensor(a[6]) handed out uninitialised memory. Tensors are data."""
+    if isinstance(value, bool | torch.Tensor):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def _fill_uninitialised(result: Any) -> Any:

@@ -21,6 +21,7 @@ import torch
 
 from app.config import Settings
 from app.engine.budget import Budget
+from app.engine.builtins import bounded_repr
 from app.engine.devices import DevicePolicy
 from app.engine.errors import LimitError, SandboxError
 from app.engine.hints import hint_for
@@ -300,9 +301,12 @@ def _error_outcome(error: BaseException, line: int | None, steps: list[dict[str,
                                                  error.line or line, error.hint, steps,
                                                  stdout, notices, **extra))
     type_name = type(error).__name__
-    message = str(error) or type_name
-    if isinstance(error, KeyError):
-        message = f"key {message} not found"
+    if isinstance(error, KeyError) and len(error.args) == 1:
+        # Security: str(KeyError) is the key's repr, which a program controls: {}[(s,) * 10**6]
+        # built 10**12 characters here, outside the program's try, and ended the worker.
+        message = f"key {bounded_repr(error.args[0], _MAX_MESSAGE)} not found"
+    else:
+        message = str(error) or type_name
     message = _first_lines(message)
     return Outcome(200, _error_body(type_name, message, line, hint_for(type_name, message),
                                     steps, stdout, notices, **extra))

@@ -31,8 +31,10 @@ def guard_binop(op: type[ast.operator], left: Any, right: Any, settings: Setting
                              "(setting max_int_bits)",
                              hint="Use floats (e.g. 10.0 ** 30) or smaller exponents.")
     elif op is ast.LShift and _is_int(left) and _is_int(right):
-        if right > limit:
-            raise LimitError(f"shifting by {right} bits exceeds {limit:,} bits "
+        # Security: the result's size, not only the shift's (x = x << 4096 in a loop grew
+        # without end, and an int past 4,300 digits broke the response).
+        if right > limit or (left and left.bit_length() + right > limit):
+            raise LimitError(f"shifting by {right} bits makes more than {limit:,} bits "
                              "(setting max_int_bits)")
     elif op is ast.Mult:
         for seq, count in ((left, right), (right, left)):
@@ -43,5 +45,9 @@ def guard_binop(op: type[ast.operator], left: Any, right: Any, settings: Setting
             raise LimitError(f"the product has more than {limit:,} bits (setting max_int_bits)")
     elif op is ast.Add and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
         guard_sequence_size(len(left) + len(right), settings)
+    elif op in (ast.Add, ast.Sub) and _is_int(left) and _is_int(right) \
+            and max(left.bit_length(), right.bit_length()) >= limit:
+        # Security: x = x + x doubles; 200,000 steps of it made an int of 200,000 bits.
+        raise LimitError(f"the sum has more than {limit:,} bits (setting max_int_bits)")
     elif op is ast.Mod and isinstance(left, str):
         raise LimitError("%-formatting of strings is not available in the playground")

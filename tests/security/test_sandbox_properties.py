@@ -41,6 +41,7 @@ UNINITIALISED = {
     "legacy-constructor": "torch.Tensor(64, 64)",
     "legacy-typed": "torch.FloatTensor(64, 64)",
     "new-empty": "torch.ones(1).new_empty((64, 64))",
+    "legacy-numpy-size": "torch.Tensor(np.arange(70)[64], np.array(64))",
     "collate-fn": "loader = DataLoader([64, 64], batch_size=2, collate_fn=torch.empty)\n"
                   "[b for b in loader][0]",
     "scheduler-lambda": "o = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)\n"

@@ -164,7 +164,7 @@ class Sandbox:
             if has_value:
                 views.set_owners(interp.globals.vars)
                 name = _assigned_name(stmt)
-                view = views.view(value, name)
+                view = _safe_view(views, value, name)
             steps.append({"line": stmt.lineno, "source": _step_source(code, stmt),
                           "value": view, "stdout": printed})
 
@@ -209,7 +209,7 @@ class Sandbox:
         result_view = None
         if state.has_result:
             views.set_owners(variables)
-            result_view = views.view(state.result)
+            result_view = _safe_view(views, state.result)
         roots: list[tuple[str | None, torch.Tensor]] = []
         if state.has_result and isinstance(state.result, torch.Tensor):
             roots.append((None, state.result))
@@ -225,7 +225,7 @@ class Sandbox:
     def _variable_views(self, views: ViewBuilder, variables: dict[str, Any]) -> dict[str, Any]:
         views.set_owners(variables)
         limit = self.settings.max_variables_reported
-        return {name: views.view(value, name)
+        return {name: _safe_view(views, value, name)
                 for name, value in list(variables.items())[:limit]}
 
     def _time_repeats(self, tree: ast.Module, code: str, seed: int, target: str,
@@ -253,6 +253,17 @@ class Sandbox:
         return {"repeats": len(timings), "median_ms": round(statistics.median(timings), 4),
                 "min_ms": round(min(timings), 4), "max_ms": round(max(timings), 4),
                 "spread_ms": round(statistics.pstdev(timings), 4) if len(timings) > 1 else 0.0}
+
+
+def _safe_view(views: ViewBuilder, value: Any, name: str | None = None) -> dict[str, Any]:
+    """Security: a view walks the value (a module's repr and parameters, a list's items), and
+    it runs after the program's own try: the views of an nn.Sequential nested 3,000 deep raised
+    RecursionError out of Sandbox.run and ended the worker."""
+    try:
+        return views.view(value, name)
+    except (RecursionError, MemoryError):
+        return {"kind": "text", "value": f"<{type(value).__name__}: too deeply nested or too "
+                "large to show>", "type": type(value).__name__}
 
 
 class _nullcontext:

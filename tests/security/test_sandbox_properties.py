@@ -147,3 +147,11 @@ def test_sequential_runs_user_modules_layer_by_layer(sandbox: Sandbox) -> None:
                            "seq = nn.Sequential(Double(), nn.Sequential(Double(), nn.ReLU()))\n"
                            "seq(torch.tensor([1.0, -1.0]))")
     assert body["result"]["values"] == [4.0, 0.0]
+
+
+def test_values_too_deep_to_show_do_not_end_the_sandbox(sandbox: Sandbox, intact: Canary) -> None:
+    body = run_ok(sandbox, "m = nn.Sequential()\nfor i in range(3000):\n    m = nn.Sequential(m)\n"
+                           "d = {}\nfor i in range(3000):\n    d = {'k': d}\nm")
+    assert body["result"]["kind"] == "text"
+    assert "too deeply nested" in body["result"]["value"]
+    assert body["variables"]["d"]["kind"] == "dict"

@@ -1,0 +1,313 @@
+"""Check a student's program against an exercise's reference solution.
+
+Both programs run in the sandbox (the same seed and device), so the reference answer is
+what torch itself computes, never a number typed into the lesson. The comparison works on
+the /eval views both runs return (no tensors cross the process boundary) and says what
+differs in plain words, in English and Japanese:
+"shape (2, 3) but expected (2, 3, 4)", "x.grad differs at [0, 1]: 1.0 vs 2.0".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.config import Settings
+from app.evaluation import evaluate
+from app.executor.base import Executor, QueueFullError
+from app.lessons.models import Check, ExerciseSection, Said
+from app.playground import service
+from app.playground.grid import format_number
+from app.schemas import EvalRequest, error_body
+
+DEFAULT_TOLERANCE = 1e-4  # float32 maths through different kernels differs in the 6th digit
+MAX_QUOTED = 60  # characters of a printed line quoted in a message
+
+
+@dataclass
+class Report:
+    """The verdict on one attempt: ``problems`` is empty when every check passed."""
+
+    run: service.Run  # the student's run (its error card, result and output are shown)
+    problems: list[Said] = field(default_factory=list)
+    checked: int = 0  # how many checks were compared
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and self.checked > 0
+
+
+def shape_text(shape: list[int] | tuple[int, ...]) -> str:
+    """A shape as Python writes a tuple: (3,), (2, 3)."""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _number(value: Any) -> str:
+    """A value in a message: enough digits to show why two numbers differ (float32 has
+    about 7), and a float always looks like a float."""
+    if isinstance(value, str):
+        return value  # "nan", "inf", "-inf" as the engine sends them
+    if isinstance(value, float) and math.isfinite(value):
+        text = f"{value:.7g}"
+        return text if any(c in text for c in ".en") else text + ".0"
+    return format_number(value)
+
+
+def _target_name(target: str) -> Said:
+    if target == "result":
+        return Said("the result", "結果")
+    if target == "stdout":
+        return Said("the printed output", "出力")
+    kind, name = target.split(":", 1)
+    return Said(name, name) if kind == "var" else Said(f"{name}.grad", f"{name}.grad")
+
+
+def _lookup(data: dict[str, Any], target: str) -> tuple[Any, Said | None]:
+    """(the view or text a check looks at, or None with the reason it is missing)."""
+    if target == "result":
+        view = data.get("result")
+        if view is None:
+            return None, Said("There is no result: end the program with an expression, "
+                              "for example the name of the tensor.",
+                              "結果がありません。プログラムの最後の行を式（たとえばテンソルの"
+                              "変数名）にしてください。")
+        return view, None
+    if target == "stdout":
+        return data.get("stdout") or "", None
+    kind, name = target.split(":", 1)
+    view = (data.get("variables") or {}).get(name)
+    if view is None:
+        return None, Said(f"There is no variable {name} at the end of your program.",
+                          f"プログラムの最後に変数 {name} がありません。")
+    if kind == "grad":
+        grad = view.get("grad") if isinstance(view, dict) else None
+        if grad is None:
+            return None, Said(f"{name}.grad is None: create {name} with requires_grad=True "
+                              "and call backward() on a result computed from it.",
+                              f"{name}.grad が None です。{name} を requires_grad=True で"
+                              "作り、それから計算した結果で backward() を呼んでください。")
+        return grad, None
+    return view, None
+
+
+def _kind_text(view: Any) -> tuple[str, str]:
+    kind = view.get("kind") if isinstance(view, dict) else type(view).__name__
+    names = {"tensor": ("a tensor", "テンソル"), "ndarray": ("a NumPy array", "NumPy 配列"),
+             "scalar": ("a number", "数値"), "shape": ("a torch.Size", "torch.Size"),
+             "dtype": ("a dtype", "dtype"), "list": ("a list", "リスト"),
+             "tuple": ("a tuple", "タプル"), "dict": ("a dict", "辞書"),
+             "none": ("None", "None"), "module": ("a module", "モジュール")}
+    return names.get(str(kind), (f"a {kind}", str(kind)))
+
+
+def _is_array(view: Any) -> bool:
+    return isinstance(view, dict) and view.get("kind") in ("tensor", "ndarray")
+
+
+def _shape_of(view: Any) -> list[int] | None:
+    if _is_array(view):
+        return list(view.get("shape") or [])
+    if isinstance(view, dict) and view.get("kind") == "shape":
+        return list(view.get("value") or [])
+    return None
+
+
+def _dtype_of(view: Any) -> str | None:
+    if _is_array(view):
+        return str(view.get("dtype"))
+    if isinstance(view, dict) and view.get("kind") == "dtype":
+        return str(view.get("value"))
+    if isinstance(view, dict) and view.get("kind") == "scalar":
+        return str(view.get("type"))
+    return None
+
+
+def _close(got: Any, want: Any, tolerance: float) -> bool:
+    if isinstance(got, bool) or isinstance(want, bool):
+        return got == want
+    if isinstance(got, int | float) and isinstance(want, int | float):
+        if tolerance == 0:
+            return got == want
+        return math.isclose(got, want, rel_tol=tolerance, abs_tol=tolerance)
+    return got == want  # "nan" == "nan": the same non-finite value counts as equal
+
+
+def _first_difference(got: Any, want: Any, tolerance: float,
+                      index: tuple[int, ...] = ()) -> tuple[tuple[int, ...], Any, Any] | None:
+    """The index of the first element that differs in two nested value lists."""
+    if isinstance(want, list) and isinstance(got, list):
+        for i, (g, w) in enumerate(zip(got, want, strict=False)):
+            found = _first_difference(g, w, tolerance, (*index, i))
+            if found:
+                return found
+        if len(got) != len(want):
+            return (*index, min(len(got), len(want))), None, None
+        return None
+    return None if _close(got, want, tolerance) else (index, got, want)
+
+
+def _index_text(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def compare(got: Any, want: Any, check: Check) -> Said | None:
+    """None when ``got`` passes ``check`` against ``want``, else what differs."""
+    name = _target_name(check.target)
+    if check.target == "stdout":
+        return _compare_text(str(got), str(want))
+    got_kind, want_kind = _kind_text(got), _kind_text(want)
+    same_kind = isinstance(got, dict) and isinstance(want, dict) and (
+        got.get("kind") == want.get("kind") or (_is_array(got) and _is_array(want)))
+    if not same_kind:
+        return Said(f"{name.en} is {got_kind[0]} but expected {want_kind[0]}.",
+                    f"{name.ja} が{got_kind[1]}ですが、{want_kind[1]}であるべきです。")
+    if check.compare in ("shape", "values", "equal"):
+        got_shape, want_shape = _shape_of(got), _shape_of(want)
+        if want_shape is not None and got_shape != want_shape:
+            g, w = shape_text(got_shape or []), shape_text(want_shape)
+            return Said(f"{name.en} has shape {g} but expected {w}.",
+                        f"{name.ja} の形が {g} ですが、{w} であるべきです。")
+        if check.compare == "shape":
+            return None
+    if check.compare in ("dtype", "equal"):
+        got_dtype, want_dtype = _dtype_of(got), _dtype_of(want)
+        if got_dtype != want_dtype:
+            return Said(f"{name.en} has dtype {got_dtype} but expected {want_dtype}.",
+                        f"{name.ja} の dtype が {got_dtype} ですが、{want_dtype} で"
+                        "あるべきです。")
+        if check.compare == "dtype":
+            return None
+    tolerance = 0.0 if check.compare == "equal" else (check.tolerance or DEFAULT_TOLERANCE)
+    return _compare_values(got, want, tolerance, name)
+
+
+def _payload(view: dict[str, Any]) -> Any:
+    if _is_array(view):
+        return view.get("values")
+    if view.get("kind") in ("list", "tuple"):
+        return [_payload(item) for item in view.get("items") or []]
+    if view.get("kind") == "dict":
+        return {str(item.get("key")): _payload(item) for item in view.get("items") or []}
+    if "value" in view:
+        return view["value"]
+    return view.get("repr")
+
+
+def _compare_values(got: dict[str, Any], want: dict[str, Any], tolerance: float,
+                    name: Said) -> Said | None:
+    g, w = _payload(got), _payload(want)
+    if isinstance(g, dict) or isinstance(w, dict):
+        if not isinstance(g, dict) or not isinstance(w, dict) or set(g) != set(w):
+            return Said(f"{name.en} has other keys than expected.",
+                        f"{name.ja} のキーが期待と違います。")
+        differing = next((k for k in w if _first_difference(g[k], w[k], tolerance)), None)
+        if differing is None:
+            return None
+        return Said(f"{name.en}[{differing!r}] differs from the expected value.",
+                    f"{name.ja}[{differing!r}] の値が期待と違います。")
+    if not isinstance(w, list):
+        if _close(g, w, tolerance):
+            return None
+        return Said(f"{name.en} is {_number(g)} but expected {_number(w)}.",
+                    f"{name.ja} が {_number(g)} ですが、{_number(w)} であるべきです。")
+    found = _first_difference(g, w, tolerance)
+    if found is None:
+        return None
+    index, got_value, want_value = found
+    if got_value is None and want_value is None:
+        return Said(f"{name.en} has a different number of elements.",
+                    f"{name.ja} の要素数が期待と違います。")
+    at = _index_text(index)
+    return Said(f"{name.en} differs at {at}: {_number(got_value)} vs {_number(want_value)} "
+                "(yours vs expected).",
+                f"{name.ja} の {at} が違います: {_number(got_value)}（あなたの値）と "
+                f"{_number(want_value)}（期待値）。")
+
+
+def _quote(line: str) -> str:
+    return repr(line if len(line) <= MAX_QUOTED else line[:MAX_QUOTED] + "…")
+
+
+def _compare_text(got: str, want: str) -> Said | None:
+    got_lines, want_lines = got.rstrip("\n").split("\n"), want.rstrip("\n").split("\n")
+    if got_lines == want_lines:
+        return None
+    for i, (g, w) in enumerate(zip(got_lines, want_lines, strict=False), start=1):
+        if g != w:
+            return Said(f"The printed output differs at line {i}: {_quote(g)} but expected "
+                        f"{_quote(w)}.",
+                        f"出力の {i} 行目が違います: {_quote(g)} ですが、{_quote(w)} で"
+                        "あるべきです。")
+    return Said(f"The program printed {len(got_lines)} lines but {len(want_lines)} were "
+                "expected.",
+                f"出力が {len(got_lines)} 行ですが、{len(want_lines)} 行であるべきです。")
+
+
+def _program_failed(data: dict[str, Any]) -> Said:
+    error = data.get("error") or {}
+    kind, message = error.get("type", "Error"), error.get("message", "")
+    return Said(f"Your program did not finish: {kind}: {message}",
+                f"プログラムが最後まで実行されませんでした: {kind}: {message}")
+
+
+def evaluate_attempt(student: dict[str, Any], reference: dict[str, Any],
+                     checks: list[Check]) -> tuple[list[Said], int]:
+    """(problems, checks compared) for a student's /eval body against the reference's."""
+    if not reference.get("ok"):
+        # The catalog tests keep this from happening; if it does, say so rather than
+        # blaming the student.
+        return [Said("The reference solution failed on this server; this exercise "
+                     "cannot be checked here.",
+                     "模範解答がこのサーバーで失敗したため、この演習は確認できません。")], 0
+    if not student.get("ok"):
+        return [_program_failed(student)], 0
+    problems: list[Said] = []
+    for check in checks:
+        want, _ = _lookup(reference, check.target)
+        got, missing = _lookup(student, check.target)
+        if missing is not None:
+            problems.append(missing)
+            continue
+        found = compare(got, want, check)
+        if found is not None:
+            problems.append(found)
+    return problems, len(checks)
+
+
+async def run_reference(executor: Executor, settings: Settings, code: str,
+                        seed: int) -> dict[str, Any]:
+    """A program of the catalog, run without drawing on the visitor's rate limit (it is
+    the lesson's work, not theirs)."""
+    try:
+        outcome = await evaluate(executor, settings, EvalRequest(code=code, seed=seed))
+    except QueueFullError as busy:
+        return error_body("QueueFullError", str(busy))
+    return outcome.data
+
+
+_reference_cache: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+
+async def check_exercise(executor: Executor, settings: Settings, client: object,
+                         lesson_id: str, exercise: ExerciseSection, code: str) -> Report:
+    """Run the student's ``code`` and the reference solution (cached after its first run:
+    the catalog is fixed while the server runs) and compare them per the checks."""
+    key = (lesson_id, exercise.id, "auto")
+    reference = _reference_cache.get(key)
+    student_run: service.Run
+    if reference is None:
+        student_run, reference_run = await asyncio.gather(
+            service.run_program(executor, settings, client, code, exercise.seed, "auto"),
+            run_reference(executor, settings, exercise.solution, exercise.seed))
+        reference = reference_run
+        if reference.get("ok"):
+            _reference_cache[key] = reference
+    else:
+        student_run = await service.run_program(executor, settings, client, code,
+                                                exercise.seed, "auto")
+    problems, checked = evaluate_attempt(student_run.data, reference, exercise.checks)
+    return Report(student_run, problems, checked)

@@ -1,0 +1,316 @@
+"""Charts drawn on the server as SVG from a real program's result.
+
+Data first, drawing second: ``build_chart`` turns the result view of a program into a
+``Chart`` (pixel coordinates, ticks, legend) and the Jinja macro only writes it out.
+
+Two styles, both reading a dict result:
+
+- ``lines``: ``{"x": 1-D tensor, "<series>": 1-D tensor of the same length, ...}``.
+- ``trajectory``: ``{"<series>": (N, 2) tensor of (x, y) points, ...}`` drawn as paths with
+  a start and an end mark; optionally ``"surface": (H, W) tensor`` shaded behind them,
+  where ``surface[i, j]`` is the value at column ``j`` (x) and row ``i`` (y), as
+  ``torch.meshgrid(xs, ys, indexing="xy")`` lays it out, and optionally ``"extent":
+  tensor([x_min, x_max, y_min, y_max])`` saying where the surface lies (without it, it
+  spans the trajectories' range).
+
+Series colours are the Okabe-Ito palette (told apart with any colour vision) and each
+series also has its own dash pattern, so colour is never the only cue.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.lessons.models import Said
+from app.playground.heatmap import STEPS
+
+WIDTH, HEIGHT = 640, 360
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40  # room for tick labels on the left and below
+MAX_SERIES = 8  # the palette's size
+TICKS = 5  # about this many ticks per axis
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float  # pixel position along its axis
+    label: str
+
+
+@dataclass
+class Series:
+    name: str
+    css: str  # plot-s0 .. plot-s7: colour and dash pattern
+    paths: list[str]  # SVG polyline points, one per run of finite values
+    start: tuple[float, float] | None = None  # trajectory marks
+    end: tuple[float, float] | None = None
+    described: str = ""  # the same data in words, for screen readers
+
+
+@dataclass(frozen=True)
+class Cell:
+    x: float
+    y: float
+    w: float
+    h: float
+    css: str
+
+
+@dataclass
+class Chart:
+    style: str
+    series: list[Series] = field(default_factory=list)
+    x_ticks: list[Tick] = field(default_factory=list)
+    y_ticks: list[Tick] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
+    surface_range: tuple[str, str] | None = None  # (low, high) labels of the shading
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    top: int = TOP
+    right: int = WIDTH - RIGHT
+    bottom: int = HEIGHT - BOTTOM
+
+
+class PlotError(ValueError):
+    """The result cannot be drawn; ``said`` tells why in both languages."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(said.en)
+        self.said = said
+
+
+def nice_step(span: float, count: int = TICKS) -> float:
+    """A round tick step (1, 2 or 5 times a power of ten) giving about ``count`` ticks."""
+    if span <= 0 or not math.isfinite(span):
+        return 1.0
+    power = 10 ** math.floor(math.log10(span / count))
+    steps = [factor * power for factor in (1, 2, 5, 10)]
+    return min(steps, key=lambda step: abs(span / step - count))
+
+
+def tick_values(lo: float, hi: float) -> list[float]:
+    step = nice_step(hi - lo)
+    first = math.ceil(lo / step - 1e-9) * step
+    values = []
+    v = first
+    while v <= hi + step * 1e-9:
+        values.append(0.0 if abs(v) < step * 1e-9 else v)
+        v += step
+    return values
+
+
+def tick_label(value: float, step: float) -> str:
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    if abs(value) >= 1e5 or (value != 0 and abs(value) < 1e-3):
+        return f"{value:.1e}"
+    return f"{value:.{decimals}f}"
+
+
+def value_label(value: float) -> str:
+    """A data value in words or a legend: three significant digits are plenty to read."""
+    return f"{value:.3g}"
+
+
+def _padded(lo: float, hi: float) -> tuple[float, float]:
+    if lo == hi:
+        pad = abs(lo) * 0.1 or 1.0
+        return lo - pad, hi + pad
+    pad = (hi - lo) * 0.05
+    return lo - pad, hi + pad
+
+
+class _Frame:
+    """Data coordinates to pixels (y grows downwards in SVG)."""
+
+    def __init__(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        self.x0, self.x1 = x_range
+        self.y0, self.y1 = y_range
+
+    def px(self, x: float) -> float:
+        return round(LEFT + (x - self.x0) / (self.x1 - self.x0) * (WIDTH - LEFT - RIGHT), 2)
+
+    def py(self, y: float) -> float:
+        return round(HEIGHT - BOTTOM - (y - self.y0) / (self.y1 - self.y0)
+                     * (HEIGHT - TOP - BOTTOM), 2)
+
+    def ticks(self) -> tuple[list[Tick], list[Tick]]:
+        xs, ys = tick_values(self.x0, self.x1), tick_values(self.y0, self.y1)
+        x_step, y_step = nice_step(self.x1 - self.x0), nice_step(self.y1 - self.y0)
+        return ([Tick(self.px(v), tick_label(v, x_step)) for v in xs],
+                [Tick(self.py(v), tick_label(v, y_step)) for v in ys])
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None  # "nan", "inf" arrive as strings
+    return float(value) if math.isfinite(value) else None
+
+
+def _items(result: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(result, dict) or result.get("kind") != "dict":
+        raise PlotError(Said("A plot program must end with a dict of tensors.",
+                             "グラフのプログラムはテンソルの辞書で終わる必要があります。"))
+    items: dict[str, dict[str, Any]] = {}
+    for item in result.get("items") or []:
+        name = str(item.get("key"))
+        if item.get("kind") not in ("tensor", "ndarray"):
+            raise PlotError(Said(f"{name!r} is not a tensor.",
+                                 f"{name!r} がテンソルではありません。"))
+        if item.get("truncated"):
+            raise PlotError(Said(f"{name!r} has too many values to draw.",
+                                 f"{name!r} の値が多すぎて描けません。"))
+        items[name] = item
+    return items
+
+
+def _dims(item: dict[str, Any]) -> list[int]:
+    return list(item.get("shape") or [])
+
+
+def _paths(points: list[tuple[float | None, float | None]], frame: _Frame) -> list[str]:
+    """Polylines through the points, broken where a value is not finite."""
+    paths: list[str] = []
+    current: list[str] = []
+    for x, y in points:
+        if x is None or y is None:
+            if len(current) > 1:
+                paths.append(" ".join(current))
+            current = []
+            continue
+        current.append(f"{frame.px(x)},{frame.py(y)}")
+    if len(current) > 1:
+        paths.append(" ".join(current))
+    elif len(current) == 1:
+        paths.append(current[0] + " " + current[0])  # a lone point still shows (round cap)
+    return paths
+
+
+def _range(values: list[float | None], name: str) -> tuple[float, float]:
+    finite = [v for v in values if v is not None]
+    if not finite:
+        raise PlotError(Said(f"{name} has no finite values to draw.",
+                             f"{name} に描ける有限の値がありません。"))
+    return min(finite), max(finite)
+
+
+def _point_text(x: float | None, y: float | None) -> str:
+    return f"({value_label(x or 0.0)}, {value_label(y or 0.0)})"
+
+
+def lines_chart(result: Any) -> Chart:
+    items = _items(result)
+    if "x" not in items or len(_dims(items["x"])) != 1:
+        raise PlotError(Said('A lines plot needs "x": a 1-D tensor.',
+                             '折れ線グラフには "x"（1 次元テンソル）が必要です。'))
+    xs = [_finite(v) for v in items["x"].get("values") or []]
+    names = [k for k in items if k != "x"]
+    if not names or len(names) > MAX_SERIES:
+        raise PlotError(Said(f"A lines plot draws 1 to {MAX_SERIES} series besides x.",
+                             f"折れ線グラフの系列は x のほかに 1〜{MAX_SERIES} 個です。"))
+    columns: dict[str, list[float | None]] = {}
+    for name in names:
+        if _dims(items[name]) != [len(xs)]:
+            raise PlotError(Said(f"{name!r} must be a 1-D tensor as long as x ({len(xs)}).",
+                                 f"{name!r} は x と同じ長さ（{len(xs)}）の 1 次元テンソルで"
+                                 "ある必要があります。"))
+        columns[name] = [_finite(v) for v in items[name].get("values") or []]
+    every_y = [v for column in columns.values() for v in column]
+    frame = _Frame(_padded(*_range(xs, "x")), _padded(*_range(every_y, "y")))
+    chart = Chart("lines")
+    chart.x_ticks, chart.y_ticks = frame.ticks()
+    for i, name in enumerate(names):
+        ys = columns[name]
+        finite_y = [y for y in ys if y is not None]
+        described = (f"{name}: {len(ys)} points, y from {value_label(min(finite_y))} "
+                     f"to {value_label(max(finite_y))}") if finite_y else name
+        chart.series.append(Series(name, f"plot-s{i}", _paths(list(zip(xs, ys, strict=True)),
+                                                                frame), described=described))
+    return chart
+
+
+def _pairs(item: dict[str, Any], name: str) -> list[tuple[float | None, float | None]]:
+    dims = _dims(item)
+    if len(dims) != 2 or dims[1] != 2:
+        raise PlotError(Said(f"{name!r} must be an (N, 2) tensor of (x, y) points.",
+                             f"{name!r} は (x, y) 点を並べた (N, 2) テンソルである必要が"
+                             "あります。"))
+    return [(_finite(row[0]), _finite(row[1])) for row in item.get("values") or []]
+
+
+def trajectory_chart(result: Any) -> Chart:
+    items = _items(result)
+    surface = items.pop("surface", None)
+    extent = items.pop("extent", None)
+    if not items or len(items) > MAX_SERIES:
+        raise PlotError(Said(f"A trajectory plot draws 1 to {MAX_SERIES} paths.",
+                             f"軌跡グラフの経路は 1〜{MAX_SERIES} 本です。"))
+    paths = {name: _pairs(item, name) for name, item in items.items()}
+    x_range = _range([p[0] for ps in paths.values() for p in ps], "x")
+    y_range = _range([p[1] for ps in paths.values() for p in ps], "y")
+    area = (*x_range, *y_range)
+    if extent is not None:
+        bounds = [_finite(v) for v in extent.get("values") or []]
+        if len(bounds) != 4 or None in bounds or not (
+                bounds[0] < bounds[1] and bounds[2] < bounds[3]):  # type: ignore[operator]
+            raise PlotError(Said('"extent" must be tensor([x_min, x_max, y_min, y_max]).',
+                                 '"extent" は tensor([x_min, x_max, y_min, y_max]) である'
+                                 "必要があります。"))
+        area = tuple(bounds)  # type: ignore[assignment]
+        x_range = (min(x_range[0], area[0]), max(x_range[1], area[1]))
+        y_range = (min(y_range[0], area[2]), max(y_range[1], area[3]))
+    frame = _Frame(_padded(*x_range), _padded(*y_range))
+    chart = Chart("trajectory")
+    chart.x_ticks, chart.y_ticks = frame.ticks()
+    if surface is not None:
+        _shade(chart, surface, frame, area)
+    for i, (name, points) in enumerate(paths.items()):
+        finite = [(x, y) for x, y in points if x is not None and y is not None]
+        start, end = (finite[0], finite[-1]) if finite else (None, None)
+        described = (f"{name}: {len(points)} points from {_point_text(*start)} to "
+                     f"{_point_text(*end)}") if start and end else name
+        chart.series.append(Series(
+            name, f"plot-s{i}", _paths(points, frame),
+            start=(frame.px(start[0]), frame.py(start[1])) if start else None,
+            end=(frame.px(end[0]), frame.py(end[1])) if end else None, described=described))
+    return chart
+
+
+def _shade(chart: Chart, surface: dict[str, Any], frame: _Frame,
+           area: tuple[float, ...]) -> None:
+    dims = _dims(surface)
+    if len(dims) != 2 or min(dims) < 1:
+        raise PlotError(Said('"surface" must be an (H, W) tensor.',
+                             '"surface" は (H, W) テンソルである必要があります。'))
+    rows = surface.get("values") or []
+    finite = [v for row in rows for v in (_finite(x) for x in row) if v is not None]
+    if not finite:
+        return
+    lo, hi = min(finite), max(finite)
+    h, w = dims
+    x0, x1, y0, y1 = area
+    dx, dy = (x1 - x0) / w, (y1 - y0) / h
+    for i, row in enumerate(rows):
+        for j, raw in enumerate(row):
+            value = _finite(raw)
+            if value is None:
+                continue
+            step = 0 if hi == lo else min(STEPS - 1, int((value - lo) / (hi - lo) * STEPS))
+            left, right = frame.px(x0 + j * dx), frame.px(x0 + (j + 1) * dx)
+            top, bottom = frame.py(y0 + (i + 1) * dy), frame.py(y0 + i * dy)
+            chart.cells.append(Cell(left, top, round(right - left + 0.5, 2),
+                                    round(bottom - top + 0.5, 2), f"hm-s{step}"))
+    chart.surface_range = (value_label(lo), value_label(hi))
+
+
+def build_chart(style: str, data: dict[str, Any]) -> Chart:
+    """The chart of a finished program's /eval body (``PlotError`` if it cannot be drawn)."""
+    if not data.get("ok"):
+        error = data.get("error") or {}
+        raise PlotError(Said(f"The program did not finish: {error.get('type')}: "
+                             f"{error.get('message')}",
+                             f"プログラムが最後まで実行されませんでした: {error.get('type')}: "
+                             f"{error.get('message')}"))
+    result = data.get("result")
+    return lines_chart(result) if style == "lines" else trajectory_chart(result)

@@ -1,0 +1,107 @@
+"""The checker compares a student's run with the reference's and says what differs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.engine.program import Sandbox
+from app.lessons.checker import evaluate_attempt, shape_text
+from app.lessons.models import Check
+
+
+def run(sandbox: Sandbox, code: str) -> dict[str, Any]:
+    return sandbox.run(code, 0, "cpu").body
+
+
+def verdict(sandbox: Sandbox, student: str, reference: str, *checks: Check) -> list[str]:
+    problems, _checked = evaluate_attempt(run(sandbox, student), run(sandbox, reference),
+                                         list(checks))
+    return [p.en for p in problems]
+
+
+@pytest.mark.parametrize(("shape", "text"), [((), "()"), ((3,), "(3,)"),
+                                             ((2, 3, 4), "(2, 3, 4)")])
+def test_shapes_read_as_python_tuples(shape: tuple[int, ...], text: str) -> None:
+    assert shape_text(shape) == text
+
+
+def test_a_matching_program_passes(sandbox: Sandbox) -> None:
+    code = "x = torch.ones(2, 3, requires_grad=True)\ny = (x * 2).sum()\ny.backward()\ny"
+    assert verdict(sandbox, code, code, Check(target="result", compare="equal"),
+                   Check(target="grad:x", compare="values"),
+                   Check(target="var:x", compare="shape")) == []
+
+
+def test_shape_difference_is_worded(sandbox: Sandbox) -> None:
+    assert verdict(sandbox, "torch.zeros(2, 3)", "torch.zeros(2, 3, 4)",
+                   Check(target="result", compare="values")) == [
+        "the result has shape (2, 3) but expected (2, 3, 4)."]
+
+
+def test_gradient_difference_names_the_index(sandbox: Sandbox) -> None:
+    student = "x = torch.ones(2, 2, requires_grad=True)\n(x * x).sum().backward()"
+    reference = "x = torch.ones(2, 2, requires_grad=True)\n(x * x * torch.tensor([[1., 1.], " \
+                "[1., 1.5]])).sum().backward()"
+    assert verdict(sandbox, student, reference, Check(target="grad:x", compare="values")) == [
+        "x.grad differs at [1, 1]: 2.0 vs 3.0 (yours vs expected)."]
+
+
+def test_tolerance_lets_rounding_pass(sandbox: Sandbox) -> None:
+    check = Check(target="result", compare="values", tolerance=1e-3)
+    assert verdict(sandbox, "torch.tensor([1.0001])", "torch.tensor([1.0])", check) == []
+    assert verdict(sandbox, "torch.tensor([1.01])", "torch.tensor([1.0])", check)
+
+
+def test_dtype_and_equal(sandbox: Sandbox) -> None:
+    assert verdict(sandbox, "torch.tensor([1, 2])", "torch.tensor([1., 2.])",
+                   Check(target="result", compare="dtype")) == [
+        "the result has dtype int64 but expected float32."]
+    # equal is exact: values that are close are still different
+    assert verdict(sandbox, "torch.tensor([1.00001])", "torch.tensor([1.0])",
+                   Check(target="result", compare="equal")) == [
+        "the result differs at [0]: 1.00001 vs 1.0 (yours vs expected)."]
+
+
+def test_missing_things_are_explained(sandbox: Sandbox) -> None:
+    reference = "x = torch.ones(2, requires_grad=True)\nx.sum().backward()\nx"
+    student = "y = torch.ones(2)"
+    found = verdict(sandbox, student, reference, Check(target="result", compare="shape"),
+                    Check(target="var:x", compare="shape"),
+                    Check(target="grad:y", compare="values"))
+    assert found[0].startswith("There is no result")
+    assert found[1] == "There is no variable x at the end of your program."
+    assert found[2].startswith("There is no variable y") or "y.grad is None" in found[2]
+    found = verdict(sandbox, "y = torch.ones(2)", "y = torch.ones(2, requires_grad=True)\n"
+                    "y.sum().backward()", Check(target="grad:y", compare="values"))
+    assert found == ["y.grad is None: create y with requires_grad=True and call backward() "
+                     "on a result computed from it."]
+
+
+def test_printed_output_is_compared_line_by_line(sandbox: Sandbox) -> None:
+    check = Check(target="stdout", compare="equal")
+    assert verdict(sandbox, "print(1)\nprint(2)", "print(1)\nprint(3)", check) == [
+        "The printed output differs at line 2: '2' but expected '3'."]
+    assert verdict(sandbox, "print(1)", "print(1)\nprint(2)", check) == [
+        "The program printed 1 lines but 2 were expected."]
+
+
+def test_kinds_and_scalars(sandbox: Sandbox) -> None:
+    check = Check(target="result", compare="values")
+    assert verdict(sandbox, "[1, 2]", "torch.tensor([1, 2])", check) == [
+        "the result is a list but expected a tensor."]
+    assert verdict(sandbox, "3", "4", check) == ["the result is 3 but expected 4."]
+
+
+def test_a_failing_program_is_reported_not_compared(sandbox: Sandbox) -> None:
+    found = verdict(sandbox, "torch.mm(torch.ones(2, 3), torch.ones(2, 3))", "1",
+                    Check(target="result", compare="values"))
+    assert len(found) == 1 and found[0].startswith("Your program did not finish: RuntimeError")
+
+
+def test_a_broken_reference_never_blames_the_student(sandbox: Sandbox) -> None:
+    problems, checked = evaluate_attempt(run(sandbox, "1"), run(sandbox, "1/0"),
+                                         [Check(target="result", compare="values")])
+    assert checked == 0 and problems[0].en.startswith("The reference solution failed")
+    assert problems[0].ja

@@ -811,7 +811,12 @@ class Interpreter:
         if rule.cost is Cost.MODULE:
             self.budget.check_bytes(label, self._module_bytes(function, args, kwargs))
         elif rule.cost is Cost.NUMPY:
-            from app.engine.numpy_rules import predict_numpy_bytes, predict_operator
+            from app.engine.numpy_rules import (
+                check_numpy_arguments,
+                predict_numpy_bytes,
+                predict_operator,
+            )
+            check_numpy_arguments(label, args, kwargs)
             self.budget.check_bytes(label, predict_numpy_bytes(label, args, kwargs))
             if label.rsplit(".", 1)[-1] in ("dot", "matmul") and len(args) >= 2:
                 self.budget.check_flops(label, predict_operator(args[0], args[1], True)[1])
@@ -857,7 +862,8 @@ class Interpreter:
         elif isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.BOUNDED:
             self.budget.predict(ref.label, ref.rule, lambda: None, (obj, *args), kwargs)
         elif isinstance(obj, np.ndarray):
-            from app.engine.numpy_rules import predict_ndarray_method_bytes
+            from app.engine.numpy_rules import check_numpy_arguments, predict_ndarray_method_bytes
+            check_numpy_arguments(ref.label, args, kwargs)  # a.astype('U100000')
             self.budget.check_bytes(ref.label, predict_ndarray_method_bytes(obj, name, args))
         result = getattr(obj, name)(*args, **kwargs)
         _refuse_object_array(result, ref.label)
@@ -1155,6 +1161,9 @@ def _refuse_object_array(result: Any, label: str) -> None:
         raise ForbiddenError(f"{label} made a numpy array of Python objects (dtype=object), "
                              "which is not available in the playground; use numbers, or a "
                              "list of tensors")
+    if isinstance(result, np.ndarray) and result.dtype.kind not in "biufc":
+        raise ForbiddenError(f"{label} made a numpy array of {result.dtype}: numpy arrays of "
+                             "text, records or dates are not available in the playground")
 
 
 def _length(value: Any) -> int:

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from app.engine.errors import ForbiddenError
+
 _SHAPE_FACTORIES = {"zeros", "ones", "full", "empty", "randn", "rand", "normal", "uniform"}
 
 
@@ -75,6 +77,35 @@ def predict_numpy_bytes(label: str, args: tuple[Any, ...], kwargs: dict[str, Any
     except ValueError:
         broadcast = ()
     return 8 * max(_numel(broadcast), sum(a.size for a in arrays))
+
+
+# String options of numpy functions (not data, not dtypes).
+_OPTION_KEYWORDS = frozenset({"order", "casting", "kind", "mode", "side", "method"})
+
+
+def check_numpy_arguments(label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Security: numpy sizes an array of text or records by its longest item, which the
+    budget's 8 bytes per element did not see: np.array([s] * 1000) with a 1M-character s,
+    np.zeros(10**4, dtype='U100000') and a.astype('U100000') each allocated 4 GB. Only arrays
+    of numbers and booleans exist here: no text, no dtype other than a number's."""
+    dtypes = [kwargs["dtype"]] if kwargs.get("dtype") is not None else []
+    stack: list[Any] = [*args, *(v for k, v in kwargs.items()
+                                  if k not in _OPTION_KEYWORDS and k != "dtype")]
+    while stack:
+        value = stack.pop()
+        if type(value) in (list, tuple):
+            stack.extend(value)
+        elif isinstance(value, str | type | np.dtype):
+            dtypes.append(value)
+    for value in dtypes:
+        try:
+            kind = np.dtype(value).kind
+        except (TypeError, ValueError):
+            kind = "U" if isinstance(value, str) else "b"  # text, or not a dtype at all
+        if kind not in "biufc":
+            raise ForbiddenError(f"{label}: numpy arrays of text, records or objects are not "
+                                 f"available in the playground ({value!r:.60})",
+                                 hint="Use numbers; np.float32 / 'float32' name a dtype.")
 
 
 def _operand_shape(value: Any) -> tuple[int, ...]:

@@ -52,6 +52,8 @@ _CMPOPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
 }
 _ELEMENTWISE = Rule(Cost.META)
 _MAX_CUTS = 64
+# Costs whose prediction may need the meta dry run (SAME does when a second tensor is passed).
+_DRY_RUN = (Cost.META, Cost.SAME)
 _MATMUL = Rule(Cost.META, matmul=True)
 
 
@@ -822,7 +824,7 @@ class Interpreter:
                 self.budget.check_flops(label, predict_operator(args[0], args[1], True)[1])
         elif function in _LEGACY_CONSTRUCTORS:
             self.budget.check_bytes(label, _legacy_bytes(function, args))
-        elif rule.cost is Cost.META:
+        elif rule.cost in _DRY_RUN:
             self.budget.predict(label, rule, lambda: _call_on_meta(function, args, kwargs),
                                 args, kwargs, label.rsplit(".", 1)[-1])
         else:
@@ -852,9 +854,9 @@ class Interpreter:
         elif not isinstance(obj, (torch.Tensor, nn.Module, np.ndarray)):
             args, kwargs = self._callbacks(args, kwargs)  # optimizer.step(closure), see callback()
         if not isinstance(obj, (list, dict, set, tuple, float)) and not (
-                isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.META):
+                isinstance(obj, torch.Tensor) and ref.rule.cost in _DRY_RUN):
             count_data_items((args, kwargs))  # x.view(range(10**9)): see count_data_items
-        if isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.META:
+        if isinstance(obj, torch.Tensor) and ref.rule.cost in _DRY_RUN:
             self.budget.predict(ref.label, ref.rule,
                                 lambda: getattr(to_meta(obj), name)(*to_meta(args),
                                                                     **to_meta(kwargs)),

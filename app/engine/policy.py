@@ -15,7 +15,9 @@ real call runs:
 - ``SCALAR``: returns Python data or metadata (size, item, dim ...): no tensor memory;
 - ``BOUNDED``: output bounded by the inputs' size, data-dependent shape (nonzero, unique);
 - ``MODULE``: constructing a layer: dry-run it on the meta device to count parameters;
-- ``FREE``: no tensor work at all (grad-mode objects, scheduler bookkeeping).
+- ``FREE``: no tensor work at all (grad-mode objects, scheduler bookkeeping);
+- ``SAME``: one tensor in, an output no larger than it (relu, exp, sum, softmax ...): bounded
+  by the input without a dry run, which for some ops goes through slow Python references.
 
 ``MATMUL`` marks matmul-like calls whose FLOPs are checked against ``max_call_flops``.
 """
@@ -44,6 +46,7 @@ class Cost(enum.Enum):
     MODULE = "module"
     FREE = "free"
     NUMPY = "numpy"
+    SAME = "same"
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,18 @@ TENSOR_METHODS: dict[str, Rule] = {
         backward is_set_to is_pinned is_shared"""),
     "new_empty": Rule(M, uninitialised=True),
 }
+
+# One tensor in, an output no larger than it: predicted from the input's size (see Cost.SAME).
+# A call that passes a second tensor (broadcasting) is still dry-run on meta.
+SAME_SIZE_OPS = frozenset(_names("""abs neg exp exp2 expm1 log log2 log10 log1p sqrt rsqrt
+    square sin cos tan asin acos atan sinh cosh tanh sigmoid relu sign floor ceil round trunc
+    frac reciprocal sum mean std var prod cumsum cumprod argmax argmin amax amin logsumexp
+    softmax log_softmax norm isnan isinf isfinite logical_not bitwise_not clone contiguous all
+    any count_nonzero gelu silu elu selu leaky_relu relu6 mish softplus logsigmoid"""))
+for _table in (TORCH_FUNCTIONS, TENSOR_METHODS, NN_FUNCTIONAL):
+    for _name in SAME_SIZE_OPS & _table.keys():
+        if _table[_name].cost is Cost.META and not _table[_name].matmul:
+            _table[_name] = Rule(Cost.SAME)
 
 # Refused with a specific reason; the rest is simply "not available".
 REFUSED_WITH_REASON: dict[str, str] = {

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.engine.builtins import bounded_repr
 from app.inspect.tensor_repr import fast_repr
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -125,8 +126,13 @@ class ViewBuilder:
             items = []
             for key, item in list(value.items())[:_MAX_ITEMS]:
                 entry = self.view(item, None, depth + 1)
-                entry["key"] = key if isinstance(key, (str, int, float, bool)) else \
-                    self.text(repr(key) if not isinstance(key, torch.Tensor) else "tensor")
+                if isinstance(key, str):
+                    entry["key"] = self.text(key)
+                elif isinstance(key, (int, float, bool)) and abs(key) <= 2**53:
+                    entry["key"] = key
+                else:
+                    entry["key"] = self.text("tensor" if isinstance(key, torch.Tensor)
+                                             else _safe_repr(key, self.max_repr))
                 items.append(entry)
             view = {"kind": "dict", "items": items, "length": len(value)}
             if len(value) > _MAX_ITEMS:
@@ -134,7 +140,7 @@ class ViewBuilder:
             return view
         if isinstance(value, complex):
             return {"kind": "scalar", "value": str(value), "type": "complex"}
-        return {"kind": "text", "value": self.text(_safe_repr(value)),
+        return {"kind": "text", "value": self.text(_safe_repr(value, self.max_repr)),
                 "type": type(value).__name__}
 
     def tensor(self, t: torch.Tensor, name: str | None = None) -> dict[str, Any]:
@@ -246,8 +252,9 @@ def _stats(t: torch.Tensor) -> dict[str, Any] | None:
             "mean": finite_or_text(float(data.mean())), "std": finite_or_text(std)}
 
 
-def _safe_repr(value: Any) -> str:
+def _safe_repr(value: Any, limit: int) -> str:
+    # Bounded: the repr of (s,) * 10**6 with a long s would be built whole before any cut.
     try:
-        return repr(value)
+        return bounded_repr(value, limit)
     except Exception as err:  # a repr that fails must not lose the rest of the response
         return f"<{type(value).__name__} (repr failed: {type(err).__name__})>"

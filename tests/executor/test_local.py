@@ -69,8 +69,9 @@ def test_a_single_long_c_call_is_killed_at_the_deadline_and_the_worker_replaced(
 def test_a_crashed_worker_gives_a_clear_error_and_is_replaced() -> None:
     async def scenario(executor: LocalExecutor) -> None:
         worker = next(iter(executor._workers))
-        task = asyncio.create_task(body_of(executor, "while True:\n    x = 1", deadline_s=5))
-        await asyncio.sleep(0.3)
+        # One long C call, so the program is still running when the signal arrives.
+        task = asyncio.create_task(body_of(executor, SLOW_SINGLE_CALL, deadline_s=30))
+        await asyncio.sleep(0.5)
         os.kill(worker.process.pid, signal.SIGSEGV)  # what a native fault looks like
         status, body = await task
         assert status == 200 and body["error"]["type"] == "WorkerCrash"
@@ -78,7 +79,7 @@ def test_a_crashed_worker_gives_a_clear_error_and_is_replaced() -> None:
         status, body = await body_of(executor, "1 + 1")
         assert body["result"]["value"] == 2
 
-    run(scenario)
+    run(scenario, max_call_flops=10**13)
 
 
 def test_the_cooperative_deadline_reports_the_running_line() -> None:

@@ -155,3 +155,10 @@ def test_values_too_deep_to_show_do_not_end_the_sandbox(sandbox: Sandbox, intact
     assert body["result"]["kind"] == "text"
     assert "too deeply nested" in body["result"]["value"]
     assert body["variables"]["d"]["kind"] == "dict"
+
+
+def test_views_of_huge_reprs_are_bounded(sandbox) -> None:  # type: ignore[no-untyped-def]
+    # A dict key (and a tuple past the view depth) whose repr would be a gigabyte.
+    outcome = sandbox.run("s = 'a' * 100000\nx = [[[{(s,) * 10000: 1}]]]\nx")
+    assert outcome.status == 200 and outcome.body["ok"]
+    assert len(str(outcome.body)) < 100_000

@@ -12,7 +12,7 @@ from app.config import get_settings
 from app.errors import install_error_handlers
 from app.executor.local import LocalExecutor
 from app.limits import BodySizeLimitMiddleware
-from app.routes import api, docs, pages, playground, runs
+from app.routes import api, docs, lessons, pages, playground, runs
 from app.web import SecurityHeadersMiddleware, static_files
 
 
@@ -51,6 +51,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(docs.router)
+    app.include_router(lessons.router)
     app.include_router(pages.router)
     app.include_router(playground.router)
     app.include_router(runs.router)

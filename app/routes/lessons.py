@@ -1,0 +1,101 @@
+"""Lesson pages and their buttons. Each POST answers an htmx request with the one output
+(swapped into the section), and a plain form post with the whole lesson page showing that
+output in place, so every button also works without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from app.deps import ExecutorDep, SettingsDep
+from app.lessons import checker, service
+from app.lessons.loader import catalog
+from app.lessons.models import ExampleSection, GuideCheckSection, Lesson, PlotSection
+from app.playground.compare import REPEAT
+from app.web import choose_locale, form_fields, is_fragment_request, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _lesson(lesson_id: str) -> Lesson:
+    lesson = catalog().get(lesson_id)
+    if lesson is None:
+        raise HTTPException(404, "No such lesson")
+    return lesson
+
+
+def _answer(request: Request, lesson: Lesson, out: Any) -> HTMLResponse:
+    context = {"active": "lessons", "repeat": REPEAT}
+    if is_fragment_request(request):
+        return render(request, "pages/lesson_fragment.html", "fragment", {**context, "out": out})
+    page = service.page(catalog(), lesson, choose_locale(request))
+    page.outputs[out.index] = out
+    return render(request, "pages/lesson.html", "main", {**context, "page": page})
+
+
+@router.get("/lessons", response_class=HTMLResponse)
+async def lessons_index(request: Request) -> HTMLResponse:
+    lessons = service.index(catalog(), choose_locale(request))
+    return render(request, "pages/lessons.html", "main", {"lessons": lessons,
+                                                          "active": "lessons"})
+
+
+@router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
+async def lesson_page(request: Request, lesson_id: str) -> HTMLResponse:
+    lesson = catalog().get(lesson_id)
+    if lesson is None:
+        return render(request, "pages/lesson_missing.html", "main", {"active": "lessons"},
+                      status_code=404)
+    page = service.page(catalog(), lesson, choose_locale(request))
+    return render(request, "pages/lesson.html", "main",
+                  {"page": page, "active": "lessons", "repeat": REPEAT})
+
+
+@router.post("/lessons/{lesson_id}/run/{index}", response_class=HTMLResponse)
+async def run_example(request: Request, lesson_id: str, index: int, executor: ExecutorDep,
+                      settings: SettingsDep) -> HTMLResponse:
+    lesson = _lesson(lesson_id)
+    section = lesson.section(index)
+    if not isinstance(section, ExampleSection | GuideCheckSection):
+        raise HTTPException(404, "No such example")
+    out = await service.run_example(executor, settings, request, section, index)
+    return _answer(request, lesson, out)
+
+
+@router.post("/lessons/{lesson_id}/check/{exercise_id}", response_class=HTMLResponse)
+async def check_exercise(request: Request, lesson_id: str, exercise_id: str,
+                         executor: ExecutorDep, settings: SettingsDep) -> HTMLResponse:
+    lesson = _lesson(lesson_id)
+    exercise = lesson.exercise(exercise_id)
+    if exercise is None:
+        raise HTTPException(404, "No such exercise")
+    code = (await form_fields(request, settings.max_body_bytes)).get("code", "")
+    report = await checker.check_exercise(executor, settings, request, lesson.id, exercise, code)
+    index = next(i for i, s in enumerate(lesson.sections) if s is exercise)
+    out = service.CheckRun(index, exercise.id, lesson.id, report, code)
+    return _answer(request, lesson, out)
+
+
+@router.post("/lessons/{lesson_id}/plot/{index}", response_class=HTMLResponse)
+async def draw_plot(request: Request, lesson_id: str, index: int, executor: ExecutorDep,
+                    settings: SettingsDep) -> HTMLResponse:
+    lesson = _lesson(lesson_id)
+    section = lesson.section(index)
+    if not isinstance(section, PlotSection):
+        raise HTTPException(404, "No such chart")
+    out = await service.draw_plot(executor, settings, request, section, index)
+    return _answer(request, lesson, out)
+
+
+@router.post("/lessons/{lesson_id}/calculator", response_class=HTMLResponse)
+async def calculator(request: Request, lesson_id: str, executor: ExecutorDep,
+                     settings: SettingsDep) -> HTMLResponse:
+    lesson = _lesson(lesson_id)
+    index = service.calculator_section(lesson)
+    if index is None:
+        raise HTTPException(404, "This lesson has no calculator")
+    fields = await form_fields(request, settings.max_body_bytes)
+    out = await service.run_calculator(executor, settings, request, fields, index)
+    return _answer(request, lesson, out)

@@ -1,0 +1,193 @@
+"""The lesson pages over HTTP: every lesson in both languages, 404s, and the buttons (run,
+check, chart, calculator) with htmx and as plain form posts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.lessons.loader import Catalog, load_catalog
+from app.lessons.models import ExampleSection, ExerciseSection
+
+HTMX = {"HX-Request": "true"}
+LESSON_IDS = [lesson.id for lesson in load_catalog().lessons]
+
+
+@pytest.fixture(autouse=True)
+def _no_language_cookie(client: TestClient) -> Iterator[None]:
+    client.cookies.clear()
+    yield
+    client.cookies.clear()
+
+
+class Tags(HTMLParser):
+    """(tag, attributes) of every element, for checks on chosen elements."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, dict(attrs)))
+
+    def all(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.found
+                if t == tag and all(a.get(k.rstrip("_").replace("_", "-")) == v
+                                    for k, v in attrs.items())]
+
+
+def test_index_lists_every_lesson_in_order(client: TestClient, catalog: Catalog) -> None:
+    html = client.get("/lessons").text
+    items = Tags(html).all("li", class_="lesson-card")
+    assert [i["data-lesson"] for i in items] == [lesson.id for lesson in catalog.lessons]
+    first = catalog.lessons[0]
+    assert items[0]["data-exercises"] == " ".join(e.id for e in first.exercises)
+    assert f'href="/lessons/{first.id}"' in html
+    nav = Tags(html).all("a", href="/lessons")
+    assert nav and nav[0].get("aria-current") == "page"
+
+
+@pytest.mark.parametrize("lesson_id", LESSON_IDS)
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_every_lesson_renders_in_both_languages(client: TestClient, catalog: Catalog,
+                                                lesson_id: str, language: str) -> None:
+    lesson = catalog.get(lesson_id)
+    assert lesson is not None
+    response = client.get(f"/lessons/{lesson_id}", headers={"Accept-Language": language})
+    assert response.status_code == 200
+    html = response.text
+    assert f'<html lang="{language}">' in html
+    assert lesson.title.get(language) in html
+    tags = Tags(html)
+    # Every runnable section has its button form and its output region.
+    for i, section in enumerate(lesson.sections):
+        if isinstance(section, ExampleSection):
+            assert tags.all("form", hx_post=f"/lessons/{lesson_id}/run/{i}")
+            assert tags.all("div", id=f"sec-{i}-out")
+    for exercise in lesson.exercises:
+        assert tags.all("form", hx_post=f"/lessons/{lesson_id}/check/{exercise.id}")
+    # CSP hygiene: scripts from files only, no inline styles or handlers.
+    for tag, attrs in tags.found:
+        assert "style" not in attrs and not any(a.startswith("on") for a in attrs), tag
+        if tag == "script":
+            assert attrs.get("src") in ("/static/vendor/htmx-2.0.11.min.js",
+                                        "/static/app.js", "/static/lessons.js")
+    ids = [a["id"] for _, a in tags.found if a.get("id")]
+    assert len(ids) == len(set(ids)), "element ids must be unique"
+
+
+def test_previous_and_next(client: TestClient, catalog: Catalog) -> None:
+    first, second = catalog.lessons[0], catalog.lessons[1]
+    tags = Tags(client.get(f"/lessons/{second.id}").text)
+    assert tags.all("a", rel="prev")[0]["href"] == f"/lessons/{first.id}"
+    assert tags.all("a", rel="next")[0]["href"] == f"/lessons/{catalog.lessons[2].id}"
+    assert not Tags(client.get(f"/lessons/{first.id}").text).all("a", rel="prev")
+    last = catalog.lessons[-1]
+    assert not Tags(client.get(f"/lessons/{last.id}").text).all("a", rel="next")
+
+
+def test_unknown_lessons_and_sections_are_404(client: TestClient) -> None:
+    missing = client.get("/lessons/no-such-lesson")
+    assert missing.status_code == 404 and "No such lesson" in missing.text
+    assert client.post("/lessons/no-such-lesson/run/0").status_code == 404
+    assert client.post("/lessons/stack-vs-cat/run/0").status_code == 404  # a text section
+    assert client.post("/lessons/stack-vs-cat/run/999").status_code == 404
+    assert client.post("/lessons/stack-vs-cat/check/nope", data={"code": "1"}).status_code \
+        == 404
+    assert client.post("/lessons/stack-vs-cat/calculator").status_code == 404
+    assert client.post("/lessons/stack-vs-cat/plot/0").status_code == 404
+
+
+def _index(catalog: Catalog, lesson_id: str, predicate: object) -> int:
+    lesson = catalog.get(lesson_id)
+    assert lesson is not None
+    return next(i for i, s in enumerate(lesson.sections) if predicate(s))  # type: ignore[operator]
+
+
+def test_running_an_example_returns_the_result_fragment(client: TestClient,
+                                                       catalog: Catalog) -> None:
+    i = _index(catalog, "mm-vs-mul", lambda s: isinstance(s, ExampleSection))
+    html = client.post(f"/lessons/mm-vs-mul/run/{i}", headers=HTMX).text
+    assert "<html" not in html and 'data-output="scratchpad"' in html
+    assert "tensor([[14, 32],\n        [32, 77]])" in html  # the guide's stated output
+    assert f'id="sec-{i}-res-result"' in html
+
+
+def test_an_expected_error_is_confirmed(client: TestClient, catalog: Catalog) -> None:
+    i = _index(catalog, "stack-vs-cat", lambda s: getattr(s, "error_type", None) ==
+               "IndexError")
+    html = client.post(f"/lessons/stack-vs-cat/run/{i}", headers=HTMX).text
+    assert 'data-output="compare"' in html
+    assert "As the lesson says: it raised IndexError." in html
+    assert 'data-error-type="IndexError"' in html
+
+
+def test_a_compare_example_is_timed(client: TestClient, catalog: Catalog) -> None:
+    i = _index(catalog, "stack-vs-cat",
+               lambda s: isinstance(s, ExampleSection) and "256" in (s.setup or ""))
+    html = client.post(f"/lessons/stack-vs-cat/run/{i}", headers=HTMX).text
+    assert 'data-topic="time"' in html and "median" in html
+
+
+def test_without_javascript_a_post_returns_the_page_with_the_output(
+        client: TestClient, catalog: Catalog) -> None:
+    i = _index(catalog, "mm-vs-mul", lambda s: isinstance(s, ExampleSection))
+    html = client.post(f"/lessons/mm-vs-mul/run/{i}").text
+    assert "<html" in html and 'data-output="scratchpad"' in html
+
+
+def _exercise(catalog: Catalog, lesson_id: str, exercise_id: str) -> ExerciseSection:
+    lesson = catalog.get(lesson_id)
+    assert lesson is not None
+    exercise = lesson.exercise(exercise_id)
+    assert exercise is not None
+    return exercise
+
+
+def test_checking_an_exercise_gives_feedback(client: TestClient, catalog: Catalog) -> None:
+    exercise = _exercise(catalog, "stack-vs-cat", "make-a-batch")
+    url = "/lessons/stack-vs-cat/check/make-a-batch"
+    passed = client.post(url, data={"code": exercise.solution}, headers=HTMX).text
+    assert 'data-solved="stack-vs-cat/make-a-batch"' in passed
+    assert "Correct: every check passed." in passed
+    wrong = client.post(url, data={"code": exercise.wrong}, headers=HTMX).text
+    assert "data-solved" not in wrong
+    assert "batch has shape (6, 4) but expected (2, 3, 4)." in wrong
+    ja = client.post(url, data={"code": exercise.wrong},
+                     headers={**HTMX, "Accept-Language": "ja"}).text
+    assert "batch の形が (6, 4) ですが、(2, 3, 4) であるべきです。" in ja
+    broken = client.post(url, data={"code": "batch = torch.stack(("}, headers=HTMX).text
+    assert "did not finish: SyntaxError" in broken and "error-card" in broken
+
+
+def test_a_failed_check_keeps_the_students_program(client: TestClient) -> None:
+    html = client.post("/lessons/stack-vs-cat/check/make-a-batch",
+                       data={"code": "batch = 1  # mine"}).text
+    assert "<html" in html and "batch = 1  # mine</textarea>" in html
+
+
+def test_calculator_puts_formula_and_dataloader_side_by_side(client: TestClient) -> None:
+    html = client.post("/lessons/epoch-iteration-batch/calculator",
+                       data={"size": "10", "batch": "3", "epochs": "2"}, headers=HTMX).text
+    assert "⌈10 / 3⌉ = 4" in html and "len(loader) = 4" in html
+    assert "The formula and the real DataLoader agree." in html
+    dropped = client.post("/lessons/epoch-iteration-batch/calculator",
+                          data={"size": "10", "batch": "3", "epochs": "2",
+                                "drop_last": "on"}, headers=HTMX).text
+    assert "⌊10 / 3⌋ = 3" in dropped and "len(loader) = 3" in dropped
+    bad = client.post("/lessons/epoch-iteration-batch/calculator",
+                      data={"size": "-1"}, headers=HTMX).text
+    assert "from 1 to" in bad
+
+
+def test_a_chart_is_drawn_as_svg(client: TestClient, catalog: Catalog) -> None:
+    i = _index(catalog, "creating-tensors", lambda s: s.kind == "plot")
+    html = client.post(f"/lessons/creating-tensors/plot/{i}", headers=HTMX).text
+    tags = Tags(html)
+    assert tags.all("svg", role="img")
+    assert len(tags.all("g")) == 3 and tags.all("polyline")
+    assert "normal density" in html

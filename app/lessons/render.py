@@ -123,4 +123,9 @@ def mathml(tex: str, display: bool = True) -> Markup:
         raise FormulaError("the MathML would need inline styles, which the CSP forbids")
     if "<merror" in rendered:
         raise FormulaError("the TeX has an error (MathML <merror>)")
+    if "\\" in rendered:
+        # The converter passes text-mode commands it does not know (\_ in \texttt{})
+        # through as text: the reader would see a stray backslash.
+        raise FormulaError("a backslash command would show as text (write \\mathtt{a\\_b} "
+                           "rather than \\texttt{a\\_b})")
     return Markup(rendered)  # the converter escapes; the TeX is our own catalog

@@ -74,7 +74,7 @@ class LessonLink:
     id: str
     number: int
     title: str
-    summary: str
+    summary: Markup  # inline markup: `code` and **bold** render as in the texts
     exercises: list[str]  # exercise ids, for the progress marks
 
 
@@ -133,7 +133,8 @@ def section_view(section: Section, index: int, locale: str) -> SectionView:
 
 def lesson_link(lesson: Lesson, locale: str) -> LessonLink:
     return LessonLink(lesson.id, lesson.number, lesson.title.get(locale),
-                      lesson.summary.get(locale), [e.id for e in lesson.exercises])
+                      Markup(render.inline(lesson.summary.get(locale))),
+                      [e.id for e in lesson.exercises])
 
 
 def index(catalog: Catalog, locale: str) -> list[LessonLink]:

@@ -54,3 +54,9 @@ def test_formulas_become_mathml() -> None:
 def test_a_broken_formula_is_refused() -> None:
     with pytest.raises(FormulaError):
         mathml(r"\frac{1}{")
+
+
+def test_a_formula_that_would_show_a_stray_backslash_is_refused() -> None:
+    with pytest.raises(FormulaError, match="backslash"):
+        mathml(r"\texttt{drop\_last}")
+    assert "&#x0005F;" in mathml(r"\mathtt{drop\_last}")  # the underscore, as a character

@@ -12,7 +12,7 @@ from app.config import get_settings
 from app.errors import install_error_handlers
 from app.executor.local import LocalExecutor
 from app.limits import BodySizeLimitMiddleware
-from app.routes import api, docs, lessons, pages, playground, runs
+from app.routes import api, docs, lessons, pages, playground, runs, train_pages
 from app.web import SecurityHeadersMiddleware, static_files
 
 
@@ -55,6 +55,7 @@ def create_app() -> FastAPI:
     app.include_router(pages.router)
     app.include_router(playground.router)
     app.include_router(runs.router)
+    app.include_router(train_pages.router)
     app.mount("/static", static_files(), name="static")
     return app
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 LANG_COOKIE = "lang"
-MAX_FORM_FIELDS = 20  # our forms have under ten; parse_qsl raises past this
+MAX_FORM_FIELDS = 20  # most forms have under ten; parse_qsl raises past this
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -103,7 +103,8 @@ def safe_next(url: str | None) -> str:
     return url
 
 
-async def form_fields(request: Request, limit: int) -> dict[str, str]:
+async def form_fields(request: Request, limit: int,
+                      max_fields: int = MAX_FORM_FIELDS) -> dict[str, str]:
     """The fields of an urlencoded form body (what both htmx and a plain browser form
     send here). Parsed with the standard library, so the HTML side needs no multipart
     package. Another content type reads as no fields; a body over ``limit`` is a 413."""
@@ -117,7 +118,7 @@ async def form_fields(request: Request, limit: int) -> dict[str, str]:
             raise HTTPException(413, "Request body too large")
     try:
         return dict(parse_qsl(body.decode("utf-8", errors="replace"),
-                              keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+                              keep_blank_values=True, max_num_fields=max_fields))
     except ValueError as too_many:
         raise HTTPException(400, "Too many form fields") from too_many
 

@@ -1,0 +1,125 @@
+"""Training runs in a real browser: start one from the form, watch its curves grow through
+htmx polling, see it finish; cancel one; compare two; read it on a phone."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+# Seconds, not minutes: 2,500 optimizer steps on the moons.
+LIVE = {"f-epochs": "100"}
+QUICK = {"f-epochs": "15", "f-n_samples": "400"}
+RUN_TIMEOUT_MS = 90_000
+
+# Every time htmx swaps the live block in, note how many points the loss chart holds.
+WATCH_POLLS = """
+window.lossPoints = [];
+document.addEventListener("htmx:afterSettle", function () {
+  var chart = document.getElementById("chart-loss");
+  var live = document.getElementById("live");
+  if (chart && live) window.lossPoints.push(
+    [live.getAttribute("data-status"), Number(chart.getAttribute("data-points"))]);
+});
+"""
+
+
+def start_run(page: Page, fields: dict[str, str], press_enter: bool = False) -> None:
+    for selector, value in fields.items():
+        page.fill(f"#{selector}", value)
+    with page.expect_navigation(url="**/train/runs/**"):
+        if press_enter:  # the form submits from the keyboard, as any form does
+            page.press(f"#{next(iter(fields))}", "Enter")
+        else:
+            page.click("#train_form .train-actions button[type=submit] >> nth=0")
+
+
+def wait_until_ended(page: Page) -> None:
+    page.wait_for_selector("#live:not([hx-trigger])", timeout=RUN_TIMEOUT_MS)
+
+
+def test_a_run_grows_live_and_finishes(page: Page, screenshot) -> None:
+    page.goto("/train")
+    start_run(page, LIVE, press_enter=True)
+    page.evaluate(WATCH_POLLS)
+    page.evaluate("window.stillSamePage = true")
+    # Two polls while it runs, then a picture of the run in flight.
+    # (Polled from here: wait_for_function would evaluate a string, which the CSP refuses.)
+    for _ in range(RUN_TIMEOUT_MS // 200):
+        polls = page.evaluate("window.lossPoints")
+        if len([p for p in polls if p[0] == "running"]) >= 2:
+            break
+        page.wait_for_timeout(200)
+    screenshot(page, "train-live", full_page=True)
+    wait_until_ended(page)
+    assert page.evaluate("window.stillSamePage") is True  # swapped by htmx, never reloaded
+    polls = page.evaluate("window.lossPoints")
+    running = [n for status, n in polls if status == "running"]
+    assert len(set(running)) >= 2 and running == sorted(running), polls  # the curve grew
+    expect(page.locator("#live")).to_have_attribute("data-status", "finished")
+    expect(page.locator("#live .run-status")).to_have_text("Finished")
+    expect(page.locator("#announce")).to_have_text("Finished")  # said once, at the end
+    expect(page.locator("[data-counter=total_iteration]")).to_have_text("2500")
+    expect(page.locator("#chart-boundary")).to_be_visible()
+    expect(page.locator(".run-results table caption").first).to_have_text("Model parameters")
+    expect(page.locator(".run-results")).to_contain_text("‖exp_avg_sq‖")
+    # Polling stopped: no request for the run goes out any more.
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/train/runs/" in r.url else None)
+    page.wait_for_timeout(1500)
+    assert requests == []
+    screenshot(page, "train-finished", full_page=True)
+
+
+def test_cancel_shows_why_the_run_stopped(page: Page) -> None:
+    page.goto("/train")
+    start_run(page, {"f-epochs": "1000", "f-batch_size": "16"})
+    page.wait_for_selector("#live[data-status=running]", timeout=RUN_TIMEOUT_MS)
+    page.click("#cancel-run")
+    wait_until_ended(page)
+    expect(page.locator("#live .run-status")).to_have_text("Cancelled")
+    expect(page.locator(".stop-card")).to_contain_text("Cancelled during epoch")
+    expect(page.locator("#cancel-run")).to_have_count(0)
+
+
+def test_compare_sgd_and_adam_on_the_same_data(page: Page, screenshot) -> None:
+    page.goto("/train")
+    page.select_option("#f-optimizer", "sgd")
+    # The momentum field applies to SGD, so it shows; the betas of Adam hide.
+    expect(page.locator("#f-momentum")).to_be_visible()
+    expect(page.locator("#f-beta1")).to_be_hidden()
+    page.fill("#f-momentum", "0.9")
+    start_run(page, QUICK)
+    wait_until_ended(page)
+    sgd_url = page.url
+    page.click("text=Train again with changes")
+    expect(page.locator("#f-momentum")).to_have_value("0.9")  # the run's settings
+    page.select_option("#f-optimizer", "adam")
+    start_run(page, {})
+    wait_until_ended(page)
+    page.goto("/train")
+    boxes = page.locator("#recent-runs input[name=runs]")
+    expect(boxes).to_have_count(2)
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.click("text=Compare selected runs")
+    page.wait_for_url("**/train/compare?runs=*")
+    rows = page.locator(".compare-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Adam")
+    expect(rows.nth(1)).to_contain_text("SGD + momentum")
+    assert sgd_url.rsplit("/", 1)[1] in page.url
+    expect(page.locator("#compare-loss polyline")).to_have_count(4)
+    expect(page.locator("#compare-accuracy polyline")).to_have_count(4)
+    expect(page.locator(".compare-table td.best").first).to_be_visible()
+    screenshot(page, "train-compare", full_page=True)
+
+
+def test_phone_width_reads_without_sideways_scrolling(open_page, screenshot) -> None:
+    page = open_page(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page.goto("/train")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    start_run(page, QUICK)
+    wait_until_ended(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.locator("#live .run-head").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 380)")  # the counters and the first chart
+    screenshot(page, "train-phone")

@@ -282,6 +282,8 @@ class Sample:
     web_cpu_s: float
     sandbox_cpu_s: float
     response_bytes: int
+    # What the sandbox itself reports (elapsed_ms: Sandbox.run, views included, JSON not).
+    inside_ms: list[float]
 
     @property
     def count(self) -> int:
@@ -312,6 +314,7 @@ async def measure(server: Server, program: str, connections: int, max_requests: 
         for _ in range(warmup):
             await asyncio.gather(*(c.send(request) for c in pool))
         latencies: list[float] = []
+        inside: list[float] = []
         sizes: list[int] = []
         issued = 0
         clock = time.perf_counter
@@ -324,6 +327,9 @@ async def measure(server: Server, program: str, connections: int, max_requests: 
                 start = clock()
                 status, body = await connection.send(request)
                 latencies.append((clock() - start) * 1000)
+                mark = body.rfind(b'"elapsed_ms":', -40)
+                if mark >= 0:
+                    inside.append(float(body[mark + 13:].rstrip(b"}")))
                 if len(sizes) < 4:
                     _check(status, body, server.name)
                     sizes.append(len(body))
@@ -338,7 +344,7 @@ async def measure(server: Server, program: str, connections: int, max_requests: 
         cpu1 = _client_cpu()
         web1, sandbox1 = server.cpu_seconds()
         return Sample(latencies, elapsed, cpu1 - cpu0, web1 - web0, sandbox1 - sandbox0,
-                      sizes[0])
+                      sizes[0], inside)
     finally:
         for connection in pool:
             connection.close()
@@ -352,80 +358,118 @@ class Plan:
     load_requests: int
     load_seconds: float
     warmup: int
+    rounds: int
 
 
-def _table(results: dict[tuple[str, str, str], Sample], names: list[str]) -> Iterator[str]:
-    yield (f"{'program':<11} {'server':<9} {'p50 ms':>7} {'p99 ms':>7} {'n':>5}   "
-           f"{'req/s@32':>8} {'p50@32':>7} {'p99@32':>7} {'n':>6}   {'body B':>7}   "
-           f"CPU ms/req @32: client  web  sandbox")
+Results = dict[tuple[str, str, str], list[Sample]]  # (program, server, phase) -> one per round
+
+
+def _median(values: Iterator[float] | list[float]) -> float:
+    return statistics.median(list(values))
+
+
+def _table(results: Results, names: list[str]) -> Iterator[str]:
+    """Each figure is the median over the rounds of that round's figure."""
+    yield (f"1 connection     {'':9} {'p50 ms':>7} {'p99 ms':>7} {'n':>6}  {'sandbox p50':>11}"
+           f"  {'body bytes':>10}  {'client CPU ms/req':>17}")
     for program in PROGRAMS:
         for server in names:
-            one = results[(program, server, "latency")]
-            many = results[(program, server, "load")]
-            yield (f"{program:<11} {server:<9} {one.percentile(0.5):7.2f} "
-                   f"{one.percentile(0.99):7.2f} {one.count:5d}   {many.rps:8.0f} "
-                   f"{many.percentile(0.5):7.1f} {many.percentile(0.99):7.1f} "
-                   f"{many.count:6d}   {one.response_bytes:7d}   "
-                   f"{many.per_request_ms(many.client_cpu_s):21.2f} "
-                   f"{many.per_request_ms(many.web_cpu_s):4.2f} "
-                   f"{many.per_request_ms(many.sandbox_cpu_s):8.2f}")
+            ones = results[(program, server, "latency")]
+            inside = ""
+            if ones[0].inside_ms:
+                inside = f"{_median(_median(o.inside_ms) for o in ones):8.2f} ms"
+            yield (f"{program:<16} {server:<9} {_median(o.percentile(0.5) for o in ones):7.2f} "
+                   f"{_median(o.percentile(0.99) for o in ones):7.2f} "
+                   f"{sum(o.count for o in ones):6d}  {inside:>11}  "
+                   f"{ones[0].response_bytes:10d}  "
+                   f"{_median(o.per_request_ms(o.client_cpu_s) for o in ones):17.3f}")
+    yield ""
+    yield (f"{CONNECTIONS} connections   {'':9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+           f"{'n':>6}  CPU ms/req: {'client':>6} {'web':>6} {'sandbox':>7}")
+    for program in PROGRAMS:
+        for server in names:
+            manys = results[(program, server, "load")]
+            yield (f"{program:<16} {server:<9} {_median(m.rps for m in manys):7.0f} "
+                   f"{_median(m.percentile(0.5) for m in manys):7.1f} "
+                   f"{_median(m.percentile(0.99) for m in manys):7.1f} "
+                   f"{sum(m.count for m in manys):6d}  {'':11} "
+                   f"{_median(m.per_request_ms(m.client_cpu_s) for m in manys):6.2f} "
+                   f"{_median(m.per_request_ms(m.web_cpu_s) for m in manys):6.2f} "
+                   f"{_median(m.per_request_ms(m.sandbox_cpu_s) for m in manys):7.2f}")
 
 
-def _ratios(results: dict[tuple[str, str, str], Sample], program: str, a: str, b: str
-            ) -> tuple[tuple[float, float], float]:
-    """((p50, p99) latency ratio at 1 connection, requests/s ratio at 32) of a over b."""
-    a_one, b_one = results[(program, a, "latency")], results[(program, b, "latency")]
-    a_many, b_many = results[(program, a, "load")], results[(program, b, "load")]
-    return ((a_one.percentile(0.5) / b_one.percentile(0.5),
-             a_one.percentile(0.99) / b_one.percentile(0.99)), a_many.rps / b_many.rps)
+def _ratios(results: Results, program: str, a: str, b: str) -> list[tuple[float, float, float]]:
+    """Per round: (p50 latency, p99 latency) ratio at 1 connection and requests/s ratio at 32
+    connections, of server a over server b (measured back to back in that round)."""
+    rounds = []
+    for a_one, b_one, a_many, b_many in zip(
+            results[(program, a, "latency")], results[(program, b, "latency")],
+            results[(program, a, "load")], results[(program, b, "load")], strict=True):
+        rounds.append((a_one.percentile(0.5) / b_one.percentile(0.5),
+                       a_one.percentile(0.99) / b_one.percentile(0.99), a_many.rps / b_many.rps))
+    return rounds
 
 
-def report(results: dict[tuple[str, str, str], Sample], names: list[str]) -> bool:
+def _spread(values: list[float], fmt: str) -> str:
+    text = format(_median(values), fmt)
+    if len(values) > 1:
+        text += f" [{format(min(values), fmt)} .. {format(max(values), fmt)}]"
+    return text
+
+
+def report(results: Results, names: list[str]) -> bool:
+    rounds = len(results[("tiny", "product", "latency")])
     print()
     for line in _table(results, names):
         print(line)
     print()
-    print("ratios (product / baseline):")
+    note = f" (median of {rounds} rounds [min .. max])" if rounds > 1 else ""
+    print(f"ratios, product / baseline{note}:")
     aims_met = True
     for program in PROGRAMS:
-        latency, throughput = _ratios(results, program, "product", "baseline")
-        print(f"  {program:<11} p50 latency x{latency[0]:.2f}   p99 latency x{latency[1]:.2f}"
-              f"   requests/s {throughput:.0%} of baseline")
+        per_round = _ratios(results, program, "product", "baseline")
+        p50s, p99s, loads = (list(column) for column in zip(*per_round, strict=True))
+        print(f"  {program:<11} p50 latency x{_spread(p50s, '.2f')}   p99 latency "
+              f"x{_spread(p99s, '.2f')}   requests/s {_spread(loads, '.0%')} of baseline")
         if program == "tiny":
-            p50 = results[(program, "product", "latency")].percentile(0.5)
+            p50 = _median(o.percentile(0.5) for o in results[(program, "product", "latency")])
             ok_latency = p50 < AIM_TINY_P50_MS
-            ok_rps = throughput >= AIM_THROUGHPUT_RATIO
+            ok_rps = _median(loads) >= AIM_THROUGHPUT_RATIO
             aims_met = ok_latency and ok_rps
             print(f"  aims (tiny): p50 {p50:.2f} ms < {AIM_TINY_P50_MS} ms: "
-                  f"{'met' if ok_latency else 'MISSED'}; requests/s {throughput:.0%} >= "
+                  f"{'met' if ok_latency else 'MISSED'}; requests/s {_median(loads):.0%} >= "
                   f"{AIM_THROUGHPUT_RATIO:.0%} of baseline: {'met' if ok_rps else 'MISSED'}")
     if "before" in names:
-        print("product (this checkout) against before (--before-root):")
+        print(f"product (this checkout) / before (--before-root){note}:")
         for program in PROGRAMS:
-            latency, load = _ratios(results, program, "product", "before")
-            print(f"  {program:<11} p50 latency x{latency[0]:.2f}   p99 latency "
-                  f"x{latency[1]:.2f}   requests/s x{load:.2f}")
-    one = results[("tiny", "baseline", "latency")]
-    print(f"client overhead: {one.per_request_ms(one.client_cpu_s):.3f} ms CPU per request "
-          "at 1 connection (tiny, baseline), included in every latency above; at 32 "
-          "connections see the client column (it runs on the same cores as the servers)")
+            per_round = _ratios(results, program, "product", "before")
+            p50s, p99s, loads = (list(column) for column in zip(*per_round, strict=True))
+            print(f"  {program:<11} p50 latency x{_spread(p50s, '.2f')}   p99 latency "
+                  f"x{_spread(p99s, '.2f')}   requests/s x{_spread(loads, '.2f')}")
+    ones = results[("tiny", "baseline", "latency")]
+    print(f"client overhead: {_median(o.per_request_ms(o.client_cpu_s) for o in ones):.3f} ms "
+          "CPU per request at 1 connection (tiny, baseline), included in every latency above; "
+          "at 32 connections see the client column (it runs on the same cores as the servers)")
     return aims_met
 
 
 def _machine() -> str:
     import platform
-    return (f"{os.cpu_count()} CPUs ({platform.machine()}), Python "
-            f"{platform.python_version()}, load average before the run "
-            f"{os.getloadavg()[0]:.2f}")
+    model = platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                      if line.startswith("model name")), model)
+    return (f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.2f} (1 min)")
 
 
-async def run_all(plan: Plan, before_root: Path | None) -> dict[tuple[str, str, str], Sample]:
+async def run_all(plan: Plan, before_root: Path | None) -> Results:
     unlimited = {"PLAYGROUND_RATE_LIMIT_PER_MINUTE": str(10**9)}
     servers = [Server("product", ["app.main:app"], env=unlimited),
                Server("baseline", ["bench.eval_latency:create_baseline_app", "--factory"])]
     if before_root is not None:
         servers.append(Server("before", ["app.main:app"], env=unlimited, root=before_root))
-    results: dict[tuple[str, str, str], Sample] = {}
+    results: Results = {}
     try:
         for server in servers:
             server.start()
@@ -434,17 +478,22 @@ async def run_all(plan: Plan, before_root: Path | None) -> dict[tuple[str, str, 
             await wait_ready(server)
             print(f"{server.name} ready on port {server.port} after "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
-        for program_name, program in PROGRAMS.items():
-            for kind, connections, count, seconds in (
-                    ("latency", 1, plan.latency_requests, plan.latency_seconds),
-                    ("load", CONNECTIONS, plan.load_requests, plan.load_seconds)):
-                for server in servers:
-                    warmup = plan.warmup if connections == 1 else max(2, plan.warmup // 16)
-                    sample = await measure(server, program, connections, count, seconds,
-                                           warmup)
-                    results[(program_name, server.name, kind)] = sample
-                    print(f"  {program_name:<11} {server.name:<9} {kind:<7} "
-                          f"{sample.count:6d} requests in {sample.elapsed_s:5.1f} s", flush=True)
+        for round_index in range(plan.rounds):
+            # Alternate the order round by round, so a drift in the machine's speed does not
+            # always favour the same server.
+            order = servers if round_index % 2 == 0 else servers[::-1]
+            for program_name, program in PROGRAMS.items():
+                for kind, connections, count, seconds in (
+                        ("latency", 1, plan.latency_requests, plan.latency_seconds),
+                        ("load", CONNECTIONS, plan.load_requests, plan.load_seconds)):
+                    for server in order:
+                        warmup = plan.warmup if connections == 1 else max(2, plan.warmup // 16)
+                        sample = await measure(server, program, connections, count, seconds,
+                                               warmup)
+                        results.setdefault((program_name, server.name, kind), []).append(sample)
+                        print(f"  round {round_index + 1}  {program_name:<11} {server.name:<9} "
+                              f"{kind:<7} {sample.count:6d} requests in "
+                              f"{sample.elapsed_s:5.1f} s", flush=True)
     finally:
         for server in servers:
             server.stop()
@@ -487,9 +536,10 @@ def profile_worker(repeats: int) -> None:
         fn()
         return (time.perf_counter() - start) * 1000
 
+    components(sandbox)
     groups = {
         "tensor views (app/inspect/tensors.py ViewBuilder.tensor)": "tensors.py:tensor",
-        "  of which torch repr (torch/_tensor_str.py _str)": "_tensor_str.py:_str",
+        "  of which the printed form (repr)": "_tensor_str.py:_str tensor_repr.py:fast_repr",
         "  of which values (tolist)": "tensors.py:_values",
         "  of which stats": "tensors.py:_stats",
         "interpreter (Interpreter.run, views of steps excluded)": "interpreter.py:run",
@@ -508,19 +558,23 @@ def profile_worker(repeats: int) -> None:
         print(f"{name}: Sandbox.run + to_json  min {times[0]:.3f}  p50 "
               f"{statistics.median(times):.3f}  p90 {times[int(0.9 * len(times))]:.3f} ms  "
               f"({size:,} bytes of JSON)")
-        profiler = cProfile.Profile()
+        # CPU time, not wall time: on a shared machine, time spent preempted would land on
+        # whichever function happened to be running.
+        profiler = cProfile.Profile(time.thread_time_ns, 1e-9)
         profiler.enable()
         for _ in range(repeats):
             once(program)
         profiler.disable()
         stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
         total = sum(tt for (_, _, _), (_, _, tt, _, _) in stats.items())
-        print(f"  share of the profiled time (cProfile, {repeats} runs; cumulative times):")
+        print(f"  share of the profiled CPU time (cProfile, {repeats} runs; cumulative):")
         step_views = 0.0
         for label, key in groups.items():
-            file_part, func = key.split(":")
-            cumulative = sum(ct for (path, _, fn), (_, _, _, ct, _) in stats.items()
-                             if path.endswith("/" + file_part) and fn == func)
+            cumulative = 0.0
+            for part in key.split():
+                file_part, func = part.split(":")
+                cumulative += sum(ct for (path, _, fn), (_, _, _, ct, _) in stats.items()
+                                  if path.endswith("/" + file_part) and fn == func)
             if key == "interpreter.py:run":
                 step_views = sum(ct for (path, _, fn), (_, _, _, ct, _) in stats.items()
                                  if path.endswith("/program.py") and fn == "on_step")
@@ -530,11 +584,76 @@ def profile_worker(repeats: int) -> None:
               f"{step_views / total:6.1%}")
 
 
+def components(sandbox: Any) -> None:
+    """CPU time of single pieces of a worker's work (best of many calls: robust on a shared
+    machine): what the budget adds to an op, what a tensor view costs."""
+    import torch
+
+    from app.engine.budget import Budget
+    from app.engine.interpreter import _call_on_meta
+    from app.engine.parser import parse_program
+    from app.engine.policy import Cost, Rule
+    from app.inspect.tensor_repr import fast_repr
+    from app.inspect.tensors import StorageLabels, ViewBuilder
+
+    def best_us(fn: Callable[[], Any], calls: int = 2000) -> float:
+        times = []
+        for _ in range(calls):
+            start = time.thread_time_ns()
+            fn()
+            times.append(time.thread_time_ns() - start)
+        return min(times) / 1000
+
+    settings = sandbox.settings
+    budget = Budget(settings, time.monotonic() + 3600)
+    a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = torch.tensor([[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]])
+    x = torch.randn(64, 64, requires_grad=True)
+    data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+    def predict(label: str, rule: Any, function: Any, args: tuple[Any, ...]) -> None:
+        budget.predict(label, rule, lambda: _call_on_meta(function, args, {}), args, {},
+                       label.rsplit(".", 1)[-1])
+
+    def view(t: torch.Tensor) -> None:
+        ViewBuilder(settings.max_view_values, settings.max_repr_chars, StorageLabels()).tensor(t)
+
+    rows = [
+        ("torch.mm(2x3, 3x2): the op itself", lambda: torch.mm(a, b)),
+        ("  its budget dry run on meta (Budget.predict)",
+         lambda: predict("torch.mm", Rule(Cost.META, matmul=True), torch.mm, (a, b))),
+        ("torch.tensor(2x3 list): the op itself", lambda: torch.tensor(data)),
+        ("  its budget dry run on meta", lambda: predict("torch.tensor", Rule(Cost.META),
+                                                         torch.tensor, (data,))),
+        ("torch.tanh(64x64, requires_grad): the op itself", lambda: torch.tanh(x)),
+        ("  its budget dry run on meta", lambda: predict("torch.tanh", Rule(Cost.META),
+                                                         torch.tanh, (x,))),
+        ("LiveTensors.track of a result (weakref.finalize)", lambda: budget.live.track(a)),
+        ("parse + validate the tiny program", lambda: parse_program(TINY, settings)),
+        ("parse + validate the autograd64 program", lambda: parse_program(AUTOGRAD64, settings)),
+        ("view of a 2x3 tensor (first time in a request)", lambda: view(a)),
+        ("  torch's repr of it", lambda: repr(a)),
+        ("  fast_repr of it (same text)", lambda: fast_repr(a)),
+        ("view of a 64x64 tensor (first time in a request)", lambda: view(x)),
+        ("  torch's repr of it", lambda: repr(x)),
+        ("  fast_repr of it (same text)", lambda: fast_repr(x)),
+    ]
+    print("single pieces, CPU time, best of 2,000 calls:")
+    for label, fn in rows:
+        try:
+            print(f"  {label:<52} {best_us(fn):8.1f} us")
+        except Exception as err:  # an engine internal changed: say so, keep the rest
+            print(f"  {label:<52} n/a ({type(err).__name__}: {err})")
+
+
 # ================================================================================ main
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (~1 minute)")
-    parser.add_argument("--seconds", type=float, help="time bound of each load phase")
+    parser.add_argument("--seconds", type=float, help="time bound of each phase")
+    parser.add_argument("--rounds", type=int,
+                        help="repeat the whole matrix, alternating the order (default 3; "
+                        "1 with --quick); figures are medians over the rounds")
     parser.add_argument("--before-root", type=Path,
                         help="also measure the product as found in this other checkout "
                         "(before/after a change, in the same run)")
@@ -547,16 +666,18 @@ def main() -> int:
         return 0
     if args.quick:
         plan = Plan(latency_requests=300, latency_seconds=3, load_requests=20_000,
-                    load_seconds=4, warmup=30)
+                    load_seconds=4, warmup=30, rounds=1)
     else:
-        plan = Plan(latency_requests=2_000, latency_seconds=12, load_requests=200_000,
-                    load_seconds=12, warmup=100)
+        plan = Plan(latency_requests=1_000, latency_seconds=6, load_requests=100_000,
+                    load_seconds=6, warmup=100, rounds=3)
     if args.seconds:
         plan.latency_seconds = plan.load_seconds = args.seconds
+    if args.rounds:
+        plan.rounds = args.rounds
     print(_machine())
-    print(f"servers: uvicorn {' '.join(SERVER_OPTIONS)}; latency: 1 connection, up to "
-          f"{plan.latency_requests} requests / {plan.latency_seconds:g} s; load: "
-          f"{CONNECTIONS} connections, up to {plan.load_seconds:g} s", flush=True)
+    print(f"servers: uvicorn {' '.join(SERVER_OPTIONS)}; {plan.rounds} round(s) of: latency, "
+          f"1 connection, up to {plan.latency_requests} requests / {plan.latency_seconds:g} s; "
+          f"load, {CONNECTIONS} connections, up to {plan.load_seconds:g} s", flush=True)
     loop = _new_loop()
     try:
         results = loop.run_until_complete(run_all(plan, args.before_root))
@@ -564,6 +685,7 @@ def main() -> int:
         loop.close()
     names = ["product", "baseline"] + (["before"] if args.before_root else [])
     report(results, names)
+    print(f"after the run: {_machine()}")
     return 0
 
 

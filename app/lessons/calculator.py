@@ -99,11 +99,13 @@ def live_epochs(inputs: Inputs) -> int:
 
 
 def program(inputs: Inputs) -> str:
-    """The sandbox program: a real DataLoader, iterated and counted."""
+    """The sandbox program: a real DataLoader, iterated and counted. No shuffling: the
+    order does not change any count, and a shuffling sampler draws its permutation on the
+    default device, which fails on a GPU server where that is CUDA."""
     epochs = live_epochs(inputs)
     return (
         f"dataset = TensorDataset(torch.arange({inputs.size}))\n"
-        f"loader = DataLoader(dataset, batch_size={inputs.batch}, shuffle=True, "
+        f"loader = DataLoader(dataset, batch_size={inputs.batch}, "
         f"drop_last={inputs.drop_last})\n"
         "iterations = 0\n"
         "samples = 0\n"

@@ -12,6 +12,7 @@ import contextlib
 import io
 import math
 import random
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,9 @@ def run_direct(code: str, seed: int) -> Direct:
     out = io.StringIO()
     mode = contextlib.nullcontext() if torch.cuda.is_available() else CpuForCuda()
     try:
-        with contextlib.redirect_stdout(out), mode:
+        # Warnings a lesson provokes on purpose go to stderr in torch, not to the output.
+        with contextlib.redirect_stdout(out), mode, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             exec(compile(body, "<lesson>", "exec"), names)
             result = (eval(compile(ast.Expression(last.value), "<lesson>", "eval"), names)
                       if last else None)

@@ -36,6 +36,13 @@ _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
     ast.RShift: operator.rshift,
 }
+_INPLACE_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.iadd, ast.Sub: operator.isub, ast.Mult: operator.imul,
+    ast.MatMult: operator.imatmul, ast.Div: operator.itruediv, ast.Mod: operator.imod,
+    ast.Pow: operator.ipow, ast.FloorDiv: operator.ifloordiv, ast.BitAnd: operator.iand,
+    ast.BitOr: operator.ior, ast.BitXor: operator.ixor, ast.LShift: operator.ilshift,
+    ast.RShift: operator.irshift,
+}
 _BINOP_NAMES: dict[type[ast.operator], str] = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.MatMult: "matmul", ast.Div: "div",
     ast.Mod: "remainder", ast.Pow: "pow", ast.FloorDiv: "floor_divide", ast.BitAnd: "and",
@@ -587,6 +594,9 @@ class Interpreter:
     def binop(self, op: type[ast.operator], left: Any, right: Any, inplace: bool = False) -> Any:
         guard_binop(op, left, right, self.settings)
         function = _BINOPS[op]
+        # x += y is in place, as in Python: tensors, arrays and lists are changed, not rebound
+        # (b = a; b += 1 changes a; w -= lr * w.grad keeps w a leaf). Predicted like x + y.
+        apply = _INPLACE_BINOPS[op] if inplace else function
         if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
             self._predict_numpy_operator(_BINOP_NAMES[op], left, right, op is ast.MatMult)
         if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
@@ -595,11 +605,11 @@ class Interpreter:
             self.budget.predict(f"the operator for {name}", rule,
                                 lambda: function(to_meta(left), to_meta(right)),
                                 (left, right), {}, "matmul" if op is ast.MatMult else name)
-            result = function(left, right)
+            result = apply(left, right)
             self.budget.live.track(result)
             self.record_cut((left, right), result, "")
             return result
-        result = function(left, right)
+        result = apply(left, right)
         if isinstance(result, np.ndarray):  # Security: arrays count toward max_total_bytes
             self.budget.live.track(result)
         return result

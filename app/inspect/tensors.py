@@ -234,7 +234,9 @@ def _content_key(t: torch.Tensor) -> tuple[Any, ...] | None:
         grad_fn_label = None if grad_fn is None else type(grad_fn).__name__
         if grad_fn_label == "CppFunction":
             grad_fn_label = grad_fn.name()
-    content = t.detach().reshape(-1).view(torch.uint8).numpy().tobytes()
+    # contiguous(): reshape(-1) of a strided view (x[:, ::2]) can stay strided, and view()
+    # as bytes needs unit stride.
+    content = t.detach().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes()
     return (type(t), t.dtype, tuple(t.shape), t.requires_grad, grad_fn_label,
             torch.get_default_dtype(), torch._C._get_default_device(), content)
 

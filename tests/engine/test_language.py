@@ -89,3 +89,22 @@ def test_errors_carry_the_line_inside_functions(sandbox: Sandbox) -> None:
     assert outcome.body["error"]["type"] == "RuntimeError"
     assert outcome.body["error"]["line"] == 2
     assert "numel" in outcome.body["error"]["hint"] or "elements" in outcome.body["error"]["hint"]
+
+
+def test_augmented_assignment_is_in_place_like_python(sandbox: Sandbox) -> None:
+    outcome = sandbox.run("a = torch.zeros(2)\nb = a\nb += 1\nxs = [1]\nys = xs\nys += [2]\n"
+                          "w = torch.ones(2, requires_grad=True)\n(w * 2).sum().backward()\n"
+                          "with torch.no_grad():\n    w -= 0.5 * w.grad\n[a, xs, w.is_leaf]")
+    assert outcome.body["ok"], outcome.body.get("error")
+    a, xs, leaf = outcome.body["result"]["items"]
+    assert a["values"] == [1.0, 1.0]
+    assert [item["value"] for item in xs["items"]] == [1, 2]
+    assert leaf["value"] is True
+    error = sandbox.run("w = torch.ones(2, requires_grad=True)\nw -= 0.1").body["error"]
+    assert error["type"] == "RuntimeError" and "in-place" in error["message"]
+
+
+def test_strided_views_are_shown(sandbox: Sandbox) -> None:
+    outcome = sandbox.run("A = torch.arange(12).reshape(3, 4)\nA[:, ::2]")
+    assert outcome.body["ok"], outcome.body.get("error")
+    assert outcome.body["result"]["values"] == [[0, 2], [4, 6], [8, 10]]

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from app.lessons.loader import Catalog, load_catalog
 from app.lessons.models import ExampleSection, ExerciseSection
+from app.playground import permalink
+from app.playground.permalink import Share
 
 HTMX = {"HX-Request": "true"}
 LESSON_IDS = [lesson.id for lesson in load_catalog().lessons]
@@ -191,3 +193,27 @@ def test_a_chart_is_drawn_as_svg(client: TestClient, catalog: Catalog) -> None:
     assert tags.all("svg", role="img")
     assert len(tags.all("g")) == 3 and tags.all("polyline")
     assert "normal density" in html
+    assert all("style" not in attrs for _, attrs in tags.found)  # colours are classes (CSP)
+
+
+def test_open_in_scratchpad_and_compare_links_are_permalinks(client: TestClient,
+                                                             catalog: Catalog) -> None:
+    lesson = catalog.get("stack-vs-cat")
+    assert lesson is not None
+    tags = Tags(client.get("/lessons/stack-vs-cat").text)
+    links = {a["href"] for a in tags.all("a", class_="button") if a.get("href")}
+    for i, section in enumerate(lesson.sections):
+        if not isinstance(section, ExampleSection):
+            continue
+        if section.mode == "compare":
+            share = Share(mode="compare", inputs=section.setup or "", left=section.left or "",
+                          right=section.right or "", seed=section.seed)
+            assert f"/compare?p={permalink.encode(share)}" in links, i
+        else:
+            share = Share(code=section.code or "", seed=section.seed)
+            assert f"/?p={permalink.encode(share)}" in links, i
+    # Following one reproduces the example in the playground (the link runs it).
+    first = next(s for s in lesson.sections
+                 if isinstance(s, ExampleSection) and s.mode == "scratchpad")
+    page = client.get("/?p=" + permalink.encode(Share(code=first.code or ""))).text
+    assert "torch.Size([2, 2, 2])" in page

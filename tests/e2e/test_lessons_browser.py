@@ -87,7 +87,7 @@ def test_screenshots_of_three_lessons(page: Page, open_page, screenshot) -> None
     lesson = CATALOG.get("stack-vs-cat")
     assert lesson is not None
     timed = next(i for i, s in enumerate(lesson.sections)
-                 if isinstance(s, ExampleSection) and "256" in (s.setup or ""))
+                 if isinstance(s, ExampleSection) and "512" in (s.setup or ""))
     run_section(page, timed)
     expect(page.locator(f"#sec-{timed}-out [data-topic=time]")).to_be_visible()
     page.locator(f"#sec-{timed}").scroll_into_view_if_needed()

@@ -130,7 +130,7 @@ def test_an_expected_error_is_confirmed(client: TestClient, catalog: Catalog) ->
 
 def test_a_compare_example_is_timed(client: TestClient, catalog: Catalog) -> None:
     i = _index(catalog, "stack-vs-cat",
-               lambda s: isinstance(s, ExampleSection) and "256" in (s.setup or ""))
+               lambda s: isinstance(s, ExampleSection) and "512" in (s.setup or ""))
     html = client.post(f"/lessons/stack-vs-cat/run/{i}", headers=HTMX).text
     assert 'data-topic="time"' in html and "median" in html
 

@@ -592,7 +592,6 @@ def components(sandbox: Any) -> None:
     from app.engine.budget import Budget
     from app.engine.interpreter import _call_on_meta
     from app.engine.parser import parse_program
-    from app.engine.policy import Cost, Rule
     from app.inspect.tensor_repr import fast_repr
     from app.inspect.tensors import StorageLabels, ViewBuilder
 
@@ -611,7 +610,8 @@ def components(sandbox: Any) -> None:
     x = torch.randn(64, 64, requires_grad=True)
     data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
 
-    def predict(label: str, rule: Any, function: Any, args: tuple[Any, ...]) -> None:
+    def predict(function: Any, args: tuple[Any, ...]) -> None:
+        label, rule = sandbox.vetted[id(function)]  # the rule the interpreter applies
         budget.predict(label, rule, lambda: _call_on_meta(function, args, {}), args, {},
                        label.rsplit(".", 1)[-1])
 
@@ -620,14 +620,13 @@ def components(sandbox: Any) -> None:
 
     rows = [
         ("torch.mm(2x3, 3x2): the op itself", lambda: torch.mm(a, b)),
-        ("  its budget dry run on meta (Budget.predict)",
-         lambda: predict("torch.mm", Rule(Cost.META, matmul=True), torch.mm, (a, b))),
+        ("  its budget check (Budget.predict: meta dry run)", lambda: predict(torch.mm, (a, b))),
         ("torch.tensor(2x3 list): the op itself", lambda: torch.tensor(data)),
-        ("  its budget dry run on meta", lambda: predict("torch.tensor", Rule(Cost.META),
-                                                         torch.tensor, (data,))),
+        ("  its budget check", lambda: predict(torch.tensor, (data,))),
         ("torch.tanh(64x64, requires_grad): the op itself", lambda: torch.tanh(x)),
-        ("  its budget dry run on meta", lambda: predict("torch.tanh", Rule(Cost.META),
-                                                         torch.tanh, (x,))),
+        ("  its budget check", lambda: predict(torch.tanh, (x,))),
+        ("x @ w (64x64 each): the op itself", lambda: x @ x),
+        ("  its budget check", lambda: predict(torch.matmul, (x, x))),
         ("LiveTensors.track of a result (weakref.finalize)", lambda: budget.live.track(a)),
         ("parse + validate the tiny program", lambda: parse_program(TINY, settings)),
         ("parse + validate the autograd64 program", lambda: parse_program(AUTOGRAD64, settings)),

@@ -107,7 +107,10 @@ def test_the_memo_serves_equal_tensors_and_tells_grad_modes_apart() -> None:
     views = ViewBuilder(1024, 4000, StorageLabels())
     a = torch.tensor([1.0, 2.0])
     leaf = a.clone().requires_grad_(True)
-    for t in (a, a.clone(), leaf, leaf * 1, torch.from_numpy(np.array([1.0, 2.0]))):
+    strided = torch.arange(4.0)[::2]  # 1-D and strided: reshape(-1) keeps the stride
+    expanded = torch.ones(1).expand(2)  # stride 0
+    for t in (a, a.clone(), leaf, leaf * 1, torch.from_numpy(np.array([1.0, 2.0])), strided,
+              expanded):
         view = views.tensor(t)
         assert view["repr"] == repr(t)
         assert view["values"] == t.tolist()

@@ -29,8 +29,11 @@ class EvalRequest(BaseModel):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="torch.manual_seed for this program.")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto",
-        description="Default device for tensors the program creates: auto = cuda when the "
-        "server has a GPU, else cpu.",
+        description="Default device for tensors the program creates. auto: PyTorch's own "
+        "default (CPU); the program moves work to the GPU itself, e.g. "
+        "x.to('cuda' if torch.cuda.is_available() else 'cpu'). cuda: tensors are created on "
+        "the GPU (on a server without one: the CPU, with a notice, or an error when the "
+        "server's cuda_fallback setting says so).",
     )
     repeat: int = Field(
         1, ge=1, le=50,

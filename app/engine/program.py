@@ -94,11 +94,13 @@ class Sandbox:
         }
 
     def default_device(self, requested: str) -> str:
-        if requested == "cuda" and not self.cuda_available:
-            return "cpu"
-        if requested == "auto":
-            return "cuda" if self.cuda_available else "cpu"
-        return requested
+        """Where tensors land when the program names no device. "auto" keeps PyTorch's own
+        default (the CPU; programs move work to the GPU with .to(device)): a CUDA default
+        device breaks code that is correct in PyTorch, such as a shuffling DataLoader (its
+        CPU generator cannot draw a CUDA permutation)."""
+        if requested == "cuda" and self.cuda_available:
+            return "cuda"
+        return "cpu"
 
     def run(self, code: str, seed: int = 0, device: str = "auto", repeat: int = 1) -> Outcome:
         started = time.perf_counter()

@@ -189,7 +189,7 @@ class RunRegistry:
                 return
             try:
                 await asyncio.wait_for(waiter.wait(), heartbeat_s)
-            except asyncio.TimeoutError:  # not the builtin on Python 3.10
+            except TimeoutError:  # not the builtin on Python 3.10
                 yield None
 
     def active(self, client: str | None = None) -> list[Run]:

@@ -331,3 +331,24 @@ def test_the_app_trains_and_cancels_on_its_real_worker_pool(client: TestClient) 
     assert view["status"] == "cancelled"
     assert view["summary"]["reason"].startswith("Cancelled during epoch")
     assert view["summary"]["final"]["train_loss"] is not None
+
+
+def test_a_worker_killed_mid_run_fails_the_run_and_the_server_keeps_serving(
+        client: TestClient) -> None:
+    import os
+    import signal
+
+    executor = client.app.state.executor  # type: ignore[attr-defined]
+    before = {worker.process.pid for worker in executor._workers}
+    run_id = client.post("/runs", json=LONG).json()["id"]
+    until = time.monotonic() + 60
+    while client.get(f"/runs/{run_id}").json()["progress"]["total_iteration"] < 1:
+        assert time.monotonic() < until, "the run never reported a step"
+        time.sleep(0.02)
+    handle = next(h for h in executor._handles.values() if h.job.kind == "train")
+    assert handle.worker is not None and handle.worker.process.pid in before
+    os.kill(handle.worker.process.pid, signal.SIGKILL)
+    view = wait_for_end(client, run_id, timeout_s=30)
+    assert view["status"] == "failed"
+    assert "killed" in view["summary"]["reason"]
+    assert client.post("/eval", json={"code": "1 + 1"}).json()["result"]["value"] == 2

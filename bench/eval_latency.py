@@ -554,10 +554,20 @@ def profile_worker(repeats: int) -> None:
         for _ in range(20):
             once(program)
         times = sorted(timed(lambda p=program: once(p)) for _ in range(repeats))
-        size = len(once(program))
+        body = sandbox.run(program).body
+        lists = list(_values_lists(body))
+        encode = min(timed(lambda b=body: to_json(b)) for _ in range(50))
         print(f"{name}: Sandbox.run + to_json  min {times[0]:.3f}  p50 "
               f"{statistics.median(times):.3f}  p90 {times[int(0.9 * len(times))]:.3f} ms  "
-              f"({size:,} bytes of JSON)")
+              f"({len(to_json(body)):,} bytes of JSON, to_json alone {encode:.3f} ms best; "
+              f"{len(lists)} tensor values lists, {len({id(v) for v in lists})} distinct)")
+        # A worker sleeps between requests: its caches are cold when the next one comes.
+        paused = []
+        for _ in range(repeats):
+            time.sleep(0.002)
+            paused.append(timed(lambda p=program: once(p)))
+        print(f"{name}: the same with a 2 ms pause before each run  min {min(paused):.3f}  "
+              f"p50 {statistics.median(paused):.3f} ms")
         # CPU time, not wall time: on a shared machine, time spent preempted would land on
         # whichever function happened to be running.
         profiler = cProfile.Profile(time.thread_time_ns, 1e-9)
@@ -582,6 +592,53 @@ def profile_worker(repeats: int) -> None:
             print(f"    {label:<58} {cumulative / total:6.1%}")
         print(f"    {'(views of steps, inside the interpreter run)':<58} "
               f"{step_views / total:6.1%}")
+
+
+def _values_lists(value: Any) -> Iterator[Any]:
+    """The ``values`` of every tensor view in a response body."""
+    if isinstance(value, dict):
+        if value.get("kind") == "tensor" and isinstance(value.get("values"), list):
+            yield value["values"]
+        for item in value.values():
+            yield from _values_lists(item)
+    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        for item in value:
+            yield from _values_lists(item)
+
+
+def replacement_cost(replacements: int = 5) -> None:
+    """CPU and wall time to replace a worker (what happens every worker_max_programs
+    programs, and after a kill): one worker, replaced after every program."""
+    from app.config import Settings
+    from app.executor.base import Job
+    from app.executor.local import LocalExecutor
+
+    async def scenario() -> tuple[float, float]:
+        executor = LocalExecutor(Settings(workers=1, worker_max_programs=1))
+        await executor.start()
+        try:
+            job = Job("eval", {"code": "1 + 1", "seed": 0, "device": "auto"}, 5.0)
+            await executor.run(job)  # its worker is then replaced
+
+            async def settled() -> None:  # the replacement is ready
+                while executor.capacity().workers < 1 or executor._idle.qsize() < 1:
+                    await asyncio.sleep(0.01)
+
+            await settled()
+            before = _process_tree_cpu(os.getpid())[1]
+            started = time.perf_counter()
+            for _ in range(replacements):
+                await executor.run(job)
+                await settled()
+            wall = time.perf_counter() - started
+            return _process_tree_cpu(os.getpid())[1] - before, wall
+        finally:
+            await executor.close()
+
+    cpu, wall = asyncio.run(scenario())
+    print(f"worker replacement (fork from the forkserver, warm-up, ready): "
+          f"{cpu / replacements:.2f} s CPU of the sandbox processes, "
+          f"{wall / replacements:.2f} s wall each ({replacements} in a row)")
 
 
 def components(sandbox: Any) -> None:
@@ -628,6 +685,9 @@ def components(sandbox: Any) -> None:
         ("x @ w (64x64 each): the op itself", lambda: x @ x),
         ("  its budget check", lambda: predict(torch.matmul, (x, x))),
         ("LiveTensors.track of a result (weakref.finalize)", lambda: budget.live.track(a)),
+        ("torch.manual_seed(0) (CPU-only host)", lambda: torch.manual_seed(0)),
+        ("torch.default_generator.manual_seed(0)",
+         lambda: torch.default_generator.manual_seed(0)),
         ("parse + validate the tiny program", lambda: parse_program(TINY, settings)),
         ("parse + validate the autograd64 program", lambda: parse_program(AUTOGRAD64, settings)),
         ("view of a 2x3 tensor (first time in a request)", lambda: view(a)),
@@ -660,7 +720,8 @@ def main() -> int:
                         help="profile Sandbox.run in this process instead of the servers")
     args = parser.parse_args()
     if args.profile_worker:
-        sys.path.insert(0, str(ROOT))
+        sys.path.insert(0, str(args.before_root or ROOT))
+        replacement_cost()
         profile_worker(100 if args.quick else 300)
         return 0
     if args.quick:

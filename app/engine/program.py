@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import os
 import random
 import statistics
 import time
@@ -333,9 +334,57 @@ def _first_lines(message: str, keep: int = 12) -> str:
 def to_json(body: dict[str, Any]) -> bytes:
     """Strict JSON (no NaN); a stray non-finite float becomes its text form."""
     try:
-        return json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+        return _dumps(body).encode()
     except ValueError:
         return json.dumps(_scrub(body), allow_nan=False, separators=(",", ":")).encode()
+
+
+_SHARED_MIN_VALUES = 64
+
+
+def _dumps(body: dict[str, Any]) -> str:
+    """``json.dumps(body, allow_nan=False, separators=(",", ":"))``, but a ``values`` list that
+    several views share is written once: ViewBuilder hands one tensor's values to its step, its
+    variable, the result and the graph. Writing those floats was ~60% of a worker's time for a
+    program with a few 64x64 tensors (bench/eval_latency.py --profile-worker)."""
+    seen: set[int] = set()
+    shared: dict[int, list[Any]] = {}
+    _find_shared(body, seen, shared)
+    if not shared:
+        return json.dumps(body, allow_nan=False, separators=(",", ":"))
+    # Stand-ins that no string of the program can equal: a fresh nonce, and a NUL.
+    nonce = os.urandom(8).hex()
+    tokens = {key: f"\x00{nonce}:{n}" for n, key in enumerate(shared)}
+    text = json.dumps(_with_tokens(body, tokens), allow_nan=False, separators=(",", ":"))
+    for key, token in tokens.items():
+        text = text.replace(json.dumps(token), json.dumps(shared[key], allow_nan=False,
+                                                          separators=(",", ":")))
+    return text
+
+
+def _find_shared(value: Any, seen: set[int], shared: dict[int, list[Any]]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "values" and type(item) is list:
+                size = len(item) * (len(item[0]) if item and type(item[0]) is list else 1)
+                if size >= _SHARED_MIN_VALUES:
+                    if id(item) in seen:
+                        shared[id(item)] = item
+                    seen.add(id(item))
+            elif isinstance(item, (dict, list)):
+                _find_shared(item, seen, shared)
+    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        for item in value:
+            _find_shared(item, seen, shared)
+
+
+def _with_tokens(value: Any, tokens: dict[int, str]) -> Any:
+    if isinstance(value, dict):
+        return {key: tokens[id(item)] if key == "values" and id(item) in tokens
+                else _with_tokens(item, tokens) for key, item in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [_with_tokens(item, tokens) for item in value]
+    return value
 
 
 def _scrub(value: Any) -> Any:

@@ -1,8 +1,10 @@
-"""The fast tensor printer prints exactly what torch prints, and the per-request view memo
-never serves a stale view (tensor_repr.py, tensors.py)."""
+"""The fast tensor printer prints exactly what torch prints, the per-request view memo never
+serves a stale view (tensor_repr.py, tensors.py), and writing shared values once changes no
+byte of the response (program.to_json)."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from app.engine.program import Sandbox, to_json
 from app.inspect import tensor_repr
 from app.inspect.tensors import StorageLabels, ViewBuilder
 
@@ -114,3 +117,20 @@ def test_the_memo_serves_equal_tensors_and_tells_grad_modes_apart() -> None:
         view = views.tensor(t)
         assert view["repr"] == repr(t)
         assert view["values"] == t.tolist()
+
+
+@pytest.mark.parametrize("code", [
+    "x = torch.randn(64, 64, requires_grad=True)\nw = torch.randn(64, 64, requires_grad=True)\n"
+    "loss = (x @ w).tanh().pow(2).mean()\nloss.backward()\nw.grad",
+    "a = torch.arange(100.)\nb = a\nc = [a, a]\nd = {'k': a}\na",
+    "a = torch.arange(100.)\nb = a.clone()\nb[0] = float('nan')\nb",  # NaN: the slow path
+    "s = '\\x00not a token'\nt = torch.ones(10, 10)\nt",
+])
+def test_shared_values_are_written_once_with_the_same_bytes(sandbox: Sandbox, code: str) -> None:
+    body = sandbox.run(code).body
+    try:
+        expected = json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+    except ValueError:  # non-finite floats: to_json writes them as strings
+        assert b'"nan"' in to_json(body)
+        return
+    assert to_json(body) == expected

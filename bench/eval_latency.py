@@ -22,8 +22,11 @@ per request is measured (getrusage) and printed, as is the CPU time per request 
 server's processes (from /proc: the web process, and its sandbox processes — the forkserver
 and the workers, including replaced ones). Everything shares the machine's cores.
 
-Run:  .venv/bin/python bench/eval_latency.py [--quick]       (or: make bench)
-      .venv/bin/python bench/eval_latency.py --profile-worker  (where a worker's time goes)
+Run:  .venv/bin/python bench/eval_latency.py [--quick] [--before-root DIR]   (or: make bench)
+      .venv/bin/python bench/eval_latency.py --profile-worker   where a worker's time goes
+      .venv/bin/python bench/eval_latency.py --same-bytes DIR   a perf change must not change
+                                                                a byte: compare with DIR
+Results and how to read them: docs/BENCHMARKS.md, section "/eval latency".
 """
 
 from __future__ import annotations
@@ -705,6 +708,99 @@ def components(sandbox: Any) -> None:
             print(f"  {label:<52} n/a ({type(err).__name__}: {err})")
 
 
+# ================================================================================ same bytes
+_CORPUS_SOURCES = ("tests/engine/*.py", "tests/routes/test_api.py", "tests/playground/*.py",
+                   "app/playground/presets.py", "app/executor/worker.py")
+_EDGE_CASES = (
+    "a = np.zeros(3)\nt = torch.from_numpy(a)\nu = t * 1\na[0] = 5.0\nt",
+    "t = torch.ones(3)\nn = t.numpy()\nt\nn[1] = 7\nt",
+    "x = torch.ones(2, requires_grad=True)\ny = x * 2\ny\ny.sum().backward()\nx.grad\nx",
+    "p = nn.Parameter(torch.ones(2))\nq = torch.ones(2)\np\nq",
+    "x = torch.arange(6.).reshape(2, 3)\ny = x.t()\nz = y.contiguous()\nz",
+    "torch.set_default_dtype(torch.float64)\na = torch.ones(2, dtype=torch.float32)\na",
+    "a = -torch.zeros(2)\nb = torch.zeros(2)\nb",
+    "x = torch.ones(1).expand(5)\ny = torch.arange(10.)[::2]\nz = torch.ones(3, 1).expand(3, 4)"
+    "\nz",
+    "x = torch.randn(64, 64)\nv = x[:, ::2]\nw = x.t()\nv",
+)
+
+
+def response_corpus() -> list[str]:
+    """Programs to compare two checkouts' responses on: the string constants that look like
+    programs in the engine, API and playground tests, the presets and the warm-up program,
+    plus this benchmark's programs and some edge cases of the view code."""
+    import ast
+    import glob
+
+    programs: list[str] = []
+    for pattern in _CORPUS_SOURCES:
+        for path in sorted(glob.glob(str(ROOT / pattern))):
+            with open(path) as source:
+                tree = ast.parse(source.read())
+            programs.extend(node.value for node in ast.walk(tree)
+                            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                            and ("torch" in node.value or "=" in node.value)
+                            and len(node.value) > 8 and "def test" not in node.value)
+    programs.extend([*PROGRAMS.values(), *_EDGE_CASES])
+    return list(dict.fromkeys(programs))
+
+
+def dump_responses(corpus_path: str, out_path: str) -> None:
+    """Run the corpus with seeds 0 and 3 through Sandbox.run + to_json of the checkout first
+    on sys.path; write [status, body] per run (elapsed_ms removed)."""
+    import torch
+
+    import app
+    from app.config import Settings
+    from app.engine.program import Sandbox, to_json
+
+    torch.set_num_threads(1)
+    sandbox = Sandbox(Settings(deadline_s=10.0))  # far from the deadline: no timing races
+    with open(corpus_path) as corpus:
+        programs = json.load(corpus)
+    out = []
+    for code in programs:
+        for seed in (0, 3):
+            outcome = sandbox.run(code, seed)
+            body = dict(outcome.body)
+            body.pop("elapsed_ms", None)
+            out.append([outcome.status, to_json(body).decode()])
+    with open(out_path, "w") as dump:
+        json.dump({"app": app.__file__, "responses": out}, dump)
+
+
+def same_bytes(other_root: Path) -> int:
+    import tempfile
+
+    programs = response_corpus()
+    with tempfile.TemporaryDirectory() as work:
+        corpus = os.path.join(work, "corpus.json")
+        with open(corpus, "w") as out:
+            json.dump(programs, out)
+        runs = []
+        for index, root in enumerate((ROOT, other_root)):
+            dump = os.path.join(work, f"responses{index}.json")
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            runs.append((subprocess.Popen([sys.executable, __file__, "--dump-responses", corpus,
+                                           dump], cwd=root, env=env), dump))
+        results = []
+        for process, dump in runs:
+            if process.wait() != 0:
+                raise RuntimeError(f"dumping responses failed ({process.returncode})")
+            with open(dump) as responses:
+                results.append(json.load(responses))
+    for root, result in zip((ROOT, other_root), results, strict=True):
+        if not Path(result["app"]).resolve().is_relative_to(Path(root).resolve()):
+            raise RuntimeError(f"{result['app']} was imported instead of {root}'s app")
+    mine, theirs = (result["responses"] for result in results)
+    differing = [i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
+    print(f"{len(programs)} programs x 2 seeds: {len(mine) - len(differing)} of {len(mine)} "
+          f"responses byte-identical between {ROOT} and {other_root}")
+    for index in differing[:5]:
+        print(f"  differs: {programs[index // 2]!r:.120}")
+    return 1 if differing else 0
+
+
 # ================================================================================ main
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -716,9 +812,19 @@ def main() -> int:
     parser.add_argument("--before-root", type=Path,
                         help="also measure the product as found in this other checkout "
                         "(before/after a change, in the same run)")
+    parser.add_argument("--same-bytes", type=Path, metavar="DIR",
+                        help="check that this checkout and DIR give byte-identical responses "
+                        "(status and body, elapsed_ms aside) on a corpus of programs")
+    parser.add_argument("--dump-responses", nargs=2, metavar=("CORPUS", "OUT"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--profile-worker", action="store_true",
                         help="profile Sandbox.run in this process instead of the servers")
     args = parser.parse_args()
+    if args.dump_responses:
+        dump_responses(*args.dump_responses)
+        return 0
+    if args.same_bytes:
+        return same_bytes(args.same_bytes)
     if args.profile_worker:
         sys.path.insert(0, str(args.before_root or ROOT))
         replacement_cost()

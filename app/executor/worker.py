@@ -126,9 +126,17 @@ def worker_main(sock: socket.socket, settings_json: str) -> None:
         _limit_cpu_time(settings, float(job.get("deadline_s", settings.deadline_s)))
         if job["kind"] == "eval":
             payload = job["payload"]
-            outcome = sandbox.run(payload["code"], payload.get("seed", 0),
-                                  payload.get("device", "auto"), payload.get("repeat", 1))
-            _send_result(conn, outcome.status, to_json(outcome.body), settings)
+            try:
+                outcome = sandbox.run(payload["code"], payload.get("seed", 0),
+                                      payload.get("device", "auto"), payload.get("repeat", 1))
+                status, body = outcome.status, to_json(outcome.body)
+            except Exception as failure:  # a bug of ours must not cost the worker
+                status, body = 200, json.dumps({"ok": False, "steps": [], "stdout": "", "error": {
+                    "type": "InternalError", "line": None,
+                    "message": f"the playground could not describe the result "
+                               f"({type(failure).__name__})",
+                    "hint": "Please report the program; end it with a simpler value."}}).encode()
+            _send_result(conn, status, body, settings)
         elif job["kind"] == "train":
             status, body = _run_training(conn, job, settings)
             _send_result(conn, status, json.dumps(body, allow_nan=False).encode(), settings)

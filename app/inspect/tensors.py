@@ -190,7 +190,7 @@ class ViewBuilder:
         owners = [n for n in self.owners.get(key, []) if n != name]
         return {
             "id": self.labels.label(t), "offset": t.storage_offset(), "stride": list(t.stride()),
-            "contiguous": t.is_contiguous(), "version": t._version, "shares_with": owners,
+            "contiguous": t.is_contiguous(), "version": _version(t), "shares_with": owners,
             "nbytes": t.untyped_storage().nbytes(),
         }
 
@@ -260,3 +260,10 @@ def _safe_repr(value: Any, limit: int) -> str:
         return bounded_repr(value, limit)
     except Exception as err:  # a repr that fails must not lose the rest of the response
         return f"<{type(value).__name__} (repr failed: {type(err).__name__})>"
+
+
+def _version(t: torch.Tensor) -> int | None:
+    """The version counter, or None for tensors that keep none (made in inference_mode)."""
+    if t.is_inference():
+        return None
+    return t._version

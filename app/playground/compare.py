@@ -167,8 +167,8 @@ def compare(left: Side, right: Side, inputs: str) -> Comparison:
         b = (right.data.get("variables") or {}).get(name)
         if not (isinstance(a, dict) and isinstance(b, dict) and a.get("kind") == "tensor"):
             continue
-        va = int((a.get("storage") or {}).get("version", 0))
-        vb = int((b.get("storage") or {}).get("version", 0))
+        va = int((a.get("storage") or {}).get("version") or 0)
+        vb = int((b.get("storage") or {}).get("version") or 0)
         same_input = va == vb and values_equal(a.get("values"), b.get("values"))
         facts.append(Fact("input", same_input, f"v{va}", f"v{vb}", subject=name))
     lt, rt = left.timing, right.timing

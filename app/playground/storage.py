@@ -69,7 +69,7 @@ def version_bumps(steps: list[dict[str, Any]]) -> dict[str, list[VersionBump]]:
         storage = _tensor_storage(step.get("value"))
         if storage is None:
             continue
-        sid, version = storage["id"], int(storage.get("version", 0))
+        sid, version = storage["id"], int(storage.get("version") or 0)
         if sid in last and version > last[sid]:
             bumps.setdefault(sid, []).append(
                 VersionBump(int(step.get("line", 0)), str(step.get("source", "")),
@@ -95,7 +95,7 @@ def storage_groups(variables: dict[str, Any], steps: list[dict[str, Any]]) -> li
             offset=int(storage.get("offset", 0)),
             stride=list(storage.get("stride") or []),
             contiguous=bool(storage.get("contiguous", True)),
-            version=int(storage.get("version", 0)),
+            version=int(storage.get("version") or 0),  # None: an inference tensor
         ))
     bumps = version_bumps(steps)
     for sid, group in groups.items():

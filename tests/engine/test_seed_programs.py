@@ -411,3 +411,9 @@ def test_graph_marks_detach_and_no_grad_as_cut_edges(sandbox: Sandbox) -> None:
     cut_edges = [e for e in graph["edges"] if e.get("cut")]
     assert {(e["from"], e["to"]) for e in cut_edges} == {
         (leaf["id"], by_var["d"]["id"]), (leaf["id"], by_var["n"]["id"])}
+
+
+def test_inference_mode_tensors_have_no_version_counter(sandbox: Sandbox) -> None:
+    body = run_ok(sandbox, "with torch.inference_mode():\n    y = torch.ones(2) * 2\ny")
+    assert body["result"]["values"] == [2.0, 2.0]
+    assert body["result"]["storage"]["version"] is None

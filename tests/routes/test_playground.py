@@ -135,3 +135,11 @@ def test_compare_run_spells_out_the_differences(client: TestClient) -> None:
     assert "no: new memory" in rows["storage"] and ">a<" in rows["storage"]
     assert "v0" in rows["input"] and "v1" in rows["input"]
     assert rows["time"].count(" ms ± ") == 2
+
+
+def test_inference_mode_results_render(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/run", data={"code": "with torch.inference_mode():\n"
+                                                 "    y = torch.ones(2) * 2\ny"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "tensor([2., 2.])" in response.text

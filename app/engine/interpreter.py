@@ -266,33 +266,29 @@ class Interpreter:
 
     def _for(self, stmt: ast.For, scope: Scope) -> None:
         iterable = self.eval(stmt.iter, scope)
-        broke = False
         for item in self.iterate(iterable):
             self.budget.step()
             self.assign(stmt.target, item, scope)
-            try:
-                self.exec_block(stmt.body, scope)
-            except _Break:
-                broke = True
-                break
-            except _Continue:
-                continue
-        if not broke:
-            self.exec_block(stmt.orelse, scope)
+            if self._iteration(stmt.body, scope):
+                return
+        self.exec_block(stmt.orelse, scope)
 
     def _while(self, stmt: ast.While, scope: Scope) -> None:
-        broke = False
         while self.truth(self.eval(stmt.test, scope)):
             self.budget.step()
-            try:
-                self.exec_block(stmt.body, scope)
-            except _Break:
-                broke = True
-                break
-            except _Continue:
-                continue
-        if not broke:
-            self.exec_block(stmt.orelse, scope)
+            if self._iteration(stmt.body, scope):
+                return
+        self.exec_block(stmt.orelse, scope)
+
+    def _iteration(self, body: list[ast.stmt], scope: Scope) -> bool:
+        """One pass of a loop body; True when it ended with break (the else is skipped)."""
+        try:
+            self.exec_block(body, scope)
+        except _Break:
+            return True
+        except _Continue:
+            pass
+        return False
 
     def _if(self, stmt: ast.If, scope: Scope) -> None:
         if self.truth(self.eval(stmt.test, scope)):

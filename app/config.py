@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="Longest Python list/str/range a program may materialise. Stops "
         "list(range(10**12)) and 'a'*10**10 before they allocate.",
     )
+    max_objects_per_call: int = Field(
+        100_000,
+        description="Most tensors one call may return (x.unbind(), x.split(1), a DataLoader "
+        "batch's items). Each tensor object costs hundreds of bytes that no tensor budget "
+        "sees: 3 million unbound rows took about 1 GB.",
+    )
     max_int_bits: int = Field(
         4_096,
         description="Largest Python integer a program may compute. 10**10**8 would otherwise "

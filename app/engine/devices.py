@@ -7,6 +7,7 @@ from typing import Any, Protocol
 import torch
 
 from app.engine.errors import SandboxError
+from app.engine.guards import check_device
 
 
 class NoticeSink(Protocol):
@@ -52,6 +53,10 @@ class DevicePolicy:
     def rewrite_call(self, function: Any, label: str, args: tuple[Any, ...],
                      kwargs: dict[str, Any], sink: NoticeSink) -> tuple[tuple[Any, ...],
                                                                       dict[str, Any]]:
+        if "device" in kwargs:
+            check_device(kwargs["device"], label)
+        if function is torch.device and args:
+            check_device(args[0], label)
         if self.cuda_available:
             return args, kwargs
         if "device" in kwargs:
@@ -63,6 +68,11 @@ class DevicePolicy:
     def rewrite_method(self, obj: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                        sink: NoticeSink) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """The method to call instead (``cuda`` becomes ``cpu``) and its arguments."""
+        if name == "to":
+            for value in args:
+                check_device(value, f"{type(obj).__name__}.to")
+        if "device" in kwargs:
+            check_device(kwargs["device"], f"{type(obj).__name__}.{name}")
         if self.cuda_available:
             return name, args, kwargs
         if name == "cuda":

@@ -9,6 +9,7 @@ call is dry-run on meta tensors first.
 from __future__ import annotations
 
 import ast
+import inspect
 import operator
 import sys
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from torch import nn
 from torch.utils import data as tud
 
 from app.config import Settings
-from app.engine import policy
+from app.engine import guards, policy
 from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import make_builtins
 from app.engine.devices import DevicePolicy
@@ -94,6 +95,10 @@ class Scope:
 class UserFunction:
     """A function (or lambda, or method) defined by the program."""
 
+    # Security: no __dict__. torch copies a callable object's __dict__ into state dicts
+    # (LambdaLR.state_dict()), and this one's held the live interpreter, scope and AST.
+    __slots__ = ("defaults", "grad_mode", "interp", "kw_defaults", "name", "node", "scope")
+
     def __init__(self, interp: Interpreter, node: ast.FunctionDef | ast.Lambda, scope: Scope,
                  defaults: list[Any], kw_defaults: list[Any], grad_mode: str | None) -> None:
         self.interp = interp
@@ -114,6 +119,8 @@ class UserFunction:
 
 
 class BoundUserMethod:
+    __slots__ = ("function", "instance")
+
     def __init__(self, function: UserFunction, instance: Any) -> None:
         self.function = function
         self.instance = instance
@@ -191,6 +198,7 @@ class Interpreter:
         self.cuts: dict[int, tuple[torch.Tensor, torch.Tensor, str]] = {}
         self.builtins = make_builtins(self)
         self.globals = Scope({})
+        self.admission = guards.Admission(self._is_own)
 
     # ======================================================================== statements
     def run(self, tree: ast.Module) -> RunState:
@@ -490,6 +498,7 @@ class Interpreter:
         if isinstance(container, (torch.Tensor, np.ndarray)):
             count_data_items(value)
         if isinstance(container, torch.Tensor):
+            guards.check_inplace_target(container, "item assignment")
             container[self._tensor_index(index)] = value
         elif isinstance(container, (list, dict, np.ndarray)):
             container[index] = value
@@ -505,6 +514,8 @@ class Interpreter:
                     "and torch itself uses it; pick another attribute name", self.line)
             setattr(obj, name, value)
         elif isinstance(obj, torch.Tensor) and name in policy.TENSOR_SETTABLE:
+            if name == "grad":
+                guards.check_grad_assignment(obj, value)
             setattr(obj, name, value)
         else:
             raise ForbiddenError(
@@ -593,6 +604,8 @@ class Interpreter:
         # x += y is in place, as in Python: tensors, arrays and lists are changed, not rebound
         # (b = a; b += 1 changes a; w -= lr * w.grad keeps w a leaf). Predicted like x + y.
         apply = _INPLACE_BINOPS[op] if inplace else function
+        if inplace and isinstance(left, torch.Tensor):
+            guards.check_inplace_target(left, f"the operator {_BINOP_NAMES[op]}=")
         if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
             self._predict_numpy_operator(_BINOP_NAMES[op], left, right, op is ast.MatMult)
         if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
@@ -683,20 +696,23 @@ class Interpreter:
     # --- comprehensions ----------------------------------------------------------------
     def _comprehension(self, generators: list[ast.comprehension], scope: Scope,
                        emit: Callable[[Scope], None]) -> None:
-        inner = Scope({}, scope)
+        # Plain recursion over a method, no nested closure: a closure that refers to itself
+        # is a reference cycle, and the comprehension's results (tensors included) then stay
+        # alive until the cyclic collector happens to run, so the memory budget saw 1 GB held
+        # where 384 MB was alive.
+        self._comprehension_level(generators, 0, Scope({}, scope), emit)
 
-        def loop(level: int) -> None:
-            if level == len(generators):
-                emit(inner)
-                return
-            generator = generators[level]
-            for item in self.iterate(self.eval(generator.iter, inner)):
-                self.budget.step()
-                self.assign(generator.target, item, inner)
-                if all(self.truth(self.eval(cond, inner)) for cond in generator.ifs):
-                    loop(level + 1)
-
-        loop(0)
+    def _comprehension_level(self, generators: list[ast.comprehension], level: int,
+                             inner: Scope, emit: Callable[[Scope], None]) -> None:
+        if level == len(generators):
+            emit(inner)
+            return
+        generator = generators[level]
+        for item in self.iterate(self.eval(generator.iter, inner)):
+            self.budget.step()
+            self.assign(generator.target, item, inner)
+            if all(self.truth(self.eval(cond, inner)) for cond in generator.ifs):
+                self._comprehension_level(generators, level + 1, inner, emit)
 
     def _list_comp(self, node: ast.ListComp | ast.GeneratorExp, scope: Scope) -> list[Any]:
         # Generator expressions are evaluated eagerly: no generator frames exist here.
@@ -773,8 +789,12 @@ class Interpreter:
         key=torch.ones allocated 4 GB, collate_fn=np.ndarray called a class no program may
         call. The program's own functions are interpreted anyway; anything else callable is
         wrapped so that torch's call goes through call() like the program's own calls."""
-        if isinstance(value, (UserFunction, BoundUserMethod)) or not callable(value):
+        if not callable(value):
             return value
+        if isinstance(value, (UserFunction, BoundUserMethod)):
+            # A plain function, as torch expects of a callback (a scheduler's state_dict()
+            # stores None for functions, and the __dict__ of any other callable).
+            return _builtin(lambda *args, **kwargs: value(*args, **kwargs))
         if isinstance(value, type) and (issubclass(value, np.generic)
                                         or value in (int, float, bool, complex)):
             return value  # dtype=np.float32 / dtype=float: a type name, not a callback
@@ -793,8 +813,11 @@ class Interpreter:
         for name in kwargs:
             if name in policy.DENIED_KWARGS or (rule.kwargs is not None
                                                 and name not in rule.kwargs):
+                reason = policy.DENIED_KWARGS.get(name)
                 raise ForbiddenError(f"line {self.line}: the keyword '{name}=' of {label} is "
-                                     "not available in the playground", self.line)
+                                     "not available in the playground"
+                                     + (f": it {reason}" if reason else ""), self.line,
+                                     hint=f"Leave out {name}=.")
         if rule.forced:
             kwargs = dict(kwargs)
             for name, forced in rule.forced.items():
@@ -809,8 +832,14 @@ class Interpreter:
 
     def call_vetted(self, function: Any, label: str, rule: Rule, args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> Any:
+        after = None
+        if rule.guard is not None:
+            prepared = rule.guard(self, function, args, kwargs)
+            args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(label, rule, kwargs)
         args, kwargs = self.devices.rewrite_call(function, label, args, kwargs, self)
+        if rule.cost is Cost.INPLACE and args and isinstance(args[0], torch.Tensor):
+            guards.check_inplace_target(args[0], label)
         if rule.cost is not Cost.MODULE:  # layers take layers (nn.Sequential) and run on meta
             args, kwargs = self._callbacks(args, kwargs)
         if rule.cost is not Cost.META:  # to_meta counts them for the META ones
@@ -837,19 +866,35 @@ class Interpreter:
             self.budget.predict(label, rule, lambda: None, args, kwargs)
         result = function(*args, **kwargs)
         _refuse_object_array(result, label)
+        self.admission.admit(result, label)
         if rule.uninitialised and not _given_data(function, args):
             result = _fill_uninitialised(result)
             self.notice(f"{label} returns uninitialised memory; the playground fills it (NaN "
                         "for floats, 0 for integers) so no earlier program's data can show")
-        self.budget.live.track(result)
+        if rule.cost is Cost.MODULE and isinstance(result, nn.Module):
+            # A layer's parameters are memory the program holds, like any tensor it made
+            # (a container's are its layers', counted when they were built).
+            self.budget.live.track([*result.parameters(recurse=False),
+                                    *result.buffers(recurse=False)])
+        else:
+            self.budget.live.track(result)
+        if after is not None:
+            after(result)
         self.record_cut(args, result, "")
         return result
 
     def call_method(self, ref: MethodRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        after = None
+        if ref.rule.guard is not None:
+            prepared = ref.rule.guard(self, ref.obj, args, kwargs)
+            args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(ref.label, ref.rule, kwargs)
         obj, name = ref.obj, ref.name
         if isinstance(obj, (torch.Tensor, nn.Module)):
             name, args, kwargs = self.devices.rewrite_method(obj, name, args, kwargs, self)
+        if isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.INPLACE \
+                and name not in _METADATA_INPLACE:
+            guards.check_inplace_target(obj, ref.label)
         if isinstance(obj, (list, dict, set, tuple, float)):
             if kwargs.get("key") is not None:  # list.sort(key=torch.ones): see callback()
                 kwargs = {**kwargs, "key": self.callback(kwargs["key"])}
@@ -875,6 +920,8 @@ class Interpreter:
             self.budget.check_bytes(ref.label, predict_ndarray_method_bytes(obj, name, args))
         result = getattr(obj, name)(*args, **kwargs)
         _refuse_object_array(result, ref.label)
+        if not isinstance(obj, (list, dict, set, tuple, float)):
+            self.admission.admit(result, ref.label)
         if ref.rule.uninitialised:
             result = _fill_uninitialised(result)
         if isinstance(result, np.ndarray):  # Security: arrays count toward max_total_bytes
@@ -882,6 +929,10 @@ class Interpreter:
         if isinstance(result, torch.Tensor):
             self.budget.live.track(result)
             self.record_cut((obj, *args), result, name)
+        elif isinstance(result, (list, tuple)) and isinstance(obj, torch.Tensor):
+            self.budget.live.track(result)  # split/chunk of a tensor: views, counted once
+        if after is not None:
+            after(result)
         return result
 
     def call_module(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -907,17 +958,38 @@ class Interpreter:
                                 lambda: _module_on_meta(module, args, kwargs),
                                 args, kwargs, "module")
         result = module(*args, **kwargs)
+        self.admission.admit(result, f"{type(module).__name__}(...)")
         self.budget.live.track(result)
         return result
 
     def _module_bytes(self, cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        """Bytes of the parameters and buffers a layer would allocate, from building it on
+        the meta device first. Fails closed: a probe that fails raises the error the real
+        construction would (never "0 bytes"), and a device given positionally is replaced
+        by name (nn.Linear(n, n, True, 'cpu') once allocated for real inside the probe)."""
+        if cls in _CONTAINER_MODULES:
+            return 0  # holds the program's layers, built (and counted) already
+        label = f"{cls.__name__}(...)"
         try:
-            probe = cls(*args, **{**kwargs, "device": "meta"})
-        except TypeError:
-            return 0  # layers without a device argument hold no parameters of their own
-        except Exception:
-            return 0  # invalid arguments: the real construction reports the real error
-        return sum(t.numel() * t.element_size() for t in (*probe.parameters(), *probe.buffers()))
+            bound = inspect.signature(cls).bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{cls.__name__}(): {error}") from None
+        if "device" in bound.arguments:
+            guards.check_device(bound.arguments["device"], label)
+            bound.arguments["device"] = "meta"
+        given = {t.untyped_storage().data_ptr() for a in (*args, *kwargs.values())
+                 for t in _tensors_in(a)}
+        with torch.device("meta"):  # layers that make tensors without a device argument
+            probe = cls(*bound.args, **bound.kwargs)
+        total = 0
+        for tensor in (*probe.parameters(), *probe.buffers()):
+            if tensor.is_meta:
+                total += tensor.numel() * tensor.element_size()
+            elif tensor.untyped_storage().data_ptr() not in given:
+                raise LimitError(f"the memory of {label} could not be predicted",
+                                 hint="Build the layer with plain numbers as arguments.",
+                                 predicted=True)
+        return total
 
     def call_user_function(self, function: UserFunction, args: tuple[Any, ...],
                            kwargs: dict[str, Any]) -> Any:
@@ -1035,7 +1107,9 @@ class Interpreter:
         if name in methods:
             return MethodRef(obj, name, methods[name], f"{type_label}.{name}")
         if name in data_attributes:
-            return getattr(obj, name)
+            if name == "state" and isinstance(obj, torch.optim.Optimizer):
+                return guards.read_only_state(obj)
+            return self.admission.admit(getattr(obj, name), f"{type_label}.{name}")
         reason = policy.REFUSED_WITH_REASON.get(name)
         why = f": it {reason}" if reason else ""
         raise ForbiddenError(f"line {self.line}: '{type_label}.{name}' is not available in the "
@@ -1111,6 +1185,20 @@ class Interpreter:
         raise TypeError(f"{self.describe_type(value)} is not iterable in the playground")
 
     # ======================================================================== helpers
+    def _is_own(self, value: Any) -> bool:
+        """Values the program made or can name anyway: its functions, classes and their
+        instances, the namespaces and vetted callables, the built-ins. Torch may hand them
+        back (random.choice of the program's list, a scheduler's lr_lambda)."""
+        if isinstance(value, (UserFunction, BoundUserMethod, Namespace, MethodRef,
+                              SuperProxy)):
+            return True
+        if type(value) in self.user_classes or (isinstance(value, type)
+                                                 and value in self.user_classes):
+            return True
+        if getattr(value, "playground_builtin", False):
+            return True
+        return id(value) in self.vetted or any(value is b for b in self.builtins.values())
+
     def truth(self, value: Any) -> bool:
         return bool(value)
 
@@ -1264,6 +1352,20 @@ def _is_torch_generator(value: Any) -> bool:
 
 
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
+_CONTAINER_MODULES = frozenset({nn.Sequential, nn.ModuleList, nn.ModuleDict})
+# In-place methods that change only a tensor's shape or flags, never its elements.
+_METADATA_INPLACE = frozenset({"t_", "transpose_", "squeeze_", "unsqueeze_", "detach_",
+                               "requires_grad_"})
+
+
+def _tensors_in(value: Any, depth: int = 0) -> Iterator[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, nn.Module):
+        yield from (*value.parameters(), *value.buffers())
+    elif depth < 3 and isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensors_in(item, depth + 1)
 
 _FACTORIES_WITH_DEVICE = frozenset({
     torch.zeros, torch.ones, torch.full, torch.rand, torch.randn, torch.randint,

@@ -36,6 +36,9 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils import data as tud
 
+from app.engine import guards
+from app.engine.guards import Guard
+
 
 class Cost(enum.Enum):
     META = "meta"
@@ -62,12 +65,31 @@ class Rule:
     # An uninitialised-memory factory: its result is filled before the program sees it, so
     # memory left by an earlier program can never be read.
     uninitialised: bool = False
+    # Checks (and normalises) the arguments before the call, and may count its result after:
+    # what the native kernel behind it assumes, made true (see guards.py).
+    guard: Guard | None = None
+    # Why this member is safe to offer (reviewed): tests/engine/test_policy_tables.py fails
+    # on a member without one.
+    note: str = ""
 
 
-# Keywords refused on every call: ``out=`` can resize a tensor's storage under a live view
-# (a native crash), the others hand callables or files to torch.
-DENIED_KWARGS = frozenset({"out", "worker_init_fn", "multiprocessing_context", "pin_memory_device",
-                           "f", "map_location", "pickle_module", "filename"})
+# Keywords refused on every call, with the reason the program is told.
+_KERNEL_CHOICE = ("selects a native kernel that trusts memory layout; the default "
+                  "implementation gives the same numbers")
+DENIED_KWARGS: dict[str, str] = {
+    "out": "can resize a tensor's storage under a live view (a native crash)",
+    "worker_init_fn": "hands a callable to worker processes",
+    "multiprocessing_context": "starts processes",
+    "pin_memory_device": "allocates page-locked memory",
+    "f": "names a file", "filename": "names a file",
+    "map_location": "belongs to loading files", "pickle_module": "unpickles data",
+    # Security: the fused/foreach optimizer kernels walk numel elements from each data
+    # pointer; with a stride-0 parameter they read and wrote past their buffers.
+    "fused": _KERNEL_CHOICE, "foreach": _KERNEL_CHOICE,
+    "capturable": "belongs to CUDA graph capture", "differentiable": "keeps autograd state "
+    "through the optimizer's step",
+    "assign": "makes the given tensors a module's parameters as they are (any layout)",
+}
 
 M, V, IN, S, B, MOD, FREE = (Cost.META, Cost.VIEW, Cost.INPLACE, Cost.SCALAR, Cost.BOUNDED,
                              Cost.MODULE, Cost.FREE)
@@ -77,9 +99,51 @@ def _names(text: str) -> list[str]:
     return text.split()
 
 
-def _rules(cost: Cost, names: str, **extra: Any) -> dict[str, Rule]:
-    return {name: Rule(cost, **extra) for name in names.split()}
+def _rules(cost: Cost, names: str, note: str, **extra: Any) -> dict[str, Rule]:
+    return {name: Rule(cost, note=note, **extra) for name in names.split()}
 
+
+def _guarded(table: dict[str, Rule], guard: Guard, names: str) -> None:
+    for name in names.split():
+        rule = table[name]
+        table[name] = Rule(rule.cost, rule.matmul, rule.kwargs, rule.forced, rule.uninitialised,
+                           guard, rule.note)
+
+
+# ---------------------------------------------------------------------------------------------
+# Review notes: why each group is safe to offer. Every member of every table carries one.
+TORCH_MATH = ("pure tensor math and factories: dense outputs, sized by the meta dry run "
+              "before the call; no callbacks, files or global state")
+MATMUL = "matmul-like: sized by the meta dry run and FLOPs checked against max_call_flops"
+TORCH_VIEWS = ("views of an input: no new data; the views stay inside the input's storage, "
+               "and splits are counted (max_objects_per_call)")
+BOUNDED = "data-dependent shape: bounded by 8x the inputs' bytes before the call"
+SCALAR_TORCH = ("returns Python numbers or metadata, or reseeds the program's own "
+                "generator (reset before every program)")
+FREE_TORCH = "grad-mode objects and metadata: no tensor memory, state restored per program"
+UNINITIALISED = ("uninitialised memory: sized on meta, then filled (NaN or 0) before the "
+                 "program sees it, so no earlier program's data can show")
+FUNCTIONAL = "pure functions of their tensor arguments, sized by the meta dry run"
+FUNCTIONAL_MATMUL = "weighted layers as functions: meta dry run and FLOPs check"
+INIT = "writes random or constant values in place into the given tensor (checked not to overlap)"
+CUDA = ("device facts and seeding; the memory fraction is the server's and not reachable; "
+        "the results are numbers")
+TENSOR_MATH = TORCH_MATH
+TENSOR_VIEWS = TORCH_VIEWS
+TENSOR_INPLACE = ("writes into the tensor's own storage through torch's strided iterators; "
+                  "refused when the tensor's elements overlap")
+SCALAR_TENSOR = "returns Python numbers or metadata about the tensor"
+MODULE_READ = "reads a module's own tensors and submodules (admitted on the way out)"
+MODULE_INPLACE = ("converts or loads a module's own parameters in place (load_state_dict "
+                  "copies; assign=True is refused)")
+LAYER = ("builds a layer: constructed on the meta device first (positional device bound "
+         "by name) and its parameters counted as live memory")
+SIZE = "tuple methods of torch.Size: numbers"
+GENERATOR = "reseeds or reads a torch.Generator the program made"
+NUMPY = ("numpy numbers only: sizes predicted from shapes (numpy has no meta device); text, "
+         "object and record arrays refused")
+NUMPY_RANDOM = NUMPY + "; the global seed is reset before every program"
+NDARRAY = NUMPY
 
 # ---------------------------------------------------------------------------------------------
 # torch.* functions
@@ -98,31 +162,33 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
         tile kron cartesian_prod meshgrid broadcast_tensors flatten reshape squeeze
         unsqueeze clone masked_fill index_select gather scatter take
         one_hot cosine_similarity all any count_nonzero sort msort vander polar complex
-        real imag angle conj cummax cummin diff histc searchsorted bucketize"""),
+        real imag angle conj cummax cummin diff histc searchsorted bucketize""", TORCH_MATH),
     **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul",
-             matmul=True),
+             MATMUL, matmul=True),
     **_rules(V, "t transpose permute narrow select movedim swapaxes swapdims split chunk "
-                "unbind tensor_split view_as_real view_as_complex detach"),
-    **_rules(B, "nonzero unique unique_consecutive masked_select argwhere"),
+                "unbind tensor_split view_as_real view_as_complex detach", TORCH_VIEWS),
+    **_rules(B, "nonzero unique unique_consecutive masked_select argwhere", BOUNDED),
     **_rules(S, """is_tensor is_floating_point is_complex numel manual_seed seed initial_seed
         is_grad_enabled get_default_dtype allclose equal result_type promote_types can_cast
-        finfo iinfo broadcast_shapes is_nonzero"""),
+        finfo iinfo broadcast_shapes is_nonzero""", SCALAR_TORCH),
     **_rules(FREE, "no_grad enable_grad inference_mode set_grad_enabled autocast device "
-                   "Generator Size"),
-    "empty": Rule(M, uninitialised=True),
-    "empty_like": Rule(M, uninitialised=True),
-    "empty_strided": Rule(M, uninitialised=True),
-    "Tensor": Rule(M, uninitialised=True),
-    "from_numpy": Rule(B),
-    "set_default_dtype": Rule(S),
+                   "Generator Size", FREE_TORCH),
+    "empty": Rule(M, uninitialised=True, note=UNINITIALISED),
+    "empty_like": Rule(M, uninitialised=True, note=UNINITIALISED),
+    "empty_strided": Rule(M, uninitialised=True, note=UNINITIALISED),
+    "Tensor": Rule(M, uninitialised=True, note=UNINITIALISED),
+    "from_numpy": Rule(B, note="shares a numeric numpy array's memory (counted once)"),
+    "set_default_dtype": Rule(S, note="reset to float32 before and after every program"),
 }
+for _name in ("split", "chunk", "unbind", "tensor_split"):
+    _guarded(TORCH_FUNCTIONS, guards.split_guard(_name), _name)
 
 # Legacy typed constructors of the guide's dtype table: torch.FloatTensor(2, 3) etc.
 LEGACY_TENSOR_TYPES = _names("""
     ByteTensor CharTensor ShortTensor IntTensor LongTensor FloatTensor DoubleTensor
     HalfTensor BoolTensor BFloat16Tensor""")
 for _name in LEGACY_TENSOR_TYPES:
-    TORCH_FUNCTIONS[_name] = Rule(M, uninitialised=True)
+    TORCH_FUNCTIONS[_name] = Rule(M, uninitialised=True, note=UNINITIALISED)
 
 TORCH_DTYPES = _names("""
     float32 float float64 double float16 half bfloat16 int8 int16 short int32 int int64 long
@@ -147,9 +213,12 @@ NN_LOSSES = _names("""MSELoss L1Loss CrossEntropyLoss NLLLoss BCELoss BCEWithLog
     CosineEmbeddingLoss SoftMarginLoss MultiLabelSoftMarginLoss PoissonNLLLoss
     GaussianNLLLoss CTCLoss MultiMarginLoss""")
 NN_MEMBERS: dict[str, Rule] = {
-    **{name: Rule(MOD) for name in NN_LAYERS + NN_LOSSES},
-    "Module": Rule(FREE),
-    "Parameter": Rule(V),
+    **{name: Rule(MOD, note=LAYER) for name in NN_LAYERS + NN_LOSSES},
+    "Module": Rule(FREE, note="the base class of the program's own modules (its methods are "
+                   "interpreted)"),
+    "Parameter": Rule(V, guard=guards.guard_parameter,
+                      note="wraps a dense tensor (an expanded one fed the optimizer kernels "
+                      "a one-element buffer)"),
 }
 
 NN_FUNCTIONAL: dict[str, Rule] = _rules(M, """relu relu6 leaky_relu elu selu gelu silu mish
@@ -162,18 +231,26 @@ NN_FUNCTIONAL: dict[str, Rule] = _rules(M, """relu relu6 leaky_relu elu selu gel
     binary_cross_entropy_with_logits huber_loss smooth_l1_loss kl_div triplet_margin_loss
     margin_ranking_loss hinge_embedding_loss soft_margin_loss multilabel_soft_margin_loss
     poisson_nll_loss gaussian_nll_loss cosine_embedding_loss glu logsigmoid softmin
-    gumbel_softmax""")
+    gumbel_softmax""", FUNCTIONAL)
 NN_FUNCTIONAL.update(_rules(M, "linear bilinear conv1d conv2d conv3d conv_transpose1d "
-                               "conv_transpose2d scaled_dot_product_attention", matmul=True))
+                               "conv_transpose2d scaled_dot_product_attention",
+                            FUNCTIONAL_MATMUL, matmul=True))
 
 NN_INIT: dict[str, Rule] = _rules(IN, """uniform_ normal_ constant_ ones_ zeros_ eye_
     xavier_uniform_ xavier_normal_ kaiming_uniform_ kaiming_normal_ trunc_normal_
-    orthogonal_""")
-NN_INIT["calculate_gain"] = Rule(S)
+    orthogonal_""", INIT)
+NN_INIT["calculate_gain"] = Rule(S, note="a number from a table")
 
 NN_UTILS: dict[str, Rule] = {
-    "clip_grad_norm_": Rule(IN), "clip_grad_value_": Rule(IN),
-    "parameters_to_vector": Rule(M), "vector_to_parameters": Rule(IN),
+    "clip_grad_norm_": Rule(IN, guard=guards.guard_clip_grads,
+                            note="scales gradients in place; they must be dense and shaped "
+                            "like their parameters (foreach kernels on a GPU trust that)"),
+    "clip_grad_value_": Rule(IN, guard=guards.guard_clip_grads,
+                             note="clamps gradients in place; checked as clip_grad_norm_"),
+    "parameters_to_vector": Rule(M, note="concatenates the parameters: a new dense vector"),
+    "vector_to_parameters": Rule(IN, guard=guards.guard_vector_to_parameters,
+                                 note="the parameters become views of the vector, so it must "
+                                 "be dense"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -195,11 +272,20 @@ DATA_MEMBERS: dict[str, Rule] = {
     "DataLoader": Rule(FREE, kwargs=DATALOADER_KWARGS,
                        forced={"num_workers": 0, "pin_memory": False,
                                "persistent_workers": False, "prefetch_factor": None,
-                               "timeout": 0}),
-    "Dataset": Rule(FREE), "TensorDataset": Rule(FREE), "Subset": Rule(FREE),
-    "random_split": Rule(FREE), "ConcatDataset": Rule(FREE),
-    "RandomSampler": Rule(FREE), "SequentialSampler": Rule(FREE),
-    "BatchSampler": Rule(FREE), "default_collate": Rule(M),
+                               "timeout": 0}, guard=guards.guard_dataloader,
+                       note="no worker processes or pinned memory (forced); data set length "
+                       "and batch size bounded; default batches collated under the budget"),
+    "Dataset": Rule(FREE, note="the base class of the program's own data sets"),
+    "TensorDataset": Rule(FREE, note="holds the program's tensors; indexing makes views"),
+    "Subset": Rule(FREE, note="indices into a data set; no data of its own"),
+    "random_split": Rule(FREE, guard=guards.guard_sampled_dataset,
+                         note="permutes len(dataset) indices: the length is bounded"),
+    "ConcatDataset": Rule(FREE, note="chains data sets; no data of its own"),
+    "RandomSampler": Rule(FREE, guard=guards.guard_sampled_dataset,
+                          note="permutes len(dataset) indices: the length is bounded"),
+    "SequentialSampler": Rule(FREE, note="yields indices one by one (each a step)"),
+    "BatchSampler": Rule(FREE, note="groups indices; iterated item by item"),
+    "default_collate": Rule(M, note="stacks a batch: sized by the meta dry run"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -207,9 +293,18 @@ DATA_MEMBERS: dict[str, Rule] = {
 CUDA_MEMBERS: dict[str, Rule] = _rules(S, """is_available device_count current_device
     get_device_name get_device_properties memory_allocated max_memory_allocated
     memory_reserved max_memory_reserved is_bf16_supported synchronize empty_cache
-    reset_peak_memory_stats manual_seed manual_seed_all""")
-AMP_MEMBERS: dict[str, Rule] = {"autocast": Rule(FREE), "GradScaler": Rule(FREE)}
-AUTOGRAD_MEMBERS: dict[str, Rule] = {"grad": Rule(M), "backward": Rule(M)}
+    reset_peak_memory_stats manual_seed manual_seed_all""", CUDA)
+AMP_MEMBERS: dict[str, Rule] = {
+    "autocast": Rule(FREE, note="a grad/precision mode context; restored on exit"),
+    "GradScaler": Rule(FREE, note="loss scaling bookkeeping; its step and unscale_ check the "
+                       "optimizer like step() does"),
+}
+AUTOGRAD_MEMBERS: dict[str, Rule] = {
+    "grad": Rule(M, guard=guards.guard_autograd_grad,
+                 note="one gradient per input: predicted from the inputs, counted after"),
+    "backward": Rule(M, guard=guards.guard_backward,
+                     note="new .grad tensors for the graph's leaves: predicted, counted after"),
+}
 
 # ---------------------------------------------------------------------------------------------
 # Tensor attributes and methods
@@ -229,23 +324,28 @@ TENSOR_METHODS: dict[str, Rule] = {
         masked_fill index_select gather scatter take float double half bfloat16 int long
         short char byte bool to type type_as cpu cuda new_zeros new_ones new_full
         new_tensor all any count_nonzero cummax cummin diff histc bernoulli multinomial
-        softmax mean std_mean var_mean conj angle"""),
-    **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm", matmul=True),
+        softmax mean std_mean var_mean conj angle""", TENSOR_MATH),
+    **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm", MATMUL, matmul=True),
     **_rules(V, """view view_as t transpose permute expand expand_as squeeze unsqueeze
         narrow select unfold movedim swapaxes swapdims split chunk unbind tensor_split
-        detach requires_grad_ retain_grad"""),
+        detach requires_grad_ retain_grad""", TENSOR_VIEWS),
     **_rules(IN, """add_ sub_ mul_ div_ pow_ abs_ neg_ exp_ log_ sqrt_ clamp_ clip_ zero_
         fill_ copy_ normal_ uniform_ random_ bernoulli_ exponential_ masked_fill_ scatter_
         index_fill_ index_add_ index_copy_ relu_ sigmoid_ tanh_ floor_ ceil_ round_
         sign_ t_ transpose_ squeeze_ unsqueeze_ fill_diagonal_ detach_ lerp_ addcmul_
         addcdiv_ requires_grad_ tril_ triu_ clamp_min_ clamp_max_ cauchy_ geometric_
-        log_normal_ reciprocal_ neg_ square_"""),
-    **_rules(B, "nonzero unique masked_select argwhere numpy tolist"),
+        log_normal_ reciprocal_ neg_ square_""", TENSOR_INPLACE),
+    **_rules(B, "nonzero unique masked_select argwhere numpy tolist", BOUNDED),
     **_rules(S, """size dim ndimension numel nelement item element_size stride storage_offset
         is_contiguous is_floating_point is_complex is_signed get_device equal allclose
-        backward is_set_to is_pinned is_shared"""),
-    "new_empty": Rule(M, uninitialised=True),
+        backward is_set_to is_pinned is_shared""", SCALAR_TENSOR),
+    "new_empty": Rule(M, uninitialised=True, note=UNINITIALISED),
 }
+for _name in ("split", "chunk", "unbind", "tensor_split"):
+    _guarded(TENSOR_METHODS, guards.split_guard(_name), _name)
+_guarded(TENSOR_METHODS, guards.guard_tolist, "tolist")
+_guarded(TENSOR_METHODS, guards.guard_backward, "backward")
+_guarded(TENSOR_METHODS, guards.guard_tensor_type, "type")
 
 # One tensor in, an output no larger than it: predicted from the input's size (see Cost.SAME).
 # A call that passes a second tensor (broadcasting) is still dry-run on meta.
@@ -257,7 +357,8 @@ SAME_SIZE_OPS = frozenset(_names("""abs neg exp exp2 expm1 log log2 log10 log1p 
 for _table in (TORCH_FUNCTIONS, TENSOR_METHODS, NN_FUNCTIONAL):
     for _name in SAME_SIZE_OPS & _table.keys():
         if _table[_name].cost is Cost.META and not _table[_name].matmul:
-            _table[_name] = Rule(Cost.SAME)
+            _table[_name] = Rule(Cost.SAME, note=_table[_name].note + "; one tensor in, "
+                                 "an output no larger than it: bounded by the input")
 
 # Refused with a specific reason; the rest is simply "not available".
 REFUSED_WITH_REASON: dict[str, str] = {
@@ -304,13 +405,15 @@ REFUSED_WITH_REASON: dict[str, str] = {
 MODULE_METHODS: dict[str, Rule] = {
     **_rules(S, "parameters named_parameters children named_children modules named_modules "
                 "buffers named_buffers train eval zero_grad requires_grad_ state_dict "
-                "get_parameter get_submodule"),
-    **_rules(IN, "load_state_dict float double half to cpu cuda bfloat16"),
-    "forward": Rule(M),
-    "append": Rule(FREE), "extend": Rule(FREE), "insert": Rule(FREE), "add_module": Rule(FREE),
-    "keys": Rule(S), "values": Rule(S), "items": Rule(S),
-    "flatten_parameters": Rule(FREE),
+                "get_parameter get_submodule", MODULE_READ),
+    **_rules(IN, "load_state_dict float double half to cpu cuda bfloat16", MODULE_INPLACE),
+    "forward": Rule(M, note="a built-in layer's forward: dry-run with meta parameters"),
+    **_rules(FREE, "append extend insert add_module", "adds layers to a container module; "
+             "the layers were built (and counted) by the program"),
+    **_rules(S, "keys values items", "ModuleDict views of the program's own layers"),
+    "flatten_parameters": Rule(FREE, note="RNN weight layout bookkeeping (a no-op on CPU)"),
 }
+_guarded(MODULE_METHODS, guards.guard_load_state_dict, "load_state_dict")
 MODULE_DATA_ATTRIBUTES = frozenset(_names("""
     training weight bias in_features out_features in_channels out_channels kernel_size
     stride padding dilation groups num_features eps momentum affine track_running_stats
@@ -320,24 +423,43 @@ MODULE_DATA_ATTRIBUTES = frozenset(_names("""
     weight_hh_l0 bias_ih_l0 bias_hh_l0 start_dim end_dim scale_factor mode"""))
 
 OPTIMIZER_ATTRIBUTES = frozenset({"param_groups", "state", "defaults"})
-OPTIMIZER_METHODS: dict[str, Rule] = {"zero_grad": Rule(IN), "step": Rule(IN),
-                                      "add_param_group": Rule(FREE), "state_dict": Rule(S)}
+OPTIMIZER_METHODS: dict[str, Rule] = {
+    "zero_grad": Rule(IN, note="sets the parameters' .grad to None (or zero)"),
+    "step": Rule(IN, guard=guards.guard_optimizer_step,
+                 note="updates parameters in place; everything its kernels trust (dense, "
+                 "equally shaped parameters, gradients and state; no fused/foreach) is "
+                 "checked right before"),
+    "add_param_group": Rule(FREE, note="a new group; checked at the next step()"),
+    "state_dict": Rule(S, note="numbers and the optimizer's tensors (admitted on the way "
+                       "out)"),
+}
 SCHEDULER_ATTRIBUTES = frozenset({"last_epoch", "base_lrs", "optimizer"})
-SCHEDULER_METHODS: dict[str, Rule] = {"step": Rule(FREE), "get_last_lr": Rule(S),
-                                      "state_dict": Rule(S)}
-SCALER_METHODS: dict[str, Rule] = {"scale": Rule(M), "step": Rule(IN), "update": Rule(FREE),
-                                   "unscale_": Rule(IN), "get_scale": Rule(S),
-                                   "is_enabled": Rule(S)}
+SCHEDULER_METHODS: dict[str, Rule] = {
+    "step": Rule(FREE, note="changes the learning rate numbers; lr_lambda runs interpreted"),
+    "get_last_lr": Rule(S, note="numbers"),
+    "state_dict": Rule(S, note="numbers; program functions are stored as None, as torch does "
+                       "for functions (admitted on the way out)"),
+}
+SCALER_METHODS: dict[str, Rule] = {
+    "scale": Rule(M, note="multiplies the loss: sized by the meta dry run"),
+    "step": Rule(IN, guard=guards.guard_scaler_optimizer,
+                 note="runs the optimizer's step: the optimizer is checked first"),
+    "update": Rule(FREE, note="updates the scale number"),
+    "unscale_": Rule(IN, guard=guards.guard_scaler_optimizer,
+                     note="a foreach kernel over the gradients: the optimizer is checked first"),
+    "get_scale": Rule(S, note="a number"),
+    "is_enabled": Rule(S, note="a bool"),
+}
 LOADER_ATTRIBUTES = frozenset({"dataset", "batch_size", "drop_last", "sampler",
                                "batch_sampler", "num_workers", "pin_memory"})
 DATASET_ATTRIBUTES = frozenset({"tensors", "indices", "dataset", "datasets"})
-SIZE_METHODS: dict[str, Rule] = _rules(S, "numel count index")
+SIZE_METHODS: dict[str, Rule] = _rules(S, "numel count index", SIZE)
 DTYPE_ATTRIBUTES = frozenset({"is_floating_point", "is_complex", "is_signed", "itemsize"})
 DEVICE_ATTRIBUTES = frozenset({"type", "index"})
 FINFO_ATTRIBUTES = frozenset({"bits", "eps", "max", "min", "tiny", "resolution", "dtype"})
 GRAD_FN_ATTRIBUTES = frozenset({"next_functions", "variable"})
-GRAD_FN_METHODS: dict[str, Rule] = {"name": Rule(S)}
-GENERATOR_METHODS: dict[str, Rule] = _rules(S, "manual_seed initial_seed seed")
+GRAD_FN_METHODS: dict[str, Rule] = {"name": Rule(S, note="the node's class name")}
+GENERATOR_METHODS: dict[str, Rule] = _rules(S, "manual_seed initial_seed seed", GENERATOR)
 
 # Python containers: methods that do not call back into arbitrary objects.
 LIST_METHODS = frozenset(_names("""
@@ -353,14 +475,15 @@ FLOAT_METHODS = frozenset({"is_integer"})
 NUMPY_FUNCTIONS: dict[str, Rule] = _rules(Cost.NUMPY, """array asarray zeros ones full arange
     linspace eye zeros_like ones_like mean sum std var max min abs exp log sqrt allclose
     array_equal concatenate stack argmax argmin round clip where dot matmul transpose
-    reshape""")
+    reshape""", NUMPY)
 NUMPY_RANDOM: dict[str, Rule] = _rules(Cost.NUMPY, "randn rand randint seed normal uniform "
-                                                   "permutation choice")
+                                                   "permutation choice", NUMPY_RANDOM)
 NUMPY_DTYPES = _names("""
     float16 float32 float64 int8 int16 int32 int64 uint8 bool_""")
 NDARRAY_ATTRIBUTES = frozenset(["shape", "dtype", "ndim", "size", "T", "itemsize", "nbytes"])
 NDARRAY_METHODS: dict[str, Rule] = _rules(Cost.NUMPY, """reshape astype sum mean std max min
-    argmax argmin tolist copy item flatten transpose round clip""")
+    argmax argmin tolist copy item flatten transpose round clip""", NDARRAY)
+_guarded(NDARRAY_METHODS, guards.guard_tolist, "tolist")
 
 MATH_FUNCTIONS = _names("""
     sqrt exp log log2 log10 sin cos tan atan2 floor ceil fabs isclose isnan isinf pow tanh
@@ -400,8 +523,11 @@ def build_namespaces() -> dict[str, Namespace]:
     nn_ns = _namespace("torch.nn", nn, NN_MEMBERS,
                        {"functional": functional, "init": init, "utils": utils})
     scheduler = _namespace("torch.optim.lr_scheduler", optim.lr_scheduler,
-                           {name: Rule(FREE) for name in SCHEDULERS})
-    optim_ns = _namespace("torch.optim", optim, {name: Rule(FREE) for name in OPTIMIZERS},
+                           {name: Rule(FREE, note="learning-rate bookkeeping over an "
+                                       "optimizer the program made") for name in SCHEDULERS})
+    optimizers = {name: Rule(FREE, note="holds the parameters it is given; its step() checks "
+                             "them") for name in OPTIMIZERS}
+    optim_ns = _namespace("torch.optim", optim, optimizers,
                           {"lr_scheduler": scheduler})
     data = _namespace("torch.utils.data", tud, DATA_MEMBERS)
     utils_ns = Namespace("torch.utils", {"data": data}, {})
@@ -422,8 +548,11 @@ def build_namespaces() -> dict[str, Namespace]:
         "random": np_random, "pi": np.pi, "e": np.e, "inf": np.inf, "nan": np.nan,
         "ndarray": np.ndarray, **{name: getattr(np, name) for name in NUMPY_DTYPES},
     })
-    math_ns = _namespace("math", math, {name: Rule(S) for name in MATH_FUNCTIONS}, MATH_VALUES)
-    random_ns = _namespace("random", random, {name: Rule(S) for name in RANDOM_FUNCTIONS})
+    math_ns = _namespace("math", math, {name: Rule(S, note="a number from numbers")
+                                        for name in MATH_FUNCTIONS}, MATH_VALUES)
+    random_ns = _namespace("random", random, {
+        name: Rule(S, note="the module's one generator, reseeded before every program")
+        for name in RANDOM_FUNCTIONS})
     return {
         "torch": torch_ns, "torch.nn": nn_ns, "torch.nn.functional": functional,
         "torch.optim": optim_ns, "torch.optim.lr_scheduler": scheduler,

@@ -246,6 +246,11 @@ class Sandbox:
                         interp.run(tree)
             except Exception:
                 break
+            finally:
+                # A timed run may change the grad mode or default dtype like any program;
+                # the next program must not inherit them.
+                torch.set_grad_enabled(True)
+                torch.set_default_dtype(torch.float32)
             _synchronize(target)
             timings.append((time.perf_counter() - start) * 1000)
         if len(timings) < repeat:

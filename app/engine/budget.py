@@ -233,10 +233,20 @@ class Budget:
                 result = call_on_meta()
         except LimitError:
             raise
-        except Exception:
+        except Exception as failed:
             # Meta kernels are missing for a few ops, and a call that is wrong fails on meta
-            # as it will for real (the real call then reports the real error). Bound by inputs.
-            self.check_bytes(label, 8 * input_bytes((*args, *kwargs.values())))
+            # as it will for real. With tensor inputs the output is bounded by them; without
+            # any (a factory) there is no bound, so the prediction fails closed: the program
+            # gets the error the dry run raised, never a count of 0 bytes.
+            given = input_bytes((*args, *kwargs.values()))
+            if given == 0:
+                if isinstance(failed, (TypeError, ValueError, IndexError, RuntimeError)) \
+                        and "meta" not in str(failed):
+                    raise failed from None
+                raise LimitError(f"{label}: the memory this call needs could not be predicted",
+                                 hint="Pass sizes as plain integers and data as tensors.",
+                                 predicted=True) from None
+            self.check_bytes(label, 8 * given)
             return
         predicted = new_bytes(result)
         shape_note = ""

@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils import data as tud
 
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.text import without_addresses
 
 if TYPE_CHECKING:
     from app.engine.interpreter import Interpreter
@@ -224,13 +225,30 @@ def _print_pieces(args: tuple[Any, ...], sep: str, end: str) -> Iterator[str]:
     yield end
 
 
-def _text_pieces(value: Any, top: bool, active: set[int]) -> Iterator[str]:
+# Containers nested deeper than this print as "…": the text of a 3,000-deep tuple (a dict
+# key in a KeyError, a printed value) hit Python's recursion limit in our own code.
+_MAX_TEXT_DEPTH = 100
+
+
+def _object_text(value: Any, top: bool) -> str:
+    """str/repr of one non-container value, never with a memory address in it."""
+    try:
+        text = py.str(value) if top else py.repr(value)
+    except RecursionError:  # a module nested thousands deep repr()s itself recursively
+        return f"<{type(value).__name__}: too deeply nested to show>"
+    return without_addresses(text)
+
+
+def _text_pieces(value: Any, top: bool, active: set[int], depth: int = 0) -> Iterator[str]:
     kind = type(value)
     if kind is str:
         yield value if top else py.repr(value)
         return
     if kind not in (list, tuple, set, dict):
-        yield py.str(value) if top else py.repr(value)
+        yield _object_text(value, top)
+        return
+    if depth >= _MAX_TEXT_DEPTH:
+        yield "…"
         return
     if id(value) in active:  # a list that holds itself, written as Python writes it
         yield "[...]" if kind is list else "{...}"
@@ -245,11 +263,11 @@ def _text_pieces(value: Any, top: bool, active: set[int]) -> Iterator[str]:
         if index:
             yield ", "
         if kind is dict:
-            yield from _text_pieces(item[0], False, active)
+            yield from _text_pieces(item[0], False, active, depth + 1)
             yield ": "
-            yield from _text_pieces(item[1], False, active)
+            yield from _text_pieces(item[1], False, active, depth + 1)
         else:
-            yield from _text_pieces(item, False, active)
+            yield from _text_pieces(item, False, active, depth + 1)
     if kind is tuple and len(value) == 1:
         yield ","
     yield closing

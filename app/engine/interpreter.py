@@ -833,6 +833,9 @@ class Interpreter:
     def call_vetted(self, function: Any, label: str, rule: Rule, args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> Any:
         after = None
+        # model.parameters() and friends, read once: the meta dry run would use them up and
+        # leave the real call an empty generator.
+        args = tuple(list(a) if _is_torch_generator(a) else a for a in args)
         if rule.guard is not None:
             prepared = rule.guard(self, function, args, kwargs)
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after

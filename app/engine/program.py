@@ -29,6 +29,7 @@ from app.engine.hints import hint_for
 from app.engine.interpreter import BoundUserMethod, Interpreter, UserFunction
 from app.engine.parser import parse_program
 from app.engine.policy import Namespace, Rule, build_namespaces
+from app.engine.text import without_addresses
 from app.inspect.graph import build_graph
 from app.inspect.tensors import StorageLabels, ViewBuilder
 
@@ -195,7 +196,8 @@ class Sandbox:
             notices.append(f"only the first {self.settings.max_steps_reported} statements are "
                            "traced (setting max_steps_reported)")
         for warning in caught:
-            message = f"{warning.category.__name__}: {warning.message}"
+            message = without_addresses(f"{warning.category.__name__}: "
+                                    f"{str(warning.message)[:_MAX_MESSAGE]}")
             if message not in notices and len(notices) < 20:
                 notices.append(message)
         notices.extend(n for n in interp.notices if n not in notices)
@@ -320,15 +322,24 @@ def _error_outcome(error: BaseException, line: int | None, steps: list[dict[str,
                                                  error.line or line, error.hint, steps,
                                                  stdout, notices, **extra))
     type_name = type(error).__name__
-    if isinstance(error, KeyError) and len(error.args) == 1:
-        # Security: str(KeyError) is the key's repr, which a program controls: {}[(s,) * 10**6]
-        # built 10**12 characters here, outside the program's try, and ended the worker.
-        message = f"key {bounded_repr(error.args[0], _MAX_MESSAGE)} not found"
-    else:
-        message = str(error) or type_name
-    message = _first_lines(message)
+    message = _error_message(error, type_name)
     return Outcome(200, _error_body(type_name, message, line, hint_for(type_name, message),
                                     steps, stdout, notices, **extra))
+
+
+def _error_message(error: BaseException, type_name: str) -> str:
+    """The message of a program's error, bounded in size and work: it is built after the
+    program ended, from text the program may control."""
+    try:
+        if isinstance(error, KeyError) and len(error.args) == 1:
+            # Security: str(KeyError) is the key's repr, which a program controls:
+            # {}[(s,) * 10**6] built 10**12 characters here, outside the program's try.
+            message = f"key {bounded_repr(error.args[0], _MAX_MESSAGE)} not found"
+        else:
+            message = str(error) or type_name
+    except (RecursionError, MemoryError):
+        message = f"{type_name} (its message was too deeply nested or too large to show)"
+    return _first_lines(without_addresses(message[:2 * _MAX_MESSAGE]))
 
 
 def _first_lines(message: str, keep: int = 12) -> str:

@@ -384,4 +384,98 @@ CASES: list[Case] = [
     Case("bidi-in-string", "s = 'admin\u2066 \u2069'", 400, F,
          "bidirectional control character U+2066"),
     Case("zero-width-in-name", "pri\u200bnt(1)", 400, S, "invalid non-printable character"),
+    # --- native kernels that trust memory layout (optimizers) ---------------------------------
+    Case("fused-sgd-stride0-param", "p = nn.Parameter(torch.zeros(1).expand(1000))\n"
+         "optim.SGD([p], lr=0.1, fused=True)", 400, F, "must be a dense tensor"),
+    Case("fused-keyword", "p = nn.Parameter(torch.zeros(10))\noptim.Adam([p], fused=True)",
+         400, F, "'fused=' of torch.optim.Adam is not available"),
+    Case("foreach-keyword", "p = nn.Parameter(torch.zeros(10))\noptim.AdamW([p], foreach=True)",
+         400, F, "'foreach=' of torch.optim.AdamW is not available"),
+    Case("foreach-clip", _OPT + "nn.utils.clip_grad_norm_(m.parameters(), 1.0, foreach=True)",
+         400, F, "'foreach=' of torch.nn.utils.clip_grad_norm_ is not available"),
+    Case("fused-through-param-groups", "p = nn.Parameter(torch.zeros(10))\n"
+         "o = optim.Adam([p])\no.param_groups[0]['fused'] = True\np.sum().backward()\n"
+         "o.step()", 400, F, "param_groups[0]['fused'] = True is not available"),
+    Case("stride0-grad-setter", "w = nn.Parameter(torch.zeros(1000))\n"
+         "w.grad = torch.zeros(1).expand(1000)", 400, F, "must be a dense tensor"),
+    Case("grad-setter-wrong-dtype", "w = nn.Parameter(torch.zeros(10))\n"
+         "w.grad = torch.zeros(10, dtype=torch.float64)", 400, F, "a gradient must match"),
+    Case("grad-reshaped-in-place", "w = nn.Parameter(torch.zeros(4))\no = optim.SGD([w], lr=1)\n"
+         "w.sum().backward()\nwith torch.no_grad():\n    w.grad.unsqueeze_(0)\no.step()",
+         400, F, "no longer matches"),
+    Case("stride0-plain-tensor-param", "t = torch.zeros(1).expand(100)\n"
+         "t.requires_grad_()\no = optim.Adagrad([t])\nt.sum().backward()\no.step()",
+         400, F, "must be a dense tensor"),
+    Case("stride0-param-group", "p = nn.Parameter(torch.zeros(4))\no = optim.SGD([p], lr=1)\n"
+         "o.add_param_group({'params': [torch.zeros(1).expand(1000).requires_grad_()]})\n"
+         "o.step()", 400, F, "must be a dense tensor"),
+    Case("optimizer-state-replaced-in-place", "w = nn.Parameter(torch.zeros(6))\n"
+         "o = optim.Adam([w])\nw.sum().backward()\no.step()\n"
+         "with torch.no_grad():\n    o.state_dict()['state'][0]['exp_avg'].unsqueeze_(0)\n"
+         "o.step()", 400, F, "state 'exp_avg' has shape [1, 6]"),
+    Case("vector-to-parameters-stride0", _OPT + "v = torch.zeros(1).expand(6)\n"
+         "nn.utils.vector_to_parameters(v, m.parameters())", 400, F, "must be a dense tensor"),
+    Case("scaler-unscale-stride0", "p = torch.zeros(1).expand(64)\np.requires_grad_()\n"
+         "o = optim.SGD([p], lr=1)\ns = torch.amp.GradScaler('cpu')\n"
+         "s.scale(p.sum()).backward()\ns.unscale_(o)", 400, F, "must be a dense tensor"),
+    Case("inplace-on-expanded", "x = torch.zeros(1).expand(8)\nx.fill_(1)", 400, F,
+         "share memory"),
+    Case("augmented-on-expanded", "x = torch.zeros(1).expand(8)\nx += 1", 400, F,
+         "share memory"),
+    Case("init-on-unfolded", "x = torch.zeros(10).unfold(0, 3, 1)\nnn.init.normal_(x)", 400, F,
+         "share memory"),
+    Case("load-state-dict-assign", "m = nn.Linear(2, 2)\n"
+         "m.load_state_dict({'weight': torch.zeros(1).expand(2, 2), 'bias': torch.zeros(2)}, "
+         "assign=True)", 400, F, "assign=True"),
+    Case("load-state-dict-assign-positional", "m = nn.Linear(2, 2)\n"
+         "m.load_state_dict(m.state_dict(), True, True)", 400, F, "assign=True"),
+    # --- tensors on devices without data -----------------------------------------------------
+    Case("meta-factory", "torch.eye(128) @ torch.zeros(128, 128, device='meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-to", "torch.ones(3).to('meta')", 400, F, "the device 'meta' is not available"),
+    Case("meta-device-object", "d = torch.device('meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-layer-keyword", "nn.Linear(128, 128, device='meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-layer-positional", "nn.Linear(128, 128, True, 'meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-module-to", "nn.Linear(2, 2).to('meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-like", "torch.zeros_like(torch.ones(3), device='meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("sparse-type-string", "torch.ones(3).type('torch.sparse.FloatTensor')", 400, F,
+         "is not available"),
+    Case("other-device-string", "torch.zeros(3, device='xpu')", 400, F,
+         "the device 'xpu' is not available"),
+    # --- memory that no vetted call counted ----------------------------------------------------
+    Case("layers-kept-alive", "layers = [nn.Linear(4096, 4096) for i in range(20)]", 413, L,
+         "max_total_bytes"),
+    Case("layer-positional-device", "nn.Linear(10000, 10000, True, 'cpu')", 413, L,
+         "max_call_bytes"),
+    Case("collate-huge-batch", "x = torch.zeros(1, 2**20).expand(1024, 2**20)\n"
+         "for b in DataLoader(TensorDataset(x), batch_size=1024):\n    pass", 413, L,
+         "the DataLoader's batch"),
+    Case("expanded-dataset-shuffle", "x = torch.zeros(1).expand(10**9)\n"
+         "DataLoader(TensorDataset(x), shuffle=True)", 413, L, "reports 1,000,000,000 items"),
+    Case("dataloader-positional-workers", "DataLoader(TensorDataset(torch.zeros(4)), 2, False, "
+         "None, None, 4, None, False)\n1 / 0", 200, "ZeroDivisionError", "division by zero"),
+    Case("random-sampler-expanded", "x = torch.zeros(1).expand(10**9)\n"
+         "torch.utils.data.RandomSampler(TensorDataset(x))", 413, L, "reports"),
+    Case("tolist-huge", "torch.zeros(2**24).tolist()", 413, L, "tolist() of 16,777,216"),
+    Case("unbind-millions", "torch.zeros(3000000, 1).unbind()", 413, L, "3,000,000 separate"),
+    Case("split-ones", "torch.zeros(3000000).split(1)", 413, L, "max_objects_per_call"),
+    # 128 MB of weights and 768 MB of other tensors: the gradient would pass 1 GB in all.
+    Case("backward-huge-leaf", "w = torch.zeros(2**25, requires_grad=True)\nk = w.sum()\n"
+         "a = [torch.zeros(2**25) for i in range(6)]\nk.backward()", 413, L, "backward()"),
+    Case("autograd-grad-huge", "w = torch.zeros(2**25, requires_grad=True)\nk = w.sum()\n"
+         "a = [torch.zeros(2**25) for i in range(6)]\ntorch.autograd.grad(k, [w])", 413, L,
+         "torch.autograd.grad"),
+    Case("comprehension-steps", "len([0 for i in range(1000) for j in range(1000) if i < 0])",
+         200, L, "max_steps"),
+    # --- what torch hands back ---------------------------------------------------------------
+    Case("cyclic-scheduler-state", _OPT + "s = optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, "
+         "scale_fn=lambda x: 1.0)\ns.state_dict()['_scale_fn_custom']['interp']", 400, F,
+         "a NoneType cannot be indexed"),
+    Case("key-error-deep-tuple", "k = ()\nfor i in range(3000):\n    k = (k,)\n{}[k]", 200,
+         "KeyError", "not found"),
 ]

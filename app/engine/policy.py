@@ -436,7 +436,7 @@ OPTIMIZER_METHODS: dict[str, Rule] = {
 SCHEDULER_ATTRIBUTES = frozenset({"last_epoch", "base_lrs", "optimizer"})
 SCHEDULER_METHODS: dict[str, Rule] = {
     "step": Rule(FREE, note="changes the learning rate numbers; lr_lambda runs interpreted"),
-    "get_last_lr": Rule(S, note="numbers"),
+    "get_last_lr": Rule(S, note="the current learning rates, as numbers"),
     "state_dict": Rule(S, note="numbers; program functions are stored as None, as torch does "
                        "for functions (admitted on the way out)"),
 }
@@ -444,11 +444,11 @@ SCALER_METHODS: dict[str, Rule] = {
     "scale": Rule(M, note="multiplies the loss: sized by the meta dry run"),
     "step": Rule(IN, guard=guards.guard_scaler_optimizer,
                  note="runs the optimizer's step: the optimizer is checked first"),
-    "update": Rule(FREE, note="updates the scale number"),
+    "update": Rule(FREE, note="updates the loss scale number"),
     "unscale_": Rule(IN, guard=guards.guard_scaler_optimizer,
                      note="a foreach kernel over the gradients: the optimizer is checked first"),
-    "get_scale": Rule(S, note="a number"),
-    "is_enabled": Rule(S, note="a bool"),
+    "get_scale": Rule(S, note="the current loss scale, a number"),
+    "is_enabled": Rule(S, note="whether scaling is on, a bool"),
 }
 LOADER_ATTRIBUTES = frozenset({"dataset", "batch_size", "drop_last", "sampler",
                                "batch_sampler", "num_workers", "pin_memory"})

@@ -159,6 +159,14 @@ class Settings(BaseSettings):
         256 * 1024,
         description="Largest request body accepted; a program is at most max_source_chars.",
     )
+    max_header_bytes: int = Field(
+        64 * 1024,
+        description="Largest total size of a request's header lines; larger requests get 431 "
+        "before any route parses them (uvicorn's httptools sets no limit). A browser sends "
+        "1-4 kB, but htmx repeats the page's address in HX-Current-URL and a permalink address "
+        "carries its programs: up to the 60,000-character token a permalink may have, plus "
+        "room for the other headers.",
+    )
 
     # --- training runs (app/training: POST /runs) ---
     train_max_parameters: int = Field(

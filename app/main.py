@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from app.config import get_settings
 from app.errors import install_error_handlers
 from app.executor.local import LocalExecutor
+from app.headers import HeaderSizeLimitMiddleware
 from app.limits import BodySizeLimitMiddleware
 from app.routes import api, docs, lessons, pages, playground, runs, train_pages
 from app.web import SecurityHeadersMiddleware, static_files
@@ -47,6 +48,9 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added after (so outside) the body limit: oversized headers are refused first; inside
+    # the security headers, so the 431 carries them too.
+    app.add_middleware(HeaderSizeLimitMiddleware, max_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(api.router)

@@ -111,7 +111,9 @@ async def form_fields(request: Request, limit: int,
     if not request.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"):
         return {}
-    body = b""
+    # A bytearray grows in place: bytes += chunk copied the whole body for every chunk, which
+    # a client trickling one byte per packet turned into quadratic work on the event loop.
+    body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:

@@ -11,7 +11,6 @@ any message lacks a translation.
 from __future__ import annotations
 
 import gettext
-import re
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -70,26 +69,60 @@ def extract() -> Catalog:
     return catalog
 
 
-_LANGUAGE_RANGE = re.compile(
-    r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
+# Accept-Language is read from every page request on the event loop, so its parsing must be
+# linear and bounded: a regex with nested whitespace runs once took ~10 s on a 30 kB header and
+# stalled every other request. A browser sends well under 100 characters and a handful of
+# ranges; only the first MAX_ACCEPT_LANGUAGE_CHARS characters and MAX_LANGUAGE_RANGES ranges
+# are considered (the server also refuses oversized headers: setting max_header_bytes).
+MAX_ACCEPT_LANGUAGE_CHARS = 512
+MAX_LANGUAGE_RANGES = 32
+_MAX_QVALUE_CHARS = 5  # "0.123": RFC 9110 allows at most three decimals
+_ALPHA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ALNUM = _ALPHA | frozenset("0123456789")
+_QVALUE_CHARS = frozenset("0123456789.")
+
+
+def _is_language_range(tag: str) -> bool:
+    """``en``, ``ja-JP``, ``zh-Hant-TW``: subtags of 1-8 ASCII letters (digits after the
+    first). The wildcard ``*`` is left out: it names no language we could pick."""
+    first, *rest = tag.split("-")
+    return (0 < len(first) <= 8 and all(c in _ALPHA for c in first)
+            and all(0 < len(sub) <= 8 and all(c in _ALNUM for c in sub) for sub in rest))
+
+
+def _quality(params: list[str]) -> float | None:
+    """The weight of a range from its parameters (1 without any); None when they are not a
+    single well-formed ``q=`` parameter."""
+    if not params:
+        return 1.0
+    name, sep, value = params[0].partition("=")
+    value = value.strip()
+    if (len(params) > 1 or not sep or name.strip().lower() != "q"
+            or not 0 < len(value) <= _MAX_QVALUE_CHARS or not set(value) <= _QVALUE_CHARS):
+        return None
+    try:
+        return min(float(value), 1.0)
+    except ValueError:  # "1.2.3"
+        return None
 
 
 def preferred_languages(header: str) -> list[str]:
     """Language ranges of an Accept-Language header, best first (ties keep their order)."""
+    text = header[:MAX_ACCEPT_LANGUAGE_CHARS]
+    if len(header) > MAX_ACCEPT_LANGUAGE_CHARS:
+        text = text.rpartition(",")[0]  # a range cut in half could read as another weight
     ranked: list[tuple[float, int, str]] = []
-    for i, part in enumerate(header.split(",")[:32]):  # a header can be long; 32 is plenty
-        match = _LANGUAGE_RANGE.match(part)
-        if not match or match.group(1) == "*":
-            continue
-        try:
-            q = float(match.group(2)) if match.group(2) else 1.0
-        except ValueError:
-            continue
-        if q > 0:
-            ranked.append((-q, i, match.group(1)))
+    for i, part in enumerate(text.split(",", MAX_LANGUAGE_RANGES)[:MAX_LANGUAGE_RANGES]):
+        tag, *params = part.split(";")
+        tag = tag.strip()
+        q = _quality(params)
+        if q is not None and q > 0 and _is_language_range(tag):
+            ranked.append((-q, i, tag))
     return [lang for _, _, lang in sorted(ranked)]
 
 
 def negotiate(accept_language: str | None) -> str:
     found = negotiate_locale(preferred_languages(accept_language or ""), LOCALES, sep="-")
+    # Babel matches case-insensitively but answers in the header's spelling ("JA").
+    found = (found or "").lower()
     return found if found in LOCALES else DEFAULT_LOCALE

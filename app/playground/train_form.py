@@ -88,6 +88,14 @@ BETAS_OPTIMIZERS = ("adam", "adamw")
 CLASS_COUNT_SETS = ("blobs", "spirals")
 # The form has 34 fields; a body with many more is not this form.
 MAX_FIELDS = 64
+# Fields holding one number. Each is refused as too long before anything converts it: the
+# longest real value is a float such as 0.000123 or 1e-05, while a 5,000-digit width once
+# reached int() (which refuses over 4,300 digits) and was a 500.
+NUMBER_FIELDS = ("n_samples", "noise", "n_classes", "validation_fraction", "dropout", "lr",
+                 "momentum", "beta1", "beta2", "weight_decay", "step_size", "gamma", "min_lr",
+                 "warmup_steps", "warmup_start_factor", "epochs", "batch_size", "grad_clip",
+                 "grad_accumulation", "seed", "log_every")
+MAX_NUMBER_CHARS = 32
 
 # Where pydantic reports a problem (its ``loc``) -> the form field that holds the value.
 FIELD_OF_LOC: dict[tuple[str | int, ...], str] = {
@@ -185,8 +193,10 @@ def parse(fields: Mapping[str, str]) -> TrainForm:
     values = {name: str(fields.get(name, "")).strip() for name in DEFAULTS}
     for name in CHECKBOXES:
         values[name] = "on" if fields.get(name) else ""
-    errors: list[FieldError] = []
-    payload = _payload(values, errors)
+    too_long = [name for name in NUMBER_FIELDS if len(values[name]) > MAX_NUMBER_CHARS]
+    errors = [_too_long(name, values[name]) for name in too_long]
+    # Sent blank (the spec's default) so the value is never converted; the error stops the run.
+    payload = _payload({**values, **dict.fromkeys(too_long, "")}, errors)
     try:
         spec = TrainSpec.model_validate(payload)
     except ValidationError as invalid:
@@ -231,8 +241,17 @@ def _payload(v: dict[str, str], errors: list[FieldError]) -> dict[str, Any]:
     }
 
 
+def _too_long(name: str, value: str) -> FieldError:
+    # pydantic's messages are English too (translate=False); this one names the fix.
+    return FieldError(name, f"{len(value):,} characters is too long for a number: type at "
+                      f"most {MAX_NUMBER_CHARS} characters, e.g. 100 or 0.01.")
+
+
 def _widths(text: str, errors: list[FieldError]) -> list[int]:
     parts = [p for p in re.split(r"[,\s]+", text) if p]
+    if any(len(p) > MAX_NUMBER_CHARS for p in parts):
+        errors.append(_too_long("hidden", max(parts, key=len)))
+        return []
     if not all(p.isascii() and p.isdigit() for p in parts):
         errors.append(FieldError("hidden", HIDDEN_FORMAT, translate=True))
         return []
@@ -247,6 +266,9 @@ def _layer_lrs(text: str, errors: list[FieldError]) -> dict[str, str]:
         name, sep, value = (x.strip() for x in part.partition("="))
         if not sep or not name or not value:
             errors.append(FieldError("layer_lrs", LAYER_LRS_FORMAT, translate=True))
+            return {}
+        if len(value) > MAX_NUMBER_CHARS:
+            errors.append(_too_long("layer_lrs", value))
             return {}
         pairs[name] = value
     return pairs

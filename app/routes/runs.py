@@ -102,10 +102,16 @@ async def follow_run(run_id: str, registry: RegistryDep,
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
+# Event ids are indexes into a run's history, which train_max_epochs and the event rate keep
+# far below a billion; a longer "id" is not one we sent, and int() of a 5,000-digit one raised.
+MAX_EVENT_ID_DIGITS = 9
+
+
 def last_seen(last_event_id: str | None) -> int:
     """The index a reconnecting EventSource says it has seen (-1: none, replay everything)."""
     # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
-    if last_event_id is None or not (last_event_id.isascii() and last_event_id.isdigit()):
+    if (last_event_id is None or len(last_event_id) > MAX_EVENT_ID_DIGITS
+            or not (last_event_id.isascii() and last_event_id.isdigit())):
         return -1
     return int(last_event_id)
 

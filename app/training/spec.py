@@ -44,6 +44,13 @@ DEFAULT_LR: dict[str, float] = {
     "adadelta": 1.0,
 }
 
+# Upper bound of every count in a spec (samples, epochs, steps). JSON integers have no size
+# limit, and a 401-digit n_samples once overflowed float arithmetic in plan() (a 500). This
+# is the schema's sanity bound (a 422); the server's own, far lower limits are the train_max_*
+# settings, checked by check_limits (a 413 naming the setting).
+MAX_COUNT = 2**31 - 1
+MAX_HIDDEN_LAYERS = 8
+
 # Unknown fields are typos to report, not to ignore; and Python's JSON parser accepts NaN and
 # Infinity, which no setting here means.
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -58,7 +65,8 @@ class DatasetSpec(BaseModel):
         "sine, linear. digits: scikit-learn's bundled 8x8 digit images (64 inputs, 10 classes).",
     )
     n_samples: int = Field(
-        1000, ge=10, description="Samples generated (train + validation); digits has at most 1,797."
+        1000, ge=10, le=MAX_COUNT,
+        description="Samples generated (train + validation); digits has at most 1,797.",
     )
     noise: float = Field(
         0.1,
@@ -80,7 +88,7 @@ class ModelSpec(BaseModel):
 
     hidden: list[int] = Field(
         [16, 16],
-        max_length=8,
+        max_length=MAX_HIDDEN_LAYERS,
         description="Widths of the hidden layers (fc0, fc1, ...); the output layer is 'out'.",
     )
     activation: Activation = "relu"
@@ -107,6 +115,7 @@ class OptimizerSpec(BaseModel):
     weight_decay: float = Field(0.0, ge=0, le=1)
     layer_lrs: dict[str, float] = Field(
         {},
+        max_length=MAX_HIDDEN_LAYERS + 1,
         description="Per-layer learning rates (one optimizer param group per layer), keyed by "
         "layer name: fc0, fc1, ... for hidden layers (their batch norm follows them), out for "
         "the output layer. Layers not named use lr.",
@@ -138,10 +147,12 @@ class SchedulerSpec(BaseModel):
     model_config = _STRICT
 
     name: SchedulerName = "none"
-    step_size: int = Field(10, ge=1, description="step: epochs between lr decays.")
+    step_size: int = Field(10, ge=1, le=MAX_COUNT, description="step: epochs between lr decays.")
     gamma: float = Field(0.5, gt=0, le=1, description="step: factor of each decay.")
     min_lr: float = Field(0.0, ge=0, description="cosine: lr at the last step.")
-    warmup_steps: int = Field(100, ge=1, description="warmup: optimizer steps to reach lr.")
+    warmup_steps: int = Field(
+        100, ge=1, le=MAX_COUNT, description="warmup: optimizer steps to reach lr."
+    )
     warmup_start_factor: float = Field(
         0.01, gt=0, le=1, description="warmup: the first step's lr as a fraction of lr."
     )
@@ -198,7 +209,7 @@ class TrainSpec(BaseModel):
     loss: LossName = "cross_entropy"
     optimizer: OptimizerSpec = OptimizerSpec()
     scheduler: SchedulerSpec = SchedulerSpec()
-    epochs: int = Field(20, ge=1)
+    epochs: int = Field(20, ge=1, le=MAX_COUNT)
     batch_size: int = Field(32, ge=1, le=65_536)
     shuffle: bool = True
     drop_last: bool = False
@@ -216,7 +227,8 @@ class TrainSpec(BaseModel):
         "auto", description="auto = cuda when the server has a GPU, else cpu."
     )
     log_every: int = Field(
-        1, ge=1, description="Report every n-th optimizer step (the server also caps the rate)."
+        1, ge=1, le=MAX_COUNT,
+        description="Report every n-th optimizer step (the server also caps the rate).",
     )
 
     @model_validator(mode="after")

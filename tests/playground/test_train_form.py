@@ -106,3 +106,22 @@ def test_refused_keeps_the_values_and_adds_the_reason() -> None:
     refused = form.refused(ValueError("epochs is 5000, the limit is 1000"))
     assert refused.spec is None and refused.values["epochs"] == "5000"
     assert [e.message for e in refused.general_errors] == ["epochs is 5000, the limit is 1000"]
+
+
+def test_a_number_too_long_to_be_one_is_a_field_error_before_conversion() -> None:
+    # int() refuses over 4,300 digits (a ValueError that was a 500); 401 digits overflowed.
+    form = submit(hidden="9" * 5000, n_samples="9" * 401, lr="1" * 5000,
+                  layer_lrs="out=" + "1" * 5000, beta1="9" * 40)
+    assert form.spec is None
+    for name in ("hidden", "n_samples", "lr", "layer_lrs", "beta1"):
+        error = form.error_for(name)
+        assert error is not None and "too long for a number" in error.message, name
+    assert form.values["n_samples"] == "9" * 401  # shown as typed
+    assert submit(seed="9" * 32).error_for("seed") is not None  # in length, out of range
+
+
+def test_odd_numbers_are_field_errors() -> None:
+    for value in ("-5", "1.5", "nan", "inf", "-inf", "١٢٣", "1e999", "0x10", " "):
+        form = submit(epochs=value, noise=value, hidden=value)
+        assert form.spec is None or not value.strip(), value  # blank: the spec's defaults
+        assert all(e.field in ("epochs", "noise", "hidden") for e in form.errors), value

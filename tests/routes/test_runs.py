@@ -200,6 +200,9 @@ def test_unknown_run_is_404(runs_client: TestClient) -> None:
         ({**SMALL, "optimizer": {"name": "nadam"}}, "optimizer"),
         ({**SMALL, "epochs": 0}, "epochs"),
         ({**SMALL, "colour": "red"}, "colour"),
+        # 401 digits: a valid JSON integer that overflowed float arithmetic (a 500)
+        ({**SMALL, "dataset": {"name": "moons", "n_samples": 10**400}}, "less than or equal"),
+        ({**SMALL, "epochs": 10**400}, "epochs"),
     ],
 )
 def test_bad_spec_is_422(runs_client: TestClient, spec: dict, words: str) -> None:
@@ -225,9 +228,11 @@ def test_odd_last_event_id_replays_everything(runs_client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("header", "index"),
-                         [(None, -1), ("0", 0), ("42", 42), ("²", -1), ("٣", -1), ("", -1)])
+                         [(None, -1), ("0", 0), ("42", 42), ("²", -1), ("٣", -1), ("", -1),
+                          ("999999999", 999_999_999), ("1" * 10, -1), ("9" * 5000, -1)])
 def test_last_event_id_parsing(header: str | None, index: int) -> None:
-    # "²" and "٣" pass str.isdigit(); the first would crash int(). Neither reaches int().
+    # "²" and "٣" pass str.isdigit(); the first would crash int(). Neither reaches int(), and
+    # nor does a 5,000-digit id (int() refuses over 4,300 digits).
     assert runs.last_seen(header) == index
 
 

@@ -122,3 +122,35 @@ def test_limits_are_checked_before_running(over: dict, limits: dict, words: str)
 
 def test_defaults_are_within_default_limits() -> None:
     check_limits(TrainSpec(), Settings())
+
+
+HUGE = 10**400  # JSON integers have no size limit; Python's json reads this one
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"dataset": {"name": "moons", "n_samples": HUGE}},  # overflowed plan()'s float math
+        {"epochs": HUGE},
+        {"log_every": HUGE},
+        {"scheduler": {"name": "step", "step_size": HUGE}},
+        {"scheduler": {"name": "warmup", "warmup_steps": HUGE}},
+        {"model": {"hidden": [HUGE]}},
+        {"batch_size": HUGE},
+        {"seed": HUGE},
+        {"dataset": {"name": "moons", "noise": HUGE}},
+        {"optimizer": {"name": "adam", "layer_lrs": {"out": HUGE}}},
+        {"optimizer": {"name": "adam", "layer_lrs": {f"fc{i}": 0.1 for i in range(10)}}},
+    ],
+)
+def test_huge_numbers_are_validation_errors(over: dict) -> None:
+    # A ValidationError is a 422 (or a form error); anything else was a 500.
+    assert refusal(**over)
+
+
+def test_counts_are_bounded_in_the_schema_and_limited_by_the_settings() -> None:
+    big = spec(dataset={"name": "moons", "n_samples": 2**31 - 1})
+    with pytest.raises(SpecLimitError, match=r"dataset\.n_samples"):
+        check_limits(big, Settings())
+    assert "less than or equal to 2147483647" in refusal(
+        dataset={"name": "moons", "n_samples": 2**31})

@@ -206,12 +206,12 @@ def read_only_state(optimizer: torch.optim.Optimizer) -> dict[Any, dict[str, Any
 _PLAIN_TYPES: frozenset[type] = frozenset({
     type(None), bool, int, float, complex, str, slice, range, type(Ellipsis), torch.Size,
     torch.dtype, torch.layout, torch.memory_format, torch.finfo, torch.iinfo,
-    torch.Generator, np.dtype, type({}.keys()), type({}.values()), type({}.items()),
+    torch.Generator, type({}.keys()), type({}.values()), type({}.items()),
 })
 _OBJECT_TYPES: tuple[type, ...] = tuple(t for t in (
     torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler,
     torch.optim.lr_scheduler.ReduceLROnPlateau, torch.amp.GradScaler, tud.DataLoader,
-    tud.Dataset, tud.Sampler, torch.autograd.graph.Node, np.generic,
+    tud.Dataset, tud.Sampler, torch.autograd.graph.Node, np.generic, np.dtype,
     torch.no_grad, torch.enable_grad, torch.inference_mode, torch.set_grad_enabled,
     torch.autocast, getattr(torch.cuda, "_CudaDeviceProperties", None),
 ) if isinstance(t, type))

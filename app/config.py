@@ -244,6 +244,40 @@ class Settings(BaseSettings):
         "(steps are rate-limited, snapshots capped, events stored as JSON text).",
     )
 
+    # --- bounds on the work done after a program ended (views, hints) ---
+    max_hint_message_chars: int = Field(
+        2_000,
+        description="Longest head of an error message the hints look at. The program writes "
+        "the message (assert False, 'x' * 10**5), and the hints run after its deadline; every "
+        "torch message they explain is far shorter.",
+    )
+    max_stats_elements: int = Field(
+        1_000_000,
+        description="Most elements a tensor view computes min/max/mean/std over (after "
+        "dropping expanded, stride-0 dimensions, which repeat values without changing the "
+        "statistics). They are computed in float64: 8 MB and a few ms at this size; larger "
+        "tensors report stats null with a note instead of a 1 GB copy.",
+    )
+    max_repr_elements: int = Field(
+        2_000,
+        description="Most elements one tensor or array repr formats. torch and numpy print every "
+        "element of dimensions of 6 or fewer, so (6,) * 12 would format 2 billion; every "
+        "element takes at least 2 of the max_repr_chars characters shown, so more could not "
+        "be seen anyway. Larger ones get a one-line summary; the values field shows the data.",
+    )
+    max_view_dims: int = Field(
+        32,
+        description="Most dimensions a view lists values for. A (1,) * 5000 tensor is legal; "
+        "its values would nest 5000 lists deep, past the JSON encoder's and the browser's "
+        "recursion limits. Lessons use at most 5.",
+    )
+    max_view_items: int = Field(
+        2_000,
+        description="Most values (items of nested lists, tuples and dicts, module parameters, "
+        "modules walked for a parameter count) one view visits. [[[t] * 50] * 50] * 50 is "
+        "three cheap statements but 125,000 tensor views, and a view is built for each step.",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -1,11 +1,24 @@
-"""Plain-language explanations of the errors students meet most, each with a fix."""
+"""Plain-language explanations of the errors students meet most, each with a fix.
+
+Security: ``hint_for`` runs after the program, on a message the program may write itself
+(``assert False, 'expected input ' * 3000``), so its cost must not depend on what the program
+did. The message is cut to ``max_hint_message_chars`` first, and no pattern backtracks: a hint
+is a list of alternatives, each a few simple fragments (literals, one class with ``+``) that
+must appear in order on one line. The former ``Expected .*input.* to have`` took cubic time:
+8 s for 15,000 characters, minutes for 45,000.
+"""
 
 from __future__ import annotations
 
 import re
 
+from app.config import get_settings
+
+# Written like a regex, but ".*" (anything on the same line) splits an alternative into
+# fragments, and a top-level "|" separates alternatives (a "|" inside parentheses does not).
+# The fragments themselves must not contain ".*" or nested quantifiers.
 # (pattern in the error message, hint). First match wins; order from specific to general.
-_HINTS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.IGNORECASE), h) for p, h in [
+_TABLE: list[tuple[str, str]] = [
     (r"mat1 and mat2 shapes cannot be multiplied|size mismatch, got input|"
      r"shapes cannot be multiplied|mat2 must be a matrix|self must be a matrix",
      "Matrix product (torch.mm / matmul / @) of an (m x n) by an (n x p) needs the columns of "
@@ -49,7 +62,7 @@ _HINTS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.IGNORECASE), h) f
     (r"Found dtype (\w+) but expected (\w+)",
      "The loss needs both tensors in the same floating dtype: convert the target with "
      ".float() (MSELoss, BCELoss)."),
-    (r"expected (m1 and m2|both vectors|mat1 and mat2) to have the same dtype|"
+    (r"expected (m1 and m2|both vectors|mat1 and mat2) to have (the )?same dtype|"
      r"expected scalar type (\w+) but found (\w+)|result type .* can't be cast",
      "The two tensors have different dtypes. Convert one: b = b.to(a.dtype) (or .float(), "
      ".long())."),
@@ -98,12 +111,78 @@ _HINTS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.IGNORECASE), h) f
      "variable called like a layer)."),
     (r"unexpected keyword argument",
      "That function does not take this keyword; check its spelling and the PyTorch docs."),
-]]
+]
+
+
+Fragments = tuple[re.Pattern[str], ...]
+
+
+def _split(pattern: str, separator: str) -> list[str]:
+    """``pattern`` split at ``separator`` outside parentheses (and not after a backslash)."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and pattern.startswith(separator, index):
+            parts.append(pattern[start:index])
+            index += len(separator)
+            start = index
+            continue
+        index += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _compile(pattern: str) -> list[Fragments]:
+    return [tuple(re.compile(fragment, re.IGNORECASE) for fragment in _split(alternative, ".*"))
+            for alternative in _split(pattern, "|")]
+
+
+_HINTS: list[tuple[list[Fragments], str]] = [(_compile(p), h) for p, h in _TABLE]
+
+
+def _in_order(fragments: Fragments, text: str) -> bool:
+    """Whether the fragments match one after another on one line of ``text``, as the regex
+    ``f1.*f2.*f3`` would. Linear: the first fragment's leftmost match on a line leaves the
+    most room for the others, so each line is searched once per fragment."""
+    position = 0
+    while True:
+        first = fragments[0].search(text, position)
+        if first is None:
+            return False
+        line_end = text.find("\n", first.end())
+        if line_end < 0:
+            line_end = len(text)
+        end = first.end()
+        for fragment in fragments[1:]:
+            found = fragment.search(text, end, line_end)
+            if found is None:
+                break
+            end = found.end()
+        else:
+            return True
+        position = line_end + 1
+
+
+def _matches(alternatives: list[Fragments], message: str) -> bool:
+    return any(_in_order(fragments, message) for fragments in alternatives)
 
 
 def hint_for(error_type: str, message: str) -> str | None:
-    for pattern, hint in _HINTS:
-        if pattern.search(message):
+    # Only the head of the message: every message these hints know is short, and the head
+    # is where torch puts the words they look for.
+    message = message[:get_settings().max_hint_message_chars]
+    for alternatives, hint in _HINTS:
+        if _matches(alternatives, message):
             return hint
     if error_type == "ZeroDivisionError":
         return "Python numbers cannot be divided by zero (tensors give inf or nan instead)."

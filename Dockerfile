@@ -11,6 +11,9 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY templates ./templates
 COPY static ./static
+# libseccomp2 backs the workers' seccomp filter (app/executor/oslayer.py).
+RUN apt-get update && apt-get install -y --no-install-recommends libseccomp2 \
+    && rm -rf /var/lib/apt/lists/*
 # torch comes from the base image (CUDA build); pip keeps it because it satisfies torch>=2.4.
 RUN pip install --no-cache-dir . \
     && useradd --system --no-create-home playground

@@ -14,9 +14,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# libseccomp2 backs the workers' seccomp filter; without it they run without that layer
+# (and say so in the log), so a machine where apt cannot install it still gets a server.
 .stamp-install: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"
 	$(BIN)/pip install --quiet -e .
+	@if [ "$$(uname -s)" = Linux ] && ! /sbin/ldconfig -p | grep -q 'libseccomp\.so\.2'; then \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp2; } \
+		|| echo "libseccomp2 is not installed: the workers will run without their seccomp filter (fix: apt-get install libseccomp2)"; \
+	fi
 	touch $@
 
 .stamp-install-test: .stamp-install pyproject.toml

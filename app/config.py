@@ -244,6 +244,21 @@ class Settings(BaseSettings):
         "(steps are rate-limited, snapshots capped, events stored as JSON text).",
     )
 
+    # --- the worker's OS layer (app/executor/oslayer.py) ---
+    worker_os_layer: bool = Field(
+        True,
+        description="Lock each worker down after its warm-up: seccomp filter, Landlock, "
+        "no_new_privs, an unprivileged user, scrubbed freed memory. Defence in depth for a "
+        "program that got past the interpreter; turn off only to tell whether a failure "
+        "comes from this layer.",
+    )
+    worker_user: str = Field(
+        "nobody",
+        description="User the workers switch to when the server runs as root, so an escaped "
+        "program owns no file and holds no privilege. If the user does not exist the "
+        "workers stay root and say so in the log.",
+    )
+
     # --- bounds on the work done after a program ended (views, hints) ---
     max_hint_message_chars: int = Field(
         2_000,

@@ -62,7 +62,9 @@ class _Worker:
             return {"SIGXCPU": "it used more CPU time than its deadline allows (SIGXCPU)",
                     "SIGKILL": "it was killed (out of memory or over time)",
                     "SIGSEGV": "native code crashed (SIGSEGV)",
-                    "SIGXFSZ": "it tried to write a file (SIGXFSZ)"}.get(name, f"it got {name}")
+                    "SIGXFSZ": "it tried to write a file (SIGXFSZ)",
+                    "SIGSYS": "it made a system call of another architecture, which the "
+                              "sandbox forbids (SIGSYS)"}.get(name, f"it got {name}")
         return f"it exited with status {code}"
 
 
@@ -83,8 +85,12 @@ def _error_result(type_: str, message: str, hint: str | None) -> JobResult:
 
 
 class LocalExecutor:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, self_test: bool = False) -> None:
+        """``self_test`` is for tests only: the workers also accept the "selftest" job kind,
+        which reports what the OS layer stops (app/executor/oslayer.py). The app never sets
+        it, and a request cannot choose a job's kind."""
         self.settings = settings
+        self._self_test = self_test
         self._context = mp.get_context("forkserver")
         # The forkserver imports these once; every worker forks from it with torch loaded
         # (and, via prewarm, already warm: a replacement worker is ready in ~0.1 s of CPU).
@@ -115,7 +121,8 @@ class LocalExecutor:
         """Start a worker and wait (blocking, in a thread) until torch is loaded and warm."""
         parent_sock, child_sock = socket.socketpair()
         process = self._context.Process(target=worker_module.worker_main,
-                                        args=(child_sock, self._settings_json),
+                                        args=(child_sock, self._settings_json,
+                                              self._self_test),
                                         name="sandbox-worker", daemon=True)
         process.start()
         child_sock.close()

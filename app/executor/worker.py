@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from app.config import Settings
+from app.executor import oslayer
 from app.executor.channel import BlockingChannel
 
 READY = b"K"
@@ -94,7 +95,17 @@ def _limit_cpu_time(settings: Settings, deadline_s: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def worker_main(sock: socket.socket, settings_json: str) -> None:
+def _initialise_cuda() -> None:
+    """Create the CUDA context and cuBLAS's handle now, while the worker may still open
+    devices and threads freely: later, the OS layer is in place."""
+    ones = torch.ones(8, 8, device="cuda")
+    (ones @ ones).sum().item()
+    torch.cuda.synchronize()
+
+
+def worker_main(sock: socket.socket, settings_json: str, self_test: bool = False) -> None:
+    """Serve jobs over ``sock``. ``self_test`` (tests only, set by the executor's
+    constructor, never by a request) also accepts the "selftest" job kind."""
     conn = BlockingChannel(sock)
     settings = Settings.model_validate_json(settings_json)
     torch.set_num_threads(1)
@@ -107,6 +118,8 @@ def worker_main(sock: socket.socket, settings_json: str) -> None:
     cuda = torch.cuda.is_available()
     if cuda:
         torch.cuda.set_per_process_memory_fraction(settings.cuda_memory_fraction)
+        if settings.worker_os_layer:
+            _initialise_cuda()
     sandbox = Sandbox(settings)
     sandbox.run(WARM_UP_PROGRAM)
     # Objects that exist now live as long as the process: keep the collector off them, so a
@@ -114,6 +127,8 @@ def worker_main(sock: socket.socket, settings_json: str) -> None:
     gc.collect()
     gc.freeze()
     apply_os_limits(settings, cuda)
+    if settings.worker_os_layer:
+        oslayer.lock_down(settings, cuda)
     conn.send(READY)
     while True:
         try:
@@ -140,6 +155,9 @@ def worker_main(sock: socket.socket, settings_json: str) -> None:
         elif job["kind"] == "train":
             status, body = _run_training(conn, job, settings)
             _send_result(conn, status, json.dumps(body, allow_nan=False).encode(), settings)
+        elif job["kind"] == "selftest" and self_test:
+            _send_result(conn, 200, json.dumps(oslayer.self_test(job["payload"]["scratch"]))
+                         .encode(), settings)
         else:
             _send_result(conn, 400, json.dumps({"ok": False, "error": {
                 "type": "ValueError", "message": f"unknown job kind {job['kind']!r}",

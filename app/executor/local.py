@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.config import Settings
+from app.executor import oslayer
 from app.executor import worker as worker_module
 from app.executor.base import Capacity, Job, JobResult, QueueFullError
 from app.executor.channel import AsyncChannel, BlockingChannel
@@ -108,6 +109,8 @@ class LocalExecutor:
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
+        if self.settings.worker_os_layer:
+            oslayer.protect_parent()
         workers = await asyncio.gather(*(self._new_worker() for _ in range(self.settings.workers)))
         for worker in workers:
             self._workers.add(worker)

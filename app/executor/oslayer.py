@@ -169,6 +169,16 @@ def _prctl(option: int, value: int) -> None:
     _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), f"prctl({option})")
 
 
+def protect_parent() -> None:
+    """The process that starts workers holds every user's results: make it non-dumpable,
+    so a worker of the same uid (a server not started as root, or a kernel without
+    Landlock) cannot read its memory through /proc/<pid>/mem or attach to it."""
+    try:
+        _prctl(_PR_SET_DUMPABLE, 0)
+    except (OSError, AttributeError) as failed:
+        log.warning("the server process stays dumpable: %s", failed)
+
+
 # --- heap ---------------------------------------------------------------------------------
 def _scrub_freed_memory(state: LockDown) -> None:
     # At run time rather than MALLOC_PERTURB_ in the forkserver's environment: it covers

@@ -288,9 +288,11 @@ class Settings(BaseSettings):
     )
     max_view_items: int = Field(
         2_000,
-        description="Most values (items of nested lists, tuples and dicts, module parameters, "
-        "modules walked for a parameter count) one view visits. [[[t] * 50] * 50] * 50 is "
-        "three cheap statements but 125,000 tensor views, and a view is built for each step.",
+        description="Most values one view visits: items of nested lists, tuples and dicts "
+        "(a tensor, array or layer among them counts the values it shows, at least 16), "
+        "modules and parameters walked for a parameter count, pieces of a repr. "
+        "[[[t] * 50] * 50] * 50 is three cheap statements but 125,000 tensor views (3.7 MB), "
+        "and a view is built for each traced step.",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -13,70 +14,160 @@ from app.engine.errors import ForbiddenError
 _SHAPE_FACTORIES = {"zeros", "ones", "full", "empty", "randn", "rand", "normal", "uniform"}
 
 
+def _integer(value: Any) -> int | None:
+    """An integer argument as numpy reads it: Python and numpy integers, and one-element
+    integer tensors and arrays (numpy calls __index__). None for anything else."""
+    if isinstance(value, (torch.Tensor, np.ndarray)) and _size(value) != 1:
+        return None
+    try:
+        return operator.index(value)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def _number(value: Any) -> float | None:
+    integer = _integer(value)
+    if integer is not None:
+        return integer
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        return float(value.item()) if _size(value) == 1 and not _is_complex(value) else None
+    return float(value) if isinstance(value, float) else None
+
+
 def _numel(shape: Any) -> int:
-    if isinstance(shape, int):
-        return max(shape, 0)
-    if isinstance(shape, (tuple, list)) and all(isinstance(d, int) for d in shape):
-        return math.prod(max(d, 0) for d in shape)
-    return 0
+    if isinstance(shape, (torch.Tensor, np.ndarray)) and _size(shape) <= _MAX_SHAPE_DIMS \
+            and shape.ndim == 1:
+        shape = shape.tolist()  # np.zeros(torch.tensor([10**5, 10**5])) is 80 GB
+    if isinstance(shape, (tuple, list)):
+        dims = [_integer(d) for d in shape]
+        return math.prod(max(d, 0) for d in dims if d is not None)
+    integer = _integer(shape)
+    return max(integer, 0) if integer is not None else 0
 
 
-def _arrays(values: Any) -> list[np.ndarray]:
-    found: list[np.ndarray] = []
+# numpy arrays have at most 64 dimensions: a longer shape tensor is not a shape.
+_MAX_SHAPE_DIMS = 64
+
+
+def _size(value: torch.Tensor | np.ndarray) -> int:
+    return value.numel() if isinstance(value, torch.Tensor) else value.size
+
+
+def _is_complex(value: torch.Tensor | np.ndarray) -> bool:
+    return value.is_complex() if isinstance(value, torch.Tensor) else value.dtype.kind == "c"
+
+
+def _arrays(values: Any) -> list[np.ndarray | torch.Tensor]:
+    """The arrays among the arguments, and in lists of arrays (np.concatenate([a, b])).
+    Tensors count as arrays: numpy converts them (np.exp(t), np.array(t)), and the copy it
+    makes has their full shape, however little storage they have (an expanded tensor)."""
+    found: list[np.ndarray | torch.Tensor] = []
     for value in values:
-        if isinstance(value, np.ndarray):
+        if isinstance(value, (np.ndarray, torch.Tensor)):
             found.append(value)
-        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], np.ndarray):
-            found.extend(v for v in value if isinstance(v, np.ndarray))
+        elif isinstance(value, (list, tuple)) and value \
+                and isinstance(value[0], (np.ndarray, torch.Tensor)):
+            found.extend(v for v in value if isinstance(v, (np.ndarray, torch.Tensor)))
     return found
+
+
+def data_bytes(values: Any) -> int:
+    """What numpy may allocate to hold ``values`` as arrays: 8 bytes per number, array and
+    tensor element (16 when complex), through nested lists. Iterative; a list is summed once
+    however often it is referenced ([[t] * 1000] * 1000 visits 1,001 lists), and a list that
+    holds itself counts 0 there (numpy refuses it)."""
+    totals: dict[int, int] = {}  # id of a list -> its bytes (0 while its items are sized)
+    if type(values) not in _CONTAINERS:
+        return _item_bytes(values, totals)
+    stack: list[tuple[Any, bool]] = [(values, False)]
+    while stack:
+        value, sized_items = stack.pop()
+        items = _items(value)
+        # A list of a million numbers is common and is sized at C speed.
+        plain = set(map(type, items)) <= _NUMBERS
+        if sized_items:  # its items (pushed after it, so popped before) are all sized
+            totals[id(value)] = 8 * len(items) if plain \
+                else sum(_item_bytes(item, totals) for item in items)
+        elif id(value) not in totals:
+            totals[id(value)] = 0
+            stack.append((value, True))
+            if not plain:
+                stack.extend((item, False) for item in items if type(item) in _CONTAINERS)
+    return _item_bytes(values, totals)
+
+
+_NUMBERS = {int, float, bool}
+_CONTAINERS = (list, tuple, dict)
+
+
+def _items(value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> Any:
+    return value.values() if type(value) is dict else value
+
+
+def _item_bytes(value: Any, totals: dict[int, int]) -> int:
+    kind = type(value)
+    if kind in (int, float, bool):
+        return 8
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return (16 if _is_complex(value) else 8) * _size(value)
+    if kind in _CONTAINERS:
+        return totals.get(id(value), 0)
+    if isinstance(value, (int, float, complex, np.generic)):
+        return 16 if isinstance(value, complex) else 8
+    return 0
 
 
 def predict_numpy_bytes(label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     """An upper bound (8 bytes per element) of what a numpy function would allocate."""
     name = label.rsplit(".", 1)[-1]
     if name in ("randn", "rand"):
-        return 8 * math.prod(max(a, 0) for a in args if isinstance(a, int)) if args else 8
+        return 8 * math.prod(max(_integer(a) or 0, 0) for a in args) if args else 8
     if name in _SHAPE_FACTORIES | {"randint"}:
         shape = kwargs.get("size", kwargs.get("shape"))
         if shape is None and name not in ("randint", "normal", "uniform") and args:
             shape = args[0]
         if shape is None and name in ("randint", "normal", "uniform") and len(args) >= 3:
             shape = args[2]
-        return 8 * _numel(shape) if shape is not None else 8
+        filled = data_bytes(args[1:2] if name == "full" else ())  # np.full(s, big tensor)
+        return max(8 * _numel(shape) if shape is not None else 8, filled)
     if name == "eye":
-        n = args[0] if args and isinstance(args[0], int) else 0
-        m = args[1] if len(args) > 1 and isinstance(args[1], int) else n
-        return 8 * max(n, 0) * max(m, 0)
+        n = _integer(args[0]) if args else None
+        m = _integer(args[1]) if len(args) > 1 else n
+        return 8 * max(n or 0, 0) * max(m or 0, 0)
     if name in ("arange", "linspace"):
-        numbers = [a for a in args if isinstance(a, (int, float))]
+        numbers = [_number(a) for a in args]
         if name == "linspace":
-            count = numbers[2] if len(numbers) > 2 else kwargs.get("num", 50)
-            return 8 * max(int(count), 0)
-        if not numbers:
-            return 0
+            count = numbers[2] if len(numbers) > 2 else _number(kwargs.get("num", 50))
+            return 8 * max(int(count or 0), 0)
+        if not numbers or any(n is None for n in numbers):
+            return 0  # not numbers: numpy raises
         start, stop = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
         step = numbers[2] if len(numbers) > 2 else 1
-        return 8 * max(int(abs((stop - start) / step)) if step else 0, 0)
-    if name == "permutation" and args and isinstance(args[0], int):
+        return 8 * max(int(abs((stop - start) / step)) if step else 0, 0)  # type: ignore[operator]
+    if name == "permutation" and args and _integer(args[0]) is not None:
         # Security: np.random.permutation(10**9) allocated 8 GB (it was predicted as 0 bytes).
-        return 8 * max(args[0], 0)
+        return 8 * max(_integer(args[0]) or 0, 0)
     if name == "choice":
         # Security: choice(10**10, 3, replace=False) permutes the whole population first.
         population = args[0] if args else kwargs.get("a", 0)
-        count = population if isinstance(population, int) else len(population)
+        count = _integer(population)
+        if count is None:
+            count = _size(population) if isinstance(population, (np.ndarray, torch.Tensor)) \
+                else len(population)
         size = kwargs.get("size", args[1] if len(args) > 1 else None)
         return 8 * (max(count, 0) + (_numel(size) if size is not None else 1))
     arrays = _arrays((*args, *kwargs.values()))
     if name in ("dot", "matmul") and len(arrays) >= 2:
         a, b = arrays[0], arrays[1]
-        return 8 * _numel((*a.shape[:-1], *b.shape[-1:]))
-    if not arrays:
-        return 0
+        return max(8 * _numel((*a.shape[:-1], *b.shape[-1:])), data_bytes(arrays[:2]))
+    # Security: tensors were not sized at all (np.array(torch.zeros(1).expand(10**9)) made
+    # 4 GB, np.concatenate([t] * k) k times more): every argument is sized as the array
+    # numpy makes of it, and the output as the broadcast of the arrays' shapes.
     try:
-        broadcast = np.broadcast_shapes(*(a.shape for a in arrays))
+        broadcast = np.broadcast_shapes(*(tuple(a.shape) for a in arrays))
     except ValueError:
         broadcast = ()
-    return 8 * max(_numel(broadcast), sum(a.size for a in arrays))
+    return max(8 * _numel(broadcast) if arrays else 0, data_bytes((args, kwargs)))
 
 
 # String options of numpy functions (not data, not dtypes).

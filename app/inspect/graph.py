@@ -11,6 +11,10 @@ from typing import Any
 
 import torch
 
+from app.config import get_settings
+from app.engine.text import without_addresses
+from app.inspect.tensors import dims
+
 MAX_NODES = 200
 
 
@@ -22,6 +26,7 @@ def build_graph(roots: list[tuple[str | None, torch.Tensor]],
     """``roots``: (name, tensor) pairs to start from (the result first, then variables).
     ``cuts``: variable name -> (the tensor it was cut from, "detach" | "no_grad"); each
     becomes a node joined to its source by an edge marked ``cut``."""
+    limit = get_settings().max_view_items
     grad_fn_owner: dict[int, str] = {}
     leaf_owner: dict[int, str] = {}
     for name, value in variables.items():
@@ -45,10 +50,10 @@ def build_graph(roots: list[tuple[str | None, torch.Tensor]],
         leaf = getattr(fn, "variable", None) if type(fn).__name__ == "AccumulateGrad" else None
         if isinstance(leaf, torch.Tensor):
             node = {"id": node_id, "label": "AccumulateGrad", "kind": "leaf",
-                    "var": leaf_owner.get(id(leaf)), "shape": list(leaf.shape),
+                    "var": leaf_owner.get(id(leaf)), "shape": dims(leaf.shape, limit),
                     "grad": tensor_view(leaf.grad) if leaf.grad is not None else None}
         else:
-            node = {"id": node_id, "label": type(fn).__name__,
+            node = {"id": node_id, "label": without_addresses(type(fn).__name__),
                     "kind": "output" if key in output_fns else "op",
                     "var": grad_fn_owner.get(key), "grad": None}
         nodes[key] = node
@@ -61,6 +66,9 @@ def build_graph(roots: list[tuple[str | None, torch.Tensor]],
         fn = stack.pop()
         consumer = node_for(fn)
         for parent, _ in getattr(fn, "next_functions", ()):
+            # torch.cat of 10**5 tensors is one node with 10**5 inputs: the cap holds here too.
+            if len(nodes) >= MAX_NODES:
+                break
             if parent is None:
                 continue
             fresh = id(parent) not in nodes
@@ -75,7 +83,7 @@ def build_graph(roots: list[tuple[str | None, torch.Tensor]],
         if not any(n.get("var") == name for n in nodes.values()) and len(nodes) < MAX_NODES:
             key = id(tensor)
             nodes[key] = {"id": f"n{len(nodes) + 1}", "label": "leaf", "kind": "leaf",
-                          "var": name, "shape": list(tensor.shape),
+                          "var": name, "shape": dims(tensor.shape, limit),
                           "grad": tensor_view(tensor.grad) if tensor.grad is not None else None}
     for name, (source, reason) in (cuts or {}).items():
         if len(nodes) >= MAX_NODES:
@@ -86,7 +94,7 @@ def build_graph(roots: list[tuple[str | None, torch.Tensor]],
         cut_id = f"n{len(nodes) + 1}"
         nodes[id(variables[name])] = {
             "id": cut_id, "label": "detach()" if reason == "detach" else "no_grad",
-            "kind": "leaf", "var": name, "shape": list(variables[name].shape), "grad": None,
+            "kind": "leaf", "var": name, "shape": dims(variables[name].shape, limit), "grad": None,
             "cut": reason}
         edges.append({"from": source_node["id"], "to": cut_id, "cut": True})
     if not nodes:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import islice
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from app.engine.builtins import bounded_repr
-from app.inspect.tensor_repr import fast_repr
+from app.config import Settings, get_settings
+from app.engine.text import without_addresses
+from app.inspect.reprs import TextLimits, bounded_text, ndarray_text, tensor_text
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _MAX_ITEMS = 50
 _MAX_DEPTH = 3
+_VIEW_COST = 16  # see ViewBuilder._cost
+# What a cut can leave of an address at the end of a text: without_addresses needs 8 digits.
+_PARTIAL_ADDRESS = re.compile(r"0x[0-9a-fA-F]{0,16}\Z")
 
 
 def finite_or_text(value: float) -> float | str:
@@ -35,6 +39,12 @@ def _sanitize(values: Any) -> Any:
     if isinstance(values, complex):
         return str(values)
     return values
+
+
+def dims(sizes: tuple[int, ...], limit: int) -> list[int]:
+    """A shape or stride as a list, at most ``limit`` entries: a (1,) * 10**5 tensor is legal,
+    and its shape would be most of a response, in every view of it."""
+    return list(sizes[:limit])
 
 
 def dtype_name(dtype: torch.dtype | np.dtype) -> str:
@@ -63,16 +73,35 @@ class StorageLabels:
 
 
 class ViewBuilder:
-    def __init__(self, max_values: int, max_repr: int, labels: StorageLabels) -> None:
+    """Views of one request's values.
+
+    Security: views are built after the program's deadline, so each costs a bounded amount
+    whatever the program built: texts go through app/inspect/reprs.py (piece by piece, cut at
+    max_repr_chars, no recursion, no addresses); values, statistics and reprs read at most
+    max_view_values / max_stats_elements / max_repr_elements elements, and never copy a tensor
+    in proportion to its numel (torch.zeros(1).expand(10**10) is 4 bytes of storage); nested
+    containers show at most max_view_items values per view.
+    """
+
+    def __init__(self, max_values: int, max_repr: int, labels: StorageLabels,
+                 settings: Settings | None = None) -> None:
+        settings = settings or get_settings()
         self.max_values = max_values
         self.max_repr = max_repr
+        self.max_stats = settings.max_stats_elements
+        self.max_dims = settings.max_view_dims
+        self.max_items = settings.max_view_items
+        self.limits = TextLimits(max_repr, settings.max_repr_elements, settings.max_view_dims,
+                                 settings.max_view_items)
         self.labels = labels
         # Storage key -> variable names, for "shares_with"; refreshed by the caller.
         self.owners: dict[tuple[str, int], list[str]] = {}
         # The costly parts of a tensor view (repr, values, stats), by content, for this request:
         # a program's tensors are viewed several times (their step, their variable, the result,
         # the graph's gradients), and torch's repr is most of the cost of a view.
-        self._memo: dict[tuple[Any, ...], tuple[str, Any, bool, dict[str, Any] | None]] = {}
+        self._memo: dict[tuple[Any, ...], tuple[str, Any, bool, dict[str, Any] | None,
+                                                str | None]] = {}
+        self._items_left = 0  # of max_items, for the view being built
 
     def set_owners(self, variables: dict[str, Any]) -> None:
         owners: dict[tuple[str, int], list[str]] = {}
@@ -82,13 +111,22 @@ class ViewBuilder:
         self.owners = owners
 
     def text(self, value: str) -> str:
-        value = _ADDRESS.sub("", value)
-        if len(value) > self.max_repr:
-            return value[: self.max_repr] + " …"
-        return value
+        """A text for a view: at most max_repr characters, without memory addresses. Only the
+        head of ``value`` is read (a program's string may be 10**6 characters)."""
+        read = self.max_repr + 64  # room for addresses removed from the head
+        head = without_addresses(value[:read])
+        if len(value) > read or len(head) > self.max_repr:
+            return _PARTIAL_ADDRESS.sub("", head[:self.max_repr]) + " …"
+        return head
+
+    def repr_text(self, value: Any) -> str:
+        """repr(value), bounded (see app/inspect/reprs.py)."""
+        return bounded_text(value, self.limits)
 
     # ------------------------------------------------------------------------------------
     def view(self, value: Any, name: str | None = None, depth: int = 0) -> dict[str, Any]:
+        if depth == 0:
+            self._items_left = self.max_items
         if isinstance(value, torch.Tensor):
             return self.tensor(value, name)
         if value is None:
@@ -97,12 +135,15 @@ class ViewBuilder:
             return {"kind": "scalar", "value": value, "type": "bool"}
         if isinstance(value, int):
             if abs(value) > 2**53:
-                return {"kind": "scalar", "value": str(value), "type": "int"}
+                return {"kind": "scalar", "value": self.repr_text(value), "type": "int"}
             return {"kind": "scalar", "value": value, "type": "int"}
         if isinstance(value, float):
             return {"kind": "scalar", "value": finite_or_text(value), "type": "float"}
         if isinstance(value, torch.Size):
-            return {"kind": "shape", "value": list(value)}
+            view: dict[str, Any] = {"kind": "shape", "value": list(value[:self.max_items])}
+            if len(value) > self.max_items:
+                view.update(truncated=True, length=len(value))
+            return view
         if isinstance(value, torch.dtype):
             return {"kind": "dtype", "value": dtype_name(value)}
         if isinstance(value, torch.device):
@@ -116,60 +157,87 @@ class ViewBuilder:
         if isinstance(value, nn.Module):
             return self.module(value)
         if isinstance(value, (list, tuple)) and depth < _MAX_DEPTH:
-            items = [self.view(v, None, depth + 1) for v in value[:_MAX_ITEMS]]
+            items = []
+            for item in value[:_MAX_ITEMS]:
+                if self._items_left <= 0:
+                    break
+                self._items_left -= self._cost(item)
+                items.append(self.view(item, None, depth + 1))
             view = {"kind": "list" if isinstance(value, list) else "tuple", "items": items,
                     "length": len(value)}
-            if len(value) > _MAX_ITEMS:
+            if len(items) < len(value):
                 view["truncated"] = True
             return view
         if isinstance(value, dict) and depth < _MAX_DEPTH:
             items = []
-            for key, item in list(value.items())[:_MAX_ITEMS]:
+            for key, item in islice(value.items(), _MAX_ITEMS):
+                if self._items_left <= 0:
+                    break
+                self._items_left -= self._cost(item)
                 entry = self.view(item, None, depth + 1)
                 if isinstance(key, str):
                     entry["key"] = self.text(key)
                 elif isinstance(key, (int, float, bool)) and abs(key) <= 2**53:
                     entry["key"] = key
                 else:
-                    entry["key"] = self.text("tensor" if isinstance(key, torch.Tensor)
-                                             else _safe_repr(key, self.max_repr))
+                    entry["key"] = "tensor" if isinstance(key, torch.Tensor) \
+                        else self.repr_text(key)
                 items.append(entry)
             view = {"kind": "dict", "items": items, "length": len(value)}
-            if len(value) > _MAX_ITEMS:
+            if len(items) < len(value):
                 view["truncated"] = True
             return view
         if isinstance(value, complex):
             return {"kind": "scalar", "value": str(value), "type": "complex"}
-        return {"kind": "text", "value": self.text(_safe_repr(value, self.max_repr)),
-                "type": type(value).__name__}
+        return {"kind": "text", "value": self.repr_text(value), "type": type(value).__name__}
 
-    def tensor(self, t: torch.Tensor, name: str | None = None) -> dict[str, Any]:
+    def _cost(self, item: Any) -> int:
+        """What an item of a container takes from max_view_items: 1, or for a tensor, array
+        or layer the values it shows, at least _VIEW_COST (a tensor view costs about as much
+        as that many plain items)."""
+        if isinstance(item, torch.Tensor) and not item.is_meta:
+            return max(_VIEW_COST, min(item.numel(), self.max_values))
+        if isinstance(item, np.ndarray):
+            return max(_VIEW_COST, min(item.size, self.max_values))
+        return _VIEW_COST if isinstance(item, nn.Module) else 1
+
+    def tensor(self, t: torch.Tensor, name: str | None = None, depth: int = 0
+               ) -> dict[str, Any]:
         view: dict[str, Any] = {
-            "kind": "tensor", "shape": list(t.shape), "dtype": dtype_name(t.dtype),
+            "kind": "tensor", "shape": dims(t.shape, self.max_items),
+            "dtype": dtype_name(t.dtype),
             "device": str(t.device), "requires_grad": t.requires_grad, "is_leaf": t.is_leaf,
             "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None,
         }
+        if t.dim() > self.max_items:
+            view["ndim"] = t.dim()  # the shape lists the first max_view_items sizes
         if t.is_meta:
-            view.update(repr=self.text(repr(t)), values=None, truncated=False, stats=None,
-                        storage=None, grad=None)
+            view.update(repr=self.text(tensor_text(t, self.limits)), values=None,
+                        truncated=False, stats=None, storage=None, grad=None)
             return view
         key = _content_key(t)
         parts = self._memo.get(key) if key is not None else None
         if parts is None:
             values, truncated = self._values(t)
-            printed = fast_repr(t)
-            parts = (self.text(repr(t) if printed is None else printed), values, truncated,
-                     _stats(t))
+            stats, note = tensor_stats(t, self.max_stats)
+            parts = (self.text(tensor_text(t, self.limits)), values, truncated, stats, note)
             if key is not None:
                 self._memo[key] = parts
-        view["repr"], view["values"], view["truncated"], view["stats"] = parts
+        view["repr"], view["values"], view["truncated"], view["stats"], note = parts
+        if note is not None:
+            view["stats_note"] = note
         view["storage"] = self.storage(t, name)
-        grad = t.grad if t.is_leaf or t.retains_grad else None
-        view["grad"] = self.tensor(grad) if grad is not None else None
+        # A grad may have a grad of its own (x.grad = y), and so on: a few levels are shown.
+        grad = t.grad if (t.is_leaf or t.retains_grad) and depth < _MAX_DEPTH else None
+        view["grad"] = self.tensor(grad, None, depth + 1) if grad is not None else None
         return view
 
     def _values(self, t: torch.Tensor) -> tuple[Any, bool]:
+        """At most max_values of the first values; a window is sliced first, so nothing
+        proportional to numel is copied."""
         data = t.detach()
+        if data.dim() > self.max_dims:
+            return None, True
         truncated = False
         if data.numel() > self.max_values and data.dim() > 0:
             per_dim = max(1, int(self.max_values ** (1 / data.dim())))
@@ -189,31 +257,79 @@ class ViewBuilder:
         key = self.labels.key(t)
         owners = [n for n in self.owners.get(key, []) if n != name]
         return {
-            "id": self.labels.label(t), "offset": t.storage_offset(), "stride": list(t.stride()),
+            "id": self.labels.label(t), "offset": t.storage_offset(),
+            "stride": dims(t.stride(), self.max_items),
             "contiguous": t.is_contiguous(), "version": _version(t), "shares_with": owners,
             "nbytes": t.untyped_storage().nbytes(),
         }
 
     def ndarray(self, array: np.ndarray) -> dict[str, Any]:
-        flat_ok = array.dtype.kind in "biuf"
-        view: dict[str, Any] = {"kind": "ndarray", "shape": list(array.shape),
-                                "dtype": str(array.dtype), "repr": self.text(repr(array))}
-        if flat_ok:
-            tensor = torch.from_numpy(np.ascontiguousarray(array))
-            values, truncated = self._values(tensor)
-            view.update(values=values, truncated=truncated, stats=_stats(tensor))
+        view: dict[str, Any] = {"kind": "ndarray", "shape": dims(array.shape, self.max_items),
+                                "dtype": str(array.dtype),
+                                "repr": self.text(ndarray_text(array, self.limits))}
+        if array.dtype.kind in "biuf":
+            # tensor.numpy() of an expanded tensor is a stride-0 array of any size: only a
+            # window of it is copied, and the stats read it without the repeated dimensions.
+            window, truncated = array, False
+            if array.ndim > self.max_dims:
+                window, truncated = None, True
+            elif array.size > self.max_values and array.ndim > 0:
+                per_dim = max(1, int(self.max_values ** (1 / array.ndim)))
+                window, truncated = array[tuple(slice(0, per_dim) for _ in array.shape)], True
+            values = None
+            if window is not None:
+                values, _ = self._values(torch.from_numpy(np.ascontiguousarray(window)))
+            stats, note = _array_stats(array, self.max_stats)
+            view.update(values=values, truncated=truncated, stats=stats)
+            if note is not None:
+                view["stats_note"] = note
         return view
 
     def module(self, module: nn.Module) -> dict[str, Any]:
-        parameters = [
-            {"name": name, "shape": list(p.shape), "numel": p.numel(),
-             "requires_grad": p.requires_grad}
-            for name, p in list(module.named_parameters())[:_MAX_ITEMS]
-        ]
-        return {"kind": "module", "type": type(module).__name__,
-                "repr": self.text(repr(module)), "parameters": parameters,
-                "num_parameters": sum(p.numel() for p in module.parameters()),
-                "training": module.training}
+        """Its parameters as named_parameters() lists them, without recursion and visiting
+        at most max_view_items modules and parameters (num_parameters counts those)."""
+        parameters: list[dict[str, Any]] = []
+        total = 0
+        left = self.max_items
+        partial = False
+        seen_modules: set[int] = set()
+        seen_parameters: set[int] = set()
+        stack: list[tuple[str, nn.Module]] = [("", module)]
+        while stack:
+            prefix, current = stack.pop()
+            if id(current) in seen_modules:
+                continue
+            if left <= 0:
+                partial = True
+                break
+            seen_modules.add(id(current))
+            left -= 1
+            for name, parameter in current._parameters.items():
+                if parameter is None or id(parameter) in seen_parameters:
+                    continue
+                if left <= 0:
+                    partial = True
+                    break
+                seen_parameters.add(id(parameter))
+                left -= 1
+                total += parameter.numel()
+                if len(parameters) < _MAX_ITEMS:
+                    parameters.append({"name": prefix + name,
+                                       "shape": dims(parameter.shape, self.max_items),
+                                       "numel": parameter.numel(),
+                                       "requires_grad": parameter.requires_grad})
+            children = [(f"{prefix}{key}.", child) for key, child
+                        in islice(current._modules.items(), max(left, 0))
+                        if child is not None]
+            if len(current._modules) > max(left, 0):
+                partial = True
+            stack.extend(reversed(children))
+        view: dict[str, Any] = {"kind": "module", "type": type(module).__name__,
+                                "repr": self.repr_text(module), "parameters": parameters,
+                                "num_parameters": total, "training": module.training}
+        if partial:
+            view["truncated"] = True  # num_parameters counts the modules visited
+        return view
 
 
 def _content_key(t: torch.Tensor) -> tuple[Any, ...] | None:
@@ -245,21 +361,58 @@ _PLAIN_TENSOR_TYPES = (torch.Tensor, nn.Parameter)
 _MEMO_MAX_BYTES = 256 * 1024
 
 
-def _stats(t: torch.Tensor) -> dict[str, Any] | None:
-    if t.numel() == 0 or t.dtype == torch.bool or t.is_complex() or t.is_meta:
-        return None
-    data = t.detach().double()
-    std = float(data.std()) if data.numel() > 1 else 0.0
+def _compact(t: torch.Tensor) -> torch.Tensor:
+    """``t`` without the repeats of its expanded (stride-0) dimensions: the same minimum,
+    maximum, mean and (population) variance, from as many elements as its storage holds."""
+    for dim in range(t.dim()):
+        if t.stride(dim) == 0 and t.size(dim) > 1:
+            t = t.narrow(dim, 0, 1)
+    return t
+
+
+def tensor_stats(t: torch.Tensor, max_elements: int
+                 ) -> tuple[dict[str, Any] | None, str | None]:
+    """(min/max/mean/std, None), or (None, why not). Reads at most ``max_elements`` elements,
+    in float64."""
+    if t.numel() == 0 or t.dtype == torch.bool or t.is_complex() or t.is_meta \
+            or t.layout != torch.strided or t.is_quantized:
+        return None, None
+    compact = _compact(t.detach())
+    if compact.numel() > max_elements:
+        return None, _stats_note(t.numel(), max_elements)
+    # Flat: torch reduces a tensor of 5,000 dimensions of size 1 in 0.1 s, a flat one at once.
+    return _stats(compact.double().reshape(-1), t.numel()), None
+
+
+def _array_stats(array: np.ndarray, max_elements: int
+                 ) -> tuple[dict[str, Any] | None, str | None]:
+    if array.size == 0 or array.dtype.kind == "b":
+        return None, None
+    compact = array
+    for axis in range(array.ndim):
+        if array.strides[axis] == 0 and array.shape[axis] > 1:
+            compact = compact[(slice(None),) * axis + (slice(0, 1),)]
+    if compact.size > max_elements:
+        return None, _stats_note(array.size, max_elements)
+    return _stats(torch.from_numpy(np.ascontiguousarray(compact, dtype=np.float64).reshape(-1)),
+                  array.size), None
+
+
+def _stats_note(numel: int, max_elements: int) -> str:
+    return (f"statistics not computed: {numel:,} elements, more than {max_elements:,} "
+            "(setting max_stats_elements)")
+
+
+def _stats(data: torch.Tensor, count: int) -> dict[str, Any]:
+    """Statistics of float64 ``data`` standing for ``count`` elements (``count`` larger when
+    expanded dimensions were dropped: each element then stands for the same number)."""
+    mean = data.mean()
+    if count == data.numel():
+        std = float(data.std()) if count > 1 else 0.0
+    else:  # unbiased, like torch.std, over all ``count`` elements
+        std = math.sqrt(float(((data - mean) ** 2).mean()) * count / (count - 1))
     return {"min": finite_or_text(float(data.min())), "max": finite_or_text(float(data.max())),
-            "mean": finite_or_text(float(data.mean())), "std": finite_or_text(std)}
-
-
-def _safe_repr(value: Any, limit: int) -> str:
-    # Bounded: the repr of (s,) * 10**6 with a long s would be built whole before any cut.
-    try:
-        return bounded_repr(value, limit)
-    except Exception as err:  # a repr that fails must not lose the rest of the response
-        return f"<{type(value).__name__} (repr failed: {type(err).__name__})>"
+            "mean": finite_or_text(float(mean)), "std": finite_or_text(std)}
 
 
 def _version(t: torch.Tensor) -> int | None:

@@ -13,8 +13,10 @@ import torch
 from torch import nn
 from torch.utils import data as tud
 
+from app.config import get_settings
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.text import without_addresses
+from app.inspect.reprs import TextLimits, bounded_text
 
 if TYPE_CHECKING:
     from app.engine.interpreter import Interpreter
@@ -231,9 +233,16 @@ _MAX_TEXT_DEPTH = 100
 
 
 def _object_text(value: Any, top: bool) -> str:
-    """str/repr of one non-container value, never with a memory address in it."""
+    """str/repr of one non-container value: bounded in size and work (a tensor expanded to
+    6**12 elements, a layer built with a 10**5-item tuple, an optimizer's groups), never
+    with a memory address in it."""
+    if type(value) in (int, float, bool, complex, type(None)):
+        return py.str(value) if top else py.repr(value)
+    settings = get_settings()
+    limits = TextLimits(settings.max_stdout_chars, settings.max_repr_elements,
+                        settings.max_view_dims, settings.max_view_items)
     try:
-        text = py.str(value) if top else py.repr(value)
+        text = bounded_text(value, limits, as_str=top)
     except RecursionError:  # a module nested thousands deep repr()s itself recursively
         return f"<{type(value).__name__}: too deeply nested to show>"
     return without_addresses(text)

@@ -137,12 +137,18 @@ STATE = LockDown()
 def lock_down(settings: Settings, cuda: bool) -> LockDown:
     """Apply every layer this system allows; log one line; never raise."""
     state = LockDown()
+    # The user is looked up first: once Landlock is on, /etc/passwd is no longer readable
+    # (glibc reads it afresh on each lookup, unless something cached it earlier).
+    try:
+        user: pwd.struct_passwd | None = pwd.getpwnam(settings.worker_user)
+    except KeyError:
+        user = None
     # Landlock before the change of user: its rules are made from paths opened as root, so
     # a Python installation the worker's user cannot read (under /root) still gets its rule.
     steps = [("heap scrubbing", lambda: _scrub_freed_memory(state)),
              ("no_new_privs", lambda: _no_new_privs(state)),
              ("landlock", lambda: _landlock(cuda, state)),
-             ("user", lambda: _drop_user(settings, state)),
+             ("user", lambda: _drop_user(settings, user, state)),
              ("seccomp", lambda: _seccomp(cuda, state))]
     for name, step in steps:
         try:
@@ -191,13 +197,11 @@ def _scrub_freed_memory(state: LockDown) -> None:
 
 
 # --- user and capabilities ----------------------------------------------------------------
-def _drop_user(settings: Settings, state: LockDown) -> None:
+def _drop_user(settings: Settings, user: pwd.struct_passwd | None, state: LockDown) -> None:
     if os.geteuid() != 0:
         state.applied.append(f"uid {os.geteuid()} (not started as root)")
         return
-    try:
-        user = pwd.getpwnam(settings.worker_user)
-    except KeyError:
+    if user is None:
         state.missing.append(f"user: no user {settings.worker_user!r} on this system, the "
                              "worker stays root (fix: create it, or set worker_user)")
         return

@@ -4,10 +4,18 @@ test session, so the suite pays for starting torch workers once."""
 from __future__ import annotations
 
 import os
+import sys
 
 # The suite sends hundreds of requests from one client address; the rate limiter has its own
 # tests (tests/test_ratelimit.py) with an explicit limit.
 os.environ.setdefault("PLAYGROUND_RATE_LIMIT_PER_MINUTE", "0")
+
+# Under `make mutation`, mutmut wraps every function of app/engine and app/executor in a
+# trampoline: three Python frames per call instead of one. The sandbox's depth limits
+# (max_call_depth, max_ast_depth) are sized against Python's default recursion limit, so the
+# trampolined stack gets the same headroom, or the depth cases fail before any mutant runs.
+if "MUTANT_UNDER_TEST" in os.environ:
+    sys.setrecursionlimit(3 * sys.getrecursionlimit())
 
 from collections.abc import Iterator
 
@@ -17,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings, get_settings
 from app.engine.program import Sandbox
+from app.executor.worker import WARM_UP_PROGRAM
 
 # In-process torch work in tests uses one thread, like the sandbox workers: extra threads
 # only spin against the worker processes on a small machine.
@@ -30,7 +39,16 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def sandbox(settings: Settings) -> Sandbox:
-    """Runs programs in this process (no worker): fast, for engine-level tests."""
+    """Runs programs in this process (no worker): fast, for engine-level tests.
+
+    Warmed up the way a worker is (its own WARM_UP_PROGRAM): the first program that reaches
+    the meta device imports torch._dynamo and friends lazily, 4 s or more on a loaded machine,
+    and whichever test came first paid that against its 5 s deadline and flaked."""
+    # The warm-up runs under a generous deadline of its own: the lazy imports it pays for are
+    # per process, so they stay paid for the fixture's real sandbox below.
+    warm_up = Sandbox(settings.model_copy(update={"deadline_s": 300.0}))
+    outcome = warm_up.run(WARM_UP_PROGRAM, device="cpu")
+    assert outcome.body["ok"], f"the warm-up program failed: {outcome.body.get('error')}"
     return Sandbox(settings)
 
 

@@ -6,11 +6,16 @@ path a real attacker would have to guess), then checks that the canary's content
 atime and ctime are what they were at session start and that the watched directories list
 the same files as before the case ran. The filesystem is mounted relatime, so the first read
 of the freshly written canary would move its atime; the check itself reads it with O_NOATIME.
+
+Tests that run programs in this process (the ``sandbox`` fixture) do so under an address-space
+cap: a budget bug that let an allocation through once made the in-process corpus allocate
+24 GB for real, and the kernel's OOM killer ended pytest, on a machine others share.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +24,10 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Address space an in-process test may add to what the test process already maps: far above
+# any legitimate program (max_total_bytes is 1 GB of tensors), far below the machine's 24 GB.
+IN_PROCESS_HEADROOM_BYTES = 6 * 1024**3
 
 
 def _listing(directory: Path) -> frozenset[str]:
@@ -78,3 +87,36 @@ def intact(canary: Canary) -> Iterator[Canary]:
     before = canary.snapshot()
     yield canary
     canary.assert_intact(before)
+
+
+def _address_space_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.fixture(autouse=True)
+def in_process_memory_cap(request: pytest.FixtureRequest) -> Iterator[int | None]:
+    """RLIMIT_AS for the duration of each test that runs programs in this process, so that a
+    runaway allocation fails that test (MemoryError, or torch's "can't allocate memory")
+    instead of the machine.
+
+    Scoped on purpose: only the soft limit is lowered (the hard one stays, so it can be put
+    back), and only around in-process tests. Tests of the worker pool (the ``client``
+    fixture) run without it: the pool's forkserver is started once per test process, and a
+    cap in force at that moment would be inherited by every worker forked later, hiding
+    whether a worker applies its own limits. Browser tests start chromium, which reserves
+    terabytes of address space and must never inherit a cap either."""
+    if "sandbox" not in request.fixturenames or "client" in request.fixturenames \
+            or not os.path.exists("/proc/self/statm"):
+        yield None
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = _address_space_bytes() + IN_PROCESS_HEADROOM_BYTES
+    for limit in (soft, hard):  # never raise a limit someone else set (ulimit -v)
+        if limit != resource.RLIM_INFINITY:
+            cap = min(cap, limit)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield cap
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

@@ -1,21 +1,29 @@
 """Cases that need the real app and its worker pool (the session ``client``): the parent kills
 a worker stuck in one long C call, a worker that dies (native crash, memory) is replaced and
-the server keeps serving, the web process refuses malformed requests with a 4xx, and the
-status codes of the corpus hold over HTTP. Every test checks that the canary is untouched."""
+the server keeps serving, the web process refuses malformed requests with a 4xx, the status
+codes of the corpus hold over HTTP, and every worker runs under its own OS limits. Every test
+checks that the canary is untouched."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.config import MiB, Settings
+from app.executor.base import Job
+from app.executor.local import LocalExecutor
 from tests.security.conftest import Canary
 from tests.security.corpus import CASES
 
@@ -32,11 +40,19 @@ def post(client: TestClient, code: str, **extra: Any) -> tuple[int, dict[str, An
     return response.status_code, response.json()
 
 
+def assert_quick_result(view: dict[str, Any]) -> None:
+    """QUICK's answer is what torch itself computes: a 0-d int64 tensor holding 15."""
+    expected = torch.arange(6).reshape(2, 3).sum()
+    assert (view["kind"], view["dtype"], view["shape"]) == (
+        "tensor", str(expected.dtype).removeprefix("torch."), list(expected.shape))
+    assert view["values"] == expected.item() == 15
+
+
 def assert_serving(client: TestClient) -> None:
     """The next request succeeds, and the pool gets back to full strength."""
     status, body = post(client, QUICK)
     assert (status, body["ok"]) == (200, True), body
-    assert body["result"]["value"] == 15 if body["result"]["kind"] == "scalar" else True
+    assert_quick_result(body["result"])
     executor = client.app.state.executor  # type: ignore[attr-defined]
     settings: Settings = executor.settings
     deadline = time.monotonic() + 60
@@ -105,19 +121,95 @@ def test_a_worker_that_crashes_natively_is_replaced(client: TestClient, intact: 
     assert_serving(client)
 
 
-def test_python_memory_exhaustion_stops_the_program_not_the_server(client: TestClient,
-                                                                   intact: Canary) -> None:
-    """Python lists are not tensors: the budget does not count them, RLIMIT_AS does. Each
-    list is 8 MB and allowed; 3,000 of them are 24 GB. Whichever comes first (the address
-    space limit: "ran out of memory"; the deadline, on a machine slow to fault pages in), the
-    program is stopped with a clear error and the server carries on."""
-    status, body = post(client, "ys = [[0] * 10**6 for i in range(3000)]\nlen(ys)")
-    assert status == 200 and body["ok"] is False
-    error = body["error"]
-    assert error["type"] in ("LimitError", "TimeoutError", "WorkerCrash"), error
-    assert "out of memory" in error["message"] or "longer than" in error["message"] \
-        or "stopped" in error["message"]
-    assert_serving(client)
+def run_pool(scenario: Callable[[LocalExecutor], Coroutine[Any, Any, None]],
+             **overrides: Any) -> None:
+    """Runs ``scenario`` against a pool of its own (one worker, the given settings)."""
+    async def main() -> None:
+        executor = LocalExecutor(Settings(workers=1, **overrides))
+        await executor.start()
+        try:
+            await scenario(executor)
+        finally:
+            await executor.close()
+
+    # A thread of its own: browser tests (Playwright's sync API) may leave an event loop
+    # running in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result()
+
+
+async def run_in_pool(executor: LocalExecutor, code: str, deadline_s: float
+                      ) -> tuple[int, dict[str, Any]]:
+    result = await executor.run(Job("eval", {"code": code, "seed": 0, "device": "auto"},
+                                    deadline_s))
+    return result.status, json.loads(result.body)
+
+
+# Python lists are not tensors: the budget does not count them, only RLIMIT_AS stops them.
+# 250 lists of 8 MB are 2 GB: far past the small headroom the pool below grants, yet small
+# enough that a worker WITHOUT its OS limits finishes the program (and so fails the test)
+# instead of taking the machine down.
+PYTHON_MEMORY_HOG = "ys = [[0] * 10**6 for i in range(250)]\nlen(ys)"
+
+
+def test_python_memory_exhaustion_stops_the_program_not_the_server(intact: Canary) -> None:
+    """The address-space limit, and nothing else, stops the program: a worker gets 256 MB of
+    headroom and 60 s, so only RLIMIT_AS can end a 2 GB program in time. (With the default
+    4 GB headroom, faulting 4 GB in takes longer than the 5 s deadline on a small machine, so
+    the deadline would win and hide a missing limit.) MemoryError inside the program becomes
+    a clean LimitError; the same worker then answers the next program."""
+    async def scenario(executor: LocalExecutor) -> None:
+        worker = next(iter(executor._workers))
+        status, body = await run_in_pool(executor, PYTHON_MEMORY_HOG, deadline_s=60)
+        assert (status, body["ok"]) == (200, False), body
+        assert body["error"]["type"] == "LimitError", body["error"]
+        assert body["error"]["message"] == "the program ran out of memory"
+        assert body["error"]["line"] == 1
+        status, body = await run_in_pool(executor, QUICK, deadline_s=60)
+        assert (status, body["ok"]) == (200, True), body
+        assert_quick_result(body["result"])
+        assert executor._workers == {worker} and worker.process.is_alive()
+
+    run_pool(scenario, worker_memory_bytes=256 * MiB, deadline_s=60)
+
+
+def read_limits(pid: int) -> dict[str, tuple[str, str]]:
+    """``/proc/<pid>/limits`` as {name: (soft, hard)}."""
+    limits = {}
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]:
+        # "Max open files            42                   42                   files"
+        name, soft, hard = line[:26].strip(), *line[26:].split()[:2]
+        limits[name] = (soft, hard)
+    return limits
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="needs Linux /proc")
+def test_every_worker_runs_under_its_own_os_limits(client: TestClient, intact: Canary) -> None:
+    """What apply_os_limits sets, read back from the kernel for each live worker: no core
+    dumps, no file writes, a few descriptors, and an address space of what torch used at
+    start-up plus worker_memory_bytes, soft and hard alike (a limit inherited from the test
+    runner would be soft only)."""
+    executor = client.app.state.executor  # type: ignore[attr-defined]
+    settings: Settings = executor.settings
+    assert_serving(client)  # also waits until the pool is at full strength
+    workers = list(executor._workers)
+    assert len(workers) == settings.workers
+    for worker in workers:
+        pid = worker.process.pid
+        limits = read_limits(pid)
+        assert limits["Max core file size"] == ("0", "0")
+        assert limits["Max file size"] == ("0", "0")
+        soft_files, hard_files = limits["Max open files"]
+        open_now = len(os.listdir(f"/proc/{pid}/fd"))
+        assert soft_files == hard_files and open_now <= int(hard_files) <= open_now + 64
+        soft_as, hard_as = limits["Max address space"]
+        assert soft_as == hard_as != "unlimited"
+        status = Path(f"/proc/{pid}/status").read_text()
+        peak = int(next(line.split()[1] for line in status.splitlines()
+                        if line.startswith("VmPeak:"))) * 1024
+        # The cap is the address space at start-up (no more than the peak since) plus the
+        # configured headroom.
+        assert settings.worker_memory_bytes < int(hard_as) <= settings.worker_memory_bytes + peak
 
 
 def test_a_refused_program_never_reaches_a_worker(client: TestClient, intact: Canary) -> None:

@@ -570,3 +570,34 @@ def guard_sampled_dataset(ctx: Any, function: Any, args: tuple[Any, ...],
                          f"{ctx.settings.max_sequence_items:,} (setting max_sequence_items)",
                          predicted=True)
     return Prepared(args, kwargs)
+
+
+_MODULE_CASTS = {"float": torch.float32, "double": torch.float64, "half": torch.float16,
+                 "bfloat16": torch.bfloat16}
+
+
+def module_cast_guard(name: str) -> Guard:
+    """model.double() / .half() / .to(dtype) replace every floating parameter with a new
+    tensor of the new size, in torch's own code: predicted before, counted after (else a
+    model made in float16 and cast to float64 held 4x what the budget saw)."""
+
+    def guard(ctx: Any, module: Any, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Prepared:
+        target = _MODULE_CASTS.get(name)
+        if name == "to":
+            target = next((a for a in (*args, *kwargs.values()) if isinstance(a, torch.dtype)),
+                          None)
+        if target is None or not isinstance(module, nn.Module):
+            return Prepared(args, kwargs)
+        tensors = [*module.parameters(), *module.buffers()]
+        itemsize = torch.empty((), dtype=target).element_size()
+        new = sum(t.numel() * itemsize for t in tensors
+                  if t.is_floating_point() and t.dtype != target)
+        ctx.budget.check_bytes(f"{type(module).__name__}.{name}", new)
+
+        def after(result: Any) -> None:
+            ctx.budget.live.track([*module.parameters(), *module.buffers()])
+
+        return Prepared(args, kwargs, after)
+
+    return guard

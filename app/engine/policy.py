@@ -414,6 +414,8 @@ MODULE_METHODS: dict[str, Rule] = {
     "flatten_parameters": Rule(FREE, note="RNN weight layout bookkeeping (a no-op on CPU)"),
 }
 _guarded(MODULE_METHODS, guards.guard_load_state_dict, "load_state_dict")
+for _name in ("float", "double", "half", "bfloat16", "to"):
+    _guarded(MODULE_METHODS, guards.module_cast_guard(_name), _name)
 MODULE_DATA_ATTRIBUTES = frozenset(_names("""
     training weight bias in_features out_features in_channels out_channels kernel_size
     stride padding dilation groups num_features eps momentum affine track_running_stats

@@ -450,6 +450,8 @@ CASES: list[Case] = [
     # --- memory that no vetted call counted ----------------------------------------------------
     Case("layers-kept-alive", "layers = [nn.Linear(4096, 4096) for i in range(20)]", 413, L,
          "max_total_bytes"),
+    Case("layer-cast-grows", "m = nn.Linear(8000, 8000).half()\nm.double()", 413, L,
+         "Linear.double would allocate 488.3 MB"),
     Case("layer-positional-device", "nn.Linear(10000, 10000, True, 'cpu')", 413, L,
          "max_call_bytes"),
     Case("collate-huge-batch", "x = torch.zeros(1, 2**20).expand(1024, 2**20)\n"

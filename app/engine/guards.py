@@ -350,10 +350,83 @@ def guard_parameter(ctx: Any, function: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs)
 
 
+# Tensors of state an optimizer keeps per parameter, each as large as the parameter (0-d
+# step counters aside), as torch 2.x makes them on the first step.
+_STATE_COPIES = {"Adagrad": 1, "Adadelta": 2, "Adamax": 2, "NAdam": 2, "RAdam": 2, "ASGD": 1,
+                 "Rprop": 2}
+
+
+def _state_copies(optimizer: torch.optim.Optimizer, group: dict[str, Any]) -> int:
+    name = type(optimizer).__name__
+    if isinstance(optimizer, torch.optim.LBFGS):  # history_size pairs of flat vectors
+        return 2 * int(group.get("history_size", 100)) + 4
+    if name == "SGD":
+        return 1 if group.get("momentum") else 0
+    if name in ("Adam", "AdamW"):
+        return 3 if group.get("amsgrad") else 2
+    if name == "RMSprop":
+        return 1 + bool(group.get("momentum")) + bool(group.get("centered"))
+    return _STATE_COPIES.get(name, 3)
+
+
+def _listed(params: Any) -> Any:
+    if params is None or isinstance(params, torch.Tensor):
+        return params
+    return list(params)
+
+
+def guard_optimizer_new(ctx: Any, cls: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Prepared:
+    """Adagrad makes its state (one tensor per parameter) when it is built."""
+    named = _bind(cls, args, kwargs)
+    params = named.get("params")
+    listed = [params] if isinstance(params, torch.Tensor) else list(params or ())
+    # Groups' parameters read once (model.parameters() is a generator), for torch as well.
+    listed = [{**item, "params": _listed(item.get("params"))} if isinstance(item, dict)
+              else item for item in listed]
+    named["params"] = listed
+    tensors = [t for item in listed
+               for t in (item["params"] if isinstance(item, dict) else (item,))
+               if isinstance(t, torch.Tensor)]
+    if cls is torch.optim.Adagrad:
+        ctx.budget.check_bytes("Adagrad (its state)",
+                               sum(t.numel() * t.element_size() for t in tensors))
+
+    def after(optimizer: Any) -> None:
+        ctx.budget.live.track([t for state in optimizer.state.values()
+                               for t in state.values() if isinstance(t, torch.Tensor)])
+
+    return Prepared((), named, after)
+
+
 def guard_optimizer_step(ctx: Any, optimizer: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Prepared:
+    """Checks what the kernels will trust; predicts the state the first step makes (Adam
+    keeps two tensors as large as each parameter, made in torch's own code) and counts it."""
     check_optimizer(optimizer)
-    return Prepared(args, kwargs)
+    fresh: list[torch.Tensor] = []
+    new = 0
+    for group in optimizer.param_groups:
+        if isinstance(optimizer, torch.optim.LBFGS):
+            # Gradients come from the closure inside step(); one state for all parameters
+            # (kept under the first), made by the first step.
+            params = [] if optimizer.state else [p for p in group["params"]
+                                                 if isinstance(p, torch.Tensor)]
+        else:
+            params = [p for p in group["params"] if isinstance(p, torch.Tensor)
+                      and p.grad is not None and not optimizer.state.get(p)]
+        fresh.extend(params)
+        new += _state_copies(optimizer, group) * sum(p.numel() * p.element_size()
+                                                     for p in params)
+    if not fresh:
+        return Prepared(args, kwargs)
+    ctx.budget.check_bytes(f"{type(optimizer).__name__}.step (its state)", new)
+
+    def after(result: Any) -> None:
+        ctx.budget.live.track([t for p in fresh for t in optimizer.state.get(p, {}).values()
+                               if isinstance(t, torch.Tensor)])
+
+    return Prepared(args, kwargs, after)
 
 
 def guard_scaler_optimizer(ctx: Any, scaler: Any, args: tuple[Any, ...],
@@ -547,15 +620,68 @@ def guard_dataloader(ctx: Any, function: Any, args: tuple[Any, ...],
     if named.get("shuffle") or named.get("sampler") is None:
         _dataset_length(dataset, "DataLoader", settings)
     batch_size = named.get("batch_size", 1)
-    if isinstance(batch_size, int) and batch_size > settings.max_objects_per_call:
-        raise LimitError(f"DataLoader: batch_size={batch_size:,} would gather that many items "
-                         f"at once; the limit is {settings.max_objects_per_call:,} (setting "
-                         "max_objects_per_call)", hint="Use a smaller batch_size.",
-                         predicted=True)
+    _check_batch_size(batch_size, "DataLoader", settings)
+    sampler = named.get("sampler")
+    if isinstance(sampler, (list, tuple)):  # indices given as a list
+        check_item_indices(sampler, "DataLoader's sampler")
+    batches = named.get("batch_sampler")
+    if isinstance(batches, (list, tuple)):  # batches given as lists of indices
+        for batch in batches:
+            if not isinstance(batch, (list, tuple)):
+                raise TypeError("each batch of a batch_sampler list is a list of indices")
+            check_item_indices(batch, "DataLoader's batch_sampler")
+            _check_batch_size(len(batch), "DataLoader's batch_sampler", settings)
     auto_collation = batch_size is not None or named.get("batch_sampler") is not None
     if named.get("collate_fn") is None and auto_collation:
         named["collate_fn"] = budgeted_collate(ctx)
     return Prepared((), named)
+
+
+def _is_item_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, torch.Tensor) and value.dim() == 0 and \
+        not value.is_floating_point() and not value.is_complex()
+
+
+def check_item_indices(indices: Any, label: str) -> None:
+    """Indices a built-in data set will look up in torch's own code: item numbers only. A
+    tensor of ten million indices given as one "index" gathered 40 GB past the budget."""
+    if isinstance(indices, range):
+        return
+    if isinstance(indices, torch.Tensor):
+        if indices.dim() <= 1 and not indices.is_floating_point() and \
+                not indices.is_complex():
+            return
+    elif isinstance(indices, (list, tuple)) and all(_is_item_number(i) for i in indices):
+        return
+    raise ForbiddenError(f"{label} takes item numbers (ints, a range, or a 1-D integer "
+                         "tensor)", hint="List the item numbers: [0, 2, 5].")
+
+
+def guard_subset(ctx: Any, function: Any, args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> Prepared:
+    named = _bind(function, args, kwargs)
+    check_item_indices(named.get("indices"), "Subset")
+    return Prepared(args, kwargs)
+
+
+def guard_batch_sampler(ctx: Any, function: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Prepared:
+    """A BatchSampler gathers batch_size indices in one go, in torch's own loop."""
+    named = _bind(function, args, kwargs)
+    _check_batch_size(named.get("batch_size"), "BatchSampler", ctx.settings)
+    return Prepared(args, kwargs)
+
+
+def _check_batch_size(batch_size: Any, label: str, settings: Settings) -> None:
+    if isinstance(batch_size, int) and batch_size > settings.max_objects_per_call:
+        raise LimitError(f"{label}: batch_size={batch_size:,} would gather that many items "
+                         f"at once; the limit is {settings.max_objects_per_call:,} (setting "
+                         "max_objects_per_call)", hint="Use a smaller batch_size.",
+                         predicted=True)
 
 
 def guard_sampled_dataset(ctx: Any, function: Any, args: tuple[Any, ...],

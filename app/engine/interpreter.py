@@ -24,7 +24,7 @@ from torch.utils import data as tud
 from app.config import Settings
 from app.engine import guards, policy
 from app.engine.budget import Budget, count_data_items, to_meta
-from app.engine.builtins import make_builtins
+from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.policy import Cost, Namespace, Rule
@@ -823,7 +823,8 @@ class Interpreter:
             for name, forced in rule.forced.items():
                 chosen = kwargs.pop(name, None)
                 if chosen not in (None, forced):
-                    self.notice(f"{label}: {name}={chosen!r} was replaced by {forced!r}: the "
+                    shown = bounded_repr(chosen, 80)
+                    self.notice(f"{label}: {name}={shown} was replaced by {forced!r}: the "
                                 "sandbox loads data in its own process, without worker "
                                 "processes or pinned memory")
                 if forced is not None:
@@ -1141,7 +1142,16 @@ class Interpreter:
                                   nn.ParameterList, nn.ParameterDict)):
             return container[index]
         if isinstance(container, tud.Dataset):
-            return container[index]
+            if type(container) not in self.user_classes and not _is_item_index(index):
+                # Security: torch's data sets index their tensors with what they are given,
+                # in their own code: TensorDataset(x)[torch.zeros(10**7, dtype=torch.long)]
+                # gathered 40 GB past the budget. The program's own data sets run
+                # interpreted; built-in ones take an item number or a slice.
+                raise ForbiddenError(
+                    f"line {self.line}: {type(container).__name__} is indexed by an item "
+                    "number or a slice here", self.line,
+                    hint="Index the tensors themselves (x[idx]), or use a DataLoader.")
+            return self.admission.admit(container[index], f"{type(container).__name__}[...]")
         raise ForbiddenError(f"line {self.line}: {self.describe_type(container)} cannot be "
                              "indexed here", self.line)
 
@@ -1338,6 +1348,15 @@ _CONTAINER_METHODS: dict[type, frozenset[str]] = {
     list: policy.LIST_METHODS, tuple: policy.TUPLE_METHODS, dict: policy.DICT_METHODS,
     set: policy.SET_METHODS, float: policy.FLOAT_METHODS,
 }
+
+
+def _is_item_index(index: Any) -> bool:
+    if isinstance(index, slice) or (isinstance(index, int) and not isinstance(index, bool)):
+        return True
+    if isinstance(index, (np.integer, torch.Tensor)):  # a 0-d integer from a sampler
+        return getattr(index, "ndim", 0) == 0 and not index.dtype.is_floating_point \
+            if isinstance(index, torch.Tensor) else True
+    return False
 
 
 def _is_basic_index(index: Any) -> bool:

@@ -277,14 +277,17 @@ DATA_MEMBERS: dict[str, Rule] = {
                        "and batch size bounded; default batches collated under the budget"),
     "Dataset": Rule(FREE, note="the base class of the program's own data sets"),
     "TensorDataset": Rule(FREE, note="holds the program's tensors; indexing makes views"),
-    "Subset": Rule(FREE, note="indices into a data set; no data of its own"),
+    "Subset": Rule(FREE, guard=guards.guard_subset,
+                   note="item numbers into a data set (checked to be numbers); no data of "
+                   "its own"),
     "random_split": Rule(FREE, guard=guards.guard_sampled_dataset,
                          note="permutes len(dataset) indices: the length is bounded"),
     "ConcatDataset": Rule(FREE, note="chains data sets; no data of its own"),
     "RandomSampler": Rule(FREE, guard=guards.guard_sampled_dataset,
                           note="permutes len(dataset) indices: the length is bounded"),
     "SequentialSampler": Rule(FREE, note="yields indices one by one (each a step)"),
-    "BatchSampler": Rule(FREE, note="groups indices; iterated item by item"),
+    "BatchSampler": Rule(FREE, guard=guards.guard_batch_sampler,
+                         note="groups indices; the batch size is bounded"),
     "default_collate": Rule(M, note="stacks a batch: sized by the meta dry run"),
 }
 
@@ -527,8 +530,10 @@ def build_namespaces() -> dict[str, Namespace]:
     scheduler = _namespace("torch.optim.lr_scheduler", optim.lr_scheduler,
                            {name: Rule(FREE, note="learning-rate bookkeeping over an "
                                        "optimizer the program made") for name in SCHEDULERS})
-    optimizers = {name: Rule(FREE, note="holds the parameters it is given; its step() checks "
-                             "them") for name in OPTIMIZERS}
+    optimizers = {name: Rule(FREE, guard=guards.guard_optimizer_new,
+                             note="holds the parameters it is given; its step() checks "
+                             "them; state made at construction (Adagrad) is counted")
+                  for name in OPTIMIZERS}
     optim_ns = _namespace("torch.optim", optim, optimizers,
                           {"lr_scheduler": scheduler})
     data = _namespace("torch.utils.data", tud, DATA_MEMBERS)

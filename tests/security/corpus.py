@@ -472,6 +472,31 @@ CASES: list[Case] = [
     Case("autograd-grad-huge", "w = torch.zeros(2**25, requires_grad=True)\nk = w.sum()\n"
          "a = [torch.zeros(2**25) for i in range(6)]\ntorch.autograd.grad(k, [w])", 413, L,
          "torch.autograd.grad"),
+    Case("adam-state", "w = nn.Parameter(torch.zeros(2**25))\n"
+         "a = [torch.zeros(2**25) for i in range(5)]\no = optim.Adam([w])\n"
+         "w.sum().backward()\no.step()", 413, L, "Adam.step (its state) would allocate 256.0 MB"),
+    Case("adagrad-state-at-construction", "w = nn.Parameter(torch.zeros(2**25))\n"
+         "a = [torch.zeros(2**25) for i in range(7)]\noptim.Adagrad([w])", 413, L,
+         "Adagrad (its state)"),
+    Case("lbfgs-history", "w = nn.Parameter(torch.zeros(2**22))\no = optim.LBFGS([w])\n"
+         "def c():\n    o.zero_grad()\n    l = (w * w).sum()\n    l.backward()\n"
+         "    return l\no.step(c)", 413, L, "LBFGS.step (its state)"),
+    Case("dataset-gather-index", "ds = TensorDataset(torch.zeros(1, 1000))\n"
+         "ds[torch.zeros(10**7, dtype=torch.long)]", 400, F,
+         "indexed by an item number or a slice"),
+    Case("batch-sampler-tensor-index", "ds = TensorDataset(torch.zeros(1, 1000))\n"
+         "for b in DataLoader(ds, batch_sampler=[[torch.zeros(10**7, dtype=torch.long)]]):\n"
+         "    pass", 400, F, "takes item numbers"),
+    Case("sampler-tensor-index", "ds = TensorDataset(torch.zeros(1, 1000))\n"
+         "for b in DataLoader(ds, sampler=[torch.zeros(10**7, dtype=torch.long)], "
+         "batch_size=None):\n    pass", 400, F, "takes item numbers"),
+    Case("subset-2d-indices", "ds = TensorDataset(torch.zeros(1, 1000))\n"
+         "torch.utils.data.Subset(ds, torch.zeros(10, 10**6, dtype=torch.long))", 400, F,
+         "takes item numbers"),
+    Case("batch-sampler-huge", "s = torch.utils.data.SequentialSampler(range(10))\n"
+         "torch.utils.data.BatchSampler(s, 10**7, False)", 413, L, "batch_size=10,000,000"),
+    Case("dataloader-huge-batch-list", "ds = TensorDataset(torch.zeros(4))\n"
+         "DataLoader(ds, batch_sampler=[[0] * 200000])", 413, L, "max_objects_per_call"),
     Case("comprehension-steps", "len([0 for i in range(1000) for j in range(1000) if i < 0])",
          200, L, "max_steps"),
     # --- what torch hands back ---------------------------------------------------------------

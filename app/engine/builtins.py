@@ -91,6 +91,8 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         return set(sized(counted(iterable)))
 
     def dict_(*args: Any, **kwargs: Any) -> dict[Any, Any]:
+        if args and isinstance(args[0], dict):  # a copy of a mapping, as in Python
+            return py.dict(sized(counted(args[0].items())), **kwargs)
         if args:
             return py.dict(sized(counted(args[0])), **kwargs)
         return py.dict(**kwargs)

@@ -29,6 +29,10 @@ def _is_cuda(value: Any) -> bool:
     return False
 
 
+# Callables whose first positional argument names a device.
+_DEVICE_FIRST = (torch.device, torch.Generator, torch.amp.GradScaler, torch.autocast)
+
+
 class DevicePolicy:
     """Rewrites device arguments on a server without CUDA (``fallback="cpu"``), or refuses
     them (``fallback="error"``). On a GPU server nothing is rewritten."""
@@ -55,7 +59,7 @@ class DevicePolicy:
                                                                       dict[str, Any]]:
         if "device" in kwargs:
             check_device(kwargs["device"], label)
-        if function is torch.device and args:
+        if function in _DEVICE_FIRST and args:
             check_device(args[0], label)
         if self.cuda_available:
             return args, kwargs

@@ -12,6 +12,7 @@ import ast
 import inspect
 import operator
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -1346,6 +1347,7 @@ def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | 
 
 _CONTAINER_METHODS: dict[type, frozenset[str]] = {
     list: policy.LIST_METHODS, tuple: policy.TUPLE_METHODS, dict: policy.DICT_METHODS,
+    OrderedDict: policy.DICT_METHODS,  # what state_dict() returns
     set: policy.SET_METHODS, float: policy.FLOAT_METHODS,
 }
 

@@ -11,6 +11,8 @@ from app.engine.program import Sandbox
 # Each program is plain Python that needs no torch; the reference is CPython's own result of
 # the same source (run here, in the test, on trusted code).
 PROGRAMS = {
+    "dict_copies": "a = {'x': 1, 'y': 2}\nb = dict(a)\nb['x'] = 5\n"
+                   "result = [a, b, dict(a, z=3), dict([('k', 1)])]",
     "unpacking": "a, (b, c), *rest = 1, (2, 3), 4, 5\nresult = [a, b, c, rest]",
     "comprehensions": "result = ([x * y for x in range(3) for y in range(3) if x != y], "
                       "{k: k * k for k in range(4)}, sorted({x % 3 for x in range(10)}), "

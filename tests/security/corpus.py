@@ -443,6 +443,25 @@ CASES: list[Case] = [
          "the device 'meta' is not available"),
     Case("meta-like", "torch.zeros_like(torch.ones(3), device='meta')", 400, F,
          "the device 'meta' is not available"),
+    Case("meta-grad-scaler", "torch.amp.GradScaler('meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-autocast", "with torch.autocast('meta'):\n    x = 1", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-generator-keyword", "torch.Generator(device='meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-new-zeros", "torch.ones(2).new_zeros(3, device='meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("meta-indexed-device", "torch.ones(2).to('meta:0')", 400, F,
+         "the device 'meta' is not available"),
+    Case("parameter-list-expanded", "pl = nn.ParameterList([torch.zeros(1).expand(10)])\n"
+         "o = optim.SGD(pl.parameters(), lr=0.1)\npl[0].sum().backward()\no.step()", 400, F,
+         "must be a dense tensor"),
+    Case("param-group-appended", "o = optim.SGD([nn.Parameter(torch.ones(2))], lr=1.0)\n"
+         "g = dict(o.param_groups[0])\ng['params'] = [torch.zeros(1).expand(5).requires_grad_()]\n"
+         "o.param_groups.append(g)\no.step()", 400, F, "must be a dense tensor"),
+    Case("notice-repr-bounded", "DataLoader(TensorDataset(torch.zeros(4)), "
+         "num_workers=nn.Linear(2, 2).parameters())\n1 / 0", 200, "ZeroDivisionError",
+         "division by zero"),
     Case("sparse-type-string", "torch.ones(3).type('torch.sparse.FloatTensor')", 400, F,
          "is not available"),
     Case("other-device-string", "torch.zeros(3, device='xpu')", 400, F,

@@ -249,7 +249,7 @@ class Admission:
             kind = type(value)
             if kind in _TENSOR_TYPES:
                 check_tensor(value, label)
-            elif kind in _PLAIN_TYPES:
+            elif kind in _PLAIN_TYPES or self.own(value):
                 continue
             elif isinstance(value, (list, tuple, set, frozenset)):
                 stack.extend((item, depth + 1) for item in value)
@@ -264,8 +264,7 @@ class Admission:
                 if value.dtype.kind not in "biufc":
                     raise ForbiddenError(f"{label} gave a numpy array of {value.dtype}, which "
                                          "is not available in the playground")
-            elif isinstance(value, _OBJECT_TYPES) or self.own(value) \
-                    or _is_torch_generator(value):
+            elif isinstance(value, _OBJECT_TYPES) or _is_torch_generator(value):
                 continue
             elif isinstance(value, torch.device):
                 check_device(value, label)

@@ -1387,8 +1387,8 @@ def _tensors_in(value: Any, depth: int = 0) -> Iterator[torch.Tensor]:
         yield value
     elif isinstance(value, nn.Module):
         yield from (*value.parameters(), *value.buffers())
-    elif depth < 3 and isinstance(value, (list, tuple)):
-        for item in value:
+    elif depth < 3 and isinstance(value, (list, tuple, dict)):
+        for item in value.values() if isinstance(value, dict) else value:
             yield from _tensors_in(item, depth + 1)
 
 _FACTORIES_WITH_DEVICE = frozenset({

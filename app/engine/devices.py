@@ -6,8 +6,8 @@ from typing import Any, Protocol
 
 import torch
 
+from app.engine.admission import check_device
 from app.engine.errors import SandboxError
-from app.engine.guards import check_device
 
 
 class NoticeSink(Protocol):

@@ -1,29 +1,16 @@
-"""What native kernels and the program may assume about the values that cross between them.
-
-Two gates, both deny by default:
-
-- ``Admission`` checks every value torch hands back to a program (call results, attributes
-  it reads), containers included: only the types a program may hold get through, tensors only
-  on the CPU or a CUDA device, dense (strided) and not quantized. A meta tensor (no data, so a
-  CPU kernel given one returned whatever the heap held) or a scheduler's state_dict holding
-  the interpreter never reaches a program.
-- The *kernel preconditions* make true what a native kernel assumes before it runs. The
-  optimizer kernels (fused, foreach, GradScaler's unscale) walk ``numel`` elements from a data
-  pointer and trust that parameters, gradients and optimizer state are dense and equally
-  shaped: a stride-0 parameter or a swapped state entry made them read and write past their
-  buffers. ``check_optimizer`` runs before every step; ``.grad`` and ``nn.Parameter`` accept
-  dense tensors only.
-
-This module knows torch and the program's budget; it never imports the interpreter.
+"""Per-callable guards: the checks a policy rule runs before its call, and the counting it
+does after. Each guard is named by its rule in ``policy.py``, so a callable's whole story
+(cost, guard, note) is in one place; the checks themselves live in ``kernels.py`` (layout
+that native kernels trust) and here (memory that no meta dry run sees: optimizer state,
+gradients, batches, one Python object per row).
 """
 
 from __future__ import annotations
 
 import inspect
-import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -32,18 +19,10 @@ from torch.utils import data as tud
 
 from app.config import Settings
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.kernels import check_dense, check_optimizer
 
-ALLOWED_DEVICE_TYPES = frozenset({"cpu", "cuda"})
-_TENSOR_TYPES = (torch.Tensor, nn.Parameter)
-# Optimizer options that pick a native kernel or keep autograd state through step(): a
-# program may not turn them on (at construction, or later through param_groups).
-KERNEL_OPTIONS = ("fused", "foreach", "capturable", "differentiable")
-# Optimizers whose state tensors are shaped like their parameter (LBFGS keeps flat vectors).
-_STATE_SHAPED_LIKE_PARAM_EXEMPT = (torch.optim.LBFGS,)
-DENSE_HINT = ("Make it dense first: .contiguous() (for a transposed or sliced tensor) or "
-              ".clone() (for an expanded one).")
-_MAX_ADMITTED_ITEMS = 2_000_000
-_MAX_ADMITTED_DEPTH = 64
+if TYPE_CHECKING:
+    from app.engine.budget import Budget
 
 
 class GuardContext(Protocol):
@@ -53,231 +32,7 @@ class GuardContext(Protocol):
     line: int | None
 
     @property
-    def budget(self) -> Any: ...
-
-
-# ============================================================================== layout facts
-def is_dense(tensor: torch.Tensor) -> bool:
-    """True when the elements fill one block of memory without gaps or overlaps (a
-    contiguous tensor, or a permutation of one): what a kernel that walks ``numel`` elements
-    from the data pointer needs."""
-    if tensor.numel() <= 1:
-        return True
-    expected = 1
-    for stride, size in sorted((s, n) for n, s in zip(tensor.shape, tensor.stride(),
-                                                      strict=True) if n != 1):
-        if stride != expected:
-            return False
-        expected *= size
-    return True
-
-
-def overlaps_itself(tensor: torch.Tensor) -> bool:
-    """True when two elements may share one memory location (expand, unfold): writing to
-    such a tensor in place has no single meaning. Conservative: a layout this cannot prove
-    free of overlap counts as overlapping."""
-    extent = 0
-    for stride, size in sorted((s, n) for n, s in zip(tensor.shape, tensor.stride(),
-                                                      strict=True) if n > 1):
-        if stride <= extent:
-            return True
-        extent += (size - 1) * stride
-    return False
-
-
-def check_tensor(tensor: torch.Tensor, label: str) -> None:
-    """A tensor a program may hold: CPU or CUDA, strided, not quantized, no subclass."""
-    if type(tensor) not in _TENSOR_TYPES:
-        raise ForbiddenError(f"{label} gave a {type(tensor).__name__}, which the playground "
-                             "does not hand to programs")
-    if not (tensor.is_cpu or tensor.is_cuda):
-        raise ForbiddenError(
-            f"{label} gave a tensor on the '{tensor.device.type}' device; programs use 'cpu' "
-            "or 'cuda' only", hint="Create tensors with device='cpu' or device='cuda'.")
-    if tensor.layout is not torch.strided or tensor.is_quantized:
-        raise ForbiddenError(f"{label} gave a {tensor.layout} tensor; sparse and quantized "
-                             "tensors are not available in the playground",
-                             hint="Use ordinary (dense) tensors.")
-
-
-def check_device(value: Any, label: str) -> None:
-    """A device argument names the CPU or CUDA: a 'meta' tensor has no data, and CPU kernels
-    given one returned uninitialised heap memory."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return
-    if isinstance(value, str):
-        try:
-            kind = torch.device(value).type
-        except (RuntimeError, ValueError):
-            return  # not a device name: torch reports what is wrong with it
-    elif isinstance(value, torch.device):
-        kind = value.type
-    else:
-        return
-    if kind not in ALLOWED_DEVICE_TYPES:
-        raise ForbiddenError(f"{label}: the device '{kind}' is not available in the "
-                             "playground; use 'cpu' or 'cuda'",
-                             hint="device='cpu' runs everywhere; device='cuda' uses the GPU "
-                             "when the server has one.")
-
-
-def check_inplace_target(tensor: torch.Tensor, label: str) -> None:
-    if overlaps_itself(tensor):
-        raise ForbiddenError(
-            f"{label} writes in place to a tensor whose elements share memory (made by expand "
-            "or unfold), so one write would change several elements",
-            hint="Write to a copy: y = x.clone(), then change y.")
-
-
-def check_dense(tensor: Any, what: str) -> None:
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"{what} must be a tensor, not {type(tensor).__name__}")
-    check_tensor(tensor, what)
-    if not is_dense(tensor):
-        raise ForbiddenError(f"{what} must be a dense tensor (no expanded, overlapping or "
-                             "gapped layout), because the optimizer's native kernels walk its "
-                             "memory element by element", hint=DENSE_HINT)
-
-
-# ============================================================================ kernel checks
-def check_grad_assignment(tensor: torch.Tensor, value: Any) -> None:
-    """``x.grad = value``: torch's setter checks the shape only; a stride-0 gradient then sent
-    the optimizer kernels past the end of its one-element buffer."""
-    if value is None:
-        return
-    check_dense(value, "a tensor assigned to .grad")
-    if value.shape != tensor.shape or value.dtype != tensor.dtype \
-            or value.device != tensor.device:
-        raise ForbiddenError(
-            f"a gradient must match its tensor: shape {list(tensor.shape)}, dtype "
-            f"{str(tensor.dtype).replace('torch.', '')}, device {tensor.device}; got shape "
-            f"{list(value.shape)}, dtype {str(value.dtype).replace('torch.', '')}, device "
-            f"{value.device}", hint="Build it with torch.zeros_like(x).")
-
-
-def check_parameters(params: Iterable[Any], what: str) -> None:
-    for param in params:
-        check_dense(param, what)
-        grad = param.grad
-        if grad is not None:
-            check_dense(grad, f"the .grad of {what}")
-            if grad.shape != param.shape or grad.dtype != param.dtype \
-                    or grad.device != param.device:
-                raise ForbiddenError(f"the .grad of {what} no longer matches it (shape "
-                                     f"{list(grad.shape)} for {list(param.shape)})",
-                                     hint="Set gradients with torch.zeros_like(p).")
-
-
-def check_optimizer(optimizer: torch.optim.Optimizer) -> None:
-    """Everything the optimizer's kernels will trust, checked right before they run."""
-    name = type(optimizer).__name__
-    for index, group in enumerate(optimizer.param_groups):
-        for option in KERNEL_OPTIONS:
-            if group.get(option) not in (None, False):
-                raise ForbiddenError(
-                    f"{name}: param_groups[{index}]['{option}'] = {group[option]!r} is not "
-                    "available in the playground (it selects a native kernel that trusts "
-                    "memory layout)", hint=f"Leave '{option}' unset: the default update "
-                    "gives the same numbers.")
-        check_parameters(group["params"], f"a parameter of {name}")
-    shaped = not isinstance(optimizer, _STATE_SHAPED_LIKE_PARAM_EXEMPT)
-    for param, state in optimizer.state.items():
-        if not isinstance(state, dict):
-            continue
-        for key, value in state.items():
-            if not isinstance(value, torch.Tensor):
-                continue
-            check_dense(value, f"{name}'s state '{key}'")
-            if shaped and value.dim() > 0 and isinstance(param, torch.Tensor) \
-                    and value.shape != param.shape:
-                raise ForbiddenError(f"{name}'s state '{key}' has shape {list(value.shape)} "
-                                     f"but its parameter has {list(param.shape)}",
-                                     hint="Leave the optimizer's state to the optimizer.")
-
-
-def read_only_state(optimizer: torch.optim.Optimizer) -> dict[Any, dict[str, Any]]:
-    """``optimizer.state`` as a program sees it: a copy. Replacing an entry of the real one
-    (``opt.state[p]['exp_avg'] = torch.zeros(1)``) fed a one-element buffer to a kernel that
-    walks the parameter's size."""
-    return {param: dict(state) for param, state in optimizer.state.items()}
-
-
-# ================================================================================ admission
-_PLAIN_TYPES: frozenset[type] = frozenset({
-    type(None), bool, int, float, complex, str, slice, range, type(Ellipsis), torch.Size,
-    torch.dtype, torch.layout, torch.memory_format, torch.finfo, torch.iinfo,
-    torch.Generator, type({}.keys()), type({}.values()), type({}.items()),
-})
-_OBJECT_TYPES: tuple[type, ...] = tuple(t for t in (
-    torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler,
-    torch.optim.lr_scheduler.ReduceLROnPlateau, torch.amp.GradScaler, tud.DataLoader,
-    tud.Dataset, tud.Sampler, torch.autograd.graph.Node, np.generic, np.dtype,
-    torch.no_grad, torch.enable_grad, torch.inference_mode, torch.set_grad_enabled,
-    torch.autocast, getattr(torch.cuda, "_CudaDeviceProperties", None),
-) if isinstance(t, type))
-_TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
-
-
-class Admission:
-    """Checks values torch hands back before the program sees them (see the module doc).
-
-    ``own`` tells whether a value is the program's own (its classes' instances, its
-    functions, its namespaces): those pass as they are."""
-
-    def __init__(self, own: Any) -> None:
-        self.own = own
-
-    def admit(self, value: Any, label: str) -> Any:
-        kind = type(value)
-        if kind in _TENSOR_TYPES:  # the common case first: one tensor
-            check_tensor(value, label)
-            return value
-        if kind in _PLAIN_TYPES:
-            return value
-        self._walk(value, label)
-        return value
-
-    def _walk(self, root: Any, label: str) -> None:
-        stack: list[tuple[Any, int]] = [(root, 0)]
-        seen = 0
-        while stack:
-            value, depth = stack.pop()
-            seen += 1
-            if seen > _MAX_ADMITTED_ITEMS or depth > _MAX_ADMITTED_DEPTH:
-                raise LimitError(f"{label} gave a value too large or too deeply nested to "
-                                 "check", hint="Work with smaller containers.")
-            kind = type(value)
-            if kind in _TENSOR_TYPES:
-                check_tensor(value, label)
-            elif kind in _PLAIN_TYPES or self.own(value):
-                continue
-            elif isinstance(value, (list, tuple, set, frozenset)):
-                stack.extend((item, depth + 1) for item in value)
-            elif isinstance(value, dict):
-                stack.extend((item, depth + 1) for pair in value.items() for item in pair)
-            elif isinstance(value, nn.Module):
-                # Its submodules were admitted when they were built or returned.
-                for tensor in (*value.parameters(recurse=False),
-                               *value.buffers(recurse=False)):
-                    check_tensor(tensor, label)
-            elif isinstance(value, np.ndarray):
-                if value.dtype.kind not in "biufc":
-                    raise ForbiddenError(f"{label} gave a numpy array of {value.dtype}, which "
-                                         "is not available in the playground")
-            elif isinstance(value, _OBJECT_TYPES) or _is_torch_generator(value):
-                continue
-            elif isinstance(value, torch.device):
-                check_device(value, label)
-            else:
-                raise ForbiddenError(f"{label} gave a {kind.__name__}, which the playground "
-                                     "does not hand to programs")
-
-
-def _is_torch_generator(value: Any) -> bool:
-    # model.parameters() and friends: generators of torch's own code, whose frames no
-    # program can reach (there is no attribute table for generators).
-    return isinstance(value, types.GeneratorType) and \
-        value.gi_code.co_filename.startswith(_TORCH_DIR)
+    def budget(self) -> Budget: ...
 
 
 # ============================================================================ sizes of calls
@@ -326,7 +81,7 @@ class Prepared:
     after: Callable[[Any], None] | None = None
 
 
-Guard = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Prepared]
+Guard = Callable[[GuardContext, Any, tuple[Any, ...], dict[str, Any]], Prepared]
 
 
 def _bind(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +96,7 @@ def _bind(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[
     return dict(bound.arguments)
 
 
-def guard_parameter(ctx: Any, function: Any, args: tuple[Any, ...],
+def guard_parameter(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> Prepared:
     data = args[0] if args else kwargs.get("data")
     if data is not None:
@@ -374,7 +129,7 @@ def _listed(params: Any) -> Any:
     return list(params)
 
 
-def guard_optimizer_new(ctx: Any, cls: Any, args: tuple[Any, ...],
+def guard_optimizer_new(ctx: GuardContext, cls: Any, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Prepared:
     """Adagrad makes its state (one tensor per parameter) when it is built."""
     named = _bind(cls, args, kwargs)
@@ -398,7 +153,7 @@ def guard_optimizer_new(ctx: Any, cls: Any, args: tuple[Any, ...],
     return Prepared((), named, after)
 
 
-def guard_optimizer_step(ctx: Any, optimizer: Any, args: tuple[Any, ...],
+def guard_optimizer_step(ctx: GuardContext, optimizer: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Prepared:
     """Checks what the kernels will trust; predicts the state the first step makes (Adam
     keeps two tensors as large as each parameter, made in torch's own code) and counts it."""
@@ -428,7 +183,7 @@ def guard_optimizer_step(ctx: Any, optimizer: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs, after)
 
 
-def guard_scaler_optimizer(ctx: Any, scaler: Any, args: tuple[Any, ...],
+def guard_scaler_optimizer(ctx: GuardContext, scaler: Any, args: tuple[Any, ...],
                            kwargs: dict[str, Any]) -> Prepared:
     optimizer = args[0] if args else kwargs.get("optimizer")
     if isinstance(optimizer, torch.optim.Optimizer):
@@ -436,7 +191,7 @@ def guard_scaler_optimizer(ctx: Any, scaler: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs)
 
 
-def guard_clip_grads(ctx: Any, function: Any, args: tuple[Any, ...],
+def guard_clip_grads(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                      kwargs: dict[str, Any]) -> Prepared:
     """clip_grad_norm_/clip_grad_value_ hand the gradients to foreach kernels on a GPU."""
     named = _bind(function, args, kwargs)
@@ -452,7 +207,7 @@ def guard_clip_grads(ctx: Any, function: Any, args: tuple[Any, ...],
     return Prepared((), named)
 
 
-def guard_vector_to_parameters(ctx: Any, function: Any, args: tuple[Any, ...],
+def guard_vector_to_parameters(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                                kwargs: dict[str, Any]) -> Prepared:
     """The parameters become views of the vector: it must be dense like any parameter."""
     named = _bind(function, args, kwargs)
@@ -464,7 +219,7 @@ def guard_vector_to_parameters(ctx: Any, function: Any, args: tuple[Any, ...],
 def split_guard(name: str) -> Guard:
     """unbind/split/chunk/tensor_split, as a function (tensor first) or a method."""
 
-    def guard(ctx: Any, target: Any, args: tuple[Any, ...],
+    def guard(ctx: GuardContext, target: Any, args: tuple[Any, ...],
               kwargs: dict[str, Any]) -> Prepared:
         tensor, rest = (target, args) if isinstance(target, torch.Tensor) else (
             args[0] if args else kwargs.get("input", kwargs.get("tensor")), args[1:])
@@ -475,7 +230,7 @@ def split_guard(name: str) -> Guard:
     return guard
 
 
-def guard_tolist(ctx: Any, target: Any, args: tuple[Any, ...],
+def guard_tolist(ctx: GuardContext, target: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Prepared:
     """tolist() makes one Python object per element, outside every tensor budget."""
     size = target.numel() if isinstance(target, torch.Tensor) else int(np.size(target))
@@ -488,7 +243,7 @@ def guard_tolist(ctx: Any, target: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs)
 
 
-def guard_load_state_dict(ctx: Any, module: Any, args: tuple[Any, ...],
+def guard_load_state_dict(ctx: GuardContext, module: Any, args: tuple[Any, ...],
                           kwargs: dict[str, Any]) -> Prepared:
     """assign=True makes the given tensors the module's parameters as they are (any layout,
     any device); the copying form checks and copies into the existing ones."""
@@ -505,7 +260,7 @@ _LEGACY_TYPE_NAMES = frozenset(
                  "BFloat16"))
 
 
-def guard_tensor_type(ctx: Any, tensor: Any, args: tuple[Any, ...],
+def guard_tensor_type(ctx: GuardContext, tensor: Any, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Prepared:
     """x.type('torch.sparse.FloatTensor') converts the layout; only dense types are named."""
     wanted = args[0] if args else kwargs.get("dtype")
@@ -518,7 +273,7 @@ def guard_tensor_type(ctx: Any, tensor: Any, args: tuple[Any, ...],
 def _graph_leaves(roots: Iterable[Any], limit: int) -> list[torch.Tensor]:
     """Leaves that a backward pass from ``roots`` would give a gradient."""
     leaves: list[torch.Tensor] = []
-    pending = [t.grad_fn for t in roots if isinstance(t, torch.Tensor) and t.grad_fn]
+    pending: list[Any] = [t.grad_fn for t in roots if isinstance(t, torch.Tensor)]
     seen: set[int] = set()
     while pending:
         node = pending.pop()
@@ -536,13 +291,13 @@ def _graph_leaves(roots: Iterable[Any], limit: int) -> list[torch.Tensor]:
     return leaves
 
 
-def _track_grads(ctx: Any, leaves: list[torch.Tensor]) -> Callable[[Any], None]:
+def _track_grads(ctx: GuardContext, leaves: list[torch.Tensor]) -> Callable[[Any], None]:
     def after(result: Any) -> None:
         ctx.budget.live.track([leaf.grad for leaf in leaves if leaf.grad is not None])
     return after
 
 
-def guard_backward(ctx: Any, target: Any, args: tuple[Any, ...],
+def guard_backward(ctx: GuardContext, target: Any, args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Prepared:
     """backward() gives every leaf of the graph a .grad as large as the leaf: memory no
     other call asked for. Predicted (and refused) before, counted after."""
@@ -559,7 +314,7 @@ def guard_backward(ctx: Any, target: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs, _track_grads(ctx, leaves))
 
 
-def guard_autograd_grad(ctx: Any, function: Any, args: tuple[Any, ...],
+def guard_autograd_grad(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Prepared:
     """torch.autograd.grad returns one gradient per input, each as large as the input."""
     named = _bind(function, args, kwargs)
@@ -596,7 +351,7 @@ def _batch_bytes(batch: Any, depth: int = 0) -> int:
     return 0
 
 
-def budgeted_collate(ctx: Any) -> Callable[[Any], Any]:
+def budgeted_collate(ctx: GuardContext) -> Callable[[Any], Any]:
     """torch's default_collate, with the batch it builds predicted and counted: it stacks
     the items into new tensors in torch's own Python code, which no call of the program's
     covers (a DataLoader collated a 1 GB batch past every limit)."""
@@ -611,7 +366,7 @@ def budgeted_collate(ctx: Any) -> Callable[[Any], Any]:
     return collate
 
 
-def guard_dataloader(ctx: Any, function: Any, args: tuple[Any, ...],
+def guard_dataloader(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                      kwargs: dict[str, Any]) -> Prepared:
     named = _bind(function, args, kwargs)
     settings: Settings = ctx.settings
@@ -660,14 +415,14 @@ def check_item_indices(indices: Any, label: str) -> None:
                          "tensor)", hint="List the item numbers: [0, 2, 5].")
 
 
-def guard_subset(ctx: Any, function: Any, args: tuple[Any, ...],
+def guard_subset(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Prepared:
     named = _bind(function, args, kwargs)
     check_item_indices(named.get("indices"), "Subset")
     return Prepared(args, kwargs)
 
 
-def guard_batch_sampler(ctx: Any, function: Any, args: tuple[Any, ...],
+def guard_batch_sampler(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Prepared:
     """A BatchSampler gathers batch_size indices in one go, in torch's own loop."""
     named = _bind(function, args, kwargs)
@@ -683,7 +438,7 @@ def _check_batch_size(batch_size: Any, label: str, settings: Settings) -> None:
                          predicted=True)
 
 
-def guard_sampled_dataset(ctx: Any, function: Any, args: tuple[Any, ...],
+def guard_sampled_dataset(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                           kwargs: dict[str, Any]) -> Prepared:
     """RandomSampler and random_split permute len(dataset) indices in one call."""
     named = _bind(function, args, kwargs)
@@ -706,7 +461,7 @@ def module_cast_guard(name: str) -> Guard:
     tensor of the new size, in torch's own code: predicted before, counted after (else a
     model made in float16 and cast to float64 held 4x what the budget saw)."""
 
-    def guard(ctx: Any, module: Any, args: tuple[Any, ...],
+    def guard(ctx: GuardContext, module: Any, args: tuple[Any, ...],
               kwargs: dict[str, Any]) -> Prepared:
         target = _MODULE_CASTS.get(name)
         if name == "to":

@@ -23,7 +23,8 @@ from torch import nn
 from torch.utils import data as tud
 
 from app.config import Settings
-from app.engine import guards, policy
+from app.engine import kernels, policy
+from app.engine.admission import Admission, check_device
 from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
@@ -199,7 +200,7 @@ class Interpreter:
         self.cuts: dict[int, tuple[torch.Tensor, torch.Tensor, str]] = {}
         self.builtins = make_builtins(self)
         self.globals = Scope({})
-        self.admission = guards.Admission(self._is_own)
+        self.admission = Admission(self._is_own)
 
     # ======================================================================== statements
     def run(self, tree: ast.Module) -> RunState:
@@ -499,7 +500,7 @@ class Interpreter:
         if isinstance(container, (torch.Tensor, np.ndarray)):
             count_data_items(value)
         if isinstance(container, torch.Tensor):
-            guards.check_inplace_target(container, "item assignment")
+            kernels.check_inplace_target(container, "item assignment")
             container[self._tensor_index(index)] = value
         elif isinstance(container, (list, dict, np.ndarray)):
             container[index] = value
@@ -516,7 +517,7 @@ class Interpreter:
             setattr(obj, name, value)
         elif isinstance(obj, torch.Tensor) and name in policy.TENSOR_SETTABLE:
             if name == "grad":
-                guards.check_grad_assignment(obj, value)
+                kernels.check_grad_assignment(obj, value)
             setattr(obj, name, value)
         else:
             raise ForbiddenError(
@@ -606,7 +607,7 @@ class Interpreter:
         # (b = a; b += 1 changes a; w -= lr * w.grad keeps w a leaf). Predicted like x + y.
         apply = _INPLACE_BINOPS[op] if inplace else function
         if inplace and isinstance(left, torch.Tensor):
-            guards.check_inplace_target(left, f"the operator {_BINOP_NAMES[op]}=")
+            kernels.check_inplace_target(left, f"the operator {_BINOP_NAMES[op]}=")
         if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
             self._predict_numpy_operator(_BINOP_NAMES[op], left, right, op is ast.MatMult)
         if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
@@ -844,7 +845,7 @@ class Interpreter:
         kwargs = self.check_kwargs(label, rule, kwargs)
         args, kwargs = self.devices.rewrite_call(function, label, args, kwargs, self)
         if rule.cost is Cost.INPLACE and args and isinstance(args[0], torch.Tensor):
-            guards.check_inplace_target(args[0], label)
+            kernels.check_inplace_target(args[0], label)
         if rule.cost is not Cost.MODULE:  # layers take layers (nn.Sequential) and run on meta
             args, kwargs = self._callbacks(args, kwargs)
         if rule.cost is not Cost.META:  # to_meta counts them for the META ones
@@ -899,7 +900,7 @@ class Interpreter:
             name, args, kwargs = self.devices.rewrite_method(obj, name, args, kwargs, self)
         if isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.INPLACE \
                 and name not in _METADATA_INPLACE:
-            guards.check_inplace_target(obj, ref.label)
+            kernels.check_inplace_target(obj, ref.label)
         if isinstance(obj, (list, dict, set, tuple, float)):
             if kwargs.get("key") is not None:  # list.sort(key=torch.ones): see callback()
                 kwargs = {**kwargs, "key": self.callback(kwargs["key"])}
@@ -980,7 +981,7 @@ class Interpreter:
         except TypeError as error:
             raise TypeError(f"{cls.__name__}(): {error}") from None
         if "device" in bound.arguments:
-            guards.check_device(bound.arguments["device"], label)
+            check_device(bound.arguments["device"], label)
             bound.arguments["device"] = "meta"
         given = {t.untyped_storage().data_ptr() for a in (*args, *kwargs.values())
                  for t in _tensors_in(a)}
@@ -1113,7 +1114,7 @@ class Interpreter:
             return MethodRef(obj, name, methods[name], f"{type_label}.{name}")
         if name in data_attributes:
             if name == "state" and isinstance(obj, torch.optim.Optimizer):
-                return guards.read_only_state(obj)
+                return kernels.read_only_state(obj)
             return self.admission.admit(getattr(obj, name), f"{type_label}.{name}")
         reason = policy.REFUSED_WITH_REASON.get(name)
         why = f": it {reason}" if reason else ""

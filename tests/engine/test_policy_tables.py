@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.engine import guards, policy
+from app.engine import guards, kernels, policy
 from app.engine.policy import Rule, build_namespaces
 
 
@@ -83,7 +83,7 @@ def test_the_calls_that_reach_layout_trusting_kernels_are_guarded() -> None:
     assert guard_of(policy.NN_UTILS, "vector_to_parameters") is \
         guards.guard_vector_to_parameters
     assert guard_of(policy.MODULE_METHODS, "load_state_dict") is guards.guard_load_state_dict
-    for option in guards.KERNEL_OPTIONS:
+    for option in kernels.KERNEL_OPTIONS:
         assert option in policy.DENIED_KWARGS
     assert {"out", "assign"} <= set(policy.DENIED_KWARGS)
 

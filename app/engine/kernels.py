@@ -1,0 +1,135 @@
+"""What the native kernels behind a few calls assume, made true before they run.
+
+The optimizer kernels (fused, foreach, GradScaler's unscale) walk ``numel`` elements from a
+data pointer and trust that parameters, gradients and optimizer state are dense and equally
+shaped: a stride-0 parameter, a stride-0 ``.grad`` or a replaced state entry made them read an
+earlier request's freed memory and write past their buffers. ``check_optimizer`` runs before
+every step; ``.grad`` and ``nn.Parameter`` accept dense tensors only; in-place writes to
+tensors whose elements overlap are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from app.engine.admission import check_tensor
+from app.engine.errors import ForbiddenError
+
+# Optimizer options that pick a native kernel or keep autograd state through step(): a
+# program may not turn them on (at construction, or later through param_groups).
+KERNEL_OPTIONS = ("fused", "foreach", "capturable", "differentiable")
+# Optimizers whose state tensors are shaped like their parameter (LBFGS keeps flat vectors).
+_STATE_SHAPED_LIKE_PARAM_EXEMPT = (torch.optim.LBFGS,)
+DENSE_HINT = ("Make it dense first: .contiguous() (for a transposed or sliced tensor) or "
+              ".clone() (for an expanded one).")
+
+
+def is_dense(tensor: torch.Tensor) -> bool:
+    """True when the elements fill one block of memory without gaps or overlaps (a
+    contiguous tensor, or a permutation of one): what a kernel that walks ``numel`` elements
+    from the data pointer needs."""
+    if tensor.numel() <= 1:
+        return True
+    expected = 1
+    for stride, size in sorted((s, n) for n, s in zip(tensor.shape, tensor.stride(),
+                                                      strict=True) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def overlaps_itself(tensor: torch.Tensor) -> bool:
+    """True when two elements may share one memory location (expand, unfold): writing to
+    such a tensor in place has no single meaning. Conservative: a layout this cannot prove
+    free of overlap counts as overlapping."""
+    extent = 0
+    for stride, size in sorted((s, n) for n, s in zip(tensor.shape, tensor.stride(),
+                                                      strict=True) if n > 1):
+        if stride <= extent:
+            return True
+        extent += (size - 1) * stride
+    return False
+
+
+def check_inplace_target(tensor: torch.Tensor, label: str) -> None:
+    if overlaps_itself(tensor):
+        raise ForbiddenError(
+            f"{label} writes in place to a tensor whose elements share memory (made by expand "
+            "or unfold), so one write would change several elements",
+            hint="Write to a copy: y = x.clone(), then change y.")
+
+
+def check_dense(tensor: Any, what: str) -> None:
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{what} must be a tensor, not {type(tensor).__name__}")
+    check_tensor(tensor, what)
+    if not is_dense(tensor):
+        raise ForbiddenError(f"{what} must be a dense tensor (no expanded, overlapping or "
+                             "gapped layout), because the optimizer's native kernels walk its "
+                             "memory element by element", hint=DENSE_HINT)
+
+
+def check_grad_assignment(tensor: torch.Tensor, value: Any) -> None:
+    """``x.grad = value``: torch's setter checks the shape only; a stride-0 gradient then sent
+    the optimizer kernels past the end of its one-element buffer."""
+    if value is None:
+        return
+    check_dense(value, "a tensor assigned to .grad")
+    if value.shape != tensor.shape or value.dtype != tensor.dtype \
+            or value.device != tensor.device:
+        raise ForbiddenError(
+            f"a gradient must match its tensor: shape {list(tensor.shape)}, dtype "
+            f"{str(tensor.dtype).replace('torch.', '')}, device {tensor.device}; got shape "
+            f"{list(value.shape)}, dtype {str(value.dtype).replace('torch.', '')}, device "
+            f"{value.device}", hint="Build it with torch.zeros_like(x).")
+
+
+def check_parameters(params: Iterable[Any], what: str) -> None:
+    for param in params:
+        check_dense(param, what)
+        grad = param.grad
+        if grad is not None:
+            check_dense(grad, f"the .grad of {what}")
+            if grad.shape != param.shape or grad.dtype != param.dtype \
+                    or grad.device != param.device:
+                raise ForbiddenError(f"the .grad of {what} no longer matches it (shape "
+                                     f"{list(grad.shape)} for {list(param.shape)})",
+                                     hint="Set gradients with torch.zeros_like(p).")
+
+
+def check_optimizer(optimizer: torch.optim.Optimizer) -> None:
+    """Everything the optimizer's kernels will trust, checked right before they run."""
+    name = type(optimizer).__name__
+    for index, group in enumerate(optimizer.param_groups):
+        for option in KERNEL_OPTIONS:
+            if group.get(option) not in (None, False):
+                raise ForbiddenError(
+                    f"{name}: param_groups[{index}]['{option}'] = {group[option]!r} is not "
+                    "available in the playground (it selects a native kernel that trusts "
+                    "memory layout)", hint=f"Leave '{option}' unset: the default update "
+                    "gives the same numbers.")
+        check_parameters(group["params"], f"a parameter of {name}")
+    shaped = not isinstance(optimizer, _STATE_SHAPED_LIKE_PARAM_EXEMPT)
+    for param, state in optimizer.state.items():
+        if not isinstance(state, dict):
+            continue
+        for key, value in state.items():
+            if not isinstance(value, torch.Tensor):
+                continue
+            check_dense(value, f"{name}'s state '{key}'")
+            if shaped and value.dim() > 0 and isinstance(param, torch.Tensor) \
+                    and value.shape != param.shape:
+                raise ForbiddenError(f"{name}'s state '{key}' has shape {list(value.shape)} "
+                                     f"but its parameter has {list(param.shape)}",
+                                     hint="Leave the optimizer's state to the optimizer.")
+
+
+def read_only_state(optimizer: torch.optim.Optimizer) -> dict[Any, dict[str, Any]]:
+    """``optimizer.state`` as a program sees it: a copy. Replacing an entry of the real one
+    (``opt.state[p]['exp_avg'] = torch.zeros(1)``) fed a one-element buffer to a kernel that
+    walks the parameter's size."""
+    return {param: dict(state) for param, state in optimizer.state.items()}

@@ -46,3 +46,26 @@ bench: .stamp-install-test
 
 clean:
 	rm -rf $(VENV) .stamp-install .stamp-install-test
+
+# Mutation testing (docs/MUTATION.md): mutmut mutates app/engine and app/executor in a copy of
+# the project under MUTATION_DIR, so no mutants/ folder appears in the checkout, and runs
+# tests/security, tests/engine and tests/executor against each mutant (setup.cfg, [mutmut]).
+# MUTANTS narrows a run to some mutant names (the results leave out mutants never run),
+# MUTATION_TESTS replaces the test selection:
+#   make mutation MUTANTS='app.engine.safety*' MUTATION_TESTS='tests/engine'
+MUTATION_DIR ?= build/mutation
+MUTANTS ?=
+MUTATION_TESTS ?=
+
+.PHONY: mutation
+mutation: .stamp-install
+	$(BIN)/pip install --quiet -e ".[test,mutation]"
+	mkdir -p $(MUTATION_DIR)
+	rm -rf $(MUTATION_DIR)/app $(MUTATION_DIR)/tests
+	cp -R app tests static templates pyproject.toml setup.cfg $(MUTATION_DIR)/
+	if [ -n "$(MUTATION_TESTS)" ]; then $(BIN)/python -c 'import configparser, sys; \
+		c = configparser.ConfigParser(); c.read(sys.argv[1]); \
+		c["mutmut"]["pytest_add_cli_args_test_selection"] = "\n" + "\n".join(sys.argv[2:]); \
+		c.write(open(sys.argv[1], "w"))' $(MUTATION_DIR)/setup.cfg $(MUTATION_TESTS); fi
+	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut run $(MUTANTS)
+	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut results | { grep -v ': not checked$$' || true; }

@@ -49,6 +49,11 @@ def sandbox(settings: Settings) -> Sandbox:
     warm_up = Sandbox(settings.model_copy(update={"deadline_s": 300.0}))
     outcome = warm_up.run(WARM_UP_PROGRAM, device="cpu")
     assert outcome.body["ok"], f"the warm-up program failed: {outcome.body.get('error')}"
+    if "MUTANT_UNDER_TEST" in os.environ:
+        # mutmut's trampolines (and its tracing run) make the interpreter several times
+        # slower: a program meant to hit max_steps would hit the deadline instead, and the
+        # verdict of every mutant would be a timeout.
+        settings = settings.model_copy(update={"deadline_s": 10 * settings.deadline_s})
     return Sandbox(settings)
 
 

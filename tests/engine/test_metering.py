@@ -27,6 +27,10 @@ import pytest
 from app.config import MiB, Settings
 from app.engine.program import Sandbox
 
+# Steps and memory are under test here, not time: programs that run long get a generous
+# deadline, so a loaded machine cannot turn a step or memory verdict into a timeout.
+SLOW_OK = 120.0
+
 # (template with {n}, steps as a function of n)
 LOOPS: dict[str, tuple[str, Callable[[int], int]]] = {
     # for statement 1, then per item: iteration 1 + body 1
@@ -71,6 +75,8 @@ LOOPS: dict[str, tuple[str, Callable[[int], int]]] = {
 
 
 def run(settings: Settings, code: str, **overrides: Any) -> dict[str, Any]:
+    """The program's /eval body under the given settings (and the generous deadline)."""
+    overrides.setdefault("deadline_s", SLOW_OK)
     return Sandbox(settings.model_copy(update=overrides)).run(code).body
 
 
@@ -112,12 +118,13 @@ def test_every_loop_form_is_stopped_by_max_steps(form: str, settings: Settings) 
     assert body["error"]["line"] in range(1, len(code.splitlines()) + 1)
 
 
-def test_a_comprehension_at_the_default_limit_is_refused(sandbox: Sandbox,
-                                                          settings: Settings) -> None:
+def test_a_comprehension_at_the_default_limit_is_refused(settings: Settings) -> None:
     """M14: a million iterations of a comprehension whose filter rejects everything; without
     a step per item it ran to the end (and, the deadline being checked in the step, unbounded
-    in time too)."""
-    body = sandbox.run("len([0 for i in range(1000) for j in range(1000) if i < 0])").body
+    in time too). The default max_steps, but a generous deadline: on a loaded machine (or
+    under mutmut's tracing) 200,000 steps can take longer than 5 s, and the verdict must
+    come from the step count."""
+    body = run(settings, "len([0 for i in range(1000) for j in range(1000) if i < 0])")
     assert_stopped_by_max_steps(body, settings.max_steps)
 
 
@@ -131,9 +138,6 @@ def test_a_while_loop_costs_two_steps_per_pass(settings: Settings) -> None:
 
 
 # --- memory -------------------------------------------------------------------------------
-# The budget is under test here, not time: churn programs get a generous deadline, so a loaded
-# machine cannot turn a memory verdict into a timeout.
-SLOW_OK = 120.0
 
 
 @pytest.fixture
@@ -157,7 +161,7 @@ def test_churning_tensors_in_a_loop_stays_within_the_budget(settings: Settings) 
     allocated in all, never more than about 450 MB alive, so it fits max_total_bytes."""
     code = ("for i in range(40):\n    x = torch.zeros(2**22 * (1 + i % 7))\n    y = x + 1\n"
             "(y.numel(), y[0].item())")
-    body = run(settings, code, deadline_s=SLOW_OK)
+    body = run(settings, code)
     assert body["ok"] is True, body.get("error")
     assert body["result"]["kind"] == "tuple"
     numel, first = (item["value"] for item in body["result"]["items"])
@@ -175,7 +179,7 @@ def test_lists_of_tensors_rebuilt_in_a_loop_stay_within_the_budget(code: str,
     """Three 64 MB tensors per round, ten rounds: at most two lists (384 MB) are alive at
     once. The comprehension form was refused at "1.0 GB held" while its results stayed in a
     reference cycle until the cyclic collector ran."""
-    body = run(settings, code, deadline_s=SLOW_OK)
+    body = run(settings, code)
     assert body["ok"] is True, body.get("error")
     assert body["result"]["value"] == 3
 
@@ -196,7 +200,7 @@ TENSOR_24MB = "torch.zeros(6 * 2**20)"
 def test_freed_tensors_leave_the_live_count(code: str, settings: Settings) -> None:
     """M12: storage the program dropped is released from the count at once, so the program
     can allocate again; four 24 MB tensors in turn fit where three at once do not."""
-    body = run(settings, code, max_total_bytes=SMALL_TOTAL, deadline_s=SLOW_OK)
+    body = run(settings, code, max_total_bytes=SMALL_TOTAL)
     assert body["ok"] is True, body.get("error")
 
 
@@ -205,7 +209,7 @@ def test_tensors_still_referenced_stay_in_the_live_count(settings: Settings) -> 
     """The control for the test above: the same budget refuses the third live tensor, naming
     what the program already holds."""
     code = f"x = {TENSOR_24MB}\ny = {TENSOR_24MB}\nz = {TENSOR_24MB}"
-    body = run(settings, code, max_total_bytes=SMALL_TOTAL, deadline_s=SLOW_OK)
+    body = run(settings, code, max_total_bytes=SMALL_TOTAL)
     assert body["ok"] is False
     assert body["error"]["type"] == "LimitError"
     assert body["error"]["line"] == 3

@@ -29,6 +29,7 @@ ALLOWED = [
     (ast.Mult, 5, "ab"),
     (ast.Mult, [0], 10),
     (ast.Mult, "ab", -5),
+    (ast.Mult, "a" * 11, 0),     # no items, however long the sequence
     (ast.Mult, 1 << 31, 1 << 31),  # 32 + 32 bits
     (ast.Add, "a" * 5, "a" * 5),
     (ast.Add, [0] * 4, [0] * 6),
@@ -49,6 +50,7 @@ REFUSED = [
     (ast.Pow, 2, 33, "2 ** 33 has more than 64 bits (setting max_int_bits)"),
     (ast.Pow, 3, 5000, "3 ** 5000 has more than 64 bits (setting max_int_bits)"),
     (ast.Pow, -2, 40, "-2 ** 40 has more than 64 bits (setting max_int_bits)"),
+    (ast.Pow, 1 << 70, 1, f"{1 << 70} ** 1 has more than 64 bits (setting max_int_bits)"),
     (ast.LShift, 1, 64, "shifting by 64 bits makes more than 64 bits (setting max_int_bits)"),
     (ast.LShift, 0, 65, "shifting by 65 bits makes more than 64 bits (setting max_int_bits)"),
     (ast.LShift, 1 << 60, 4, "shifting by 4 bits makes more than 64 bits "

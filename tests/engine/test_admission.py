@@ -95,17 +95,32 @@ def test_device_arguments_that_are_refused(device: Any) -> None:
         check_device(device, "f")
 
 
-def test_too_deep_or_too_large_values_are_refused_not_walked_forever(
+def nested(depth: int, kind: str) -> Any:
+    """A container whose innermost container sits ``depth`` levels below the outermost."""
+    value: Any = [] if kind == "list" else {}
+    for _ in range(depth):
+        value = [value] if kind == "list" else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize("kind", ["list", "dict"])
+def test_nesting_is_walked_to_its_limit_and_no_further(kind: str) -> None:
+    gate.admit(nested(admission._MAX_ADMITTED_DEPTH, kind), "f")
+    with pytest.raises(LimitError) as refused:
+        gate.admit(nested(admission._MAX_ADMITTED_DEPTH + 1, kind), "f")
+    assert refused.value.message == "f gave a value too large or too deeply nested to check"
+    assert refused.value.hint == "Work with smaller containers."
+
+
+def test_a_plain_value_does_not_end_the_walk() -> None:
+    with pytest.raises(ForbiddenError):
+        gate.admit([meta(), 1], "f")
+    with pytest.raises(ForbiddenError):
+        gate.admit([meta(), Own()], "f")
+
+
+def test_too_large_values_are_refused_not_walked_forever(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    deep: list[Any] = []
-    for _ in range(admission._MAX_ADMITTED_DEPTH + 1):
-        deep = [deep]
-    with pytest.raises(LimitError, match=r"^f gave a value too large or too deeply nested"):
-        gate.admit(deep, "f")
-    shallow: list[Any] = []
-    for _ in range(admission._MAX_ADMITTED_DEPTH - 1):
-        shallow = [shallow]
-    gate.admit(shallow, "f")
     monkeypatch.setattr(admission, "_MAX_ADMITTED_ITEMS", 10)
     gate.admit([1] * 9, "f")
     with pytest.raises(LimitError):

@@ -151,6 +151,8 @@ def param_with_grad(grad: torch.Tensor, shape: tuple[int, ...] = (4,)) -> nn.Par
 def test_parameters_and_their_gradients_are_checked(grad: torch.Tensor, says: str) -> None:
     error = refusal(lambda: check_parameters([param_with_grad(grad)], "p"))
     assert error.message.startswith(says)
+    if "no longer matches" in says:
+        assert error.hint == "Set gradients with torch.zeros_like(p)."
 
 
 def test_a_parameter_must_be_dense() -> None:
@@ -166,6 +168,13 @@ def stepped(name: str) -> tuple[torch.optim.Optimizer, nn.Parameter]:
     (w * w).sum().backward()
     opt.step()
     return opt, w
+
+
+def test_the_optimizer_names_itself_when_a_parameter_is_not_dense() -> None:
+    p = torch.zeros(1).expand(4).requires_grad_()
+    opt = optim.SGD([p], lr=0.1)
+    assert refusal(lambda: check_optimizer(opt)).message.startswith(
+        "a parameter of SGD must be a dense tensor")
 
 
 def test_kernel_options_set_later_are_refused() -> None:

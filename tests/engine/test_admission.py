@@ -117,6 +117,8 @@ def test_a_plain_value_does_not_end_the_walk() -> None:
         gate.admit([meta(), 1], "f")
     with pytest.raises(ForbiddenError):
         gate.admit([meta(), Own()], "f")
+    with pytest.raises(ForbiddenError):
+        gate.admit([meta(), torch.no_grad()], "f")
 
 
 def test_too_large_values_are_refused_not_walked_forever(

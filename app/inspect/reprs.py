@@ -17,6 +17,8 @@ the two on modules, optimizers, containers and tensors.
 from __future__ import annotations
 
 import math
+import sys
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -242,9 +244,19 @@ def _container(value: Any) -> Iterator[Entry]:
             yield "text", f"{',' if index else ''}\n{name}="
             yield "value", item
         yield "text", ")"
+    elif isinstance(value, OrderedDict) and sys.version_info < (3, 12) and value:
+        # state_dict() returns an OrderedDict: written the way the running Python writes it,
+        # OrderedDict([(key, value), ...]) before 3.12, so printed text matches plain Python.
+        yield "text", f"{kind.__name__}(["
+        for index, (key, item) in enumerate(value.items()):
+            yield "text", ", (" if index else "("
+            yield "value", key
+            yield "text", ", "
+            yield "value", item
+            yield "text", ")"
+        yield "text", "])"
     else:
-        # A subclass (OrderedDict from state_dict()) is written as Name({...}), as Python 3.12
-        # writes an OrderedDict.
+        # Other dict subclasses (OrderedDict from 3.12 on) are written as Name({...}).
         base = next(base for base in (list, tuple, dict, set, frozenset)
                     if isinstance(value, base))
         wrapped = kind not in (list, tuple, dict, set, frozenset)

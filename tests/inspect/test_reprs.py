@@ -49,6 +49,7 @@ def _ordinary() -> list[Any]:
         torch.Size([2, 3]), torch.max(torch.ones(2, 2), 1), {}.keys(), {1: 2}.items(),
         KeyError("k"), ValueError(1, 2), slice(1, None, 2), torch.ones(3), torch.float32,
         torch.device("cpu"), 1.5, None, True, 10**30, "a'b", b"x", collections.OrderedDict(),
+        collections.OrderedDict([("a", 1), ("b", [2])]), nn.Linear(2, 1).state_dict(),
         range(5), np.arange(4), np.float32(1.5), cyclic, looped, torch.randn(6, 6, 6),
     ]
 

@@ -29,8 +29,10 @@ from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.formatting import TextBuilder, convert, format_value, percent_format
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.safety import guard_binop, guard_sequence_size
+from app.engine.str_methods import call_str_method
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -601,6 +603,8 @@ class Interpreter:
                           self.eval(node.right, scope))
 
     def binop(self, op: type[ast.operator], left: Any, right: Any, inplace: bool = False) -> Any:
+        if op is ast.Mod and type(left) is str:  # '%.3f' % x: bounded, see formatting.py
+            return percent_format(left, right, self.settings)
         guard_binop(op, left, right, self.settings)
         function = _BINOPS[op]
         # x += y is in place, as in Python: tensors, arrays and lists are changed, not rebound
@@ -694,6 +698,21 @@ class Interpreter:
 
     def _starred(self, node: ast.Starred, scope: Scope) -> Any:
         raise ForbiddenError("*expression is only allowed in calls, lists and tuples", self.line)
+
+    # --- f-strings ---------------------------------------------------------------------
+    def _joined_str(self, node: ast.JoinedStr, scope: Scope) -> str:
+        builder = TextBuilder(self.settings)
+        for part in node.values:
+            builder.add(self.eval(part, scope))
+        return builder.text()
+
+    def _formatted_value(self, node: ast.FormattedValue, scope: Scope) -> str:
+        # The expression is evaluated like any other (every check applies); the spec, itself
+        # an f-string ('{v:{w}.{p}f}'), and the formatting are bounded in formatting.py.
+        value = self.eval(node.value, scope)
+        spec = "" if node.format_spec is None else self.eval(node.format_spec, scope)
+        conversion = None if node.conversion == -1 else chr(node.conversion)
+        return format_value(convert(value, conversion, self.settings), spec, self.settings)
 
     # --- comprehensions ----------------------------------------------------------------
     def _comprehension(self, generators: list[ast.comprehension], scope: Scope,
@@ -896,6 +915,8 @@ class Interpreter:
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(ref.label, ref.rule, kwargs)
         obj, name = ref.obj, ref.name
+        if type(obj) is str:
+            return call_str_method(self, obj, name, args, kwargs)
         if isinstance(obj, (torch.Tensor, nn.Module)):
             name, args, kwargs = self.devices.rewrite_method(obj, name, args, kwargs, self)
         if isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.INPLACE \
@@ -1249,6 +1270,8 @@ class Interpreter:
         ast.Lambda: _lambda, ast.Call: _call, ast.ListComp: _list_comp,
         ast.GeneratorExp: _list_comp, ast.SetComp: _set_comp, ast.DictComp: _dict_comp,
         ast.Starred: _starred,
+        ast.JoinedStr: _joined_str,
+        ast.FormattedValue: _formatted_value,
     }
 
 
@@ -1350,6 +1373,7 @@ _CONTAINER_METHODS: dict[type, frozenset[str]] = {
     list: policy.LIST_METHODS, tuple: policy.TUPLE_METHODS, dict: policy.DICT_METHODS,
     OrderedDict: policy.DICT_METHODS,  # what state_dict() returns
     set: policy.SET_METHODS, float: policy.FLOAT_METHODS,
+    str: policy.STR_METHODS,
 }
 
 

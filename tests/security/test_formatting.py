@@ -1,0 +1,120 @@
+"""Abuse of strings and formatting: each is refused before it builds its text, names what
+stopped it, and never reaches a program-controlled __format__/__str__ or a dunder."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.engine.program import Sandbox
+
+L, F = "LimitError", "ForbiddenError"
+_WIDTH = "is larger than the limit of 1,000 (setting max_format_width)"
+_TEXT = "longer than the limit of 1,000,000 (setting max_sequence_items)"
+
+# (id, program, error type, fragment of the message)
+REFUSED = [
+    # format-spec bombs: widths and precisions a C call would pad or write out
+    ("fstring-width", "x = 1\nf'{x:>1000000000}'", L, "width of 1,000,000,000 " + _WIDTH),
+    ("fstring-precision", "f'{1.5:.999999f}'", L, "precision of 999,999 " + _WIDTH),
+    ("fstring-width-variable", "w = 10**9\nf'{1:{w}}'", L, "width of 1,000,000,000"),
+    ("fstring-width-digits", "f'{1:" + "9" * 5000 + "}'", L, "width of 5,000 digits"),
+    ("fstring-zero-padded", "f'{1:0000000000000000000000002000}'", L, "width of 2,000 "),
+    ("format-nested-width", "'{:{}}'.format(1, 10**9)", L, "width of 1,000,000,000"),
+    ("format-nested-precision", "'{:.{}f}'.format(1.0, 10**6)", L, "precision of 1,000,000"),
+    ("format-builtin", "format(1, '>' + '1' * 12)", L, "width of 111,111,111,111"),
+    ("format-str-precision", "'{:.5000}'.format('x')", L, "precision of 5,000"),
+    ("percent-star", "'%*d' % (10**9, 1)", L, "width of 1,000,000,000"),
+    ("percent-star-negative", "'%*d' % (-10**9, 1)", L, "width of 1,000,000,000"),
+    ("percent-star-precision", "'%.*f' % (10**6, 1.0)", L, "precision of 1,000,000"),
+    ("percent-precision", "'%.999999f' % 1.0", L, "precision of 999,999"),
+    ("percent-width", "'%1000000000s' % 'x'", L, "width of 1,000,000,000"),
+    ("percent-long-width", "'%" + "9" * 400 + "d' % 1", L, "width of 400 digits"),
+    ("percent-aug-assign", "s = '%0999999d'\ns %= 1", L, "width of 999,999"),
+    # nested spec recursion stops where Python's does
+    ("format-spec-recursion", "'{:{:{:{}}}}'.format(1, 2, 3, 4)", "ValueError",
+     "Max string recursion exceeded"),
+    # fields reaching attributes, items and dunders
+    ("field-class-mro", "x = 1\n'{0.__class__.__mro__}'.format(x)", F,
+     "attribute lookups inside format fields ('{0.__class__.__mro__}')"),
+    ("field-index", "'{0[0]}'.format([1])", F, "index lookups inside format fields"),
+    ("field-keyword-index", "'{x[0]}'.format(x=[1])", F, "index lookups inside format fields"),
+    ("field-keyword-attribute", "import torch\n'{t.grad_fn}'.format(t=torch.ones(1))", F,
+     "attribute lookups inside format fields ('{t.grad_fn}')"),
+    ("field-in-nested-spec", "'{:{0.real}}'.format(1)", F, "attribute lookups"),
+    ("field-format-map", "'{d.keys}'.format_map({'d': {}})", F, "attribute lookups"),
+    ("format-map-program-class", "class D:\n    def __getitem__(self, key):\n        return 1\n"
+     "'{a}'.format_map(D())", "TypeError", "format_map() takes a dict here"),
+    ("format-map-state-dict", "import torch\nm = torch.nn.Linear(1, 1)\n"
+     "'{weight}'.format_map(m.state_dict())", "TypeError", "format_map() takes a dict here"),
+    ("percent-mapping-subclass", "import torch\nm = torch.nn.Linear(1, 1)\n"
+     "'%(weight)s' % m.state_dict()", "TypeError", "a mapping (a dict)"),
+    ("fstring-dunder", "x = 1\nf'{x.__class__}'", F, "attributes starting with '_'"),
+    ("fstring-getattr", "x = 1\nf'{getattr(x, \"y\")}'", F, "'getattr' is not available"),
+    # a program's own __format__ / __str__ / __repr__ are refused by the parser
+    ("class-dunder-format", "class A:\n    def __format__(self, spec):\n        return 'x'",
+     F, "'__format__' is not allowed"),
+    ("class-dunder-str", "class A:\n    def __str__(self):\n        return 'x'", F,
+     "'__str__' is not allowed"),
+    ("module-dunder-repr", "import torch\nclass M(torch.nn.Module):\n"
+     "    def __repr__(self):\n        return 'x'", F, "'__repr__' is not allowed"),
+    # str methods that would make huge strings, predicted
+    ("ljust", "'x'.ljust(10**9)", L, "1,000,000,000 characters or more, " + _TEXT),
+    ("rjust-tensor-width", "import torch\n'x'.rjust(torch.tensor(10**9))", L, _TEXT),
+    ("center", "'x'.center(10**7, '*')", L, _TEXT),
+    ("zfill", "'1'.zfill(10**8)", L, _TEXT),
+    ("replace-empty", "s = 'ab' * 1000\ns.replace('', 'x' * 1000)", L, _TEXT),
+    ("replace-growth", "s = 'a' * 500000\ns.replace('a', 'aaa')", L, _TEXT),
+    ("replace-loop", "s = 'a'\nfor i in range(40):\n    s = s.replace('a', 'aa')", L, _TEXT),
+    ("expandtabs", "'\\t'.expandtabs(10**9)", L, _TEXT),
+    ("expandtabs-many", "s = '\\t' * 100000\ns.expandtabs(100)", L, _TEXT),
+    ("join-huge-items", "','.join(['x' * 1000] * 2000)", L, _TEXT),
+    ("join-huge-separator", "s = 'x' * 600000\ns.join(['a', 'b', 'c'])", L, _TEXT),
+    ("join-huge-generator", "''.join(str(i) for i in range(10**9))", L, "max_"),
+    ("join-range", "''.join(range(10**12))", "TypeError", "sequence item 0"),
+    ("upper-growth", "s = '\\ufb03' * 400000\ns.upper()", L, _TEXT),
+    ("format-repeats", "s = 'x' * 600000\n'{0}{0}'.format(s)", L, _TEXT),
+    ("fstring-repeats", "s = 'x' * 600000\nf'{s}{s}'", L, _TEXT),
+    ("percent-repeats", "s = 'x' * 600000\n'%s%s' % (s, s)", L, _TEXT),
+    ("str-of-shared-items", "s = 'x' * 10000\nstr([s] * 1000)", L, _TEXT),
+    ("repr-of-long-str", "s = 'x' * 1000000\nrepr(s)", L, _TEXT),
+    ("fstring-of-shared-items", "s = 'x' * 10000\nf'{[s] * 1000}'", L, _TEXT),
+    ("ascii-growth", "s = '\\u00e9' * 300000\nf'{s!a}'", L, _TEXT),
+    # bytes and translation tables do not exist
+    ("encode", "'x'.encode()", F, "'str.encode' is not available in the playground: it makes "
+     "bytes"),
+    ("translate", "'x'.translate({120: 'y' * 10**6})", F, "use replace()"),
+    ("maketrans", "'x'.maketrans('x', 'y')", F, "'str.maketrans' is not available"),
+    ("print-file", "print('x', file=None)", F, "print(file=...) is not available"),
+    ("print-unknown-keyword", "print('x', stream=1)", "TypeError", "unexpected keyword"),
+]
+
+
+@pytest.mark.parametrize(("case", "code", "kind", "says"), REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused(sandbox: Sandbox, case: str, code: str, kind: str, says: str) -> None:
+    started = time.perf_counter()
+    body = sandbox.run(code).body
+    assert body["ok"] is False, f"{case} was not refused"
+    assert body["error"]["type"] == kind, body["error"]
+    assert says in body["error"]["message"], body["error"]["message"]
+    # Refused before the work, not after it: a second at most even on a loaded machine.
+    # (A generator runs item by item until max_steps stops it: that one takes its steps.)
+    if case != "join-huge-generator":
+        assert time.perf_counter() - started < 2.0
+
+
+def test_debug_specifier_runs_the_expression_through_the_interpreter(sandbox: Sandbox) -> None:
+    body = sandbox.run("import torch\nt = torch.ones(2)\nprint(f'{t.sum()=} {t.shape=}')\n"
+                       "f'{t.data_ptr()=}'").body
+    assert body["ok"] is False and body["error"]["type"] == F
+    assert body["stdout"] == "t.sum()=tensor(2.) t.shape=torch.Size([2])\n"
+    assert "data_ptr" in body["error"]["message"]
+
+
+def test_no_address_reaches_formatted_text(sandbox: Sandbox) -> None:
+    body = sandbox.run("import torch\ny = (torch.ones(1, requires_grad=True) * 2).sum()\n"
+                       "g = y.grad_fn\nprint(f'{g}', f'{g!r}', '%s %r' % (g, g), "
+                       "'{} {!r}'.format(g, g), str(g), repr(g), format(g))").body
+    assert body["ok"], body.get("error")
+    assert "0x" not in body["stdout"] and "SumBackward0" in body["stdout"]

@@ -52,18 +52,35 @@ _SWITCH = {"auto": "cannot switch from manual field specification to automatic f
 
 
 class TextBuilder:
-    """Pieces of one result, refused as soon as their total passes max_sequence_items."""
+    """Pieces of one result, refused as soon as their total passes max_sequence_items.
+
+    The text written for conversions (!s, !r, %s of a list ...) counts as well, kept or not:
+    '{0!s:.0}' * 10**5 keeps nothing of a long list's text but would write it 10**5 times."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.limit = settings.max_sequence_items
         self.pieces: list[str] = []
         self.size = 0
+        self.work = 0
 
     def add(self, piece: str) -> None:
         self.size += len(piece)
         if self.size > self.limit:
             raise text_too_long(self.size, self.limit)
         self.pieces.append(piece)
+
+    def charge(self, written: str) -> None:
+        self.work += len(written)
+        if self.work > self.limit:
+            raise text_too_long(self.work, self.limit)
+
+    def field(self, value: Any, conversion: str | None, spec: str) -> None:
+        """One replacement field: {value!conversion:spec}."""
+        if conversion is not None:
+            value = convert(value, conversion, self.settings)
+            self.charge(value)
+        self.add(format_value(value, spec, self.settings))
 
     def text(self) -> str:
         return "".join(self.pieces)
@@ -183,7 +200,7 @@ def format_string(template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
             continue
         value = _field_value(field, args, kwargs, numbering, positional_allowed)
         spec = _expand_spec(spec or "", args, kwargs, numbering, positional_allowed, settings)
-        builder.add(format_value(convert(value, conversion, settings), spec, settings))
+        builder.field(value, conversion, spec)
     return builder.text()
 
 
@@ -242,8 +259,7 @@ def _expand_spec(spec: str, args: tuple[Any, ...], kwargs: Mapping[str, Any],
         if inner_spec and "{" in inner_spec:
             raise ValueError("Max string recursion exceeded")
         value = _field_value(field, args, kwargs, numbering, positional_allowed)
-        builder.add(format_value(convert(value, conversion, settings), inner_spec or "",
-                                 settings))
+        builder.field(value, conversion, inner_spec or "")
     return builder.text()
 
 
@@ -305,7 +321,7 @@ def percent_format(template: str, values: Any, settings: Settings) -> str:
                              f"index {match.end() - 1}")
         spec = "%" + match.group("flags") + (str(width) if width is not None else "") + (
             f".{precision}" if precision is not None else "") + kind
-        builder.add(_percent_piece(spec, kind, value, settings))
+        builder.add(_percent_piece(spec, kind, value, builder))
     if position < len(args) and mapping is None and not used_key:
         raise TypeError("not all arguments converted during string formatting")
     return builder.text()
@@ -322,7 +338,7 @@ def _star(args: tuple[Any, ...], position: int, settings: Settings, part: str
     return size, position + 1
 
 
-def _percent_piece(spec: str, kind: str, value: Any, settings: Settings) -> str:
+def _percent_piece(spec: str, kind: str, value: Any, builder: TextBuilder) -> str:
     if isinstance(value, torch.Tensor) and kind in _PERCENT_NUMBER_TYPES:
         if value.numel() != 1:
             raise TypeError(f"%{kind} format needs a number; this tensor has shape "
@@ -331,9 +347,10 @@ def _percent_piece(spec: str, kind: str, value: Any, settings: Settings) -> str:
     elif isinstance(value, np.generic) and isinstance(value, (np.number, np.bool_)):
         value = value.item()
     if kind in _PERCENT_TEXT_TYPES and type(value) not in (*_PLAIN_TYPES, type(None)):
-        value = value_text(value, kind == "s", settings)
+        value = value_text(value, kind == "s", builder.settings)
         if kind == "a":
             value = ascii_text(value)
+        builder.charge(value)
         return (spec[:-1] + "s") % (value,)
     if kind in _PERCENT_NUMBER_TYPES and type(value) not in (int, float, bool) and not (
             kind == "c" and type(value) is str):

@@ -29,7 +29,7 @@ from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError
-from app.engine.formatting import TextBuilder, convert, format_value, percent_format
+from app.engine.formatting import TextBuilder, percent_format
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.safety import guard_binop, guard_sequence_size
 from app.engine.str_methods import call_str_method
@@ -701,18 +701,18 @@ class Interpreter:
 
     # --- f-strings ---------------------------------------------------------------------
     def _joined_str(self, node: ast.JoinedStr, scope: Scope) -> str:
+        # Each expression is evaluated like any other (every check applies); the spec, itself
+        # an f-string ('{v:{w}.{p}f}'), and the formatting are bounded in formatting.py.
         builder = TextBuilder(self.settings)
         for part in node.values:
-            builder.add(self.eval(part, scope))
+            if isinstance(part, ast.FormattedValue):
+                value = self.eval(part.value, scope)
+                spec = "" if part.format_spec is None else self.eval(part.format_spec, scope)
+                builder.field(value, None if part.conversion == -1 else chr(part.conversion),
+                              spec)
+            else:
+                builder.add(self.eval(part, scope))
         return builder.text()
-
-    def _formatted_value(self, node: ast.FormattedValue, scope: Scope) -> str:
-        # The expression is evaluated like any other (every check applies); the spec, itself
-        # an f-string ('{v:{w}.{p}f}'), and the formatting are bounded in formatting.py.
-        value = self.eval(node.value, scope)
-        spec = "" if node.format_spec is None else self.eval(node.format_spec, scope)
-        conversion = None if node.conversion == -1 else chr(node.conversion)
-        return format_value(convert(value, conversion, self.settings), spec, self.settings)
 
     # --- comprehensions ----------------------------------------------------------------
     def _comprehension(self, generators: list[ast.comprehension], scope: Scope,
@@ -1271,7 +1271,6 @@ class Interpreter:
         ast.GeneratorExp: _list_comp, ast.SetComp: _set_comp, ast.DictComp: _dict_comp,
         ast.Starred: _starred,
         ast.JoinedStr: _joined_str,
-        ast.FormattedValue: _formatted_value,
     }
 
 

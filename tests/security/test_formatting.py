@@ -77,6 +77,13 @@ REFUSED = [
     ("format-repeats", "s = 'x' * 600000\n'{0}{0}'.format(s)", L, _TEXT),
     ("fstring-repeats", "s = 'x' * 600000\nf'{s}{s}'", L, _TEXT),
     ("percent-repeats", "s = 'x' * 600000\n'%s%s' % (s, s)", L, _TEXT),
+    # text written for a conversion counts even where a precision keeps none of it
+    ("format-conversion-work", "x = list(range(100000))\n('{0!s:.0}' * 10000).format(x)", L,
+     _TEXT),
+    ("percent-conversion-work", "x = list(range(100000))\n('%.0s' * 10000) % ((x,) * 10000)",
+     L, _TEXT),
+    ("fstring-conversion-work", "x = list(range(100000))\n"
+     "f'{x!r:.0}{x!r:.0}{x!r:.0}{x!r:.0}{x!r:.0}{x!r:.0}{x!r:.0}{x!r:.0}'", L, _TEXT),
     ("str-of-shared-items", "s = 'x' * 10000\nstr([s] * 1000)", L, _TEXT),
     ("repr-of-long-str", "s = 'x' * 1000000\nrepr(s)", L, _TEXT),
     ("fstring-of-shared-items", "s = 'x' * 10000\nf'{[s] * 1000}'", L, _TEXT),

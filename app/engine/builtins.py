@@ -68,10 +68,11 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
                                  "reachable", interp.line, hint="Leave out file=.")
         if others:
             raise TypeError(f"print() got an unexpected keyword argument '{next(iter(others))}'")
+        for name, given in (("sep", sep), ("end", end)):
+            if given is not None and type(given) is not str:
+                raise TypeError(f"{name} must be None or a string, not {type(given).__name__}")
         sep = " " if sep is None else sep
         end = "\n" if end is None else end
-        if type(sep) is not str or type(end) is not str:
-            raise TypeError("sep and end must be strings (or None)")
         # Security: str() of a container repeats shared items, so print([s] * 10**6) with a
         # 1M-character s built 10**12 characters in one C call. Text past max_stdout_chars is
         # dropped anyway: build it piece by piece and stop there.

@@ -344,8 +344,8 @@ def _percent_piece(spec: str, kind: str, value: Any, builder: TextBuilder) -> st
             raise TypeError(f"%{kind} format needs a number; this tensor has shape "
                             f"{tuple(value.shape)}: format t.item() of a one-element tensor")
         value = value.detach().item()
-    elif isinstance(value, np.generic) and isinstance(value, (np.number, np.bool_)):
-        value = value.item()
+    elif isinstance(value, (np.number, np.bool_)) and kind in _PERCENT_NUMBER_TYPES:
+        value = value.item()  # '%s' writes a numpy number's own str: np.float32 '0.1'
     if kind in _PERCENT_TEXT_TYPES and type(value) not in (*_PLAIN_TYPES, type(None)):
         value = value_text(value, kind == "s", builder.settings)
         if kind == "a":

@@ -48,7 +48,9 @@ PRINTED = {
                "s = 'step %d'\ns %= 3\nprint(s)",
     "percent_tensors": _TORCH + "t = torch.tensor([[1.5, 2.0]])\nloss = t.sum()\n"
                        "print('%s' % t, '%.3f' % loss, '%.2f' % t[0, 0], '%d' % torch.tensor(4))\n"
-                       "print('%s|%r' % (t.shape, t.dtype))",
+                       "print('%s|%r' % (t.shape, t.dtype))\n"
+                       "a = np.array([0.1, 2.5], dtype=np.float32)\n"
+                       "print('%s %r %.3f %d %s' % (a[0], a[0], a[0], a[1], a))",
     "str_methods": "s = '  Hello, World  '\nw = s.strip()\n"
                    "print(w.split(', '), w.split(), 'a,b,,c'.split(','), 'a b c'.split(' ', 1))\n"
                    "print('a,b,c'.rsplit(',', 1), 'x\\ny\\r\\nz'.splitlines(), s.lstrip() + '|', "
@@ -100,6 +102,12 @@ FAILING = {
     "replace_types": "'abc'.replace(1, 2)",
     "positional_in_format_map": "'{}'.format_map({})",
     "max_recursion": "'{:{:{}}}'.format(1, 2, 3)",
+    "print_sep_type": "print(1, 2, sep=3)",
+    "print_end_type": "print(1, end=[])",
+    "str_method_argument": "'abc'.startswith(1)",
+    "ljust_fill": "'x'.ljust(5, 'ab')",
+    "percent_star_type": "'%*d' % ('a', 1)",
+    "format_spec_type": "format(1, 2)",
 }
 
 

@@ -140,9 +140,13 @@ def format_value(value: Any, spec: str, settings: Settings) -> str:
     if not spec:
         return value_text(value, True, settings)
     if isinstance(value, torch.Tensor):
-        raise TypeError(f"the format spec {spec!r} works on a 0-d tensor (a single number) "
-                        f"only, as in torch; this tensor has shape {tuple(value.shape)}. "
-                        "Format t.item() for a one-element tensor, or its items one by one")
+        what = (f"a {type(value).__name__}" if value.dim() == 0
+                else f"this tensor has shape {tuple(value.shape)}")
+        raise TypeError(f"unsupported format string passed to {type(value).__name__}.__format__"
+                        ": the spec "
+                        f"{spec!r} works on a plain 0-d tensor (a single number) only, as in "
+                        f"torch; {what}. Format t.item() for a one-element tensor, or its "
+                        "items one by one")
     raise TypeError(f"unsupported format string passed to {type(value).__name__}.__format__ "
                     f"(the spec {spec!r} applies to numbers and text; format str(value) "
                     "instead)")

@@ -108,6 +108,8 @@ FAILING = {
     "ljust_fill": "'x'.ljust(5, 'ab')",
     "percent_star_type": "'%*d' % ('a', 1)",
     "format_spec_type": "format(1, 2)",
+    "tensor_spec_1d": "import torch\nf'{torch.ones(1):.2f}'",
+    "parameter_spec": "import torch\np = torch.nn.Parameter(torch.tensor(1.0))\nf'{p:.2f}'",
 }
 
 
@@ -148,14 +150,19 @@ def run(sandbox: Sandbox, source: str) -> dict[str, Any]:
     return sandbox.run(source).body
 
 
-def test_a_spec_on_a_tensor_that_is_not_0d_is_refused_as_torch_does(sandbox: Sandbox) -> None:
-    import torch
-
-    with pytest.raises(TypeError):
-        format(torch.ones(2), ".2f")  # the reference: torch refuses it too
+def test_a_refused_tensor_spec_names_the_fix(sandbox: Sandbox) -> None:
     body = run(sandbox, "import torch\nf'{torch.ones(2):.2f}'")
     assert body["ok"] is False and body["error"]["type"] == "TypeError"
-    assert "0-d tensor" in body["error"]["message"] and "t.item()" in body["error"]["message"]
+    assert "shape (2,)" in body["error"]["message"] and "t.item()" in body["error"]["message"]
+
+
+def test_a_parameter_formats_as_torch_writes_it(sandbox: Sandbox) -> None:
+    import torch
+
+    source = "import torch\np = torch.nn.Parameter(torch.tensor([1.5, 2.0]))\nprint(f'{p}')"
+    body = run(sandbox, source)
+    assert body["ok"], body.get("error")
+    assert body["stdout"] == f"{torch.nn.Parameter(torch.tensor([1.5, 2.0]))}\n"
 
 
 def test_str_and_repr_of_objects_show_no_address(sandbox: Sandbox) -> None:

@@ -186,3 +186,17 @@ def test_text_up_to_the_limits_is_built(sandbox: Sandbox) -> None:
                         "len(v), len(w), f'{1:>1000}'.count(' '), len('%.1000f' % 1))")
     assert body["ok"], body.get("error")
     assert body["stdout"] == "750000 1000000 1000000 2999 999 1002\n"
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    ("'{} {}'.format(1)", "pass as many values as there are fields"),
+    ("'%d/%d' % (1,)", "pass as many values as there are fields"),
+    ("'%d' % (1, 2)", "pass as many values as there are fields"),
+    ("'{0} {}'.format(1, 2)", "Number every field"),
+    ("', '.join([1, 2])", "', '.join(str(x) for x in items)"),
+    ("'%d' % 'a'", "use %s for text"),
+])
+def test_formatting_errors_come_with_a_hint(sandbox: Sandbox, source: str, words: str) -> None:
+    body = run(sandbox, source)
+    assert body["ok"] is False
+    assert words in (body["error"]["hint"] or "")

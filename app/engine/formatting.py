@@ -306,6 +306,7 @@ def percent_format(template: str, values: Any, settings: Settings) -> str:
             check_size("width", width, settings)
         if precision == "*":
             precision, position = _star(args, position, settings, "precision")
+            precision = max(precision, 0)  # as Python reads a negative '*' precision
         else:
             check_size("precision", precision, settings)
         if key is not None:

@@ -3,10 +3,19 @@ stopped it, and never reaches a program-controlled __format__/__str__ or a dunde
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from app.config import Settings
+from app.engine.errors import ForbiddenError, LimitError
+from app.engine.formatting import format_string, format_value, percent_format
 from app.engine.program import Sandbox
 
 L, F = "LimitError", "ForbiddenError"
@@ -125,3 +134,96 @@ def test_no_address_reaches_formatted_text(sandbox: Sandbox) -> None:
                        "'{} {!r}'.format(g, g), str(g), repr(g), format(g))").body
     assert body["ok"], body.get("error")
     assert "0x" not in body["stdout"] and "SumBackward0" in body["stdout"]
+
+
+# ------------------------------------------------------------------------------ differential
+# Random specs and templates, checked against Python's own formatting on plain values: the
+# same text, or the same error type, or a refusal that names max_format_width where the spec
+# asks for more than the cap. Numbers in the alphabet stay short, so Python's reference
+# (run here, on plain values) is cheap even past the cap.
+_CAP = Settings().max_format_width
+_SPEC_ALPHABET = "<>=^+- z#0,_.123456789bcdeEfFgGnosxX%*{}"
+_VALUES = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True), st.text(max_size=8),
+                    st.booleans(), st.complex_numbers(max_magnitude=1e6))
+
+
+def _over_cap(text: str) -> bool:
+    return any(int(run) > _CAP for run in re.findall(r"[0-9]+", text))
+
+
+def _same_outcome(ours: Callable[[], str], reference: Callable[[], str], source: str) -> None:
+    try:
+        expected: str | BaseException = reference()
+    except Exception as error:  # any Python error is a valid reference
+        expected = error
+    try:
+        got = ours()
+    except LimitError as refused:
+        assert "max_format_width" in refused.message and _over_cap(source), source
+        return
+    except ForbiddenError:
+        assert re.search(r"\{[^{}]*[.\[]", source), source  # a field with a lookup
+        return
+    except Exception as error:
+        assert isinstance(expected, BaseException), (source, expected, error)
+        assert type(error) is type(expected) or isinstance(error, (TypeError, ValueError)), (
+            source, expected, error)
+        return
+    assert got == expected, source
+
+
+@given(value=_VALUES, spec=st.text(_SPEC_ALPHABET, max_size=8))
+@hypothesis_settings(max_examples=400, deadline=None)
+def test_format_specs_behave_as_python_or_are_refused(value: Any, spec: str) -> None:
+    _same_outcome(lambda: format_value(value, spec, Settings()), lambda: format(value, spec),
+                  spec)
+
+
+_NUMBERS = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6), st.booleans())
+
+
+@st.composite
+def _percent_cases(draw: st.DrawFn) -> tuple[str, tuple[Any, ...]]:
+    """A template and, most of the time, one fitting value per field (and per *)."""
+    template, values = "", []
+    for _ in range(draw(st.integers(0, 4))):
+        template += draw(st.sampled_from(["", "ab", " ", "%%", "-"]))
+        width = draw(st.sampled_from(["", "*", "5", "12", "1001", "0999"]))
+        precision = draw(st.sampled_from(["", ".", ".2", ".*", ".1001"]))
+        kind = draw(st.sampled_from(list("sdiraefgxXc")))
+        template += f"%{draw(st.text('-+ #0', max_size=2))}{width}{precision}{kind}"
+        for part in (width, precision):
+            if "*" in part:
+                values.append(draw(st.one_of(st.integers(-30, 30), st.integers(-10**6, 10**6))))
+        values.append(draw(_NUMBERS if kind in "diefgxXc" else st.one_of(
+            _NUMBERS, st.text("ab%\u00e9", max_size=3), st.none(), st.lists(st.integers()))))
+    if draw(st.integers(0, 9)) == 0:  # sometimes one value too many or too few
+        values = values[:-1] if values and draw(st.booleans()) else [*values, 1]
+    return template, tuple(values)
+
+
+@given(case=_percent_cases())
+@hypothesis_settings(max_examples=400, deadline=None)
+def test_percent_templates_behave_as_python_or_are_refused(
+        case: tuple[str, tuple[Any, ...]]) -> None:
+    template, arguments = case
+    _same_outcome(lambda: percent_format(template, arguments, Settings()),
+                  lambda: template % arguments, template + repr(arguments))
+
+
+_FIELDS = ["{}", "{0}", "{1}", "{a}", "{!r}", "{!a}", "{:>5}", "{:{}}", "{0:{1}}", "{:.{}f}",
+           "{a:{b}}", "{0:{b}.{1}}", "{{", "}}", "{0.real}", "{a[0]}", "{:{:{}}}", "{", "}",
+           "x", " ", "{:1001}", "{!x}", "{0!s:^{1}}"]
+
+
+@given(template=st.lists(st.sampled_from(_FIELDS), max_size=5).map("".join),
+       args=st.lists(st.one_of(_NUMBERS, st.integers(0, 1200), st.text("ab\u00e9", max_size=3)),
+                     max_size=4),
+       a=st.one_of(_NUMBERS, st.text(max_size=3), st.lists(st.integers(), max_size=2)),
+       b=st.one_of(st.integers(-5, 20), st.integers(990, 1010), st.sampled_from(["<4", "x"])))
+@hypothesis_settings(max_examples=400, deadline=None)
+def test_format_templates_behave_as_python_or_are_refused(template: str, args: list[Any],
+                                                          a: Any, b: Any) -> None:
+    values = tuple(args)
+    _same_outcome(lambda: format_string(template, values, {"a": a, "b": b}, Settings()),
+                  lambda: template.format(*values, a=a, b=b), template + repr((values, a, b)))

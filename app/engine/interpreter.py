@@ -1362,6 +1362,8 @@ def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | 
         return policy.GRAD_FN_ATTRIBUTES, policy.GRAD_FN_METHODS, "grad_fn"
     if isinstance(obj, np.ndarray):
         return policy.NDARRAY_ATTRIBUTES, policy.NDARRAY_METHODS, "ndarray"
+    if type(obj) is str:
+        return frozenset(), _STR_RULES, "str"
     container = _CONTAINER_METHODS.get(type(obj))
     if container is not None:
         return frozenset(), {name: Rule(Cost.FREE) for name in container}, type(obj).__name__
@@ -1372,8 +1374,10 @@ _CONTAINER_METHODS: dict[type, frozenset[str]] = {
     list: policy.LIST_METHODS, tuple: policy.TUPLE_METHODS, dict: policy.DICT_METHODS,
     OrderedDict: policy.DICT_METHODS,  # what state_dict() returns
     set: policy.SET_METHODS, float: policy.FLOAT_METHODS,
-    str: policy.STR_METHODS,
 }
+# Built once: str has forty methods, and a dict of rules per attribute read cost more than
+# the formatting itself in a loop of '{}'.format(...).
+_STR_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.STR_METHODS}
 
 
 def _is_item_index(index: Any) -> bool:

@@ -9,6 +9,9 @@ import io
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from app.engine.program import Sandbox
 
@@ -200,3 +203,42 @@ def test_formatting_errors_come_with_a_hint(sandbox: Sandbox, source: str, words
     body = run(sandbox, source)
     assert body["ok"] is False
     assert words in (body["error"]["hint"] or "")
+
+
+# ------------------------------------------------------------------------------ str methods
+_TEXTS = st.text("ab \t\n,-ß", max_size=8)
+_CALLS = st.one_of(
+    st.tuples(st.sampled_from(["split", "rsplit"]),
+              st.tuples(st.one_of(st.none(), st.text("ab,", min_size=1, max_size=2)),
+                        st.integers(-1, 3))),
+    st.tuples(st.sampled_from(["strip", "lstrip", "rstrip"]),
+              st.tuples(st.one_of(st.none(), st.text("ab ", max_size=2)))),
+    st.tuples(st.just("replace"), st.tuples(st.text("ab", max_size=2), st.text("xy", max_size=3),
+                                            st.integers(-1, 3))),
+    st.tuples(st.sampled_from(["ljust", "rjust", "center"]),
+              st.tuples(st.integers(-2, 12), st.sampled_from([" ", "*", "ab"]))),
+    st.tuples(st.sampled_from(["zfill", "expandtabs"]), st.tuples(st.integers(-2, 12))),
+    st.tuples(st.sampled_from(["count", "find", "rfind", "index", "startswith", "endswith",
+                               "partition", "rpartition", "removeprefix", "removesuffix"]),
+              st.tuples(st.text("ab ", min_size=1, max_size=2))),
+    st.tuples(st.sampled_from(["upper", "lower", "title", "capitalize", "swapcase", "isdigit",
+                               "isalpha", "isalnum", "isspace", "isupper", "islower",
+                               "splitlines"]), st.just(())),
+    st.tuples(st.just("join"), st.tuples(st.lists(st.text("ab", max_size=2), max_size=4))),
+)
+
+
+@given(text=_TEXTS, call=_CALLS)
+@hypothesis_settings(max_examples=150, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_str_methods_match_python(sandbox: Sandbox, text: str,
+                                  call: tuple[str, tuple[Any, ...]]) -> None:
+    name, args = call
+    source = f"print(repr({text!r}.{name}({', '.join(repr(a) for a in args)})))"
+    expected, error = run_python(source)
+    body = sandbox.run(source).body
+    if error is not None:
+        assert body["ok"] is False and body["error"]["type"] == type(error).__name__, source
+    else:
+        assert body["ok"], (source, body.get("error"))
+        assert body["stdout"] == expected, source

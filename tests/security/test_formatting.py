@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from app.config import Settings
+from app.config import get_settings
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.formatting import format_string, format_value, percent_format
 from app.engine.program import Sandbox
@@ -141,7 +141,7 @@ def test_no_address_reaches_formatted_text(sandbox: Sandbox) -> None:
 # same text, or the same error type, or a refusal that names max_format_width where the spec
 # asks for more than the cap. Numbers in the alphabet stay short, so Python's reference
 # (run here, on plain values) is cheap even past the cap.
-_CAP = Settings().max_format_width
+_CAP = get_settings().max_format_width
 _SPEC_ALPHABET = "<>=^+- z#0,_.123456789bcdeEfFgGnosxX%*{}"
 _VALUES = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True), st.text(max_size=8),
                     st.booleans(), st.complex_numbers(max_magnitude=1e6))
@@ -175,7 +175,7 @@ def _same_outcome(ours: Callable[[], str], reference: Callable[[], str], source:
 @given(value=_VALUES, spec=st.text(_SPEC_ALPHABET, max_size=8))
 @hypothesis_settings(max_examples=400, deadline=None)
 def test_format_specs_behave_as_python_or_are_refused(value: Any, spec: str) -> None:
-    _same_outcome(lambda: format_value(value, spec, Settings()), lambda: format(value, spec),
+    _same_outcome(lambda: format_value(value, spec, get_settings()), lambda: format(value, spec),
                   spec)
 
 
@@ -185,7 +185,7 @@ _NUMBERS = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6), st.boolea
 @st.composite
 def _percent_cases(draw: st.DrawFn) -> tuple[str, tuple[Any, ...]]:
     """A template and, most of the time, one fitting value per field (and per *)."""
-    template, values = "", []
+    template, values = "", list[Any]()
     for _ in range(draw(st.integers(0, 4))):
         template += draw(st.sampled_from(["", "ab", " ", "%%", "-"]))
         width = draw(st.sampled_from(["", "*", "5", "12", "1001", "0999"]))
@@ -198,7 +198,8 @@ def _percent_cases(draw: st.DrawFn) -> tuple[str, tuple[Any, ...]]:
         values.append(draw(_NUMBERS if kind in "diefgxXc" else st.one_of(
             _NUMBERS, st.text("ab%\u00e9", max_size=3), st.none(), st.lists(st.integers()))))
     if draw(st.integers(0, 9)) == 0:  # sometimes one value too many or too few
-        values = values[:-1] if values and draw(st.booleans()) else [*values, 1]
+        shorter: bool = bool(values) and draw(st.booleans())
+        values = values[:-1] if shorter else [*values, 1]
     return template, tuple(values)
 
 
@@ -207,7 +208,7 @@ def _percent_cases(draw: st.DrawFn) -> tuple[str, tuple[Any, ...]]:
 def test_percent_templates_behave_as_python_or_are_refused(
         case: tuple[str, tuple[Any, ...]]) -> None:
     template, arguments = case
-    _same_outcome(lambda: percent_format(template, arguments, Settings()),
+    _same_outcome(lambda: percent_format(template, arguments, get_settings()),
                   lambda: template % arguments, template + repr(arguments))
 
 
@@ -225,5 +226,5 @@ _FIELDS = ["{}", "{0}", "{1}", "{a}", "{!r}", "{!a}", "{:>5}", "{:{}}", "{0:{1}}
 def test_format_templates_behave_as_python_or_are_refused(template: str, args: list[Any],
                                                           a: Any, b: Any) -> None:
     values = tuple(args)
-    _same_outcome(lambda: format_string(template, values, {"a": a, "b": b}, Settings()),
+    _same_outcome(lambda: format_string(template, values, {"a": a, "b": b}, get_settings()),
                   lambda: template.format(*values, a=a, b=b), template + repr((values, a, b)))

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         description="Longest Python list/str/range a program may materialise. Stops "
         "list(range(10**12)) and 'a'*10**10 before they allocate.",
     )
+    max_format_width: int = Field(
+        1_000,
+        description="Widest field and longest precision one format spec may ask for "
+        "(f'{x:>10}', '%.4f', '{:{}}'.format(x, w)). Python pads or writes digits to any "
+        "size in one C call (f'{x:>1000000000}' is a gigabyte, '%.999999f' a million digits); "
+        "a table column or a printed loss needs tens.",
+    )
     max_objects_per_call: int = Field(
         100_000,
         description="Most tensors one call may return (x.unbind(), x.split(1), a DataLoader "

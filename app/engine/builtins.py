@@ -15,6 +15,7 @@ from torch.utils import data as tud
 
 from app.config import get_settings
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.formatting import format_value, value_text
 from app.engine.text import without_addresses
 from app.inspect.reprs import TextLimits, bounded_text
 
@@ -59,9 +60,19 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
                              "max_sequence_items)")
         return result
 
-    def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
-        if not isinstance(sep, str) or not isinstance(end, str):
-            raise TypeError("sep and end must be strings")
+    def print_(*args: Any, sep: str | None = " ", end: str | None = "\n", flush: bool = False,
+               **others: Any) -> None:
+        if "file" in others:
+            raise ForbiddenError("print(file=...) is not available: print writes to the "
+                                 "output below the program, files and streams are not "
+                                 "reachable", interp.line, hint="Leave out file=.")
+        if others:
+            raise TypeError(f"print() got an unexpected keyword argument '{next(iter(others))}'")
+        for name, given in (("sep", sep), ("end", end)):
+            if given is not None and type(given) is not str:
+                raise TypeError(f"{name} must be None or a string, not {type(given).__name__}")
+        sep = " " if sep is None else sep
+        end = "\n" if end is None else end
         # Security: str() of a container repeats shared items, so print([s] * 10**6) with a
         # 1M-character s built 10**12 characters in one C call. Text past max_stdout_chars is
         # dropped anyway: build it piece by piece and stop there.
@@ -160,12 +171,16 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         return py.int(value) if base is None else py.int(value, base)
 
     def str_(value: Any = "") -> str:
-        # str() of plain numbers and strings only: other objects' __str__ may be user code.
-        if isinstance(value, (int, float, bool, str, type(None), torch.dtype, torch.device,
-                              torch.Size)):
-            return py.str(value)
-        raise ForbiddenError("str() works on numbers here; print the object itself",
-                             interp.line)
+        # The text print() writes, bounded: never an object's own (program-reachable) __str__.
+        return value_text(value, True, settings)
+
+    def repr_(value: Any) -> str:
+        return value_text(value, False, settings)
+
+    def format_(value: Any, spec: str = "") -> str:
+        if type(spec) is not str:
+            raise TypeError(f"format() argument 2 must be str, not {type(spec).__name__}")
+        return format_value(value, spec, settings)
 
     functions: dict[str, Callable[..., Any]] = {
         "print": print_, "len": len_, "range": range_, "list": list_, "tuple": tuple_,
@@ -175,6 +190,7 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         "all": aggregate(py.all), "abs": py.abs, "round": round_, "int": int_,
         "float": py.float, "bool": py.bool, "str": str_, "isinstance": isinstance_,
         "iter": iter_, "next": next_, "divmod": py.divmod, "pow": _pow(interp),
+        "repr": repr_, "format": format_,
     }
     for function in functions.values():
         try:

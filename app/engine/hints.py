@@ -79,6 +79,19 @@ _TABLE: list[tuple[str, str]] = [
      "Detach from the graph first: x.detach().numpy()."),
     (r"can't convert (cuda|mps).* to numpy",
      "numpy() reads host memory: copy to the CPU first with x.cpu().numpy()."),
+    (r"Replacement index \d+ out of range|not enough arguments for format string|"
+     r"not all arguments converted during string formatting",
+     "Each field of a format string ({} or %d, %s ...) takes one value: pass as many values as "
+     "there are fields, e.g. '{} of {}'.format(i, n) or '%d/%d' % (i, n). Write {{ }} or %% "
+     "for a literal brace or percent sign."),
+    (r"cannot switch from manual field|cannot switch from automatic field",
+     "Number every field ('{0} {1}') or none of them ('{} {}'), not a mix."),
+    (r"sequence item \d+: expected str instance",
+     "str.join joins strings only: convert the items first, e.g. "
+     "', '.join(str(x) for x in items)."),
+    (r"format: a real number is required|format: an integer is required",
+     "%d, %f and %x format numbers: use %s for text and other values, and t.item() for a "
+     "one-element tensor."),
     (r"only one element tensors can be converted to Python scalars|"
      r"a Tensor with \d+ elements cannot be converted to Scalar",
      "item() and float() need a tensor with exactly one element. Reduce it first (x.sum(), "

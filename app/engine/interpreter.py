@@ -29,8 +29,10 @@ from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.formatting import TextBuilder, percent_format
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.safety import guard_binop, guard_sequence_size
+from app.engine.str_methods import call_str_method
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -601,6 +603,8 @@ class Interpreter:
                           self.eval(node.right, scope))
 
     def binop(self, op: type[ast.operator], left: Any, right: Any, inplace: bool = False) -> Any:
+        if op is ast.Mod and type(left) is str:  # '%.3f' % x: bounded, see formatting.py
+            return percent_format(left, right, self.settings)
         guard_binop(op, left, right, self.settings)
         function = _BINOPS[op]
         # x += y is in place, as in Python: tensors, arrays and lists are changed, not rebound
@@ -694,6 +698,21 @@ class Interpreter:
 
     def _starred(self, node: ast.Starred, scope: Scope) -> Any:
         raise ForbiddenError("*expression is only allowed in calls, lists and tuples", self.line)
+
+    # --- f-strings ---------------------------------------------------------------------
+    def _joined_str(self, node: ast.JoinedStr, scope: Scope) -> str:
+        # Each expression is evaluated like any other (every check applies); the spec, itself
+        # an f-string ('{v:{w}.{p}f}'), and the formatting are bounded in formatting.py.
+        builder = TextBuilder(self.settings)
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                value = self.eval(part.value, scope)
+                spec = "" if part.format_spec is None else self.eval(part.format_spec, scope)
+                builder.field(value, None if part.conversion == -1 else chr(part.conversion),
+                              spec)
+            else:
+                builder.add(self.eval(part, scope))
+        return builder.text()
 
     # --- comprehensions ----------------------------------------------------------------
     def _comprehension(self, generators: list[ast.comprehension], scope: Scope,
@@ -896,6 +915,8 @@ class Interpreter:
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(ref.label, ref.rule, kwargs)
         obj, name = ref.obj, ref.name
+        if type(obj) is str:
+            return call_str_method(self, obj, name, args, kwargs)
         if isinstance(obj, (torch.Tensor, nn.Module)):
             name, args, kwargs = self.devices.rewrite_method(obj, name, args, kwargs, self)
         if isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.INPLACE \
@@ -1249,6 +1270,7 @@ class Interpreter:
         ast.Lambda: _lambda, ast.Call: _call, ast.ListComp: _list_comp,
         ast.GeneratorExp: _list_comp, ast.SetComp: _set_comp, ast.DictComp: _dict_comp,
         ast.Starred: _starred,
+        ast.JoinedStr: _joined_str,
     }
 
 
@@ -1340,6 +1362,8 @@ def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | 
         return policy.GRAD_FN_ATTRIBUTES, policy.GRAD_FN_METHODS, "grad_fn"
     if isinstance(obj, np.ndarray):
         return policy.NDARRAY_ATTRIBUTES, policy.NDARRAY_METHODS, "ndarray"
+    if type(obj) is str:
+        return frozenset(), _STR_RULES, "str"
     container = _CONTAINER_METHODS.get(type(obj))
     if container is not None:
         return frozenset(), {name: Rule(Cost.FREE) for name in container}, type(obj).__name__
@@ -1351,6 +1375,9 @@ _CONTAINER_METHODS: dict[type, frozenset[str]] = {
     OrderedDict: policy.DICT_METHODS,  # what state_dict() returns
     set: policy.SET_METHODS, float: policy.FLOAT_METHODS,
 }
+# Built once: str has forty methods, and a dict of rules per attribute read cost more than
+# the formatting itself in a loop of '{}'.format(...).
+_STR_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.STR_METHODS}
 
 
 def _is_item_index(index: Any) -> bool:

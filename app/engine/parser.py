@@ -27,13 +27,11 @@ ALLOWED_NODES: frozenset[type[ast.AST]] = frozenset({
     ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
     ast.Invert, ast.Not, ast.UAdd, ast.USub,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
+    ast.JoinedStr, ast.FormattedValue,  # f-strings: bounded in formatting.py
 })
 
 # Plain-language reasons for the constructs people most often try.
 REFUSED_CONSTRUCTS: dict[type[ast.AST], str] = {
-    ast.JoinedStr: "f-strings (string formatting) are not available; print values "
-                   "separately, e.g. print('loss', loss.item())",
-    ast.FormattedValue: "string formatting is not available",
     ast.Try: "try/except is not available; let the error show, it comes with a hint",
     ast.Raise: "raise is not available",
     ast.Global: "global is not available; pass values as arguments and return results",
@@ -70,7 +68,7 @@ ALLOWED_CLASS_BASES: frozenset[str] = frozenset({
 DANGEROUS_NAMES: frozenset[str] = frozenset({
     "eval", "exec", "compile", "open", "input", "breakpoint", "getattr", "setattr", "delattr",
     "hasattr", "globals", "locals", "vars", "dir", "type", "object", "memoryview",
-    "help", "exit", "quit", "classmethod", "staticmethod", "property", "format", "repr",
+    "help", "exit", "quit", "classmethod", "staticmethod", "property",
     "chr", "ord", "bytes", "bytearray", "id", "hash", "callable", "issubclass",
 })
 
@@ -206,11 +204,6 @@ class _Validator:
             self._check_import(node)
         elif isinstance(node, ast.With):
             self._check_with(node)
-        elif isinstance(node, ast.BinOp):
-            if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) \
-                    and isinstance(node.left.value, str):
-                raise _refuse(node, "%-formatting of strings is not available; print values "
-                              "separately")
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 if not isinstance(target, (ast.Name, ast.Subscript)):

@@ -397,6 +397,11 @@ REFUSED_WITH_REASON: dict[str, str] = {
     "set_num_threads": "changes state shared with later programs",
     "os": "is the operating system interface",
     "sys": "is the interpreter's internals",
+    "encode": "makes bytes, which do not exist in the playground; keep text as str",
+    "maketrans": "builds a translation table whose entries can grow every character; use "
+                 "replace() for each change",
+    "translate": "maps each character through a table that can grow it; use replace() for "
+                 "each change",
     # Security: no meta kernel, so the budget could not predict them: torch.cov(torch.ones(
     # 10**4, 1)) made a 10,000 x 10,000 matrix from a 40 kB input.
     "cov": "has no size prediction (its output grows with the square of its input)",
@@ -474,6 +479,13 @@ DICT_METHODS = frozenset(_names("""keys values
     items get pop update copy setdefault clear"""))
 SET_METHODS = frozenset(_names("""add remove discard pop union intersection difference copy"""))
 FLOAT_METHODS = frozenset({"is_integer"})
+# str: the methods beginners use. Those that can make more text than they are given (join,
+# replace, ljust, expandtabs, format ...) are predicted in str_methods.py before they run.
+STR_METHODS = frozenset(_names("""join split rsplit splitlines strip lstrip rstrip replace
+    upper lower title capitalize swapcase casefold startswith endswith ljust rjust center
+    zfill count find rfind index rindex isdigit isalpha isalnum isspace isupper islower
+    isdecimal isnumeric istitle isascii isidentifier isprintable partition rpartition
+    removeprefix removesuffix expandtabs format format_map"""))
 
 # ---------------------------------------------------------------------------------------------
 # numpy: enough to build arrays and hand them to torch (and back).

@@ -50,4 +50,6 @@ def guard_binop(op: type[ast.operator], left: Any, right: Any, settings: Setting
         # Security: x = x + x doubles; 200,000 steps of it made an int of 200,000 bits.
         raise LimitError(f"the sum has more than {limit:,} bits (setting max_int_bits)")
     elif op is ast.Mod and isinstance(left, str):
+        # Interpreter.binop formats 'text' % values through formatting.percent_format (widths
+        # bounded) before it gets here; Python's own % never runs on program text.
         raise LimitError("%-formatting of strings is not available in the playground")

@@ -92,7 +92,7 @@ def test_hints_name_the_fix() -> None:
 
 
 @pytest.mark.parametrize("code", [
-    "f = '%s'\nf % ('a',)", "s = 'a' * 600000\ns + s", "(1 << 3000) * (1 << 3000)",
+    "f = '%*s'\nf % (10**6, 'a')", "s = 'a' * 600000\ns + s", "(1 << 3000) * (1 << 3000)",
     "(1 << 4000) << 200", "3 ** 5000", "x = 1 << 4095\nx + x",
 ])
 def test_the_interpreter_refuses_them_in_programs(code: str, sandbox: Any) -> None:

@@ -34,6 +34,9 @@ PROGRAMS = Path(__file__).parent / "programs"
 # allowlist, a budget), which is honest, unlike a wrong number.
 REFUSAL_TYPES = frozenset({"ForbiddenError", "LimitError", "TimeoutError", "SyntaxError"})
 
+# The sandbox removes memory addresses from every text it sends ("<AddBackward0 object at
+# 0x7f...>" prints as "<AddBackward0 object>", docs/SECURITY.md); an address is not a result.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _NUMBER = re.compile(r"-?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 _PRELUDE: dict[str, Any] = {
     "torch": torch, "nn": nn, "F": F, "optim": optim, "np": np, "math": math,
@@ -105,7 +108,7 @@ def run_reference(code: str, name: str, seed: int = 0) -> Reference:
                  and _is_user_variable(value)}
     variables.update({key: namespace[key] for key in _PRELUDE
                       if namespace[key] is not _PRELUDE[key] and _is_user_variable(namespace[key])})
-    return Reference(printed.getvalue(), last is not None, result, variables)
+    return Reference(_ADDRESS.sub("", printed.getvalue()), last is not None, result, variables)
 
 
 def _close_figures() -> None:
@@ -215,6 +218,7 @@ def compare_view(view: dict[str, Any] | None, value: Any, where: str) -> list[st
         close = math.isclose(got, value, rel_tol=1e-5, abs_tol=1e-6)
         return [] if close else [f"{where}: {got} != {value}"]
     if isinstance(value, str):
+        value = _ADDRESS.sub("", value)
         got = view.get("value", "")
         same = got == value or (got.endswith(" …") and value.startswith(got[:-2]))
         return [] if kind == "text" and same else [f"{where}: text {got[:40]!r} != "
@@ -288,3 +292,48 @@ def _unsanitize(values: Any) -> Any:
     if isinstance(values, str):
         return float(values)
     return values
+
+
+# ------------------------------------------------------------------------------ constructs
+_PLAIN_BASES = frozenset({"Module", "Dataset", "object"})
+
+
+def constructs(code: str) -> set[str]:
+    """The constructs a program uses that a sandbox may lack: the sandbox reports only the
+    first one it refuses, and this tells what else stands between a program and a match."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.JoinedStr):
+            found.add("f-string")
+        elif isinstance(node, ast.Try):
+            found.add("try/except")
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            found.add("global")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) \
+                and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+            found.add("%-format")
+        elif isinstance(node, ast.Attribute):
+            if node.attr == "format":
+                found.add("str.format")
+            elif node.attr.startswith("__") and node.attr != "__init__":
+                found.add(f"attribute .{node.attr}")
+            elif node.attr.startswith("Lazy"):
+                found.add(f"nn.{node.attr}")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) \
+                else [alias.name for alias in node.names]
+            found.update(f"import {name}" for name in names
+                         if name.split(".")[0] not in ("torch", "numpy", "math", "random")
+                         or name.startswith("torch.distributions"))
+        elif isinstance(node, ast.Name) and node.id in ("input", "_", "type"):
+            found.add(f"name {node.id}")
+        elif isinstance(node, ast.FunctionDef) and node.name.startswith("__") \
+                and node.name not in ("__init__", "__len__", "__getitem__"):
+            found.add(f"def {node.name}")
+        elif isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                base_name = base.attr if isinstance(base, ast.Attribute) else \
+                    getattr(base, "id", "?")
+                if base_name not in _PLAIN_BASES:
+                    found.add(f"class base {base_name}")
+    return found

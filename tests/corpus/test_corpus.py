@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from app.engine.program import Sandbox
-from tests.corpus.harness import Verdict, judge, program_paths
+from tests.corpus.harness import PROGRAMS, Verdict, constructs, judge, program_paths
 
 # Issue 9's aim: at least 90% of the corpus runs and matches plain PyTorch.
 MATCH_RATE_AIM = 0.90
@@ -51,6 +51,11 @@ def _table(verdicts: list[Verdict]) -> str:
                      f"{v.reason}")
     counts = Counter(v.outcome for v in verdicts)
     lines.append(", ".join(f"{k}: {counts[k]}" for k in ("match", "refused", "failed", "wrong")))
+    # What the programs that did not match use, most common first: the work still to do.
+    blocking = Counter(c for v in verdicts if v.outcome != "match"
+                       for c in constructs((PROGRAMS / f"{v.name}.py").read_text()))
+    lines.append("constructs in programs that did not match: "
+                 + ", ".join(f"{c} ({n})" for c, n in blocking.most_common()))
     return "\n".join(lines)
 
 

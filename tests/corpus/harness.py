@@ -118,8 +118,20 @@ def _close_figures() -> None:
         plt.close("all")
 
 
+def not_compared(code: str) -> set[str]:
+    """Variables a program's header excludes, with its reason, e.g. wall-clock times:
+    ``# Not compared: start, elapsed (wall-clock times)``."""
+    names: set[str] = set()
+    for line in code.splitlines():
+        if line.startswith("# Not compared:"):
+            listed = line.removeprefix("# Not compared:").split("(")[0]
+            names.update(name.strip() for name in listed.split(",") if name.strip())
+    return names
+
+
 def judge(sandbox: Sandbox, path: Path, seed: int = 0) -> Verdict:
     code = path.read_text()
+    skipped = not_compared(code)
     started = time.perf_counter()
     reference = run_reference(code, path.name, seed)
     reference_s = time.perf_counter() - started
@@ -140,6 +152,8 @@ def judge(sandbox: Sandbox, path: Path, seed: int = 0) -> Verdict:
         differences.append("result: the sandbox gave one, plain Python none")
     sandbox_vars = body["variables"]
     for key, value in reference.variables.items():
+        if key in skipped:
+            continue
         if key not in sandbox_vars:
             if isinstance(value, torch.Tensor) and len(sandbox_vars) < 100:
                 differences.append(f"{key}: a tensor in plain Python, missing in the sandbox")
@@ -315,6 +329,8 @@ def constructs(code: str) -> set[str]:
         elif isinstance(node, ast.Attribute):
             if node.attr == "format":
                 found.add("str.format")
+            elif isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                found.add(f"str.{node.attr}")
             elif node.attr.startswith("__") and node.attr != "__init__":
                 found.add(f"attribute .{node.attr}")
             elif node.attr.startswith("Lazy"):

@@ -6,7 +6,13 @@ from __future__ import annotations
 import torch
 
 from app.engine.program import Sandbox
-from tests.corpus.harness import compare_stdout, compare_view, constructs, run_reference
+from tests.corpus.harness import (
+    compare_stdout,
+    compare_view,
+    constructs,
+    not_compared,
+    run_reference,
+)
 
 
 def test_equal_stdout_and_last_digit_rounding_pass() -> None:
@@ -59,7 +65,13 @@ def test_the_reference_sees_the_sandbox_names_and_seed() -> None:
 def test_constructs_name_what_a_program_uses() -> None:
     code = ("from __future__ import print_function\nimport os\nclass F(torch.autograd.Function):"
             "\n    pass\ntry:\n    print(f'{1}', '{}'.format(2), '%d' % 3, type(input))\n"
-            "except ValueError:\n    pass\n")
+            "except ValueError:\n    pass\nwords = ''.join('a b'.split())\n")
     assert constructs(code) == {"import __future__", "import os", "class base Function",
                                 "try/except", "f-string", "str.format", "%-format",
-                                "name type", "name input"}
+                                "name type", "name input", "str.join", "str.split"}
+
+
+def test_a_header_names_the_variables_not_compared() -> None:
+    code = "# Source: x\n# Not compared: start, elapsed (wall-clock times)\nstart = 1\n"
+    assert not_compared(code) == {"start", "elapsed"}
+    assert not_compared("start = 1  # Not compared: start\n") == set()

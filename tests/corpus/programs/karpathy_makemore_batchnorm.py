@@ -1,7 +1,7 @@
 # Source: karpathy/nn-zero-to-hero lectures/makemore/makemore_part3_bn.ipynb (the kaiming
 #   init, the batch-norm layer written by hand, the running mean/std, split_loss)
 # Edits: the dataset replaced by random contexts of 3 characters (Xtr: 400 rows) and random
-#   targets; 200,000 steps reduced to 100; the histogram of h kept.
+#   targets; 200,000 steps reduced to 40; the histogram of h kept.
 import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
@@ -33,7 +33,7 @@ for p in parameters:
   p.requires_grad = True
 
 # same optimization as last time
-max_steps = 100
+max_steps = 40
 batch_size = 32
 lossi = []
 
@@ -73,7 +73,7 @@ for i in range(max_steps):
     p.data += -lr * p.grad
 
   # track stats
-  if i % 50 == 0: # print every once in a while
+  if i % 20 == 0: # print every once in a while
     print(f'{i:7d}/{max_steps:7d}: {loss.item():.4f}')
   lossi.append(loss.log10().item())
 

@@ -1,7 +1,7 @@
 # Source: karpathy/nn-zero-to-hero lectures/makemore/makemore_part2_mlp.ipynb (build_dataset,
 #   the embedding table C, the MLP, minibatch training, the learning-rate plot)
 # Edits: names.txt replaced by 30 names written inline (all 26 letters), shuffled with random.seed(42) as in
-#   the notebook; 200,000 steps reduced to 200; the embedding scatter plot kept without the
+#   the notebook; 200,000 steps reduced to 50; the embedding scatter plot kept without the
 #   per-point text labels.
 import random
 import torch
@@ -69,7 +69,7 @@ lri = []
 lossi = []
 stepi = []
 
-for i in range(200):
+for i in range(50):
 
   # minibatch construct
   ix = torch.randint(0, Xtr.shape[0], (32,))

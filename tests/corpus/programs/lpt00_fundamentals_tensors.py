@@ -2,7 +2,7 @@
 #   tensors: scalar, vector, MATRIX, TENSOR, random tensors, zeros and ones, ranges)
 # Edits: cells joined; bare notebook expressions turned into print() calls.
 import torch
-print(torch.__version__ >= "2")
+print(torch.__version__)
 
 # Scalar
 scalar = torch.tensor(7)

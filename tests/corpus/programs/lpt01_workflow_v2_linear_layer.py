@@ -1,6 +1,6 @@
 # Source: mrdbourke/pytorch-deep-learning 01_pytorch_workflow.ipynb (section 6: putting it all
 #   together, LinearRegressionModelV2 with nn.Linear, device-agnostic code)
-# Edits: 1000 epochs reduced to 200, printed every 50 (5 s deadline).
+# Edits: 1000 epochs reduced to 30, printed every 10 (5 s deadline).
 import torch
 from torch import nn
 
@@ -59,7 +59,7 @@ optimizer = torch.optim.SGD(params=model_1.parameters(), # optimize newly create
 torch.manual_seed(42)
 
 # Set the number of epochs
-epochs = 200
+epochs = 30
 
 # Put data on the available device
 # Without this, error will happen (not all model/data on device)
@@ -96,7 +96,7 @@ for epoch in range(epochs):
         # 2. Calculate the loss
         test_loss = loss_fn(test_pred, y_test)
 
-    if epoch % 50 == 0:
+    if epoch % 10 == 0:
         print(f"Epoch: {epoch} | Train loss: {loss} | Test loss: {test_loss}")
 
 from pprint import pprint # pprint = pretty print, see: https://docs.python.org/3/library/pprint.html

@@ -2,7 +2,8 @@
 #   CircleModelV2 with ReLU, accuracy_fn, training loop with BCEWithLogitsLoss)
 # Edits: sklearn's make_circles(1000, noise=0.03) replaced by random points on two circles
 #   built with torch (400 samples); train_test_split replaced by slicing; 1000 epochs
-#   reduced to 100, printed every 20.
+#   reduced to 20, printed every 5 (5 s deadline: 100 epochs took more than 5 s in the
+#   sandbox).
 import torch
 from torch import nn
 import math
@@ -55,7 +56,7 @@ def accuracy_fn(y_true, y_pred):
 
 # Fit the model
 torch.manual_seed(42)
-epochs = 100
+epochs = 20
 
 # Put all data on target device
 X_train, y_train = X_train.to(device), y_train.to(device)
@@ -92,5 +93,5 @@ for epoch in range(epochs):
                              y_pred=test_pred)
 
     # Print out what's happening
-    if epoch % 20 == 0:
+    if epoch % 5 == 0:
         print(f"Epoch: {epoch} | Loss: {loss:.5f}, Accuracy: {acc:.2f}% | Test Loss: {test_loss:.5f}, Test Accuracy: {test_acc:.2f}%")

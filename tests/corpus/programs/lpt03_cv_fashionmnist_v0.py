@@ -2,6 +2,8 @@
 #   print_train_time, the training/testing loop with batches)
 # Edits: torchvision FashionMNIST replaced by TensorDatasets of 256 train / 64 test random
 #   (1, 28, 28) images with random labels; tqdm dropped; 3 epochs -> 1, batch print every 4.
+# Not compared: train_time_start_on_cpu, train_time_end_on_cpu, total_train_time_model_0
+#   (wall-clock times)
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -27,7 +29,7 @@ test_dataloader = DataLoader(test_data,
 )
 
 # Let's check out what we've created
-print(f"Dataloaders: {train_dataloader, test_dataloader}"[:13])
+print(f"Dataloaders: {train_dataloader, test_dataloader}")
 print(f"Length of train dataloader: {len(train_dataloader)} batches of {BATCH_SIZE}")
 print(f"Length of test dataloader: {len(test_dataloader)} batches of {BATCH_SIZE}")
 

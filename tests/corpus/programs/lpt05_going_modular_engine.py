@@ -2,7 +2,8 @@
 #   test_step, train) and 05_pytorch_going_modular.md
 # Edits: tqdm dropped (its progress bar writes to stderr); the image folders replaced by
 #   TensorDatasets of 64 / 32 random (3, 16, 16) images with 3 random classes; a small
-#   TinyVGG-like model inline; 2 epochs.
+#   TinyVGG-like model inline; 2 epochs; the DataLoaders use num_workers=0 (no worker
+#   processes; the same batches).
 import os
 from typing import Dict, List, Tuple
 
@@ -10,7 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-NUM_WORKERS = os.cpu_count() and 0
+NUM_WORKERS = os.cpu_count()
 
 
 def train_step(model: torch.nn.Module,
@@ -135,9 +136,9 @@ def train(model: torch.nn.Module,
 
 
 train_dataloader = DataLoader(TensorDataset(torch.rand(64, 3, 16, 16), torch.randint(0, 3, (64,))),
-                              batch_size=16, shuffle=True, num_workers=NUM_WORKERS)
+                              batch_size=16, shuffle=True, num_workers=0)
 test_dataloader = DataLoader(TensorDataset(torch.rand(32, 3, 16, 16), torch.randint(0, 3, (32,))),
-                             batch_size=16, shuffle=False, num_workers=NUM_WORKERS)
+                             batch_size=16, shuffle=False, num_workers=0)
 model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                       nn.Flatten(), nn.Linear(8 * 8 * 8, 3))
 loss_fn = nn.CrossEntropyLoss()

@@ -27,7 +27,7 @@ class Net(nn.Module):
         return x
 
 
-trainloader = [(torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))) for _ in range(4)]
+trainloader = [(torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))) for i in range(4)]
 
 net = Net()
 criterion = nn.CrossEntropyLoss()

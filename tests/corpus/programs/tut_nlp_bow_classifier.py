@@ -1,6 +1,6 @@
 # Source: pytorch/tutorials beginner_source/nlp/deep_learning_tutorial.py
 #   (Example: Logistic Regression Bag-of-Words classifier)
-# Edits: 100 epochs reduced to 20.
+# Edits: 100 epochs reduced to 10.
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -72,7 +72,7 @@ print(next(model.parameters())[:, word_to_ix["creo"]])
 loss_function = nn.NLLLoss()
 optimizer = optim.SGD(model.parameters(), lr=0.1)
 
-for epoch in range(20):
+for epoch in range(10):
     for instance, label in data:
         model.zero_grad()
         bow_vec = make_bow_vector(instance, word_to_ix)

@@ -1,5 +1,5 @@
 # Source: pytorch/tutorials beginner_source/examples_tensor/polynomial_numpy.py
-# Edits: 2000 iterations reduced to 300 and the progress print every 100 (5 s deadline).
+# Edits: 2000 iterations reduced to 100 and the progress print every 50 (5 s deadline).
 # -*- coding: utf-8 -*-
 import numpy as np
 import math
@@ -15,14 +15,14 @@ c = np.random.randn()
 d = np.random.randn()
 
 learning_rate = 1e-6
-for t in range(300):
+for t in range(100):
     # Forward pass: compute predicted y
     # y = a + b x + c x^2 + d x^3
     y_pred = a + b * x + c * x ** 2 + d * x ** 3
 
     # Compute and print loss
     loss = np.square(y_pred - y).sum()
-    if t % 100 == 99:
+    if t % 50 == 49:
         print(t, loss)
 
     # Backprop to compute gradients of a, b, c, d with respect to loss

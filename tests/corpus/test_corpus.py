@@ -9,7 +9,9 @@ answer is a bug whatever the rate; the match rate has an aim. ``-s`` prints the 
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -31,6 +33,22 @@ _NOT_YET = ("the sandbox on this branch refuses constructs other branches add (f
             "matplotlib): see docs/CORPUS.md")
 
 
+# Wrong answers found and not fixed on this branch (it changes nothing under app/): strict, so
+# the fix turns the xfail into a failure that asks for this entry to go.
+# Each entry: (the Pythons where it is wrong, why).
+KNOWN_WRONG = {
+    "lpt01_workflow_model_parameters": (
+        sys.version_info < (3, 12), "print(model.state_dict()) writes OrderedDict({...}) "
+        "(Python 3.12's form, app/inspect/reprs.py) where Python 3.11 writes "
+        "OrderedDict([(k, v), ...])"),
+}
+
+
+def _params() -> list[Any]:
+    return [pytest.param(p.stem, marks=pytest.mark.xfail(*KNOWN_WRONG[p.stem], strict=True))
+            if p.stem in KNOWN_WRONG else p.stem for p in program_paths()]
+
+
 def _verdict(sandbox: Sandbox, name: str) -> Verdict:
     if name not in _verdicts:
         path = next(p for p in program_paths() if p.stem == name)
@@ -38,7 +56,7 @@ def _verdict(sandbox: Sandbox, name: str) -> Verdict:
     return _verdicts[name]
 
 
-@pytest.mark.parametrize("name", [p.stem for p in program_paths()])
+@pytest.mark.parametrize("name", _params())
 def test_program_is_never_wrong(sandbox: Sandbox, name: str) -> None:
     verdict = _verdict(sandbox, name)
     assert verdict.outcome != "wrong", "\n".join(verdict.differences)

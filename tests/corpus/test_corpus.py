@@ -45,8 +45,15 @@ KNOWN_WRONG = {
 
 
 def _params() -> list[Any]:
-    return [pytest.param(p.stem, marks=pytest.mark.xfail(*KNOWN_WRONG[p.stem], strict=True))
-            if p.stem in KNOWN_WRONG else p.stem for p in program_paths()]
+    params: list[Any] = []
+    for path in program_paths():
+        if path.stem in KNOWN_WRONG:
+            condition, reason = KNOWN_WRONG[path.stem]
+            mark = pytest.mark.xfail(condition, reason=reason, strict=True)
+            params.append(pytest.param(path.stem, marks=mark))
+        else:
+            params.append(path.stem)
+    return params
 
 
 def _verdict(sandbox: Sandbox, name: str) -> Verdict:

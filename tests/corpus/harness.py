@@ -16,6 +16,7 @@ import math
 import random
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,11 @@ class Reference:
     has_result: bool
     result: Any
     variables: dict[str, Any]
+
+
+# Every verdict of this session, by program: the tests fill it, the terminal summary
+# (tests/corpus/conftest.py) reads it.
+VERDICTS: dict[str, Verdict] = {}
 
 
 def program_paths() -> list[Path]:
@@ -229,7 +235,8 @@ def compare_view(view: dict[str, Any] | None, value: Any, where: str) -> list[st
             return [f"{where}: kind {kind}, expected a float"]
         if isinstance(got, str) or not math.isfinite(value):
             return [] if str(got) == str(value).lower() else [f"{where}: {got} != {value}"]
-        close = math.isclose(got, value, rel_tol=1e-5, abs_tol=1e-6)
+        close = isinstance(got, int | float) and math.isclose(got, value, rel_tol=1e-5,
+                                                              abs_tol=1e-6)
         return [] if close else [f"{where}: {got} != {value}"]
     if isinstance(value, str):
         value = _ADDRESS.sub("", value)
@@ -306,6 +313,21 @@ def _unsanitize(values: Any) -> Any:
     if isinstance(values, str):
         return float(values)
     return values
+
+
+def summary(verdicts: list[Verdict]) -> list[str]:
+    """The counts, then the programs that did not match grouped by reason, largest first."""
+    counts = Counter(v.outcome for v in verdicts)
+    lines = [", ".join(f"{k}: {counts[k]}" for k in ("match", "refused", "failed", "wrong"))
+             + f" of {len(verdicts)} corpus programs"]
+    groups: dict[str, list[str]] = {}
+    for verdict in verdicts:
+        if verdict.outcome != "match":
+            reason = re.sub(r"(line \d+: )|( \(line \d+\))|(; available: .*)", "", verdict.reason)
+            groups.setdefault(f"{verdict.outcome}: {reason}", []).append(verdict.name)
+    for reason, names in sorted(groups.items(), key=lambda item: -len(item[1])):
+        lines.append(f"  {len(names):2} {reason} — {', '.join(names)}")
+    return lines
 
 
 # ------------------------------------------------------------------------------ constructs

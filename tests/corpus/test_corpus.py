@@ -16,14 +16,19 @@ from typing import Any
 import pytest
 
 from app.engine.program import Sandbox
-from tests.corpus.harness import PROGRAMS, Verdict, constructs, judge, program_paths
+from tests.corpus.harness import (
+    PROGRAMS,
+    VERDICTS,
+    Verdict,
+    constructs,
+    judge,
+    program_paths,
+)
 
 # Issue 9's aim: at least 90% of the corpus runs and matches plain PyTorch.
 MATCH_RATE_AIM = 0.90
 # The whole corpus (both runs of every program) on a 2-core machine shared with others.
 TIME_BUDGET_S = 40.0
-
-_verdicts: dict[str, Verdict] = {}
 
 # Constructs the sandbox of this branch does not support yet (issue 9's list: f-strings,
 # try/except, str.format, os/time imports, `input` as a name, distributions,
@@ -57,10 +62,10 @@ def _params() -> list[Any]:
 
 
 def _verdict(sandbox: Sandbox, name: str) -> Verdict:
-    if name not in _verdicts:
+    if name not in VERDICTS:
         path = next(p for p in program_paths() if p.stem == name)
-        _verdicts[name] = judge(sandbox, path)
-    return _verdicts[name]
+        VERDICTS[name] = judge(sandbox, path)
+    return VERDICTS[name]
 
 
 @pytest.mark.parametrize("name", _params())

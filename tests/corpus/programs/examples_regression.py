@@ -1,5 +1,6 @@
-# Source: pytorch/examples regression/main.py
-# Edits: the `for batch_idx in count(1)` loop capped at 200 batches (5 s deadline; the
+# Source: pytorch/examples regression/main.py (the 2018-2022 versions, whose update step is
+#   `param.data.add_(-0.1 * param.grad.data)`)
+# Edits: the `for batch_idx in count(1)` loop capped at 100 batches (5 s deadline; the
 #   original stops when the loss falls under 1e-3); the plain print of the result kept.
 #!/usr/bin/env python
 from __future__ import print_function
@@ -60,10 +61,10 @@ for batch_idx in count(1):
 
     # Apply gradients
     for param in fc.parameters():
-        param.data.add_(-0.1 * param.grad)
+        param.data.add_(-0.1 * param.grad.data)
 
     # Stop criterion
-    if loss < 1e-3 or batch_idx >= 200:
+    if loss < 1e-3 or batch_idx >= 100:
         break
 
 print('Loss: {:.6f} after {} batches'.format(loss, batch_idx))

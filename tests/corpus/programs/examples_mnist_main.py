@@ -1,8 +1,9 @@
-# Source: pytorch/examples mnist/main.py (Net, train, test; the 2017-2019 versions start with
-#   `from __future__ import print_function`)
+# Source: pytorch/examples mnist/main.py (Net, train, test and main's loop, as the versions that
+#   still start with `from __future__ import print_function` wrote them)
 # Edits: argparse replaced by a small Args class with the same defaults except batch sizes
 #   (16) and log_interval (2); MNIST replaced by TensorDatasets of 64 train / 32 test random
-#   (1, 28, 28) images with random labels; one epoch; StepLR kept; no model saving.
+#   (1, 28, 28) images with random labels; one epoch; StepLR kept; no model saving; main()'s
+#   body written at the top level with device = torch.device("cpu") (no CUDA/MPS lookup).
 from __future__ import print_function
 import torch
 import torch.nn as nn

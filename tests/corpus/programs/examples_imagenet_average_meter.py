@@ -1,7 +1,8 @@
 # Source: pytorch/examples imagenet/main.py (AverageMeter, ProgressMeter, accuracy)
 # Edits: the training loop reduced to 3 batches of random logits (8 x 10) and random targets;
 #   time.time() kept for the batch timer (its printed value is not compared: it is not
-#   printed, only the losses and accuracies are).
+#   printed, only the losses and accuracies are): batch_time is left out of the
+#   ProgressMeter, which prints it in the original.
 # Not compared: end (a wall-clock time)
 import time
 from enum import Enum

@@ -1,7 +1,8 @@
 # Source: karpathy/nn-zero-to-hero lectures/makemore/makemore_part3_bn.ipynb (the kaiming
 #   init, the batch-norm layer written by hand, the running mean/std, split_loss)
 # Edits: the dataset replaced by random contexts of 3 characters (Xtr: 400 rows) and random
-#   targets; 200,000 steps reduced to 40; the histogram of h kept.
+#   targets; 200,000 steps reduced to 40; the histogram of h kept; split_loss
+#   over the train split only.
 import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt

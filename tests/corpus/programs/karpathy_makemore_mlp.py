@@ -2,7 +2,7 @@
 #   the embedding table C, the MLP, minibatch training, the learning-rate plot)
 # Edits: names.txt replaced by 30 names written inline (all 26 letters), shuffled with random.seed(42) as in
 #   the notebook; 200,000 steps reduced to 50; the embedding scatter plot kept without the
-#   per-point text labels.
+#   per-point text labels; sampling stops after 20 characters as well as at '.'.
 import random
 import torch
 import torch.nn.functional as F

@@ -3,7 +3,6 @@
 # Edits: cells joined; the GPU cells kept as written (they fall back to the CPU).
 import torch
 import numpy as np
-import random
 
 # NumPy array to tensor
 array = np.arange(1.0, 8.0)
@@ -65,4 +64,3 @@ tensor_on_gpu = tensor.to(device)
 # If tensor is on GPU, can't transform it to NumPy (this will error)
 tensor_back_on_cpu = tensor_on_gpu.cpu().numpy()
 print(tensor_back_on_cpu)
-print(random.random() < 1.0)

@@ -1,7 +1,9 @@
 # Source: mrdbourke/pytorch-deep-learning 03_pytorch_computer_vision.ipynb (FashionMNISTModelV0,
 #   print_train_time, the training/testing loop with batches)
 # Edits: torchvision FashionMNIST replaced by TensorDatasets of 256 train / 64 test random
-#   (1, 28, 28) images with random labels; tqdm dropped; 3 epochs -> 1, batch print every 4.
+#   (1, 28, 28) images with random labels; tqdm dropped; 3 epochs -> 1, batch print every 4
+#   instead of 400; accuracy_fn (helper_functions.py) defined inline; print_train_time's
+#   print of the elapsed time dropped (a wall-clock time).
 # Not compared: train_time_start_on_cpu, train_time_end_on_cpu, total_train_time_model_0
 #   (wall-clock times)
 import torch

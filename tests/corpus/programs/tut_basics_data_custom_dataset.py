@@ -1,7 +1,8 @@
 # Source: pytorch/tutorials beginner_source/basics/data_tutorial.py
 #   (Creating a Custom Dataset for your files; Iterate through the DataLoader)
 # Edits: the CSV of labels and the image files replaced by in-memory random images (8 of
-#   shape (1, 28, 28)) and labels; read_image/pandas dropped; the imshow plot dropped.
+#   shape (1, 28, 28)) and labels, which the constructor takes instead of the file names;
+#   read_image/pandas dropped; the imshow plot dropped.
 import torch
 from torch.utils.data import Dataset, DataLoader
 

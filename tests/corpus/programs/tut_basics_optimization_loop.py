@@ -1,7 +1,8 @@
 # Source: pytorch/tutorials beginner_source/basics/optimization_tutorial.py
 #   (train_loop / test_loop and the epoch loop)
 # Edits: FashionMNIST replaced by a TensorDataset of 256 random (1, 28, 28) images with random
-#   labels (train) and 128 (test); batch_size 64 and 2 epochs instead of 10 (5 s deadline).
+#   labels (train) and 128 (test); batch_size 64 and 2 epochs instead of 10, the progress print every 2 batches
+#   instead of 100 (5 s deadline).
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset

@@ -1,6 +1,7 @@
 # Source: pytorch/tutorials intermediate_source/custom_function_double_backward_tutorial.py
 #   (Saving the Inputs; Saving the Outputs)
-# Edits: torch.autograd.gradcheck/gradgradcheck kept in double precision on a (3, 3) input.
+# Edits: torch.autograd.gradcheck/gradgradcheck kept in double precision on a (3, 3) input;
+#   a last use of Square.apply with a backward pass added.
 import torch
 
 

@@ -23,6 +23,7 @@ from tests.corpus.harness import (
     constructs,
     judge,
     program_paths,
+    summary,
 )
 
 # Issue 9's aim: at least 90% of the corpus runs and matches plain PyTorch.
@@ -78,8 +79,7 @@ def _table(verdicts: list[Verdict]) -> str:
     for v in verdicts:
         lines.append(f"{v.name:44} {v.outcome:8} {v.sandbox_s:9.3f} {v.reference_s:8.3f}  "
                      f"{v.reason}")
-    counts = Counter(v.outcome for v in verdicts)
-    lines.append(", ".join(f"{k}: {counts[k]}" for k in ("match", "refused", "failed", "wrong")))
+    lines.append(summary(verdicts)[0])
     # What the programs that did not match use, most common first: the work still to do.
     blocking = Counter(c for v in verdicts if v.outcome != "match"
                        for c in constructs((PROGRAMS / f"{v.name}.py").read_text()))

@@ -9,7 +9,6 @@ answer is a bug whatever the rate; the match rate has an aim. ``-s`` prints the 
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from typing import Any
 
@@ -38,15 +37,9 @@ _NOT_YET = ("the sandbox does not support every construct the corpus uses yet (i
             "and docs/CORPUS.md list what each refused program stops at")
 
 
-# Wrong answers found and not fixed on this branch (it changes nothing under app/): strict, so
-# the fix turns the xfail into a failure that asks for this entry to go.
-# Each entry: (the Pythons where it is wrong, why).
-KNOWN_WRONG = {
-    "lpt01_workflow_model_parameters": (
-        sys.version_info < (3, 12), "print(model.state_dict()) writes OrderedDict({...}) "
-        "(Python 3.12's form, app/inspect/reprs.py) where Python 3.11 writes "
-        "OrderedDict([(k, v), ...])"),
-}
+# A program the sandbox answers differently from plain Python, while its fix is pending:
+# name -> (condition, reason), run as a strict xfail so the fix shows up. Empty today.
+KNOWN_WRONG: dict[str, tuple[bool, str]] = {}
 
 
 def _params() -> list[Any]:

@@ -93,6 +93,48 @@ class Settings(BaseSettings):
         20_000,
         description="Most characters print() may write; the rest is dropped with a notice.",
     )
+    # --- matplotlib figures (app/engine/plots.py) ---
+    max_figures: int = Field(
+        8,
+        description="Most figures one program may create (plt.figure / plt.subplots). Each "
+        "is rendered to SVG after the program, so a loop of figure() calls would otherwise "
+        "make the response as large as the loop is long.",
+    )
+    max_figure_axes: int = Field(
+        16,
+        description="Most subplots in one figure (nrows x ncols). A 4x4 grid is the most a "
+        "lesson needs; every axes costs layout and rendering time.",
+    )
+    max_figure_points: int = Field(
+        100_000,
+        description="Most data points in one figure, summed over every plot, scatter, bar, "
+        "hist and imshow call. SVG size and rendering time grow with each point.",
+    )
+    max_figure_inches: float = Field(
+        20.0,
+        description="Largest width or height of a figure in inches (figsize=). The page shows "
+        "figures at most a column wide; larger sizes only cost rendering memory.",
+    )
+    max_figure_dpi: int = Field(
+        200,
+        description="Highest dots per inch of a figure (dpi=). Raster parts (imshow) are "
+        "drawn at this resolution.",
+    )
+    max_figure_pixels: int = Field(
+        4_000_000,
+        description="Most pixels in one figure (width x height x dpi squared): bounds the "
+        "memory of the raster parts matplotlib draws.",
+    )
+    max_figure_svg_bytes: int = Field(
+        2 * MiB,
+        description="Largest SVG of one rendered figure; a larger figure is dropped with a "
+        "notice so one response stays a few megabytes at most.",
+    )
+    max_plot_text_chars: int = Field(
+        200,
+        description="Longest title, label or legend entry. Text is laid out glyph by glyph; "
+        "a label of a million characters would take seconds to render.",
+    )
     max_view_values: int = Field(
         1_024,
         description="Most tensor values returned per view; larger tensors are truncated "

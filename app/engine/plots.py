@@ -1,0 +1,702 @@
+"""A vetted subset of ``matplotlib.pyplot`` for programs, and the figures it renders.
+
+Programs never touch matplotlib itself: ``import matplotlib.pyplot as plt`` binds a
+:class:`Namespace` of functions written here. Each checks its arguments (data is converted to
+numeric numpy arrays here, text is bounded, every keyword is on a list) and then drives
+matplotlib's object-oriented API (``matplotlib.figure.Figure``; pyplot and its global state are
+never imported). Figures, axes and grids of axes are namespaces too, so the interpreter's
+attribute rules apply to them unchanged. After the program, :meth:`PlotSession.render` draws
+each figure to SVG, which ``app.inspect.svg`` sanitises before it enters the response.
+
+Mathtext is off (``text.parse_math``): ``$...$`` in a label is shown as written, because the
+mathtext parser is a large grammar whose worst cases (``'$' + '\\frac{' * 1000 + '$'``) are
+slow and deeply recursive.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib
+import matplotlib.colors as mcolors
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from app.config import Settings
+from app.engine.budget import count_data_items
+from app.engine.errors import ForbiddenError, LimitError
+from app.engine.policy import Namespace
+from app.inspect.svg import SvgRejected, sanitize_svg
+
+matplotlib.use("svg")  # no GUI backend, ever; only what the SVG renderer needs is loaded
+matplotlib.rcParams["text.parse_math"] = False
+matplotlib.rcParams["text.usetex"] = False
+matplotlib.rcParams["svg.hashsalt"] = "playground"  # the same program gives the same SVG
+matplotlib.rcParams["svg.fonttype"] = "path"  # glyphs as paths: no fonts needed in the page
+
+_MARKERS = frozenset({".", ",", "o", "v", "^", "<", ">", "1", "2", "3", "4", "8", "s", "p",
+                      "P", "*", "h", "H", "+", "x", "X", "D", "d", "|", "_", "None", ""})
+_LINESTYLES = frozenset({"-", "--", "-.", ":", "solid", "dashed", "dashdot", "dotted",
+                         "None", "none", ""})
+_FMT_CHARS = frozenset(".,ov^<>1234sp*hH+xXDd|_-:bgrcmykw")
+_LEGEND_LOCATIONS = frozenset({
+    "best", "upper right", "upper left", "lower left", "lower right", "right",
+    "center left", "center right", "lower center", "upper center", "center"})
+_ALT_CHARS = 300
+
+
+def _builtin(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A function the interpreter may call directly: it checks its own arguments."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    call.playground_builtin = True  # type: ignore[attr-defined]
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+class PlotObject(Namespace):
+    """A figure or an axes as the program sees it: only the listed methods exist."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+class AxesGrid(Namespace):
+    """What ``plt.subplots(2, 2)`` returns in place of numpy's array of Axes objects (arrays
+    of Python objects do not exist here): indexable as ``axes[0, 1]`` or ``axes[0][1]``,
+    iterable by rows, and with ``.flat``, ``.flatten()``, ``.ravel()`` and ``.shape``."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Any], shape: tuple[int, ...]) -> None:
+        self.items = items  # nested lists of PlotObject, one level per dimension
+        flat = _flatten(items)
+        members: dict[str, Any] = {
+            "flat": tuple(flat), "shape": shape, "ndim": len(shape), "size": len(flat),
+            "flatten": _builtin(lambda: list(flat), "flatten"),
+            "ravel": _builtin(lambda: list(flat), "ravel"),
+        }
+        super().__init__("axes array", members, {})
+
+    def item(self, index: Any) -> Any:
+        parts = index if isinstance(index, tuple) else (index,)
+        value: Any = self
+        for part in parts:
+            if not isinstance(value, AxesGrid) or isinstance(part, bool) \
+                    or not isinstance(part, (int, slice)):
+                raise IndexError("an axes array is indexed by item numbers, e.g. axes[0, 1]")
+            value = value.items[part]
+            if isinstance(part, slice):
+                value = AxesGrid(value, (len(value),)) if value else value
+            elif isinstance(value, list):
+                value = AxesGrid(value, (len(value),))
+        return value
+
+    def rows(self) -> list[Any]:
+        return [AxesGrid(row, (len(row),)) if isinstance(row, list) else row
+                for row in self.items]
+
+    def __repr__(self) -> str:
+        return f"<axes array of shape {self.members['shape']}>"
+
+
+def _flatten(items: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for item in items:
+        flat.extend(_flatten(item) if isinstance(item, list) else [item])
+    return flat
+
+
+class _FigureState:
+    def __init__(self, number: int, figure: Figure) -> None:
+        self.number = number
+        self.figure = figure
+        self.points = 0
+        self.axes: list[tuple[Any, PlotObject]] = []  # (matplotlib Axes, its namespace)
+        self.current: PlotObject | None = None
+        self.proxy: PlotObject | None = None
+        self.closed = False
+        self.shown = False
+
+
+class PlotSession:
+    """The figures of one program run. A fresh session per run: nothing is shared."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.figures: list[_FigureState] = []
+        self.current: _FigureState | None = None
+        self.notices: list[str] = []
+        self.created = 0
+
+    # ---------------------------------------------------------------- the namespaces
+    def namespaces(self, base: dict[str, Namespace]) -> dict[str, Namespace]:
+        """``base`` with ``matplotlib.pyplot`` (and ``matplotlib`` holding only it) added."""
+        pyplot = Namespace("matplotlib.pyplot", self._pyplot_members(), {})
+        return {**base, "matplotlib.pyplot": pyplot,
+                "matplotlib": Namespace("matplotlib", {"pyplot": pyplot}, {})}
+
+    def _pyplot_members(self) -> dict[str, Any]:
+        axes_call = self._on_current_axes
+        members = {
+            name: _builtin(lambda *a, _n=name, **k: axes_call(_n, a, k), name)
+            for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid")
+        }
+        for name, method in (("title", "set_title"), ("xlabel", "set_xlabel"),
+                             ("ylabel", "set_ylabel")):
+            members[name] = _builtin(lambda *a, _m=method, **k: axes_call(_m, a, k), name)
+        members.update({
+            "xlim": _builtin(lambda *a, **k: axes_call("set_xlim", a, k), "xlim"),
+            "ylim": _builtin(lambda *a, **k: axes_call("set_ylim", a, k), "ylim"),
+            "figure": _builtin(self.figure, "figure"),
+            "subplots": _builtin(self.subplots, "subplots"),
+            "subplot": _builtin(self.subplot, "subplot"),
+            "gcf": _builtin(lambda: self._figure().proxy, "gcf"),
+            "gca": _builtin(lambda: self._axes(), "gca"),
+            "suptitle": _builtin(lambda *a, **k: self._suptitle(self._figure(), a, k),
+                                 "suptitle"),
+            "tight_layout": _builtin(lambda: self._tight_layout(self._figure()),
+                                     "tight_layout"),
+            "show": _builtin(self.show, "show"),
+            "savefig": _builtin(lambda *a, **k: self._savefig(self._figure()), "savefig"),
+            "close": _builtin(self.close, "close"),
+        })
+        return members
+
+    def _axes_namespace(self, state: _FigureState, axes: Any) -> PlotObject:
+        def method(name: str) -> Callable[..., Any]:
+            return _builtin(lambda *a, **k: self._call_axes(state, axes, name, a, k), name)
+
+        names = ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid", "set_title",
+                 "set_xlabel", "set_ylabel", "set_xlim", "set_ylim")
+        proxy = PlotObject("Axes", {name: method(name) for name in names}, {})
+        state.axes.append((axes, proxy))
+        state.current = proxy
+        return proxy
+
+    def _figure_namespace(self, state: _FigureState) -> PlotObject:
+        members = {
+            "suptitle": _builtin(lambda *a, **k: self._suptitle(state, a, k), "suptitle"),
+            "tight_layout": _builtin(lambda: self._tight_layout(state), "tight_layout"),
+            "savefig": _builtin(lambda *a, **k: self._savefig(state), "savefig"),
+            "add_subplot": _builtin(lambda *a: self._add_subplot(state, a), "add_subplot"),
+            "show": _builtin(lambda: self._mark_shown(state), "show"),
+        }
+        return PlotObject(f"Figure {state.number}", members, {})
+
+    # ---------------------------------------------------------------- figures and axes
+    def figure(self, figsize: Any = None, dpi: Any = None) -> PlotObject:
+        state = self._new_figure(figsize, dpi)
+        assert state.proxy is not None
+        return state.proxy
+
+    def subplots(self, nrows: Any = 1, ncols: Any = 1, *, figsize: Any = None, dpi: Any = None,
+                 sharex: Any = False, sharey: Any = False,
+                 squeeze: Any = True) -> tuple[PlotObject, Any]:
+        rows, cols = _count(nrows, "nrows"), _count(ncols, "ncols")
+        self._check_grid(rows, cols)
+        for flag, name in ((sharex, "sharex"), (sharey, "sharey"), (squeeze, "squeeze")):
+            if not isinstance(flag, bool):
+                raise TypeError(f"plt.subplots: {name}= takes True or False")
+        state = self._new_figure(figsize, dpi)
+        grid = state.figure.subplots(rows, cols, sharex=sharex, sharey=sharey, squeeze=False)
+        proxies = [[self._axes_namespace(state, grid[r][c]) for c in range(cols)]
+                   for r in range(rows)]
+        state.current = proxies[0][0]
+        assert state.proxy is not None
+        if squeeze and rows == 1 and cols == 1:
+            return state.proxy, proxies[0][0]
+        if squeeze and (rows == 1 or cols == 1):
+            line = [p for row in proxies for p in row]
+            return state.proxy, AxesGrid(line, (len(line),))
+        return state.proxy, AxesGrid(proxies, (rows, cols))
+
+    def subplot(self, *args: Any) -> PlotObject:
+        state = self.current if self.current is not None else self._new_figure(None, None)
+        return self._add_subplot(state, args)
+
+    def _add_subplot(self, state: _FigureState, args: tuple[Any, ...]) -> PlotObject:
+        if len(args) == 1 and isinstance(args[0], int) and 111 <= args[0] <= 999:
+            args = tuple(int(digit) for digit in str(args[0]))
+        if len(args) != 3:
+            raise TypeError("subplot takes (rows, columns, index), e.g. plt.subplot(2, 1, 1) "
+                            "or plt.subplot(211)")
+        rows, cols, index = (_count(a, name) for a, name in zip(args, ("rows", "columns",
+                                                                       "index"), strict=True))
+        self._check_grid(rows, cols)
+        if index > rows * cols:
+            raise ValueError(f"subplot index {index} is past the {rows}x{cols} grid "
+                             f"(1 to {rows * cols})")
+        self.current = state
+        axes = state.figure.add_subplot(rows, cols, index)
+        for existing, proxy in state.axes:
+            if existing is axes:  # matplotlib hands back the axes already at that place
+                state.current = proxy
+                return proxy
+        if len(state.axes) >= self.settings.max_figure_axes:
+            raise self._grid_limit(len(state.axes) + 1)
+        return self._axes_namespace(state, axes)
+
+    def _check_grid(self, rows: int, cols: int) -> None:
+        if rows * cols > self.settings.max_figure_axes:
+            raise self._grid_limit(rows * cols)
+
+    def _grid_limit(self, count: int) -> LimitError:
+        return LimitError(f"a figure may hold at most {self.settings.max_figure_axes} subplots; "
+                          f"this one would hold {count} (setting max_figure_axes)",
+                          hint="Use a smaller grid, or several figures.")
+
+    def _new_figure(self, figsize: Any, dpi: Any) -> _FigureState:
+        if self.created >= self.settings.max_figures:
+            raise LimitError(f"a program may create at most {self.settings.max_figures} figures "
+                             "(setting max_figures)",
+                             hint="Draw several lines on one figure, or use plt.subplots for a "
+                             "grid of plots.")
+        width, height = (_figure_size(figsize, self.settings) if figsize is not None
+                         else (6.4, 4.8))
+        resolution = 100.0 if dpi is None else _number(dpi, "dpi")
+        if not 1 <= resolution <= self.settings.max_figure_dpi:
+            raise LimitError(f"dpi={resolution:g} is outside 1 to "
+                             f"{self.settings.max_figure_dpi} (setting max_figure_dpi)",
+                             hint="Leave out dpi=; the default is 100.")
+        pixels = width * resolution * height * resolution
+        if pixels > self.settings.max_figure_pixels:
+            raise LimitError(f"a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
+                             f"{pixels:,.0f} pixels; the limit is "
+                             f"{self.settings.max_figure_pixels:,} (setting max_figure_pixels)",
+                             hint="Use a smaller figsize= or dpi=.")
+        self.created += 1
+        state = _FigureState(self.created, Figure(figsize=(width, height), dpi=resolution))
+        state.proxy = self._figure_namespace(state)
+        self.figures.append(state)
+        self.current = state
+        return state
+
+    def _figure(self) -> _FigureState:
+        if self.current is None or self.current.closed:
+            return self._new_figure(None, None)
+        return self.current
+
+    def _axes(self) -> PlotObject:
+        state = self._figure()
+        if state.current is None:
+            return self._add_subplot(state, (1, 1, 1))
+        return state.current
+
+    def _on_current_axes(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        proxy = self._axes()
+        return self.call_proxy(proxy, name, args, kwargs)
+
+    def call_proxy(self, proxy: PlotObject, name: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+        return proxy.members[name](*args, **kwargs)
+
+    # ---------------------------------------------------------------- axes methods
+    def _call_axes(self, state: _FigureState, axes: Any, name: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+        if state.closed:
+            raise ValueError("this figure was closed with plt.close(); make a new one")
+        self.current = state
+        for axes_of, proxy in state.axes:
+            if axes_of is axes:
+                state.current = proxy
+        label = f"plt.{name}" if name in _DATA_METHODS else f"ax.{name}"
+        checked = {key: _check_keyword(label, key, value, self.settings)
+                   for key, value in kwargs.items()}
+        if name in _DATA_METHODS:
+            return self._draw(state, axes, name, label, args, checked)
+        if name in ("set_title", "set_xlabel", "set_ylabel"):
+            if len(args) != 1:
+                raise TypeError(f"{label} takes one text, e.g. {label}('loss')")
+            getattr(axes, name)(_text(args[0], label, self.settings), **checked)
+            return None
+        if name == "legend":
+            return self._legend(axes, label, args, checked)
+        if name == "grid":
+            if len(args) > 1 or (args and not isinstance(args[0], bool)):
+                raise TypeError(f"{label} takes True or False, e.g. plt.grid(True)")
+            axes.grid(*args, **checked)
+            return None
+        return self._limits(axes, name, label, args, checked)
+
+    def _draw(self, state: _FigureState, axes: Any, name: str, label: str,
+              args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if not args:
+            raise TypeError(f"{label} needs data, e.g. {label}(x, y)")
+        points = state.points
+        converted: list[Any] = []
+        for index, value in enumerate(args):
+            if name == "plot" and isinstance(value, str):
+                converted.append(_format_string(value, label))
+            elif name == "bar" and index == 0 and _is_text_list(value):
+                converted.append([_text(v, label, self.settings) for v in value])
+                points += len(value)
+            else:
+                array = _data(value, label, self.settings.max_figure_points - points)
+                points += max(array.size, 1)
+                converted.append(array)
+        for key in ("c", "s", "bins", "height", "width", "weights"):
+            if isinstance(kwargs.get(key), np.ndarray):
+                points += kwargs[key].size
+        if name == "hist":
+            bins = kwargs.get("bins", 10)
+            points += bins if isinstance(bins, int) else 0
+        if name == "imshow":
+            _check_image(converted[0], label)
+        if points > self.settings.max_figure_points:
+            raise LimitError(f"{label}: figure {state.number} would hold {points:,} data "
+                             f"points; the limit is {self.settings.max_figure_points:,} "
+                             "(setting max_figure_points)",
+                             hint="Plot fewer points: every 10th with x[::10], or a mean "
+                             "over windows.", predicted=True)
+        if name == "imshow" and len(converted) != 1:
+            raise TypeError("plt.imshow takes one image (a 2-D array, or H x W x 3 / 4 "
+                            "colours)")
+        getattr(axes, name)(*converted, **kwargs)
+        state.points = points
+
+    def _legend(self, axes: Any, label: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> None:
+        if len(args) > 1 or (args and not _is_text_list(args[0])):
+            raise TypeError(f"{label} takes a list of labels, or none (then each plot's "
+                            "label= is used)")
+        labels = [_text(v, label, self.settings) for v in args[0]] if args else None
+        if labels is not None:
+            axes.legend(labels, **kwargs)
+        else:
+            axes.legend(**kwargs)
+
+    def _limits(self, axes: Any, name: str, label: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> tuple[float, float]:
+        if len(args) == 1 and isinstance(args[0], (list, tuple)):
+            args = tuple(args[0])
+        if len(args) > 2:
+            raise TypeError(f"{label} takes (low, high), e.g. {label}(0, 10)")
+        values = [None if a is None else _number(a, label) for a in args]
+        if values or kwargs:
+            getattr(axes, name)(*values, **kwargs)
+        low, high = getattr(axes, name.replace("set_", "get_"))()
+        return float(low), float(high)
+
+    # ---------------------------------------------------------------- figure methods
+    def _suptitle(self, state: _FigureState, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> None:
+        if len(args) != 1:
+            raise TypeError("suptitle takes one text, e.g. plt.suptitle('Training')")
+        checked = {key: _check_keyword("suptitle", key, value, self.settings)
+                   for key, value in kwargs.items()}
+        state.figure.suptitle(_text(args[0], "suptitle", self.settings), **checked)
+
+    def _tight_layout(self, state: _FigureState) -> None:
+        state.figure.tight_layout()
+
+    def _savefig(self, state: _FigureState) -> None:
+        # Security: the path (or file object) is never looked at: nothing is written here.
+        self._mark_shown(state)
+        self._notice("savefig does not write files in the playground; the figure is shown "
+                     "with the results instead")
+
+    def _mark_shown(self, state: _FigureState) -> None:
+        state.shown = True
+
+    def show(self) -> None:
+        for state in self.figures:
+            if not state.closed:
+                state.shown = True
+
+    def close(self, which: Any = None) -> None:
+        """Closed figures are not shown, unless show() or savefig() showed them first
+        (as in a notebook, where plt.savefig(...); plt.close() still keeps the file)."""
+        if which == "all":
+            targets = list(self.figures)
+        elif which is None:
+            targets = [self.current] if self.current is not None else []
+        elif isinstance(which, PlotObject):
+            targets = [s for s in self.figures if s.proxy is which]
+        else:
+            raise TypeError("plt.close takes a figure, 'all', or nothing (the current figure)")
+        for state in targets:
+            state.closed = True
+            if state is self.current:
+                self.current = None
+
+    def _notice(self, message: str) -> None:
+        if message not in self.notices:
+            self.notices.append(message)
+
+    # ---------------------------------------------------------------- rendering
+    def render(self, notices: list[str]) -> list[dict[str, Any]]:
+        """Every figure the program left to show, as sanitised SVG data URLs."""
+        figures: list[dict[str, Any]] = []
+        for state in self.figures:
+            if state.closed and not state.shown:
+                continue
+            buffer = io.BytesIO()
+            try:
+                state.figure.savefig(buffer, format="svg", metadata={"Date": None})
+                svg = sanitize_svg(buffer.getvalue())
+            except SvgRejected as rejected:
+                notices.append(f"figure {state.number} was not shown: {rejected}")
+                continue
+            except Exception as error:  # drawing runs after the program: report, go on
+                notices.append(f"figure {state.number} could not be drawn: "
+                               f"{type(error).__name__}: {str(error)[:200]}")
+                continue
+            if len(svg) > self.settings.max_figure_svg_bytes:
+                notices.append(f"figure {state.number} was not shown: its SVG is "
+                               f"{len(svg):,} bytes, more than "
+                               f"{self.settings.max_figure_svg_bytes:,} (setting "
+                               "max_figure_svg_bytes); plot fewer points")
+                continue
+            width, height = state.figure.get_size_inches()
+            figures.append({
+                "src": "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
+                "alt": _alt_text(state), "width": round(float(width) * 96),
+                "height": round(float(height) * 96)})
+        notices.extend(n for n in self.notices if n not in notices)
+        return figures
+
+
+_DATA_METHODS = frozenset({"plot", "scatter", "bar", "hist", "imshow"})
+
+
+def _alt_text(state: _FigureState) -> str:
+    """The figure's own words: its suptitle, and each axes' title and labels."""
+    parts: list[str] = []
+    suptitle = state.figure.get_suptitle()
+    if suptitle:
+        parts.append(suptitle)
+    for axes, _proxy in state.axes:
+        bits = [axes.get_title()]
+        if axes.get_xlabel():
+            bits.append(f"x: {axes.get_xlabel()}")
+        if axes.get_ylabel():
+            bits.append(f"y: {axes.get_ylabel()}")
+        words = ", ".join(bit for bit in bits if bit)
+        if words:
+            parts.append(words)
+    text = f"Figure {state.number}" + (": " + "; ".join(parts) if parts else "")
+    return text if len(text) <= _ALT_CHARS else text[:_ALT_CHARS - 1] + "…"
+
+
+# ------------------------------------------------------------------------ argument checks
+def _data(value: Any, label: str, room: int) -> np.ndarray:
+    """A numeric numpy array from a tensor, a numpy array, a (nested) list or a number.
+
+    Anything else is refused before matplotlib sees it: matplotlib would call a value's own
+    methods (``__array__``, ``__len__``, unit converters)."""
+    if isinstance(value, torch.Tensor):
+        if value.requires_grad:
+            # What matplotlib itself raises, through tensor.numpy().
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if value.device.type != "cpu":
+            raise TypeError(f"can't convert {value.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        if value.numel() > room:
+            raise _points_limit(label, value.numel())
+        if value.is_complex() or value.dtype not in _PLOTTABLE_DTYPES:
+            raise TypeError(f"{label} cannot plot a tensor of {value.dtype}; use .float()")
+        return value.resolve_conj().numpy().astype(np.float64)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"{label} plots numbers; this numpy array holds {value.dtype}")
+        if value.size > room:
+            raise _points_limit(label, value.size)
+        return value.astype(np.float64)
+    if isinstance(value, (list, tuple)):
+        count_data_items(value, max(room, 1))
+        return np.asarray(_numbers(value, label), dtype=np.float64)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, complex):
+        return np.asarray(float(value))
+    raise TypeError(f"{label} takes tensors, numpy arrays, lists and numbers, not "
+                    f"{type(value).__name__}")
+
+
+_PLOTTABLE_DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64,
+                               torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8,
+                               torch.bool})
+
+
+def _numbers(value: Any, label: str) -> Any:
+    """The nested lists of ``value`` with every item a float (0-d tensors included)."""
+    if isinstance(value, (list, tuple)):
+        return [_numbers(item, label) for item in value]
+    if isinstance(value, bool | int | float | np.number):
+        return float(value)
+    if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim == 0:
+        return float(_data(value, label, 1))
+    raise TypeError(f"{label}: a list to plot holds numbers only, not "
+                    f"{type(value).__name__}")
+
+
+def _points_limit(label: str, count: int) -> LimitError:
+    return LimitError(f"{label}: {count:,} data points would pass the figure's limit (setting "
+                      "max_figure_points)",
+                      hint="Plot fewer points: every 10th with x[::10], or a mean over "
+                      "windows.", predicted=True)
+
+
+def _check_image(image: np.ndarray, label: str) -> None:
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4)):
+        return
+    raise TypeError(f"{label} takes a 2-D array (H x W), or H x W x 3 / 4 colours; got shape "
+                    f"{tuple(image.shape)}")
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(v, str) for v in value)
+
+
+def _text(value: Any, label: str, settings: Settings) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{label} takes text, not {type(value).__name__}")
+    if len(value) > settings.max_plot_text_chars:
+        raise LimitError(f"{label}: a text of {len(value):,} characters; the limit is "
+                         f"{settings.max_plot_text_chars} (setting max_plot_text_chars)",
+                         hint="Use a shorter title or label.", predicted=True)
+    return value
+
+
+def _format_string(value: str, label: str) -> str:
+    if len(value) > 4 or not set(value) <= _FMT_CHARS:
+        raise ValueError(f"{label}: {value[:20]!r} is not a format string; use a colour, a "
+                         "marker and a line style, e.g. 'r--' or 'bo-'")
+    return value
+
+
+def _number(value: Any, label: str) -> float:
+    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim == 0 \
+            and not (isinstance(value, torch.Tensor) and value.requires_grad):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{label} takes a number, not {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{label} takes a finite number, not {number}")
+    return number
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError(f"{name} is a whole number of 1 or more")
+    return value
+
+
+def _figure_size(value: Any, settings: Settings) -> tuple[float, float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise TypeError("figsize= takes (width, height) in inches, e.g. figsize=(6, 4)")
+    width, height = (_number(v, "figsize") for v in value)
+    limit = settings.max_figure_inches
+    if not (0 < width <= limit and 0 < height <= limit):
+        raise LimitError(f"figsize=({width:g}, {height:g}): each side must be above 0 and at "
+                         f"most {limit:g} inches (setting max_figure_inches)",
+                         hint="Use figsize=(6, 4) or similar.", predicted=True)
+    return width, height
+
+
+def _color(value: Any, label: str, settings: Settings) -> Any:
+    if isinstance(value, str):
+        value = _text(value, label, settings)
+    elif isinstance(value, (list, tuple)) and len(value) in (3, 4):
+        value = tuple(_number(v, label) for v in value)
+    else:
+        raise TypeError(f"{label}: a colour is a name ('red', 'C1', '#1f77b4') or an "
+                        "(r, g, b) tuple")
+    if not mcolors.is_color_like(value):
+        raise ValueError(f"{label}: {value!r} is not a colour")
+    return value
+
+
+def _check_keyword(label: str, key: str, value: Any, settings: Settings) -> Any:
+    """The keyword arguments the vetted functions take, each with its own check."""
+    kind = _KEYWORDS.get(key)
+    if kind is None:
+        raise ForbiddenError(f"{label}: the keyword '{key}=' is not available in the "
+                             "playground; available: " + ", ".join(sorted(_KEYWORDS)),
+                             hint=f"Leave out {key}=.")
+    where = f"{label}({key}=)"
+    if kind == "text":
+        return _text(value, where, settings)
+    if kind == "color":
+        if key == "c" and not isinstance(value, str):
+            return _data(value, where, settings.max_figure_points)
+        return _color(value, where, settings)
+    if kind == "number":
+        return _number(value, where)
+    if kind == "numbers":  # one number, or one per point
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _number(value, where)
+        return _data(value, where, settings.max_figure_points)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise TypeError(f"{where} takes True or False")
+        return value
+    if kind == "marker":
+        if value not in _MARKERS:
+            raise ValueError(f"{where}: use one of " + " ".join(sorted(m for m in _MARKERS
+                                                                       if m)))
+        return value
+    if kind == "linestyle":
+        if value not in _LINESTYLES:
+            raise ValueError(f"{where}: use '-', '--', '-.' or ':'")
+        return value
+    if kind == "cmap":
+        if not isinstance(value, str) or value not in matplotlib.colormaps:
+            raise ValueError(f"{where}: use a colormap name such as 'viridis', 'gray' or "
+                             "'coolwarm'")
+        return value
+    if kind == "bins":
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 1 <= value <= settings.max_figure_points:
+                raise LimitError(f"{where}: {value:,} bins; at most "
+                                 f"{settings.max_figure_points:,} (setting max_figure_points)",
+                                 predicted=True)
+            return value
+        return _data(value, where, settings.max_figure_points)
+    if kind == "range":
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise TypeError(f"{where} takes (low, high)")
+        return tuple(_number(v, where) for v in value)
+    if kind == "choice":
+        if value not in _CHOICES[key]:
+            raise ValueError(f"{where}: use one of " + ", ".join(sorted(_CHOICES[key])))
+        return value
+    if kind == "loc":
+        if value not in _LEGEND_LOCATIONS:
+            raise ValueError(f"{where}: use 'best', 'upper right', 'lower left' ...")
+        return value
+    raise AssertionError(kind)
+
+
+_KEYWORDS: dict[str, str] = {
+    "label": "text", "color": "color", "c": "color", "alpha": "number",
+    "linewidth": "number", "lw": "number", "linestyle": "linestyle", "ls": "linestyle",
+    "marker": "marker", "markersize": "number", "ms": "number", "s": "numbers",
+    "width": "numbers", "bins": "bins", "range": "range", "density": "bool",
+    "cmap": "cmap", "vmin": "number", "vmax": "number", "aspect": "choice",
+    "interpolation": "choice", "origin": "choice", "loc": "loc", "fontsize": "number",
+    "visible": "bool", "axis": "choice", "bottom": "number", "left": "number",
+    "right": "number", "top": "number", "edgecolor": "color", "align": "choice",
+    "histtype": "choice",
+}
+_CHOICES: dict[str, frozenset[str]] = {
+    "aspect": frozenset({"auto", "equal"}),
+    "interpolation": frozenset({"nearest", "bilinear", "none", "antialiased"}),
+    "origin": frozenset({"upper", "lower"}),
+    "axis": frozenset({"x", "y", "both"}),
+    "align": frozenset({"center", "edge"}),
+    "histtype": frozenset({"bar", "step", "stepfilled"}),
+}
+

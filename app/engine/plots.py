@@ -236,14 +236,14 @@ class PlotSession:
             raise ValueError(f"subplot index {index} is past the {rows}x{cols} grid "
                              f"(1 to {rows * cols})")
         self.current = state
-        axes = state.figure.add_subplot(rows, cols, index)
         for existing, proxy in state.axes:
-            if existing is axes:  # matplotlib hands back the axes already at that place
-                state.current = proxy
+            spec = existing.get_subplotspec()
+            if spec is not None and spec.get_geometry() == (rows, cols, index - 1, index - 1):
+                state.current = proxy  # pyplot.subplot reuses the axes at that place
                 return proxy
         if len(state.axes) >= self.settings.max_figure_axes:
             raise self._grid_limit(len(state.axes) + 1)
-        return self._axes_namespace(state, axes)
+        return self._axes_namespace(state, state.figure.add_subplot(rows, cols, index))
 
     def _check_grid(self, rows: int, cols: int) -> None:
         if rows * cols > self.settings.max_figure_axes:
@@ -505,13 +505,15 @@ def _data(value: Any, label: str, room: int) -> np.ndarray:
             raise _points_limit(label, value.numel())
         if value.is_complex() or value.dtype not in _PLOTTABLE_DTYPES:
             raise TypeError(f"{label} cannot plot a tensor of {value.dtype}; use .float()")
-        return value.resolve_conj().numpy().astype(np.float64)
+        # The tensor's own dtype, as np.asarray(tensor) gives matplotlib (hist bins of float32
+        # data are float32); a copy, so a later in-place change does not reach the figure.
+        return value.numpy().copy()
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise TypeError(f"{label} plots numbers; this numpy array holds {value.dtype}")
         if value.size > room:
             raise _points_limit(label, value.size)
-        return value.astype(np.float64)
+        return value.copy()
     if isinstance(value, (list, tuple)):
         count_data_items(value, max(room, 1))
         return np.asarray(_numbers(value, label), dtype=np.float64)
@@ -521,7 +523,7 @@ def _data(value: Any, label: str, room: int) -> np.ndarray:
                     f"{type(value).__name__}")
 
 
-_PLOTTABLE_DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64,
+_PLOTTABLE_DTYPES = frozenset({torch.float16, torch.float32, torch.float64,
                                torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8,
                                torch.bool})
 

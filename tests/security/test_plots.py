@@ -151,3 +151,19 @@ def test_the_scratchpad_shows_an_img_under_the_same_csp(client: TestClient) -> N
     assert SCRIPT not in page  # only its escaped form
     assert "<svg" not in page.split('id="results"')[1]  # never inlined into the page
     assert 'href="#figures-panel"' in page
+
+
+def test_a_lesson_example_that_plots_shows_its_figure(client: TestClient) -> None:
+    from app.lessons.loader import catalog
+    from app.lessons.models import ExampleSection
+
+    lesson = catalog().get("optimizers")
+    assert lesson is not None
+    index = next(i for i, s in enumerate(lesson.sections)
+                 if isinstance(s, ExampleSection) and "plt.plot" in s.code)
+    response = client.post(f"/lessons/optimizers/run/{index}", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == CSP
+    alts = re.findall(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" '
+                      r'alt="([^"]*)"', response.text)
+    assert alts == ["Figure 1: Learning rate per epoch, x: epoch, y: lr"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -193,7 +194,16 @@ class PlotSession:
         return PlotObject(f"Figure {state.number}", members, {})
 
     # ---------------------------------------------------------------- figures and axes
-    def figure(self, figsize: Any = None, dpi: Any = None) -> PlotObject:
+    def figure(self, num: Any = None, figsize: Any = None, dpi: Any = None) -> PlotObject:
+        """plt.figure(2) makes figure 2 current again if it is open, as pyplot does."""
+        if num is not None and (isinstance(num, bool) or not isinstance(num, int)):
+            raise TypeError("plt.figure takes a figure number, e.g. plt.figure(1), and "
+                            "figsize=(w, h), dpi=")
+        for state in self.figures:
+            if num is not None and state.number == num and not state.closed:
+                self.current = state
+                assert state.proxy is not None
+                return state.proxy
         state = self._new_figure(figsize, dpi)
         assert state.proxy is not None
         return state.proxy
@@ -433,12 +443,20 @@ class PlotSession:
             self.notices.append(message)
 
     # ---------------------------------------------------------------- rendering
-    def render(self, notices: list[str]) -> list[dict[str, Any]]:
-        """Every figure the program left to show, as sanitised SVG data URLs."""
+    def render(self, notices: list[str], deadline: float) -> list[dict[str, Any]]:
+        """Every figure the program left to show, as sanitised SVG data URLs.
+
+        Drawing counts against the program's deadline (``time.monotonic()``): a figure is not
+        started past it, so eight large figures end with a notice instead of a killed
+        worker (the one figure being drawn may still overrun, by about a second at most)."""
         figures: list[dict[str, Any]] = []
         for state in self.figures:
             if state.closed and not state.shown:
                 continue
+            if time.monotonic() > deadline:
+                notices.append(f"figure {state.number} and later ones were not drawn: the "
+                               "program's time ran out (setting deadline_s)")
+                break
             buffer = io.BytesIO()
             try:
                 state.figure.savefig(buffer, format="svg", metadata={"Date": None})
@@ -514,6 +532,10 @@ def _data(value: Any, label: str, room: int) -> np.ndarray:
         if value.size > room:
             raise _points_limit(label, value.size)
         return value.copy()
+    if isinstance(value, range):
+        if len(value) > room:
+            raise _points_limit(label, len(value))
+        return np.asarray(value, dtype=np.int64)
     if isinstance(value, (list, tuple)):
         count_data_items(value, max(room, 1))
         return np.asarray(_numbers(value, label), dtype=np.float64)
@@ -611,6 +633,10 @@ def _figure_size(value: Any, settings: Settings) -> tuple[float, float]:
 def _color(value: Any, label: str, settings: Settings) -> Any:
     if isinstance(value, str):
         value = _text(value, label, settings)
+    elif _is_text_list(value):  # one colour per bar or point
+        if len(value) > settings.max_figure_points:
+            raise _points_limit(label, len(value))
+        return [_color(v, label, settings) for v in value]
     elif isinstance(value, (list, tuple)) and len(value) in (3, 4):
         value = tuple(_number(v, label) for v in value)
     else:

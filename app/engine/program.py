@@ -230,7 +230,7 @@ class Sandbox:
         graph = build_graph(roots, variables, views.tensor, cuts) if roots else None
         body = {"ok": True, "result": result_view, "variables": variable_views, "steps": steps,
                 "stdout": stdout, "graph": graph, "device": device, "notices": notices,
-                "elapsed_ms": elapsed_ms, "figures": plots.render(notices)}
+                "elapsed_ms": elapsed_ms, "figures": plots.render(notices, deadline)}
         return Outcome(200, body)
 
     def _variable_views(self, views: ViewBuilder, variables: dict[str, Any]) -> dict[str, Any]:

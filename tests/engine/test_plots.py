@@ -230,3 +230,35 @@ def test_import_forms(sandbox: Sandbox) -> None:
                ["figures"]) == 1
     assert len(_run(sandbox, "from matplotlib.pyplot import plot, title\nplot([1])\ntitle('t')")
                ["figures"]) == 1
+
+
+def test_figure_numbers_come_back_and_ranges_and_colour_lists_are_data(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """plt.figure(1)
+plt.plot(range(10))
+plt.figure(2)
+plt.figure(1)
+plt.title('one')
+plt.figure(2)
+plt.bar(['a', 'b'], [1, 2], color=['red', 'C1'])
+""")
+    assert [f["alt"] for f in body["figures"]] == ["Figure 1: one", "Figure 2"]
+    figure = Figure(figsize=(6.4, 4.8), dpi=100)
+    ax = figure.add_subplot(1, 1, 1)
+    ax.bar(["a", "b"], np.array([1, 2]), color=["red", "C1"])
+    assert _svgs(body)[1] == _reference(figure)
+
+
+def test_figures_are_not_started_past_the_deadline(sandbox: Sandbox) -> None:
+    import time
+
+    from app.engine.plots import PlotSession
+
+    session = PlotSession(sandbox.settings)
+    plt = session.namespaces({})["matplotlib.pyplot"].members
+    plt["plot"]([1.0, 2.0])
+    plt["figure"]()
+    notices: list[str] = []
+    assert session.render(notices, time.monotonic() - 1) == []
+    assert notices == ["figure 1 and later ones were not drawn: the program's time ran out "
+                       "(setting deadline_s)"]
+    assert len(session.render([], time.monotonic() + 60)) == 2

@@ -146,17 +146,15 @@ class PlotSession:
                 "matplotlib": Namespace("matplotlib", {"pyplot": pyplot}, {})}
 
     def _pyplot_members(self) -> dict[str, Any]:
-        axes_call = self._on_current_axes
-        members = {
-            name: _builtin(lambda *a, _n=name, **k: axes_call(_n, a, k), name)
-            for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid")
-        }
-        for name, method in (("title", "set_title"), ("xlabel", "set_xlabel"),
-                             ("ylabel", "set_ylabel")):
-            members[name] = _builtin(lambda *a, _m=method, **k: axes_call(_m, a, k), name)
+        def on_current_axes(name: str, method: str) -> Callable[..., Any]:
+            return _builtin(lambda *a, **k: self._call_axes(*self._current(), method, a, k,
+                                                            f"plt.{name}"), name)
+
+        members = {name: on_current_axes(name, name)
+                   for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid")}
+        for name in ("title", "xlabel", "ylabel", "xlim", "ylim"):
+            members[name] = on_current_axes(name, f"set_{name}")
         members.update({
-            "xlim": _builtin(lambda *a, **k: axes_call("set_xlim", a, k), "xlim"),
-            "ylim": _builtin(lambda *a, **k: axes_call("set_ylim", a, k), "ylim"),
             "figure": _builtin(self.figure, "figure"),
             "subplots": _builtin(self.subplots, "subplots"),
             "subplot": _builtin(self.subplot, "subplot"),
@@ -174,7 +172,8 @@ class PlotSession:
 
     def _axes_namespace(self, state: _FigureState, axes: Any) -> PlotObject:
         def method(name: str) -> Callable[..., Any]:
-            return _builtin(lambda *a, **k: self._call_axes(state, axes, name, a, k), name)
+            return _builtin(lambda *a, **k: self._call_axes(state, axes, name, a, k,
+                                                            f"ax.{name}"), name)
 
         names = ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid", "set_title",
                  "set_xlabel", "set_ylabel", "set_xlim", "set_ylim")
@@ -301,25 +300,22 @@ class PlotSession:
             return self._add_subplot(state, (1, 1, 1))
         return state.current
 
-    def _on_current_axes(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _current(self) -> tuple[_FigureState, Any]:
+        """The current figure and its current matplotlib axes, made when there is none."""
         proxy = self._axes()
-        return self.call_proxy(proxy, name, args, kwargs)
-
-    def call_proxy(self, proxy: PlotObject, name: str, args: tuple[Any, ...],
-                   kwargs: dict[str, Any]) -> Any:
-        return proxy.members[name](*args, **kwargs)
+        state = self._figure()
+        return state, next(axes for axes, own in state.axes if own is proxy)
 
     # ---------------------------------------------------------------- axes methods
     def _call_axes(self, state: _FigureState, axes: Any, name: str, args: tuple[Any, ...],
-                   kwargs: dict[str, Any]) -> Any:
+                   kwargs: dict[str, Any], label: str) -> Any:
         if state.closed:
             raise ValueError("this figure was closed with plt.close(); make a new one")
         self.current = state
         for axes_of, proxy in state.axes:
             if axes_of is axes:
                 state.current = proxy
-        label = f"plt.{name}" if name in _DATA_METHODS else f"ax.{name}"
-        checked = {key: _check_keyword(label, key, value, self.settings)
+        checked = {key: _check_keyword(label, name, key, value, self.settings)
                    for key, value in kwargs.items()}
         if name in _DATA_METHODS:
             return self._draw(state, axes, name, label, args, checked)
@@ -401,7 +397,7 @@ class PlotSession:
                   kwargs: dict[str, Any]) -> None:
         if len(args) != 1:
             raise TypeError("suptitle takes one text, e.g. plt.suptitle('Training')")
-        checked = {key: _check_keyword("suptitle", key, value, self.settings)
+        checked = {key: _check_keyword("suptitle", "suptitle", key, value, self.settings)
                    for key, value in kwargs.items()}
         state.figure.suptitle(_text(args[0], "suptitle", self.settings), **checked)
 
@@ -647,12 +643,13 @@ def _color(value: Any, label: str, settings: Settings) -> Any:
     return value
 
 
-def _check_keyword(label: str, key: str, value: Any, settings: Settings) -> Any:
+def _check_keyword(label: str, method: str, key: str, value: Any, settings: Settings) -> Any:
     """The keyword arguments the vetted functions take, each with its own check."""
     kind = _KEYWORDS.get(key)
-    if kind is None:
+    if kind is None or key not in _METHOD_KEYWORDS[method]:
         raise ForbiddenError(f"{label}: the keyword '{key}=' is not available in the "
-                             "playground; available: " + ", ".join(sorted(_KEYWORDS)),
+                             "playground; available: "
+                             + ", ".join(f"{k}=" for k in sorted(_METHOD_KEYWORDS[method])),
                              hint=f"Leave out {key}=.")
     where = f"{label}({key}=)"
     if kind == "text":
@@ -718,6 +715,23 @@ _KEYWORDS: dict[str, str] = {
     "visible": "bool", "axis": "choice", "bottom": "number", "left": "number",
     "right": "number", "top": "number", "edgecolor": "color", "align": "choice",
     "histtype": "choice",
+}
+_LINE = frozenset({"label", "color", "alpha", "linewidth", "lw", "linestyle", "ls", "marker",
+                   "markersize", "ms"})
+_TEXT = frozenset({"fontsize", "color"})
+_METHOD_KEYWORDS: dict[str, frozenset[str]] = {
+    "plot": _LINE,
+    "scatter": frozenset({"label", "color", "c", "alpha", "s", "marker", "cmap", "vmin", "vmax",
+                          "edgecolor"}),
+    "bar": frozenset({"label", "color", "alpha", "width", "bottom", "edgecolor", "align"}),
+    "hist": frozenset({"label", "color", "alpha", "bins", "range", "density", "histtype",
+                       "edgecolor"}),
+    "imshow": frozenset({"cmap", "vmin", "vmax", "aspect", "interpolation", "origin", "alpha"}),
+    "legend": frozenset({"loc", "fontsize"}),
+    "grid": frozenset({"visible", "axis", "alpha", "color", "linestyle", "ls", "linewidth",
+                       "lw"}),
+    "set_title": _TEXT, "set_xlabel": _TEXT, "set_ylabel": _TEXT, "suptitle": _TEXT,
+    "set_xlim": frozenset({"left", "right"}), "set_ylim": frozenset({"bottom", "top"}),
 }
 _CHOICES: dict[str, frozenset[str]] = {
     "aspect": frozenset({"auto", "equal"}),

@@ -262,3 +262,34 @@ def test_figures_are_not_started_past_the_deadline(sandbox: Sandbox) -> None:
     assert notices == ["figure 1 and later ones were not drawn: the program's time ran out "
                        "(setting deadline_s)"]
     assert len(session.render([], time.monotonic() + 60)) == 2
+
+
+_SAMPLES = {"text": "'a'", "color": "'red'", "number": "0.5", "numbers": "2.0", "bool": "True",
+            "marker": "'o'", "linestyle": "'--'", "cmap": "'gray'", "bins": "5",
+            "range": "(0, 1)", "loc": "'best'"}
+_CALLS = {"plot": "ax.plot([1, 2]{})", "scatter": "ax.scatter([1, 2], [3, 4]{})",
+          "bar": "ax.bar([1, 2], [3, 4]{})", "hist": "ax.hist([1, 2, 2]{})",
+          "imshow": "ax.imshow(torch.rand(3, 3){})", "legend": "ax.plot([1], label='x')\n"
+          "ax.legend({})", "grid": "ax.grid({})", "set_title": "ax.set_title('t'{})",
+          "set_xlabel": "ax.set_xlabel('x'{})", "set_ylabel": "ax.set_ylabel('y'{})",
+          "suptitle": "fig.suptitle('s'{})", "set_xlim": "ax.set_xlim({})",
+          "set_ylim": "ax.set_ylim({})"}
+
+
+def _keyword_cases() -> list[tuple[str, str]]:
+    from app.engine import plots
+    return [(method, key) for method, keys in plots._METHOD_KEYWORDS.items()
+            for key in sorted(keys)]
+
+
+@pytest.mark.parametrize(("method", "key"), _keyword_cases())
+def test_every_listed_keyword_is_one_matplotlib_takes(sandbox: Sandbox, method: str,
+                                                      key: str) -> None:
+    from app.engine import plots
+    kind = plots._KEYWORDS[key]
+    value = sorted(plots._CHOICES[key])[0] if kind == "choice" else None
+    sample = repr(value) if value is not None else _SAMPLES[kind]
+    call = _CALLS[method].format(f"{', ' if not _CALLS[method].endswith('({})') else ''}"
+                                 f"{key}={sample}")
+    body = _run(sandbox, f"fig, ax = plt.subplots()\n{call}")
+    assert len(body["figures"]) == 1  # matplotlib may warn (vmin= without c=): a notice

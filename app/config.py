@@ -110,6 +110,18 @@ class Settings(BaseSettings):
         description="Most data points in one figure, summed over every plot, scatter, bar, "
         "hist and imshow call. SVG size and rendering time grow with each point.",
     )
+    max_figure_markers: int = Field(
+        5_000,
+        description="Most markers in one figure: scatter points, and line points drawn with a "
+        "marker ('o-'). Each is its own SVG element (~140 bytes) and drawing call; 10,000 "
+        "took about 1.7 s to render on a busy 2-core machine.",
+    )
+    max_figure_bars: int = Field(
+        500,
+        description="Most bars in one figure (bar() bars and hist() bins). Each is a matplotlib "
+        "object built and drawn in Python, about 2 ms apiece on a busy 2-core machine: "
+        "50,000 bars took a minute.",
+    )
     max_figure_inches: float = Field(
         20.0,
         description="Largest width or height of a figure in inches (figsize=). The page shows "

@@ -44,7 +44,8 @@ _MARKERS = frozenset({".", ",", "o", "v", "^", "<", ">", "1", "2", "3", "4", "8"
                       "P", "*", "h", "H", "+", "x", "X", "D", "d", "|", "_", "None", ""})
 _LINESTYLES = frozenset({"-", "--", "-.", ":", "solid", "dashed", "dashdot", "dotted",
                          "None", "none", ""})
-_FMT_CHARS = frozenset(".,ov^<>1234sp*hH+xXDd|_-:bgrcmykw")
+_FMT_MARKERS = frozenset(".,ov^<>1234sp*hH+xXDd|_")
+_FMT_CHARS = _FMT_MARKERS | frozenset("-:bgrcmykw")
 _LEGEND_LOCATIONS = frozenset({
     "best", "upper right", "upper left", "lower left", "lower right", "right",
     "center left", "center right", "lower center", "upper center", "center"})
@@ -121,6 +122,8 @@ class _FigureState:
         self.number = number
         self.figure = figure
         self.points = 0
+        self.markers = 0  # scatter points and line markers
+        self.bars = 0  # bars and histogram bins
         self.axes: list[tuple[Any, PlotObject]] = []  # (matplotlib Axes, its namespace)
         self.current: PlotObject | None = None
         self.proxy: PlotObject | None = None
@@ -357,6 +360,18 @@ class PlotSession:
             points += bins if isinstance(bins, int) else 0
         if name == "imshow":
             _check_image(converted[0], label)
+        markers, bars = state.markers, state.bars
+        arrays = [c for c in converted if isinstance(c, np.ndarray)]
+        if name == "scatter" or (name == "plot" and _draws_markers(args, kwargs)):
+            markers += max((a.size for a in arrays), default=0)
+        elif name == "bar":
+            bars += max((len(c) if isinstance(c, list) else c.size for c in converted),
+                        default=0)
+        elif name == "hist":
+            bins = kwargs.get("bins", 10)
+            columns = arrays[0].shape[1] if arrays and arrays[0].ndim == 2 else 1
+            bars += (bins if isinstance(bins, int) else max(bins.size - 1, 1)) * columns
+        self._check_artists(state, label, markers, bars)
         if points > self.settings.max_figure_points:
             raise LimitError(f"{label}: figure {state.number} would hold {points:,} data "
                              f"points; the limit is {self.settings.max_figure_points:,} "
@@ -367,7 +382,23 @@ class PlotSession:
             raise TypeError("plt.imshow takes one image (a 2-D array, or H x W x 3 / 4 "
                             "colours)")
         getattr(axes, name)(*converted, **kwargs)
-        state.points = points
+        state.points, state.markers, state.bars = points, markers, bars
+
+    def _check_artists(self, state: _FigureState, label: str, markers: int, bars: int) -> None:
+        """Markers and bars cost far more than line points: each is an object in matplotlib
+        and an element in the SVG (50,000 bars took a minute to build)."""
+        if markers > self.settings.max_figure_markers:
+            raise LimitError(f"{label}: figure {state.number} would draw {markers:,} markers; "
+                             f"the limit is {self.settings.max_figure_markers:,} (setting "
+                             "max_figure_markers)",
+                             hint="Plot a sample of the points (x[::10]), or draw a line "
+                             "without markers.", predicted=True)
+        if bars > self.settings.max_figure_bars:
+            raise LimitError(f"{label}: figure {state.number} would draw {bars:,} bars; the "
+                             f"limit is {self.settings.max_figure_bars:,} (setting "
+                             "max_figure_bars)",
+                             hint="Use fewer bars or bins (bins=50), or plt.plot for a "
+                             "long series.", predicted=True)
 
     def _legend(self, axes: Any, label: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> None:
@@ -570,6 +601,14 @@ def _check_image(image: np.ndarray, label: str) -> None:
         return
     raise TypeError(f"{label} takes a 2-D array (H x W), or H x W x 3 / 4 colours; got shape "
                     f"{tuple(image.shape)}")
+
+
+def _draws_markers(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether plot() puts a marker at every point: marker=, or a marker in the format string
+    ('o-', 'r.'; the '.' of the line style '-.' is not one)."""
+    if kwargs.get("marker") not in (None, "", "None"):
+        return True
+    return any(isinstance(a, str) and set(a.replace("-.", "")) & _FMT_MARKERS for a in args)
 
 
 def _is_text_list(value: Any) -> bool:

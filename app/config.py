@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         description="Most data points in one figure, summed over every plot, scatter, bar, "
         "hist and imshow call. SVG size and rendering time grow with each point.",
     )
+    max_figure_artists: int = Field(
+        100,
+        description="Most lines, scatters, bar groups, histograms and images in one figure (a "
+        "2-D array is one line per column). Each is an object matplotlib lays out, and an "
+        "entry in a legend: 2,000 lines with a legend took 12 s to draw.",
+    )
     max_figure_markers: int = Field(
         5_000,
         description="Most markers in one figure: scatter points, and line points drawn with a "

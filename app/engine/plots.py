@@ -124,6 +124,7 @@ class _FigureState:
         self.points = 0
         self.markers = 0  # scatter points and line markers
         self.bars = 0  # bars and histogram bins
+        self.artists = 0  # lines, scatter collections, bar groups, histograms, images
         self.axes: list[tuple[Any, PlotObject]] = []  # (matplotlib Axes, its namespace)
         self.current: PlotObject | None = None
         self.proxy: PlotObject | None = None
@@ -362,6 +363,9 @@ class PlotSession:
             _check_image(converted[0], label)
         markers, bars = state.markers, state.bars
         arrays = [c for c in converted if isinstance(c, np.ndarray)]
+        # One line per column of a 2-D array (x arrays too: an over-count, never an under-count)
+        artists = state.artists + (max(sum(a.shape[1] if a.ndim == 2 else 1 for a in arrays), 1)
+                                   if name in ("plot", "hist") else 1)
         if name == "scatter" or (name == "plot" and _draws_markers(args, kwargs)):
             markers += max((a.size for a in arrays), default=0)
         elif name == "bar":
@@ -371,7 +375,7 @@ class PlotSession:
             bins = kwargs.get("bins", 10)
             columns = arrays[0].shape[1] if arrays and arrays[0].ndim == 2 else 1
             bars += (bins if isinstance(bins, int) else max(bins.size - 1, 1)) * columns
-        self._check_artists(state, label, markers, bars)
+        self._check_artists(state, label, markers, bars, artists)
         if points > self.settings.max_figure_points:
             raise LimitError(f"{label}: figure {state.number} would hold {points:,} data "
                              f"points; the limit is {self.settings.max_figure_points:,} "
@@ -383,10 +387,20 @@ class PlotSession:
                             "colours)")
         getattr(axes, name)(*converted, **kwargs)
         state.points, state.markers, state.bars = points, markers, bars
+        state.artists = artists
 
-    def _check_artists(self, state: _FigureState, label: str, markers: int, bars: int) -> None:
-        """Markers and bars cost far more than line points: each is an object in matplotlib
-        and an element in the SVG (50,000 bars took a minute to build)."""
+    def _check_artists(self, state: _FigureState, label: str, markers: int, bars: int,
+                       artists: int) -> None:
+        """Lines, markers and bars cost far more than line points: each is an object in
+        matplotlib and an element in the SVG (50,000 bars took a minute to build; 2,000 lines
+        with a legend took 12 s to draw)."""
+        if artists > self.settings.max_figure_artists:
+            raise LimitError(f"{label}: figure {state.number} would hold {artists:,} lines, "
+                             "scatters, bar groups and images; the limit is "
+                             f"{self.settings.max_figure_artists:,} (setting "
+                             "max_figure_artists)",
+                             hint="A 2-D array is one line per column: plot a few columns, "
+                             "or use plt.imshow for a whole matrix.", predicted=True)
         if markers > self.settings.max_figure_markers:
             raise LimitError(f"{label}: figure {state.number} would draw {markers:,} markers; "
                              f"the limit is {self.settings.max_figure_markers:,} (setting "

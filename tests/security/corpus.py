@@ -421,6 +421,10 @@ CASES: list[Case] = [
          413, L, "max_figure_bars"),
     Case("plt-bars-add-up", _PLT + "for i in range(6):\n    plt.bar(torch.arange(100), "
          "torch.ones(100))", 413, L, "max_figure_bars"),
+    Case("plt-columns-are-lines", _PLT + "plt.plot(torch.zeros(2, 50000))", 413, L,
+         "max_figure_artists"),
+    Case("plt-many-scatter-calls", _PLT + "for i in range(5000):\n    plt.scatter([i], [i])",
+         413, L, "max_figure_artists"),
     Case("plt-scatter-markers", _PLT + "plt.scatter(torch.rand(50000), torch.rand(50000))",
          413, L, "max_figure_markers"),
     Case("plt-line-markers", _PLT + "plt.plot(torch.rand(50000), 'o-')", 413, L,

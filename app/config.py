@@ -123,10 +123,10 @@ class Settings(BaseSettings):
         "took about 1.7 s to render on a busy 2-core machine.",
     )
     max_figure_bars: int = Field(
-        500,
-        description="Most bars in one figure (bar() bars and hist() bins). Each is a matplotlib "
-        "object built and drawn in Python, about 2 ms apiece on a busy 2-core machine: "
-        "50,000 bars took a minute.",
+        200,
+        description="Most bars in one figure (bar() bars and hist() bins); a lesson's charts "
+        "have tens. Each is a matplotlib object built and drawn in Python, 2 to 10 ms apiece "
+        "with its category label on a busy 2-core machine: 50,000 bars took a minute.",
     )
     max_figure_inches: float = Field(
         20.0,
@@ -147,6 +147,12 @@ class Settings(BaseSettings):
         2 * MiB,
         description="Largest SVG of one rendered figure; a larger figure is dropped with a "
         "notice so one response stays a few megabytes at most.",
+    )
+    max_figure_text_chars: int = Field(
+        2_000,
+        description="Most characters of text in one figure (titles, labels, legend entries, "
+        "bar categories). Each is drawn as a glyph path: 100,000 characters took 22 s to "
+        "render.",
     )
     max_plot_text_chars: int = Field(
         200,

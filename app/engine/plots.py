@@ -125,6 +125,7 @@ class _FigureState:
         self.markers = 0  # scatter points and line markers
         self.bars = 0  # bars and histogram bins
         self.artists = 0  # lines, scatter collections, bar groups, histograms, images
+        self.text_chars = 0  # titles, labels, legend entries, category names
         self.axes: list[tuple[Any, PlotObject]] = []  # (matplotlib Axes, its namespace)
         self.current: PlotObject | None = None
         self.proxy: PlotObject | None = None
@@ -321,15 +322,19 @@ class PlotSession:
                 state.current = proxy
         checked = {key: _check_keyword(label, name, key, value, self.settings)
                    for key, value in kwargs.items()}
+        if isinstance(checked.get("label"), str):
+            self._add_text(state, label, [checked["label"]])
         if name in _DATA_METHODS:
             return self._draw(state, axes, name, label, args, checked)
         if name in ("set_title", "set_xlabel", "set_ylabel"):
             if len(args) != 1:
                 raise TypeError(f"{label} takes one text, e.g. {label}('loss')")
-            getattr(axes, name)(_text(args[0], label, self.settings), **checked)
+            text = _text(args[0], label, self.settings)
+            self._add_text(state, label, [text])
+            getattr(axes, name)(text, **checked)
             return None
         if name == "legend":
-            return self._legend(axes, label, args, checked)
+            return self._legend(state, axes, label, args, checked)
         if name == "grid":
             if len(args) > 1 or (args and not isinstance(args[0], bool)):
                 raise TypeError(f"{label} takes True or False, e.g. plt.grid(True)")
@@ -348,6 +353,7 @@ class PlotSession:
                 converted.append(_format_string(value, label))
             elif name == "bar" and index == 0 and _is_text_list(value):
                 converted.append([_text(v, label, self.settings) for v in value])
+                self._add_text(state, label, converted[-1])
                 points += len(value)
             else:
                 array = _data(value, label, self.settings.max_figure_points - points)
@@ -389,6 +395,17 @@ class PlotSession:
         state.points, state.markers, state.bars = points, markers, bars
         state.artists = artists
 
+    def _add_text(self, state: _FigureState, label: str, texts: list[str]) -> None:
+        """Every character is drawn as a glyph path: 500 category labels of 200 characters
+        took 22 s to render. Counted as given (a replaced title still counts)."""
+        total = state.text_chars + sum(len(text) for text in texts)
+        if total > self.settings.max_figure_text_chars:
+            raise LimitError(f"{label}: figure {state.number} would hold {total:,} characters "
+                             f"of text; the limit is {self.settings.max_figure_text_chars:,} "
+                             "(setting max_figure_text_chars)",
+                             hint="Use shorter labels, or fewer categories.", predicted=True)
+        state.text_chars = total
+
     def _check_artists(self, state: _FigureState, label: str, markers: int, bars: int,
                        artists: int) -> None:
         """Lines, markers and bars cost far more than line points: each is an object in
@@ -414,12 +431,13 @@ class PlotSession:
                              hint="Use fewer bars or bins (bins=50), or plt.plot for a "
                              "long series.", predicted=True)
 
-    def _legend(self, axes: Any, label: str, args: tuple[Any, ...],
+    def _legend(self, state: _FigureState, axes: Any, label: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> None:
         if len(args) > 1 or (args and not _is_text_list(args[0])):
             raise TypeError(f"{label} takes a list of labels, or none (then each plot's "
                             "label= is used)")
         labels = [_text(v, label, self.settings) for v in args[0]] if args else None
+        self._add_text(state, label, labels or [])
         if labels is not None:
             axes.legend(labels, **kwargs)
         else:
@@ -444,7 +462,9 @@ class PlotSession:
             raise TypeError("suptitle takes one text, e.g. plt.suptitle('Training')")
         checked = {key: _check_keyword("suptitle", "suptitle", key, value, self.settings)
                    for key, value in kwargs.items()}
-        state.figure.suptitle(_text(args[0], "suptitle", self.settings), **checked)
+        text = _text(args[0], "suptitle", self.settings)
+        self._add_text(state, "suptitle", [text])
+        state.figure.suptitle(text, **checked)
 
     def _tight_layout(self, state: _FigureState) -> None:
         state.figure.tight_layout()

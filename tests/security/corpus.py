@@ -431,6 +431,10 @@ CASES: list[Case] = [
          "max_figure_markers"),
     Case("plt-mathtext-bomb", _PLT + "plt.title('$' + '\\\\frac{' * 1000 + '$')", 413, L,
          "max_plot_text_chars"),
+    Case("plt-text-adds-up", _PLT + "plt.bar([str(i) + 'x' * 150 for i in range(100)], "
+         "[1] * 100)", 413, L, "max_figure_text_chars"),
+    Case("plt-titles-add-up", _PLT + "for i in range(100):\n    plt.title('t' * 100)", 413,
+         L, "max_figure_text_chars"),
     Case("plt-label-huge", _PLT + "plt.plot([1], label='x' * 10**6)", 413, L,
          "max_plot_text_chars"),
     Case("plt-marker-mathtext", _PLT + "plt.plot([1], marker='$\\\\frac{1}{2}$')", 200,

@@ -102,6 +102,9 @@ class AxesGrid(Namespace):
                 value = AxesGrid(value, (len(value),))
         return value
 
+    def __len__(self) -> int:
+        return len(self.items)
+
     def rows(self) -> list[Any]:
         return [AxesGrid(row, (len(row),)) if isinstance(row, list) else row
                 for row in self.items]

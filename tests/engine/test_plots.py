@@ -110,9 +110,9 @@ for r in grid:
 grid[1, 2].set_title('last')
 first_of_flatten = grid.flatten()[5]
 first_of_flatten.set_xlabel('x')
-print(shape_row, shape_grid, count, rows)
+print(shape_row, shape_grid, count, rows, len(grid), len(row), grid[0, 1:].shape)
 """)
-    assert body["stdout"] == "(3,) (2, 3) 6 2\n"
+    assert body["stdout"] == "(3,) (2, 3) 6 2 2 3 (2,)\n"
     assert len(body["figures"]) == 3
     assert body["figures"][2]["alt"] == "Figure 3: last, x: x"
 

@@ -72,17 +72,18 @@ class PlotObject(Namespace):
 
 
 class AxesGrid(Namespace):
-    """What ``plt.subplots(2, 2)`` returns in place of numpy's array of Axes objects (arrays
-    of Python objects do not exist here): indexable as ``axes[0, 1]`` or ``axes[0][1]``,
-    iterable by rows, and with ``.flat``, ``.flatten()``, ``.ravel()`` and ``.shape``."""
+    """What ``plt.subplots(2, 2)`` returns in place of numpy's array of Axes objects (such
+    arrays do not exist for programs): indexable as ``axes[0, 1]``, ``axes[0][1]`` or
+    ``axes[:, 0]``, iterable by rows, with ``len()``, ``.flat``, ``.flatten()``, ``.ravel()``,
+    ``.shape``. The object array stays inside: indexing hands out an axes or a new grid."""
 
-    __slots__ = ("items",)
+    __slots__ = ("array",)
 
-    def __init__(self, items: list[Any], shape: tuple[int, ...]) -> None:
-        self.items = items  # nested lists of PlotObject, one level per dimension
-        flat = _flatten(items)
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        flat = list(array.flat)
         members: dict[str, Any] = {
-            "flat": tuple(flat), "shape": shape, "ndim": len(shape), "size": len(flat),
+            "flat": tuple(flat), "shape": array.shape, "ndim": array.ndim, "size": array.size,
             "flatten": _builtin(lambda: list(flat), "flatten"),
             "ravel": _builtin(lambda: list(flat), "ravel"),
         }
@@ -90,34 +91,26 @@ class AxesGrid(Namespace):
 
     def item(self, index: Any) -> Any:
         parts = index if isinstance(index, tuple) else (index,)
-        value: Any = self
-        for part in parts:
-            if not isinstance(value, AxesGrid) or isinstance(part, bool) \
-                    or not isinstance(part, (int, slice)):
-                raise IndexError("an axes array is indexed by item numbers, e.g. axes[0, 1]")
-            value = value.items[part]
-            if isinstance(part, slice):
-                value = AxesGrid(value, (len(value),)) if value else value
-            elif isinstance(value, list):
-                value = AxesGrid(value, (len(value),))
-        return value
+        if not all(isinstance(p, (int, slice)) and not isinstance(p, bool) for p in parts):
+            raise IndexError("an axes array is indexed by item numbers and slices, e.g. "
+                             "axes[0, 1] or axes[:, 0]")
+        picked = self.array[index]
+        return AxesGrid(picked) if isinstance(picked, np.ndarray) else picked
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.array)
 
     def rows(self) -> list[Any]:
-        return [AxesGrid(row, (len(row),)) if isinstance(row, list) else row
-                for row in self.items]
+        return [self.item(row) for row in range(len(self.array))]
 
     def __repr__(self) -> str:
-        return f"<axes array of shape {self.members['shape']}>"
+        return f"<axes array of shape {self.array.shape}>"
 
 
-def _flatten(items: list[Any]) -> list[Any]:
-    flat: list[Any] = []
-    for item in items:
-        flat.extend(_flatten(item) if isinstance(item, list) else [item])
-    return flat
+def _grid(proxies: list[Any], shape: tuple[int, ...]) -> AxesGrid:
+    array = np.empty(len(proxies), dtype=object)
+    array[:] = proxies
+    return AxesGrid(array.reshape(shape))
 
 
 class _FigureState:
@@ -231,10 +224,10 @@ class PlotSession:
         assert state.proxy is not None
         if squeeze and rows == 1 and cols == 1:
             return state.proxy, proxies[0][0]
+        line = [p for row in proxies for p in row]
         if squeeze and (rows == 1 or cols == 1):
-            line = [p for row in proxies for p in row]
-            return state.proxy, AxesGrid(line, (len(line),))
-        return state.proxy, AxesGrid(proxies, (rows, cols))
+            return state.proxy, _grid(line, (len(line),))
+        return state.proxy, _grid(line, (rows, cols))
 
     def subplot(self, *args: Any) -> PlotObject:
         state = self.current if self.current is not None else self._new_figure(None, None)

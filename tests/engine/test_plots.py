@@ -111,10 +111,12 @@ grid[1, 2].set_title('last')
 first_of_flatten = grid.flatten()[5]
 first_of_flatten.set_xlabel('x')
 print(shape_row, shape_grid, count, rows, len(grid), len(row), grid[0, 1:].shape)
+grid[:, 1][1].set_title('column 1, row 1')
+print(grid[-1, 1:].shape, grid[:, ::2].shape)
 """)
-    assert body["stdout"] == "(3,) (2, 3) 6 2 2 3 (2,)\n"
+    assert body["stdout"] == "(3,) (2, 3) 6 2 2 3 (2,)\n(2,) (2, 2)\n"
     assert len(body["figures"]) == 3
-    assert body["figures"][2]["alt"] == "Figure 3: last, x: x"
+    assert body["figures"][2]["alt"] == "Figure 3: column 1, row 1; last, x: x"
 
 
 def test_subplot_numbers_pick_the_same_axes_as_matplotlib(sandbox: Sandbox) -> None:

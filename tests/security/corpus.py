@@ -392,6 +392,10 @@ CASES: list[Case] = [
          "attributes starting with '_'"),
     Case("plt-axes-mpl-object", _PLT + "fig, ax = plt.subplots()\nax.figure.savefig('{dir}/x')",
          400, F, "Axes.figure is not available"),
+    Case("plt-axes-array-inside", _PLT + "fig, axes = plt.subplots(2, 2)\naxes.array", 400, F,
+         "axes array.array is not available"),
+    Case("plt-axes-array-index", _PLT + "fig, axes = plt.subplots(2, 2)\n"
+         "axes[torch.tensor([0, 1])]", 200, "IndexError", "item numbers and slices"),
     Case("plt-figure-canvas", _PLT + "plt.gcf().canvas", 400, F,
          "canvas is not available"),
     Case("plt-huge-figsize", _PLT + "plt.figure(figsize=(10**6, 10**6))", 413, L,

@@ -29,8 +29,9 @@ RESULT = b"R"
 CANCEL = b"C"
 
 # A program that touches the common paths once, so the first real request does not pay for
-# lazy imports and meta-kernel registration (several hundred ms otherwise). Its figure loads
-# the font and the SVG renderer before the worker is locked down (they read files lazily).
+# lazy imports and meta-kernel registration (several hundred ms otherwise). Its figure opens
+# the font before the worker is locked down: matplotlib clears its font cache in every forked
+# child, so the forkserver's warm-up does not cover it (~40 ms of a worker's start).
 WARM_UP_PROGRAM = """
 A = torch.tensor([[1, 2, 3], [4, 5, 6]])
 B = torch.tensor([[1, 4], [2, 5], [3, 6]])

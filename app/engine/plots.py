@@ -50,6 +50,7 @@ _LEGEND_LOCATIONS = frozenset({
     "best", "upper right", "upper left", "lower left", "lower right", "right",
     "center left", "center right", "lower center", "upper center", "center"})
 _ALT_CHARS = 300
+_AXIS_MODES = frozenset({"on", "off", "equal", "scaled", "tight", "auto", "image", "square"})
 
 
 def _builtin(function: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -122,6 +123,7 @@ class _FigureState:
         self.bars = 0  # bars and histogram bins
         self.artists = 0  # lines, scatter collections, bar groups, histograms, images
         self.text_chars = 0  # titles, labels, legend entries, category names
+        self.colorbars = 0
         self.axes: list[tuple[Any, PlotObject]] = []  # (matplotlib Axes, its namespace)
         self.current: PlotObject | None = None
         self.proxy: PlotObject | None = None
@@ -152,7 +154,8 @@ class PlotSession:
                                                             f"plt.{name}"), name)
 
         members = {name: on_current_axes(name, name)
-                   for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid")}
+                   for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid",
+                                "axis", "colorbar")}
         for name in ("title", "xlabel", "ylabel", "xlim", "ylim"):
             members[name] = on_current_axes(name, f"set_{name}")
         members.update({
@@ -176,8 +179,8 @@ class PlotSession:
             return _builtin(lambda *a, **k: self._call_axes(state, axes, name, a, k,
                                                             f"ax.{name}"), name)
 
-        names = ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid", "set_title",
-                 "set_xlabel", "set_ylabel", "set_xlim", "set_ylim")
+        names = ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid", "axis",
+                 "set_title", "set_xlabel", "set_ylabel", "set_xlim", "set_ylim")
         proxy = PlotObject("Axes", {name: method(name) for name in names}, {})
         state.axes.append((axes, proxy))
         state.current = proxy
@@ -336,7 +339,32 @@ class PlotSession:
                 raise TypeError(f"{label} takes True or False, e.g. plt.grid(True)")
             axes.grid(*args, **checked)
             return None
+        if name == "axis":
+            if len(args) != 1 or args[0] not in _AXIS_MODES:
+                raise ValueError(f"{label} takes one of " + ", ".join(
+                    repr(mode) for mode in sorted(_AXIS_MODES)) + ", e.g. plt.axis('off')")
+            axes.axis(args[0])
+            return None
+        if name == "colorbar":
+            return self._colorbar(state, axes, label, args)
         return self._limits(axes, name, label, args, checked)
+
+    def _colorbar(self, state: _FigureState, axes: Any, label: str,
+                  args: tuple[Any, ...]) -> None:
+        """plt.colorbar() for the current axes' latest image or scatter with colours: a new
+        axes beside it, so it counts as one."""
+        if args:
+            raise TypeError(f"{label} takes no arguments here: it shows the scale of the "
+                            "current axes' latest imshow (or scatter with c=)")
+        mappable = next((m for m in reversed([*axes.images, *axes.collections])
+                         if m.get_array() is not None), None)
+        if mappable is None:
+            raise ValueError(f"{label} needs an image: call plt.imshow(...) (or plt.scatter "
+                             "with c=) first")
+        if len(state.axes) + state.colorbars >= self.settings.max_figure_axes:
+            raise self._grid_limit(len(state.axes) + state.colorbars + 1)
+        state.colorbars += 1
+        state.figure.colorbar(mappable, ax=axes)
 
     def _draw(self, state: _FigureState, axes: Any, name: str, label: str,
               args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -797,6 +825,7 @@ _METHOD_KEYWORDS: dict[str, frozenset[str]] = {
                        "edgecolor"}),
     "imshow": frozenset({"cmap", "vmin", "vmax", "aspect", "interpolation", "origin", "alpha"}),
     "legend": frozenset({"loc", "fontsize"}),
+    "axis": frozenset(), "colorbar": frozenset(),
     "grid": frozenset({"visible", "axis", "alpha", "color", "linestyle", "ls", "linewidth",
                        "lw"}),
     "set_title": _TEXT, "set_xlabel": _TEXT, "set_ylabel": _TEXT, "suptitle": _TEXT,

@@ -295,3 +295,20 @@ def test_every_listed_keyword_is_one_matplotlib_takes(sandbox: Sandbox, method: 
                                  f"{key}={sample}")
     body = _run(sandbox, f"fig, ax = plt.subplots()\n{call}")
     assert len(body["figures"]) == 1  # matplotlib may warn (vmin= without c=): a notice
+
+
+def test_colorbar_and_axis_off_match_matplotlib(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """img = torch.arange(20.).reshape(4, 5)
+plt.imshow(img, cmap='viridis')
+plt.colorbar()
+plt.axis('off')
+plt.title('ramp')
+""")
+    figure = Figure(figsize=(6.4, 4.8), dpi=100)
+    ax = figure.add_subplot(1, 1, 1)
+    image = ax.imshow(torch.arange(20.0).reshape(4, 5).numpy(), cmap="viridis")
+    figure.colorbar(image, ax=ax)
+    ax.axis("off")
+    ax.set_title("ramp")
+    assert _svgs(body) == [_reference(figure)]
+    assert body["figures"][0]["alt"] == "Figure 1: ramp"

@@ -416,6 +416,10 @@ CASES: list[Case] = [
     Case("plt-huge-grid", _PLT + "plt.subplots(1000, 1000)", 200, L, "max_figure_axes"),
     Case("plt-subplot-many", _PLT + "for i in range(1, 101):\n    plt.subplot(10, 10, i)",
          200, L, "max_figure_axes"),
+    Case("plt-colorbars-are-axes", _PLT + "plt.imshow(torch.rand(2, 2))\n"
+         "for i in range(100):\n    plt.colorbar()", 200, L, "max_figure_axes"),
+    Case("plt-axis-mode", _PLT + "plt.axis('$\\\\frac{1}{2}$')", 200, "ValueError",
+         "takes one of"),
     Case("plt-imshow-huge", _PLT + "plt.imshow(torch.zeros(4000, 4000))", 413, L,
          "max_figure_points"),
     Case("plt-hist-bins", _PLT + "plt.hist([1.0, 2.0], bins=10**9)", 413, L, "bins"),

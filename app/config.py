@@ -100,6 +100,73 @@ class Settings(BaseSettings):
         20_000,
         description="Most characters print() may write; the rest is dropped with a notice.",
     )
+    # --- matplotlib figures (app/engine/plots.py) ---
+    max_figures: int = Field(
+        8,
+        description="Most figures one program may create (plt.figure / plt.subplots). Each "
+        "is rendered to SVG after the program, so a loop of figure() calls would otherwise "
+        "make the response as large as the loop is long.",
+    )
+    max_figure_axes: int = Field(
+        16,
+        description="Most subplots in one figure (nrows x ncols). A 4x4 grid is the most a "
+        "lesson needs; every axes costs layout and rendering time.",
+    )
+    max_figure_points: int = Field(
+        100_000,
+        description="Most data points in one figure, summed over every plot, scatter, bar, "
+        "hist and imshow call. SVG size and rendering time grow with each point.",
+    )
+    max_figure_artists: int = Field(
+        100,
+        description="Most lines, scatters, bar groups, histograms and images in one figure (a "
+        "2-D array is one line per column). Each is an object matplotlib lays out, and an "
+        "entry in a legend: 2,000 lines with a legend took 12 s to draw.",
+    )
+    max_figure_markers: int = Field(
+        5_000,
+        description="Most markers in one figure: scatter points, and line points drawn with a "
+        "marker ('o-'). Each is its own SVG element (~140 bytes) and drawing call; 10,000 "
+        "took about 1.7 s to render on a busy 2-core machine.",
+    )
+    max_figure_bars: int = Field(
+        200,
+        description="Most bars in one figure (bar() bars and hist() bins); a lesson's charts "
+        "have tens. Each is a matplotlib object built and drawn in Python, 2 to 10 ms apiece "
+        "with its category label on a busy 2-core machine: 50,000 bars took a minute.",
+    )
+    max_figure_inches: float = Field(
+        20.0,
+        description="Largest width or height of a figure in inches (figsize=). The page shows "
+        "figures at most a column wide; larger sizes only cost rendering memory.",
+    )
+    max_figure_dpi: int = Field(
+        200,
+        description="Highest dots per inch of a figure (dpi=). Raster parts (imshow) are "
+        "drawn at this resolution.",
+    )
+    max_figure_pixels: int = Field(
+        1_500_000,
+        description="Most pixels in one figure (width x height x dpi squared): bounds the "
+        "raster parts matplotlib draws (an imshow is resampled to the figure's pixels and "
+        "PNG-encoded; 4 million took 2.4 s). The page shows a figure at most ~1,000 px wide.",
+    )
+    max_figure_svg_bytes: int = Field(
+        2 * MiB,
+        description="Largest SVG of one rendered figure; a larger figure is dropped with a "
+        "notice so one response stays a few megabytes at most.",
+    )
+    max_figure_text_chars: int = Field(
+        2_000,
+        description="Most characters of text in one figure (titles, labels, legend entries, "
+        "bar categories). Each is drawn as a glyph path: 100,000 characters took 22 s to "
+        "render.",
+    )
+    max_plot_text_chars: int = Field(
+        200,
+        description="Longest title, label or legend entry. Text is laid out glyph by glyph; "
+        "a label of a million characters would take seconds to render.",
+    )
     max_view_values: int = Field(
         1_024,
         description="Most tensor values returned per view; larger tensors are truncated "

@@ -99,6 +99,16 @@ class ErrorInfo(BaseModel):
     hint: str | None = Field(None, description="A plain-language explanation and a fix.")
 
 
+class Figure(BaseModel):
+    """A matplotlib figure the program drew, rendered after it finished."""
+
+    src: str = Field(description="The sanitised SVG as a data URL "
+                     "(data:image/svg+xml;base64,...), ready for an <img> src.")
+    alt: str = Field(description="Alt text from the figure's titles and axis labels.")
+    width: int = Field(description="The figure's width in CSS pixels (figsize x 96).")
+    height: int = Field(description="The figure's height in CSS pixels.")
+
+
 class EvalResponse(BaseModel):
     """``ok: true`` carries result/variables/graph; ``ok: false`` carries error. Both carry
     the steps and stdout of what ran."""
@@ -113,6 +123,8 @@ class EvalResponse(BaseModel):
     notices: list[str] = []
     elapsed_ms: float | None = None
     timing: dict[str, float] | None = Field(None, description="Present when repeat > 1.")
+    figures: list[Figure] = Field([], description="Figures drawn with matplotlib.pyplot, in "
+                                  "the order they were made (ok:true only).")
     error: ErrorInfo | None = None
 
 

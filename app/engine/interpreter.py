@@ -30,6 +30,7 @@ from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.formatting import TextBuilder, percent_format
+from app.engine.plots import AxesGrid
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.safety import guard_binop, guard_sequence_size
 from app.engine.str_methods import call_str_method
@@ -1164,6 +1165,8 @@ class Interpreter:
         if isinstance(container, (nn.Sequential, nn.ModuleList, nn.ModuleDict,
                                   nn.ParameterList, nn.ParameterDict)):
             return container[index]
+        if isinstance(container, AxesGrid):  # plt.subplots(2, 2): axes[0, 1]
+            return container.item(index)
         if isinstance(container, tud.Dataset):
             if type(container) not in self.user_classes and not _is_item_index(index):
                 # Security: torch's data sets index their tensors with what they are given,
@@ -1216,6 +1219,8 @@ class Interpreter:
             return iter(value)
         if _is_torch_generator(value):
             return value
+        if isinstance(value, AxesGrid):
+            return iter(value.rows())
         if isinstance(value, Iterator) and getattr(value, "playground_iterator", False):
             return value
         raise TypeError(f"{self.describe_type(value)} is not iterable in the playground")

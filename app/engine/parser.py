@@ -51,6 +51,7 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset({
     "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.optim.lr_scheduler",
     "torch.utils", "torch.utils.data", "torch.cuda", "torch.amp", "torch.cuda.amp",
     "numpy", "math", "random",
+    "matplotlib.pyplot",  # the vetted subset in plots.py, as `import matplotlib.pyplot as plt`
 })
 
 # Dunder names a program may write, and where.

@@ -28,6 +28,7 @@ from app.engine.errors import LimitError, SandboxError
 from app.engine.hints import hint_for
 from app.engine.interpreter import BoundUserMethod, Interpreter, UserFunction
 from app.engine.parser import parse_program
+from app.engine.plots import PlotSession
 from app.engine.policy import Namespace, Rule, build_namespaces
 from app.engine.text import without_addresses
 from app.inspect.graph import build_graph
@@ -142,11 +143,15 @@ class Sandbox:
         torch.set_default_dtype(torch.float32)
         torch.set_grad_enabled(True)
 
-    def _interpreter(self, seed: int, deadline: float, on_step: Any = None) -> Interpreter:
+    def _interpreter(self, seed: int, deadline: float, on_step: Any = None,
+                     plots: PlotSession | None = None) -> Interpreter:
         self._fresh_state(seed)
         budget = Budget(self.settings, deadline)
         devices = DevicePolicy(self.cuda_available, self.settings.cuda_fallback)
-        interp = Interpreter(self.settings, budget, devices, self.namespaces, self.vetted,
+        # matplotlib.pyplot is bound to this run's own figures (a timed repeat draws into a
+        # session nobody renders).
+        namespaces = (plots or PlotSession(self.settings)).namespaces(self.namespaces)
+        interp = Interpreter(self.settings, budget, devices, namespaces, self.vetted,
                              on_step=on_step)
         interp.globals.vars.update(self.prelude)
         return interp
@@ -172,7 +177,8 @@ class Sandbox:
             steps.append({"line": stmt.lineno, "source": _step_source(code, stmt),
                           "value": view, "stdout": printed})
 
-        interp = self._interpreter(seed, deadline, on_step)
+        plots = PlotSession(self.settings)
+        interp = self._interpreter(seed, deadline, on_step, plots)
         error: BaseException | None = None
         state = None
         with warnings.catch_warnings(record=True) as caught:
@@ -224,7 +230,7 @@ class Sandbox:
         graph = build_graph(roots, variables, views.tensor, cuts) if roots else None
         body = {"ok": True, "result": result_view, "variables": variable_views, "steps": steps,
                 "stdout": stdout, "graph": graph, "device": device, "notices": notices,
-                "elapsed_ms": elapsed_ms}
+                "elapsed_ms": elapsed_ms, "figures": plots.render(notices, deadline)}
         return Outcome(200, body)
 
     def _variable_views(self, views: ViewBuilder, variables: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ warm-up program imports about 800 modules lazily (torch._dynamo, sympy, torch.di
 and registers meta kernels: about 2 s of CPU. Done in each worker, every replacement (one per
 ``worker_max_programs`` programs, or after a kill) paid it again, on the cores that serve
 requests; done here, a new worker's own warm-up run takes tens of milliseconds.
-``gc.freeze()`` then keeps the inherited objects out of the workers' collections.
+Importing the sandbox imports matplotlib too (``app/engine/plots.py``), and the warm-up
+program draws a figure, so a worker's first plot pays no import (about 0.6 s) and no font
+loading. ``gc.freeze()`` then keeps the inherited objects out of the workers' collections.
 
 Only our own warm-up program runs here, on the CPU, with the workers' thread settings, before
 any worker exists. On CUDA builds of torch nothing runs here: CUDA must not be initialised in

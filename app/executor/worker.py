@@ -29,7 +29,9 @@ RESULT = b"R"
 CANCEL = b"C"
 
 # A program that touches the common paths once, so the first real request does not pay for
-# lazy imports and meta-kernel registration (several hundred ms otherwise).
+# lazy imports and meta-kernel registration (several hundred ms otherwise). Its figure opens
+# the font before the worker is locked down: matplotlib clears its font cache in every forked
+# child, so the forkserver's warm-up does not cover it (~40 ms of a worker's start).
 WARM_UP_PROGRAM = """
 A = torch.tensor([[1, 2, 3], [4, 5, 6]])
 B = torch.tensor([[1, 4], [2, 5], [3, 6]])
@@ -47,6 +49,12 @@ loss.backward()
 optimizer.step()
 loader = DataLoader(TensorDataset(torch.randn(6, 4), torch.arange(6)), batch_size=4)
 batches = [b[0].shape for b in loader]
+import matplotlib.pyplot as plt
+fig, axes = plt.subplots(1, 2, figsize=(4, 2))
+axes[0].plot([1, 2, 3], [2, 1, 3], "o-", label="warm")
+axes[0].legend()
+axes[1].imshow(torch.rand(2, 2))
+plt.title("warm up")
 x.grad
 """
 

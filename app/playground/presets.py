@@ -84,6 +84,18 @@ col + row                                  # 3x2
 g = torch.randn(4, 5)   # same numbers for the same seed
 g.mean()
 """),
+    Example("plot", N_("A plot (matplotlib)"), """\
+import matplotlib.pyplot as plt
+x = torch.linspace(-3, 3, 61, requires_grad=True)
+y = torch.tanh(x)
+y.sum().backward()                     # x.grad = 1 - tanh(x)^2
+plt.plot(x.detach(), y.detach(), label="tanh(x)")
+plt.plot(x.detach(), x.grad, "--", label="d/dx (autograd)")
+plt.title("tanh and its gradient")
+plt.xlabel("x")
+plt.legend()
+plt.grid(True)
+"""),
     Example("shape-error", N_("A shape error"), """\
 a = torch.ones(2, 3)
 b = torch.ones(2, 3)

@@ -1,0 +1,842 @@
+"""A vetted subset of ``matplotlib.pyplot`` for programs, and the figures it renders.
+
+Programs never touch matplotlib itself: ``import matplotlib.pyplot as plt`` binds a
+:class:`Namespace` of functions written here. Each checks its arguments (data is converted to
+numeric numpy arrays here, text is bounded, every keyword is on a list) and then drives
+matplotlib's object-oriented API (``matplotlib.figure.Figure``; pyplot and its global state are
+never imported). Figures, axes and grids of axes are namespaces too, so the interpreter's
+attribute rules apply to them unchanged. After the program, :meth:`PlotSession.render` draws
+each figure to SVG, which ``app.inspect.svg`` sanitises before it enters the response.
+
+Mathtext is off (``text.parse_math``): ``$...$`` in a label is shown as written, because the
+mathtext parser is a large grammar whose worst cases (``'$' + '\\frac{' * 1000 + '$'``) are
+slow and deeply recursive.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib
+import matplotlib.colors as mcolors
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from app.config import Settings
+from app.engine.budget import count_data_items
+from app.engine.errors import ForbiddenError, LimitError
+from app.engine.policy import Namespace
+from app.inspect.svg import SvgRejected, sanitize_svg
+
+matplotlib.use("svg")  # no GUI backend, ever; only what the SVG renderer needs is loaded
+matplotlib.rcParams["text.parse_math"] = False
+matplotlib.rcParams["text.usetex"] = False
+matplotlib.rcParams["svg.hashsalt"] = "playground"  # the same program gives the same SVG
+matplotlib.rcParams["svg.fonttype"] = "path"  # glyphs as paths: no fonts needed in the page
+
+_MARKERS = frozenset({".", ",", "o", "v", "^", "<", ">", "1", "2", "3", "4", "8", "s", "p",
+                      "P", "*", "h", "H", "+", "x", "X", "D", "d", "|", "_", "None", ""})
+_LINESTYLES = frozenset({"-", "--", "-.", ":", "solid", "dashed", "dashdot", "dotted",
+                         "None", "none", ""})
+_FMT_MARKERS = frozenset(".,ov^<>1234sp*hH+xXDd|_")
+_FMT_CHARS = _FMT_MARKERS | frozenset("-:bgrcmykw")
+_LEGEND_LOCATIONS = frozenset({
+    "best", "upper right", "upper left", "lower left", "lower right", "right",
+    "center left", "center right", "lower center", "upper center", "center"})
+_ALT_CHARS = 300
+_AXIS_MODES = frozenset({"on", "off", "equal", "scaled", "tight", "auto", "image", "square"})
+
+
+def _builtin(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A function the interpreter may call directly: it checks its own arguments."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    call.playground_builtin = True  # type: ignore[attr-defined]
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+class PlotObject(Namespace):
+    """A figure or an axes as the program sees it: only the listed methods exist."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+class AxesGrid(Namespace):
+    """What ``plt.subplots(2, 2)`` returns in place of numpy's array of Axes objects (such
+    arrays do not exist for programs): indexable as ``axes[0, 1]``, ``axes[0][1]`` or
+    ``axes[:, 0]``, iterable by rows, with ``len()``, ``.flat``, ``.flatten()``, ``.ravel()``,
+    ``.shape``. The object array stays inside: indexing hands out an axes or a new grid."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        flat = list(array.flat)
+        members: dict[str, Any] = {
+            "flat": tuple(flat), "shape": array.shape, "ndim": array.ndim, "size": array.size,
+            "flatten": _builtin(lambda: list(flat), "flatten"),
+            "ravel": _builtin(lambda: list(flat), "ravel"),
+        }
+        super().__init__("axes array", members, {})
+
+    def item(self, index: Any) -> Any:
+        parts = index if isinstance(index, tuple) else (index,)
+        if not all(isinstance(p, (int, slice)) and not isinstance(p, bool) for p in parts):
+            raise IndexError("an axes array is indexed by item numbers and slices, e.g. "
+                             "axes[0, 1] or axes[:, 0]")
+        picked = self.array[index]
+        return AxesGrid(picked) if isinstance(picked, np.ndarray) else picked
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def rows(self) -> list[Any]:
+        return [self.item(row) for row in range(len(self.array))]
+
+    def __repr__(self) -> str:
+        return f"<axes array of shape {self.array.shape}>"
+
+
+def _grid(proxies: list[Any], shape: tuple[int, ...]) -> AxesGrid:
+    array = np.empty(len(proxies), dtype=object)
+    array[:] = proxies
+    return AxesGrid(array.reshape(shape))
+
+
+class _FigureState:
+    def __init__(self, number: int, figure: Figure) -> None:
+        self.number = number
+        self.figure = figure
+        self.points = 0
+        self.markers = 0  # scatter points and line markers
+        self.bars = 0  # bars and histogram bins
+        self.artists = 0  # lines, scatter collections, bar groups, histograms, images
+        self.text_chars = 0  # titles, labels, legend entries, category names
+        self.colorbars = 0
+        self.axes: list[tuple[Any, PlotObject]] = []  # (matplotlib Axes, its namespace)
+        self.current: PlotObject | None = None
+        self.proxy: PlotObject | None = None
+        self.closed = False
+        self.shown = False
+
+
+class PlotSession:
+    """The figures of one program run. A fresh session per run: nothing is shared."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.figures: list[_FigureState] = []
+        self.current: _FigureState | None = None
+        self.notices: list[str] = []
+        self.created = 0
+
+    # ---------------------------------------------------------------- the namespaces
+    def namespaces(self, base: dict[str, Namespace]) -> dict[str, Namespace]:
+        """``base`` with ``matplotlib.pyplot`` (and ``matplotlib`` holding only it) added."""
+        pyplot = Namespace("matplotlib.pyplot", self._pyplot_members(), {})
+        return {**base, "matplotlib.pyplot": pyplot,
+                "matplotlib": Namespace("matplotlib", {"pyplot": pyplot}, {})}
+
+    def _pyplot_members(self) -> dict[str, Any]:
+        def on_current_axes(name: str, method: str) -> Callable[..., Any]:
+            return _builtin(lambda *a, **k: self._call_axes(*self._current(), method, a, k,
+                                                            f"plt.{name}"), name)
+
+        members = {name: on_current_axes(name, name)
+                   for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid",
+                                "axis", "colorbar")}
+        for name in ("title", "xlabel", "ylabel", "xlim", "ylim"):
+            members[name] = on_current_axes(name, f"set_{name}")
+        members.update({
+            "figure": _builtin(self.figure, "figure"),
+            "subplots": _builtin(self.subplots, "subplots"),
+            "subplot": _builtin(self.subplot, "subplot"),
+            "gcf": _builtin(lambda: self._figure().proxy, "gcf"),
+            "gca": _builtin(lambda: self._axes(), "gca"),
+            "suptitle": _builtin(lambda *a, **k: self._suptitle(self._figure(), a, k),
+                                 "suptitle"),
+            "tight_layout": _builtin(lambda: self._tight_layout(self._figure()),
+                                     "tight_layout"),
+            "show": _builtin(self.show, "show"),
+            "savefig": _builtin(lambda *a, **k: self._savefig(self._figure()), "savefig"),
+            "close": _builtin(self.close, "close"),
+        })
+        return members
+
+    def _axes_namespace(self, state: _FigureState, axes: Any) -> PlotObject:
+        def method(name: str) -> Callable[..., Any]:
+            return _builtin(lambda *a, **k: self._call_axes(state, axes, name, a, k,
+                                                            f"ax.{name}"), name)
+
+        names = ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid", "axis",
+                 "set_title", "set_xlabel", "set_ylabel", "set_xlim", "set_ylim")
+        proxy = PlotObject("Axes", {name: method(name) for name in names}, {})
+        state.axes.append((axes, proxy))
+        state.current = proxy
+        return proxy
+
+    def _figure_namespace(self, state: _FigureState) -> PlotObject:
+        members = {
+            "suptitle": _builtin(lambda *a, **k: self._suptitle(state, a, k), "suptitle"),
+            "tight_layout": _builtin(lambda: self._tight_layout(state), "tight_layout"),
+            "savefig": _builtin(lambda *a, **k: self._savefig(state), "savefig"),
+            "add_subplot": _builtin(lambda *a: self._add_subplot(state, a), "add_subplot"),
+            "show": _builtin(lambda: self._mark_shown(state), "show"),
+        }
+        return PlotObject(f"Figure {state.number}", members, {})
+
+    # ---------------------------------------------------------------- figures and axes
+    def figure(self, num: Any = None, figsize: Any = None, dpi: Any = None) -> PlotObject:
+        """plt.figure(2) makes figure 2 current again if it is open, as pyplot does."""
+        if num is not None and (isinstance(num, bool) or not isinstance(num, int)):
+            raise TypeError("plt.figure takes a figure number, e.g. plt.figure(1), and "
+                            "figsize=(w, h), dpi=")
+        for state in self.figures:
+            if num is not None and state.number == num and not state.closed:
+                self.current = state
+                assert state.proxy is not None
+                return state.proxy
+        state = self._new_figure(figsize, dpi)
+        assert state.proxy is not None
+        return state.proxy
+
+    def subplots(self, nrows: Any = 1, ncols: Any = 1, *, figsize: Any = None, dpi: Any = None,
+                 sharex: Any = False, sharey: Any = False,
+                 squeeze: Any = True) -> tuple[PlotObject, Any]:
+        rows, cols = _count(nrows, "nrows"), _count(ncols, "ncols")
+        self._check_grid(rows, cols)
+        for flag, name in ((sharex, "sharex"), (sharey, "sharey"), (squeeze, "squeeze")):
+            if not isinstance(flag, bool):
+                raise TypeError(f"plt.subplots: {name}= takes True or False")
+        state = self._new_figure(figsize, dpi)
+        grid = state.figure.subplots(rows, cols, sharex=sharex, sharey=sharey, squeeze=False)
+        proxies = [[self._axes_namespace(state, grid[r][c]) for c in range(cols)]
+                   for r in range(rows)]
+        state.current = proxies[0][0]
+        assert state.proxy is not None
+        if squeeze and rows == 1 and cols == 1:
+            return state.proxy, proxies[0][0]
+        line = [p for row in proxies for p in row]
+        if squeeze and (rows == 1 or cols == 1):
+            return state.proxy, _grid(line, (len(line),))
+        return state.proxy, _grid(line, (rows, cols))
+
+    def subplot(self, *args: Any) -> PlotObject:
+        state = self.current if self.current is not None else self._new_figure(None, None)
+        return self._add_subplot(state, args)
+
+    def _add_subplot(self, state: _FigureState, args: tuple[Any, ...]) -> PlotObject:
+        if len(args) == 1 and isinstance(args[0], int) and 111 <= args[0] <= 999:
+            args = tuple(int(digit) for digit in str(args[0]))
+        if len(args) != 3:
+            raise TypeError("subplot takes (rows, columns, index), e.g. plt.subplot(2, 1, 1) "
+                            "or plt.subplot(211)")
+        rows, cols, index = (_count(a, name) for a, name in zip(args, ("rows", "columns",
+                                                                       "index"), strict=True))
+        self._check_grid(rows, cols)
+        if index > rows * cols:
+            raise ValueError(f"subplot index {index} is past the {rows}x{cols} grid "
+                             f"(1 to {rows * cols})")
+        self.current = state
+        for existing, proxy in state.axes:
+            spec = existing.get_subplotspec()
+            if spec is not None and spec.get_geometry() == (rows, cols, index - 1, index - 1):
+                state.current = proxy  # pyplot.subplot reuses the axes at that place
+                return proxy
+        if len(state.axes) >= self.settings.max_figure_axes:
+            raise self._grid_limit(len(state.axes) + 1)
+        return self._axes_namespace(state, state.figure.add_subplot(rows, cols, index))
+
+    def _check_grid(self, rows: int, cols: int) -> None:
+        if rows * cols > self.settings.max_figure_axes:
+            raise self._grid_limit(rows * cols)
+
+    def _grid_limit(self, count: int) -> LimitError:
+        return LimitError(f"a figure may hold at most {self.settings.max_figure_axes} subplots; "
+                          f"this one would hold {count} (setting max_figure_axes)",
+                          hint="Use a smaller grid, or several figures.")
+
+    def _new_figure(self, figsize: Any, dpi: Any) -> _FigureState:
+        if self.created >= self.settings.max_figures:
+            raise LimitError(f"a program may create at most {self.settings.max_figures} figures "
+                             "(setting max_figures)",
+                             hint="Draw several lines on one figure, or use plt.subplots for a "
+                             "grid of plots.")
+        width, height = (_figure_size(figsize, self.settings) if figsize is not None
+                         else (6.4, 4.8))
+        resolution = 100.0 if dpi is None else _number(dpi, "dpi")
+        if not 1 <= resolution <= self.settings.max_figure_dpi:
+            raise LimitError(f"dpi={resolution:g} is outside 1 to "
+                             f"{self.settings.max_figure_dpi} (setting max_figure_dpi)",
+                             hint="Leave out dpi=; the default is 100.")
+        pixels = width * resolution * height * resolution
+        if pixels > self.settings.max_figure_pixels:
+            raise LimitError(f"a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
+                             f"{pixels:,.0f} pixels; the limit is "
+                             f"{self.settings.max_figure_pixels:,} (setting max_figure_pixels)",
+                             hint="Use a smaller figsize= or dpi=.")
+        self.created += 1
+        state = _FigureState(self.created, Figure(figsize=(width, height), dpi=resolution))
+        state.proxy = self._figure_namespace(state)
+        self.figures.append(state)
+        self.current = state
+        return state
+
+    def _figure(self) -> _FigureState:
+        if self.current is None or self.current.closed:
+            return self._new_figure(None, None)
+        return self.current
+
+    def _axes(self) -> PlotObject:
+        state = self._figure()
+        if state.current is None:
+            return self._add_subplot(state, (1, 1, 1))
+        return state.current
+
+    def _current(self) -> tuple[_FigureState, Any]:
+        """The current figure and its current matplotlib axes, made when there is none."""
+        proxy = self._axes()
+        state = self._figure()
+        return state, next(axes for axes, own in state.axes if own is proxy)
+
+    # ---------------------------------------------------------------- axes methods
+    def _call_axes(self, state: _FigureState, axes: Any, name: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any], label: str) -> Any:
+        if state.closed:
+            raise ValueError("this figure was closed with plt.close(); make a new one")
+        self.current = state
+        for axes_of, proxy in state.axes:
+            if axes_of is axes:
+                state.current = proxy
+        checked = {key: _check_keyword(label, name, key, value, self.settings)
+                   for key, value in kwargs.items()}
+        if isinstance(checked.get("label"), str):
+            self._add_text(state, label, [checked["label"]])
+        if name in _DATA_METHODS:
+            return self._draw(state, axes, name, label, args, checked)
+        if name in ("set_title", "set_xlabel", "set_ylabel"):
+            if len(args) != 1:
+                raise TypeError(f"{label} takes one text, e.g. {label}('loss')")
+            text = _text(args[0], label, self.settings)
+            self._add_text(state, label, [text])
+            getattr(axes, name)(text, **checked)
+            return None
+        if name == "legend":
+            return self._legend(state, axes, label, args, checked)
+        if name == "grid":
+            if len(args) > 1 or (args and not isinstance(args[0], bool)):
+                raise TypeError(f"{label} takes True or False, e.g. plt.grid(True)")
+            axes.grid(*args, **checked)
+            return None
+        if name == "axis":
+            if len(args) != 1 or args[0] not in _AXIS_MODES:
+                raise ValueError(f"{label} takes one of " + ", ".join(
+                    repr(mode) for mode in sorted(_AXIS_MODES)) + ", e.g. plt.axis('off')")
+            axes.axis(args[0])
+            return None
+        if name == "colorbar":
+            return self._colorbar(state, axes, label, args)
+        return self._limits(axes, name, label, args, checked)
+
+    def _colorbar(self, state: _FigureState, axes: Any, label: str,
+                  args: tuple[Any, ...]) -> None:
+        """plt.colorbar() for the current axes' latest image or scatter with colours: a new
+        axes beside it, so it counts as one."""
+        if args:
+            raise TypeError(f"{label} takes no arguments here: it shows the scale of the "
+                            "current axes' latest imshow (or scatter with c=)")
+        mappable = next((m for m in reversed([*axes.images, *axes.collections])
+                         if m.get_array() is not None), None)
+        if mappable is None:
+            raise ValueError(f"{label} needs an image: call plt.imshow(...) (or plt.scatter "
+                             "with c=) first")
+        if len(state.axes) + state.colorbars >= self.settings.max_figure_axes:
+            raise self._grid_limit(len(state.axes) + state.colorbars + 1)
+        state.colorbars += 1
+        state.figure.colorbar(mappable, ax=axes)
+
+    def _draw(self, state: _FigureState, axes: Any, name: str, label: str,
+              args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if not args:
+            raise TypeError(f"{label} needs data, e.g. {label}(x, y)")
+        points = state.points
+        converted: list[Any] = []
+        for index, value in enumerate(args):
+            if name == "plot" and isinstance(value, str):
+                converted.append(_format_string(value, label))
+            elif name == "bar" and index == 0 and _is_text_list(value):
+                converted.append([_text(v, label, self.settings) for v in value])
+                self._add_text(state, label, converted[-1])
+                points += len(value)
+            else:
+                array = _data(value, label, self.settings.max_figure_points - points)
+                points += max(array.size, 1)
+                converted.append(array)
+        for key in ("c", "s", "bins", "height", "width", "weights"):
+            if isinstance(kwargs.get(key), np.ndarray):
+                points += kwargs[key].size
+        if name == "hist":
+            bins = kwargs.get("bins", 10)
+            points += bins if isinstance(bins, int) else 0
+        if name == "imshow":
+            _check_image(converted[0], label)
+        markers, bars = state.markers, state.bars
+        arrays = [c for c in converted if isinstance(c, np.ndarray)]
+        # One line per column of a 2-D array (x arrays too: an over-count, never an under-count)
+        artists = state.artists + (max(sum(a.shape[1] if a.ndim == 2 else 1 for a in arrays), 1)
+                                   if name in ("plot", "hist") else 1)
+        if name == "scatter" or (name == "plot" and _draws_markers(args, kwargs)):
+            markers += max((a.size for a in arrays), default=0)
+        elif name == "bar":
+            bars += max((len(c) if isinstance(c, list) else c.size for c in converted),
+                        default=0)
+        elif name == "hist":
+            bins = kwargs.get("bins", 10)
+            columns = arrays[0].shape[1] if arrays and arrays[0].ndim == 2 else 1
+            bars += (bins if isinstance(bins, int) else max(bins.size - 1, 1)) * columns
+        self._check_artists(state, label, markers, bars, artists)
+        if points > self.settings.max_figure_points:
+            raise LimitError(f"{label}: figure {state.number} would hold {points:,} data "
+                             f"points; the limit is {self.settings.max_figure_points:,} "
+                             "(setting max_figure_points)",
+                             hint="Plot fewer points: every 10th with x[::10], or a mean "
+                             "over windows.", predicted=True)
+        if name == "imshow" and len(converted) != 1:
+            raise TypeError("plt.imshow takes one image (a 2-D array, or H x W x 3 / 4 "
+                            "colours)")
+        getattr(axes, name)(*converted, **kwargs)
+        state.points, state.markers, state.bars = points, markers, bars
+        state.artists = artists
+
+    def _add_text(self, state: _FigureState, label: str, texts: list[str]) -> None:
+        """Every character is drawn as a glyph path: 500 category labels of 200 characters
+        took 22 s to render. Counted as given (a replaced title still counts)."""
+        total = state.text_chars + sum(len(text) for text in texts)
+        if total > self.settings.max_figure_text_chars:
+            raise LimitError(f"{label}: figure {state.number} would hold {total:,} characters "
+                             f"of text; the limit is {self.settings.max_figure_text_chars:,} "
+                             "(setting max_figure_text_chars)",
+                             hint="Use shorter labels, or fewer categories.", predicted=True)
+        state.text_chars = total
+
+    def _check_artists(self, state: _FigureState, label: str, markers: int, bars: int,
+                       artists: int) -> None:
+        """Lines, markers and bars cost far more than line points: each is an object in
+        matplotlib and an element in the SVG (50,000 bars took a minute to build; 2,000 lines
+        with a legend took 12 s to draw)."""
+        if artists > self.settings.max_figure_artists:
+            raise LimitError(f"{label}: figure {state.number} would hold {artists:,} lines, "
+                             "scatters, bar groups and images; the limit is "
+                             f"{self.settings.max_figure_artists:,} (setting "
+                             "max_figure_artists)",
+                             hint="A 2-D array is one line per column: plot a few columns, "
+                             "or use plt.imshow for a whole matrix.", predicted=True)
+        if markers > self.settings.max_figure_markers:
+            raise LimitError(f"{label}: figure {state.number} would draw {markers:,} markers; "
+                             f"the limit is {self.settings.max_figure_markers:,} (setting "
+                             "max_figure_markers)",
+                             hint="Plot a sample of the points (x[::10]), or draw a line "
+                             "without markers.", predicted=True)
+        if bars > self.settings.max_figure_bars:
+            raise LimitError(f"{label}: figure {state.number} would draw {bars:,} bars; the "
+                             f"limit is {self.settings.max_figure_bars:,} (setting "
+                             "max_figure_bars)",
+                             hint="Use fewer bars or bins (bins=50), or plt.plot for a "
+                             "long series.", predicted=True)
+
+    def _legend(self, state: _FigureState, axes: Any, label: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> None:
+        if len(args) > 1 or (args and not _is_text_list(args[0])):
+            raise TypeError(f"{label} takes a list of labels, or none (then each plot's "
+                            "label= is used)")
+        labels = [_text(v, label, self.settings) for v in args[0]] if args else None
+        self._add_text(state, label, labels or [])
+        if labels is not None:
+            axes.legend(labels, **kwargs)
+        else:
+            axes.legend(**kwargs)
+
+    def _limits(self, axes: Any, name: str, label: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> tuple[float, float]:
+        if len(args) == 1 and isinstance(args[0], (list, tuple)):
+            args = tuple(args[0])
+        if len(args) > 2:
+            raise TypeError(f"{label} takes (low, high), e.g. {label}(0, 10)")
+        values = [None if a is None else _number(a, label) for a in args]
+        if values or kwargs:
+            getattr(axes, name)(*values, **kwargs)
+        low, high = getattr(axes, name.replace("set_", "get_"))()
+        return float(low), float(high)
+
+    # ---------------------------------------------------------------- figure methods
+    def _suptitle(self, state: _FigureState, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> None:
+        if len(args) != 1:
+            raise TypeError("suptitle takes one text, e.g. plt.suptitle('Training')")
+        checked = {key: _check_keyword("suptitle", "suptitle", key, value, self.settings)
+                   for key, value in kwargs.items()}
+        text = _text(args[0], "suptitle", self.settings)
+        self._add_text(state, "suptitle", [text])
+        state.figure.suptitle(text, **checked)
+
+    def _tight_layout(self, state: _FigureState) -> None:
+        state.figure.tight_layout()
+
+    def _savefig(self, state: _FigureState) -> None:
+        # Security: the path (or file object) is never looked at: nothing is written here.
+        self._mark_shown(state)
+        self._notice("savefig does not write files in the playground; the figure is shown "
+                     "with the results instead")
+
+    def _mark_shown(self, state: _FigureState) -> None:
+        state.shown = True
+
+    def show(self) -> None:
+        for state in self.figures:
+            if not state.closed:
+                state.shown = True
+
+    def close(self, which: Any = None) -> None:
+        """Closed figures are not shown, unless show() or savefig() showed them first
+        (as in a notebook, where plt.savefig(...); plt.close() still keeps the file)."""
+        if which == "all":
+            targets = list(self.figures)
+        elif which is None:
+            targets = [self.current] if self.current is not None else []
+        elif isinstance(which, PlotObject):
+            targets = [s for s in self.figures if s.proxy is which]
+        else:
+            raise TypeError("plt.close takes a figure, 'all', or nothing (the current figure)")
+        for state in targets:
+            state.closed = True
+            if state is self.current:
+                self.current = None
+
+    def _notice(self, message: str) -> None:
+        if message not in self.notices:
+            self.notices.append(message)
+
+    # ---------------------------------------------------------------- rendering
+    def render(self, notices: list[str], deadline: float) -> list[dict[str, Any]]:
+        """Every figure the program left to show, as sanitised SVG data URLs.
+
+        Drawing counts against the program's deadline (``time.monotonic()``): a figure is not
+        started past it, so eight large figures end with a notice instead of a killed
+        worker (the one figure being drawn may still overrun, by about a second at most)."""
+        figures: list[dict[str, Any]] = []
+        for state in self.figures:
+            if state.closed and not state.shown:
+                continue
+            if time.monotonic() > deadline:
+                notices.append(f"figure {state.number} and later ones were not drawn: the "
+                               "program's time ran out (setting deadline_s)")
+                break
+            buffer = io.BytesIO()
+            try:
+                state.figure.savefig(buffer, format="svg", metadata={"Date": None})
+                svg = sanitize_svg(buffer.getvalue())
+            except SvgRejected as rejected:
+                notices.append(f"figure {state.number} was not shown: {rejected}")
+                continue
+            except Exception as error:  # drawing runs after the program: report, go on
+                notices.append(f"figure {state.number} could not be drawn: "
+                               f"{type(error).__name__}: {str(error)[:200]}")
+                continue
+            if len(svg) > self.settings.max_figure_svg_bytes:
+                notices.append(f"figure {state.number} was not shown: its SVG is "
+                               f"{len(svg):,} bytes, more than "
+                               f"{self.settings.max_figure_svg_bytes:,} (setting "
+                               "max_figure_svg_bytes); plot fewer points")
+                continue
+            width, height = state.figure.get_size_inches()
+            figures.append({
+                "src": "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
+                "alt": _alt_text(state), "width": round(float(width) * 96),
+                "height": round(float(height) * 96)})
+        notices.extend(n for n in self.notices if n not in notices)
+        return figures
+
+
+_DATA_METHODS = frozenset({"plot", "scatter", "bar", "hist", "imshow"})
+
+
+def _alt_text(state: _FigureState) -> str:
+    """The figure's own words: its suptitle, and each axes' title and labels."""
+    parts: list[str] = []
+    suptitle = state.figure.get_suptitle()
+    if suptitle:
+        parts.append(suptitle)
+    for axes, _proxy in state.axes:
+        bits = [axes.get_title()]
+        if axes.get_xlabel():
+            bits.append(f"x: {axes.get_xlabel()}")
+        if axes.get_ylabel():
+            bits.append(f"y: {axes.get_ylabel()}")
+        words = ", ".join(bit for bit in bits if bit)
+        if words:
+            parts.append(words)
+    text = f"Figure {state.number}" + (": " + "; ".join(parts) if parts else "")
+    return text if len(text) <= _ALT_CHARS else text[:_ALT_CHARS - 1] + "…"
+
+
+# ------------------------------------------------------------------------ argument checks
+def _data(value: Any, label: str, room: int) -> np.ndarray:
+    """A numeric numpy array from a tensor, a numpy array, a (nested) list or a number.
+
+    Anything else is refused before matplotlib sees it: matplotlib would call a value's own
+    methods (``__array__``, ``__len__``, unit converters)."""
+    if isinstance(value, torch.Tensor):
+        if value.requires_grad:
+            # What matplotlib itself raises, through tensor.numpy().
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if value.device.type != "cpu":
+            raise TypeError(f"can't convert {value.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        if value.numel() > room:
+            raise _points_limit(label, value.numel())
+        if value.is_complex() or value.dtype not in _PLOTTABLE_DTYPES:
+            raise TypeError(f"{label} cannot plot a tensor of {value.dtype}; use .float()")
+        # The tensor's own dtype, as np.asarray(tensor) gives matplotlib (hist bins of float32
+        # data are float32); a copy, so a later in-place change does not reach the figure.
+        return value.numpy().copy()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"{label} plots numbers; this numpy array holds {value.dtype}")
+        if value.size > room:
+            raise _points_limit(label, value.size)
+        return value.copy()
+    if isinstance(value, range):
+        if len(value) > room:
+            raise _points_limit(label, len(value))
+        return np.asarray(value, dtype=np.int64)
+    if isinstance(value, (list, tuple)):
+        count_data_items(value, max(room, 1))
+        return np.asarray(_numbers(value, label), dtype=np.float64)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, complex):
+        return np.asarray(float(value))
+    raise TypeError(f"{label} takes tensors, numpy arrays, lists and numbers, not "
+                    f"{type(value).__name__}")
+
+
+_PLOTTABLE_DTYPES = frozenset({torch.float16, torch.float32, torch.float64,
+                               torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8,
+                               torch.bool})
+
+
+def _numbers(value: Any, label: str) -> Any:
+    """The nested lists of ``value`` with every item a float (0-d tensors included)."""
+    if isinstance(value, (list, tuple)):
+        return [_numbers(item, label) for item in value]
+    if isinstance(value, bool | int | float | np.number):
+        return float(value)
+    if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim == 0:
+        return float(_data(value, label, 1))
+    raise TypeError(f"{label}: a list to plot holds numbers only, not "
+                    f"{type(value).__name__}")
+
+
+def _points_limit(label: str, count: int) -> LimitError:
+    return LimitError(f"{label}: {count:,} data points would pass the figure's limit (setting "
+                      "max_figure_points)",
+                      hint="Plot fewer points: every 10th with x[::10], or a mean over "
+                      "windows.", predicted=True)
+
+
+def _check_image(image: np.ndarray, label: str) -> None:
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4)):
+        return
+    raise TypeError(f"{label} takes a 2-D array (H x W), or H x W x 3 / 4 colours; got shape "
+                    f"{tuple(image.shape)}")
+
+
+def _draws_markers(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether plot() puts a marker at every point: marker=, or a marker in the format string
+    ('o-', 'r.'; the '.' of the line style '-.' is not one)."""
+    if kwargs.get("marker") not in (None, "", "None"):
+        return True
+    return any(isinstance(a, str) and set(a.replace("-.", "")) & _FMT_MARKERS for a in args)
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(v, str) for v in value)
+
+
+def _text(value: Any, label: str, settings: Settings) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{label} takes text, not {type(value).__name__}")
+    if len(value) > settings.max_plot_text_chars:
+        raise LimitError(f"{label}: a text of {len(value):,} characters; the limit is "
+                         f"{settings.max_plot_text_chars} (setting max_plot_text_chars)",
+                         hint="Use a shorter title or label.", predicted=True)
+    return value
+
+
+def _format_string(value: str, label: str) -> str:
+    if len(value) > 4 or not set(value) <= _FMT_CHARS:
+        raise ValueError(f"{label}: {value[:20]!r} is not a format string; use a colour, a "
+                         "marker and a line style, e.g. 'r--' or 'bo-'")
+    return value
+
+
+def _number(value: Any, label: str) -> float:
+    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim == 0 \
+            and not (isinstance(value, torch.Tensor) and value.requires_grad):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{label} takes a number, not {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{label} takes a finite number, not {number}")
+    return number
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError(f"{name} is a whole number of 1 or more")
+    return value
+
+
+def _figure_size(value: Any, settings: Settings) -> tuple[float, float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise TypeError("figsize= takes (width, height) in inches, e.g. figsize=(6, 4)")
+    width, height = (_number(v, "figsize") for v in value)
+    limit = settings.max_figure_inches
+    if not (0 < width <= limit and 0 < height <= limit):
+        raise LimitError(f"figsize=({width:g}, {height:g}): each side must be above 0 and at "
+                         f"most {limit:g} inches (setting max_figure_inches)",
+                         hint="Use figsize=(6, 4) or similar.", predicted=True)
+    return width, height
+
+
+def _color(value: Any, label: str, settings: Settings) -> Any:
+    if isinstance(value, str):
+        value = _text(value, label, settings)
+    elif _is_text_list(value):  # one colour per bar or point
+        if len(value) > settings.max_figure_points:
+            raise _points_limit(label, len(value))
+        return [_color(v, label, settings) for v in value]
+    elif isinstance(value, (list, tuple)) and len(value) in (3, 4):
+        value = tuple(_number(v, label) for v in value)
+    else:
+        raise TypeError(f"{label}: a colour is a name ('red', 'C1', '#1f77b4') or an "
+                        "(r, g, b) tuple")
+    if not mcolors.is_color_like(value):
+        raise ValueError(f"{label}: {value!r} is not a colour")
+    return value
+
+
+def _check_keyword(label: str, method: str, key: str, value: Any, settings: Settings) -> Any:
+    """The keyword arguments the vetted functions take, each with its own check."""
+    kind = _KEYWORDS.get(key)
+    if kind is None or key not in _METHOD_KEYWORDS[method]:
+        raise ForbiddenError(f"{label}: the keyword '{key}=' is not available in the "
+                             "playground; available: "
+                             + ", ".join(f"{k}=" for k in sorted(_METHOD_KEYWORDS[method])),
+                             hint=f"Leave out {key}=.")
+    where = f"{label}({key}=)"
+    if kind == "text":
+        return _text(value, where, settings)
+    if kind == "color":
+        if key == "c" and not isinstance(value, str):
+            return _data(value, where, settings.max_figure_points)
+        return _color(value, where, settings)
+    if kind == "number":
+        return _number(value, where)
+    if kind == "numbers":  # one number, or one per point
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _number(value, where)
+        return _data(value, where, settings.max_figure_points)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise TypeError(f"{where} takes True or False")
+        return value
+    if kind == "marker":
+        if value not in _MARKERS:
+            raise ValueError(f"{where}: use one of " + " ".join(sorted(m for m in _MARKERS
+                                                                       if m)))
+        return value
+    if kind == "linestyle":
+        if value not in _LINESTYLES:
+            raise ValueError(f"{where}: use '-', '--', '-.' or ':'")
+        return value
+    if kind == "cmap":
+        if not isinstance(value, str) or value not in matplotlib.colormaps:
+            raise ValueError(f"{where}: use a colormap name such as 'viridis', 'gray' or "
+                             "'coolwarm'")
+        return value
+    if kind == "bins":
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 1 <= value <= settings.max_figure_points:
+                raise LimitError(f"{where}: {value:,} bins; at most "
+                                 f"{settings.max_figure_points:,} (setting max_figure_points)",
+                                 predicted=True)
+            return value
+        return _data(value, where, settings.max_figure_points)
+    if kind == "range":
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise TypeError(f"{where} takes (low, high)")
+        return tuple(_number(v, where) for v in value)
+    if kind == "choice":
+        if value not in _CHOICES[key]:
+            raise ValueError(f"{where}: use one of " + ", ".join(sorted(_CHOICES[key])))
+        return value
+    if kind == "loc":
+        if value not in _LEGEND_LOCATIONS:
+            raise ValueError(f"{where}: use 'best', 'upper right', 'lower left' ...")
+        return value
+    raise AssertionError(kind)
+
+
+_KEYWORDS: dict[str, str] = {
+    "label": "text", "color": "color", "c": "color", "alpha": "number",
+    "linewidth": "number", "lw": "number", "linestyle": "linestyle", "ls": "linestyle",
+    "marker": "marker", "markersize": "number", "ms": "number", "s": "numbers",
+    "width": "numbers", "bins": "bins", "range": "range", "density": "bool",
+    "cmap": "cmap", "vmin": "number", "vmax": "number", "aspect": "choice",
+    "interpolation": "choice", "origin": "choice", "loc": "loc", "fontsize": "number",
+    "visible": "bool", "axis": "choice", "bottom": "number", "left": "number",
+    "right": "number", "top": "number", "edgecolor": "color", "align": "choice",
+    "histtype": "choice",
+}
+_LINE = frozenset({"label", "color", "alpha", "linewidth", "lw", "linestyle", "ls", "marker",
+                   "markersize", "ms"})
+_TEXT = frozenset({"fontsize", "color"})
+_METHOD_KEYWORDS: dict[str, frozenset[str]] = {
+    "plot": _LINE,
+    "scatter": frozenset({"label", "color", "c", "alpha", "s", "marker", "cmap", "vmin", "vmax",
+                          "edgecolor"}),
+    "bar": frozenset({"label", "color", "alpha", "width", "bottom", "edgecolor", "align"}),
+    "hist": frozenset({"label", "color", "alpha", "bins", "range", "density", "histtype",
+                       "edgecolor"}),
+    "imshow": frozenset({"cmap", "vmin", "vmax", "aspect", "interpolation", "origin", "alpha"}),
+    "legend": frozenset({"loc", "fontsize"}),
+    "axis": frozenset(), "colorbar": frozenset(),
+    "grid": frozenset({"visible", "axis", "alpha", "color", "linestyle", "ls", "linewidth",
+                       "lw"}),
+    "set_title": _TEXT, "set_xlabel": _TEXT, "set_ylabel": _TEXT, "suptitle": _TEXT,
+    "set_xlim": frozenset({"left", "right"}), "set_ylim": frozenset({"bottom", "top"}),
+}
+_CHOICES: dict[str, frozenset[str]] = {
+    "aspect": frozenset({"auto", "equal"}),
+    "interpolation": frozenset({"nearest", "bilinear", "none", "antialiased"}),
+    "origin": frozenset({"upper", "lower"}),
+    "axis": frozenset({"x", "y", "both"}),
+    "align": frozenset({"center", "edge"}),
+    "histtype": frozenset({"bar", "step", "stepfilled"}),
+}
+

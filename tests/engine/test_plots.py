@@ -1,0 +1,314 @@
+"""matplotlib.pyplot in programs: what a program draws is what matplotlib itself draws.
+
+The reference is plain matplotlib (its Figure API, the one pyplot wraps) fed the same data
+computed by plain torch, rendered and sanitised the same way: the SVGs must be identical.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from app.engine.program import Sandbox
+from app.inspect.svg import sanitize_svg
+
+PLT = "import matplotlib.pyplot as plt\n"
+
+
+def _svgs(body: dict[str, Any]) -> list[bytes]:
+    prefix = "data:image/svg+xml;base64,"
+    assert all(f["src"].startswith(prefix) for f in body["figures"])
+    return [base64.b64decode(f["src"][len(prefix):]) for f in body["figures"]]
+
+
+def _reference(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    return sanitize_svg(buffer.getvalue())
+
+
+def _run(sandbox: Sandbox, code: str) -> dict[str, Any]:
+    outcome = sandbox.run(PLT + code)
+    assert outcome.status == 200 and outcome.body["ok"], outcome.body.get("error")
+    return outcome.body
+
+
+def test_a_line_plot_is_the_svg_matplotlib_draws(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """x = torch.linspace(0, 6.28, 40)
+plt.plot(x, torch.sin(x), 'r--', label='sin')
+plt.plot(x.numpy(), np.exp(x.numpy()), label="exp", linewidth=2)
+plt.title('waves')
+plt.xlabel('x')
+plt.ylabel('value')
+plt.legend(loc='upper right')
+plt.grid(True)
+""")
+    x = torch.linspace(0, 6.28, 40)
+    figure = Figure(figsize=(6.4, 4.8), dpi=100)
+    ax = figure.add_subplot(1, 1, 1)
+    ax.plot(x.numpy(), torch.sin(x).numpy(), "r--", label="sin")
+    ax.plot(x.numpy(), np.exp(x.numpy()), label="exp", linewidth=2)
+    ax.set_title("waves")
+    ax.set_xlabel("x")
+    ax.set_ylabel("value")
+    ax.legend(loc="upper right")
+    ax.grid(True)
+    assert _svgs(body) == [_reference(figure)]
+    assert body["figures"][0]["alt"] == "Figure 1: waves, x: x, y: value"
+    assert (body["figures"][0]["width"], body["figures"][0]["height"]) == (614, 461)
+
+
+def test_scatter_bar_hist_imshow_in_a_grid_match_matplotlib(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """torch.manual_seed(0)
+pts = torch.randn(50, 2)
+img = torch.arange(12.).reshape(3, 4)
+fig, axes = plt.subplots(2, 2, figsize=(8, 6))
+axes[0, 0].scatter(pts[:, 0], pts[:, 1], s=10, c='C1', alpha=0.5)
+axes[0][1].bar(['a', 'b', 'c'], [3, 1, 2], color='green')
+axes[1, 0].hist(pts[:, 0], bins=8, density=True)
+axes[1, 1].imshow(img, cmap='gray', origin='lower')
+axes[1, 1].set_title('image')
+fig.suptitle('four')
+plt.tight_layout()
+""")
+    torch.manual_seed(0)
+    pts = torch.randn(50, 2)
+    figure = Figure(figsize=(8, 6), dpi=100)
+    grid = figure.subplots(2, 2, squeeze=False)
+    grid[0][0].scatter(pts[:, 0].numpy(), pts[:, 1].numpy(), s=10, c="C1", alpha=0.5)
+    grid[0][1].bar(["a", "b", "c"], np.array([3, 1, 2]), color="green")
+    grid[1][0].hist(pts[:, 0].numpy(), bins=8, density=True)
+    grid[1][1].imshow(torch.arange(12.0).reshape(3, 4).numpy(), cmap="gray", origin="lower")
+    grid[1][1].set_title("image")
+    figure.suptitle("four")
+    figure.tight_layout()
+    assert _svgs(body) == [_reference(figure)]
+    assert body["figures"][0]["alt"] == "Figure 1: four; image"
+
+
+def test_subplots_shapes_and_indexing_follow_matplotlib(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """fig, ax = plt.subplots()
+ax.plot([1, 2])
+fig2, row = plt.subplots(1, 3)
+shape_row = row.shape
+for a in row:
+    a.plot([1, 2, 3])
+fig3, grid = plt.subplots(2, 3)
+shape_grid = grid.shape
+count = 0
+for a in grid.flat:
+    count = count + 1
+rows = 0
+for r in grid:
+    rows = rows + 1
+grid[1, 2].set_title('last')
+first_of_flatten = grid.flatten()[5]
+first_of_flatten.set_xlabel('x')
+print(shape_row, shape_grid, count, rows, len(grid), len(row), grid[0, 1:].shape)
+grid[:, 1][1].set_title('column 1, row 1')
+print(grid[-1, 1:].shape, grid[:, ::2].shape)
+""")
+    assert body["stdout"] == "(3,) (2, 3) 6 2 2 3 (2,)\n(2,) (2, 2)\n"
+    assert len(body["figures"]) == 3
+    assert body["figures"][2]["alt"] == "Figure 3: column 1, row 1; last, x: x"
+
+
+def test_subplot_numbers_pick_the_same_axes_as_matplotlib(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """plt.subplot(2, 1, 1)
+plt.plot([1, 2, 3])
+plt.title('top')
+plt.subplot(212)
+plt.plot([3, 2, 1])
+plt.title('bottom')
+plt.subplot(2, 1, 1)
+plt.ylabel('again top')
+""")
+    figure = Figure(figsize=(6.4, 4.8), dpi=100)
+    top = figure.add_subplot(2, 1, 1)
+    top.plot(np.array([1.0, 2.0, 3.0]))
+    top.set_title("top")
+    bottom = figure.add_subplot(2, 1, 2)
+    bottom.plot(np.array([3.0, 2.0, 1.0]))
+    bottom.set_title("bottom")
+    top.set_ylabel("again top")
+    assert _svgs(body) == [_reference(figure)]
+
+
+def test_limits_are_set_and_read_back(sandbox: Sandbox) -> None:
+    body = _run(sandbox, "plt.plot([0, 10], [0, 5])\nplt.xlim(2, 8)\nplt.ylim((1, 4))\n"
+                "print(plt.xlim(), plt.ylim())")
+    assert body["stdout"] == "(2.0, 8.0) (1.0, 4.0)\n"
+
+
+def test_show_savefig_and_close_decide_what_is_shown(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """plt.figure()
+plt.plot([1, 2])
+plt.title('kept by savefig')
+plt.savefig('loss.png')
+plt.close()
+plt.figure()
+plt.title('closed unseen')
+plt.close()
+plt.figure()
+plt.title('open at the end')
+""")
+    assert [f["alt"] for f in body["figures"]] == ["Figure 1: kept by savefig",
+                                                   "Figure 3: open at the end"]
+    assert any("savefig does not write files" in n for n in body["notices"])
+
+
+def test_a_tensor_that_requires_grad_fails_as_in_matplotlib(sandbox: Sandbox) -> None:
+    code = PLT + "w = torch.ones(3, requires_grad=True)\nplt.plot(w)"
+    with pytest.raises(RuntimeError) as real:
+        np.asarray(torch.ones(3, requires_grad=True))  # what matplotlib runs into
+    body = sandbox.run(code).body
+    assert body["ok"] is False and body["error"]["type"] == "RuntimeError"
+    assert body["error"]["message"] == str(real.value)
+    assert "detach" in body["error"]["hint"]
+    fixed = _run(sandbox, "w = torch.ones(3, requires_grad=True)\nplt.plot(w.detach())")
+    assert len(fixed["figures"]) == 1
+
+
+@pytest.mark.parametrize("data", ["[1, 2.5, True]", "np.array([1, 2, 3])", "torch.tensor([1, 2])",
+                                  "[torch.tensor(1.0), torch.tensor(2.0)]", "3"])
+def test_lists_arrays_tensors_and_numbers_are_data(sandbox: Sandbox, data: str) -> None:
+    assert len(_run(sandbox, f"plt.plot({data})")["figures"]) == 1
+
+
+@pytest.mark.parametrize(("code", "says"), [
+    ("plt.plot('hello world')", "format string"),
+    ("plt.plot([1], marker='$x$')", "marker="),
+    ("plt.plot([1], picker=True)", "'picker=' is not available"),
+    ("plt.plot({'a': 1})", "not dict"),
+    ("plt.plot(['a', 'b'])", "numbers only"),
+    ("plt.imshow(torch.zeros(2, 2, 2))", "H x W"),
+    ("plt.scatter([1], [2], cmap='no such map')", "colormap"),
+    ("plt.plot([1], color='notacolour')", "not a colour"),
+    ("plt.subplots(2, 2, squeeze=1)", "True or False"),
+])
+def test_arguments_outside_the_subset_are_refused_with_a_reason(sandbox: Sandbox, code: str,
+                                                                 says: str) -> None:
+    body = sandbox.run(PLT + code).body
+    assert body["ok"] is False
+    assert says in body["error"]["message"], body["error"]
+
+
+def test_points_are_summed_over_a_figures_artists(sandbox: Sandbox) -> None:
+    limit = sandbox.settings.max_figure_points
+    half = limit // 2 + 1
+    body = sandbox.run(PLT + f"x = torch.zeros({half})\nplt.plot(x)\nplt.scatter(x, x)").body
+    assert body["error"]["type"] == "LimitError"
+    assert "max_figure_points" in body["error"]["message"]
+    ok = _run(sandbox, f"x = torch.zeros({half})\nplt.plot(x)\nplt.figure()\nplt.plot(x)")
+    assert len(ok["figures"]) == 2
+
+
+def test_the_same_program_draws_the_same_figure(sandbox: Sandbox) -> None:
+    code = "plt.plot(torch.randn(20))\nplt.title('noise')"
+    first = sandbox.run(PLT + code, seed=3).body
+    second = sandbox.run(PLT + code, seed=3).body
+    assert first["figures"] == second["figures"]
+    assert first["figures"] != sandbox.run(PLT + code, seed=4).body["figures"]
+
+
+def test_timed_repeats_keep_the_first_runs_figures(sandbox: Sandbox) -> None:
+    body = sandbox.run(PLT + "plt.plot([1, 2, 3])", repeat=3).body
+    assert body["ok"] and body["timing"]["repeats"] == 3
+    assert len(body["figures"]) == 1
+
+
+def test_programs_without_plots_have_no_figures(sandbox: Sandbox) -> None:
+    assert sandbox.run("torch.ones(2)").body["figures"] == []
+
+
+def test_import_forms(sandbox: Sandbox) -> None:
+    assert len(_run(sandbox, "import matplotlib.pyplot\nmatplotlib.pyplot.plot([1])")
+               ["figures"]) == 1
+    assert len(_run(sandbox, "from matplotlib.pyplot import plot, title\nplot([1])\ntitle('t')")
+               ["figures"]) == 1
+
+
+def test_figure_numbers_come_back_and_ranges_and_colour_lists_are_data(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """plt.figure(1)
+plt.plot(range(10))
+plt.figure(2)
+plt.figure(1)
+plt.title('one')
+plt.figure(2)
+plt.bar(['a', 'b'], [1, 2], color=['red', 'C1'])
+""")
+    assert [f["alt"] for f in body["figures"]] == ["Figure 1: one", "Figure 2"]
+    figure = Figure(figsize=(6.4, 4.8), dpi=100)
+    ax = figure.add_subplot(1, 1, 1)
+    ax.bar(["a", "b"], np.array([1, 2]), color=["red", "C1"])
+    assert _svgs(body)[1] == _reference(figure)
+
+
+def test_figures_are_not_started_past_the_deadline(sandbox: Sandbox) -> None:
+    import time
+
+    from app.engine.plots import PlotSession
+
+    session = PlotSession(sandbox.settings)
+    plt = session.namespaces({})["matplotlib.pyplot"].members
+    plt["plot"]([1.0, 2.0])
+    plt["figure"]()
+    notices: list[str] = []
+    assert session.render(notices, time.monotonic() - 1) == []
+    assert notices == ["figure 1 and later ones were not drawn: the program's time ran out "
+                       "(setting deadline_s)"]
+    assert len(session.render([], time.monotonic() + 60)) == 2
+
+
+_SAMPLES = {"text": "'a'", "color": "'red'", "number": "0.5", "numbers": "2.0", "bool": "True",
+            "marker": "'o'", "linestyle": "'--'", "cmap": "'gray'", "bins": "5",
+            "range": "(0, 1)", "loc": "'best'"}
+_CALLS = {"plot": "ax.plot([1, 2]{})", "scatter": "ax.scatter([1, 2], [3, 4]{})",
+          "bar": "ax.bar([1, 2], [3, 4]{})", "hist": "ax.hist([1, 2, 2]{})",
+          "imshow": "ax.imshow(torch.rand(3, 3){})", "legend": "ax.plot([1], label='x')\n"
+          "ax.legend({})", "grid": "ax.grid({})", "set_title": "ax.set_title('t'{})",
+          "set_xlabel": "ax.set_xlabel('x'{})", "set_ylabel": "ax.set_ylabel('y'{})",
+          "suptitle": "fig.suptitle('s'{})", "set_xlim": "ax.set_xlim({})",
+          "set_ylim": "ax.set_ylim({})"}
+
+
+def _keyword_cases() -> list[tuple[str, str]]:
+    from app.engine import plots
+    return [(method, key) for method, keys in plots._METHOD_KEYWORDS.items()
+            for key in sorted(keys)]
+
+
+@pytest.mark.parametrize(("method", "key"), _keyword_cases())
+def test_every_listed_keyword_is_one_matplotlib_takes(sandbox: Sandbox, method: str,
+                                                      key: str) -> None:
+    from app.engine import plots
+    kind = plots._KEYWORDS[key]
+    value = sorted(plots._CHOICES[key])[0] if kind == "choice" else None
+    sample = repr(value) if value is not None else _SAMPLES[kind]
+    call = _CALLS[method].format(f"{', ' if not _CALLS[method].endswith('({})') else ''}"
+                                 f"{key}={sample}")
+    body = _run(sandbox, f"fig, ax = plt.subplots()\n{call}")
+    assert len(body["figures"]) == 1  # matplotlib may warn (vmin= without c=): a notice
+
+
+def test_colorbar_and_axis_off_match_matplotlib(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """img = torch.arange(20.).reshape(4, 5)
+plt.imshow(img, cmap='viridis')
+plt.colorbar()
+plt.axis('off')
+plt.title('ramp')
+""")
+    figure = Figure(figsize=(6.4, 4.8), dpi=100)
+    ax = figure.add_subplot(1, 1, 1)
+    image = ax.imshow(torch.arange(20.0).reshape(4, 5).numpy(), cmap="viridis")
+    figure.colorbar(image, ax=ax)
+    ax.axis("off")
+    ax.set_title("ramp")
+    assert _svgs(body) == [_reference(figure)]
+    assert body["figures"][0]["alt"] == "Figure 1: ramp"

@@ -502,10 +502,11 @@ FUNCTOOLS_MEMBERS: dict[str, Rule] = {
 
 # ============================================================================ copy
 # Shared, not copied, by deepcopy (plain functions too: torch's own and the playground's; a
-# program's own function is an object holding the interpreter and is refused).
+# program's own function is an object holding the interpreter and is refused; an RNN's weak
+# references to its weights).
 _ATOMS = (type(None), bool, int, float, complex, str, range, slice, torch.dtype, torch.device,
           torch.Size, torch.layout, np.dtype, np.generic, type(Ellipsis), types.FunctionType,
-          types.BuiltinFunctionType)
+          types.BuiltinFunctionType, weakref.ReferenceType)
 
 
 def predict_copy_bytes(ctx: Any, value: Any, label: str) -> int:

@@ -81,6 +81,13 @@ PROGRAMS = {
         "t2 += 1\n"
         "result = [m(x).tolist(), m2(x).tolist(), nested[0], nested[1]['a'], deep[0], "
         "deep[1]['a'], t.tolist(), t2.tolist()]"),
+    "copy_layers": (
+        "import copy\ntorch.manual_seed(0)\nlstm = nn.LSTM(3, 4)\n"
+        "enc = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)\n"
+        "lstm2 = copy.deepcopy(lstm)\nenc2 = copy.deepcopy(enc)\nx = torch.randn(2, 1, 3)\n"
+        "y = torch.randn(1, 2, 4)\nresult = [lstm(x)[0].flatten().tolist(), "
+        "lstm2(x)[0].flatten().tolist(), enc(y).flatten().tolist(), "
+        "enc2(y).flatten().tolist()]"),
     "torch_normal": (
         "torch.manual_seed(0)\nresult = [torch.normal(torch.zeros(3), torch.ones(3)).tolist(), "
         "torch.normal(2.0, torch.ones(2, 2)).tolist(), "

@@ -623,3 +623,21 @@ def _distribution_values(ctx: GuardContext, label: str, distribution: Any,
     ctx.budget.check_bytes(label, _DISTRIBUTION_BYTES_PER_ELEMENT * numel)
     ctx.budget.check_flops(label, numel * _matrix_side(distribution))
     return Prepared(args, kwargs)
+
+
+# ============================================================================ random.sample
+def guard_random_sample(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Prepared:
+    """random.sample(population, k) builds a k-item list in one C call (k is bounded by the
+    population, but range(10**12) is a population); counts= would repeat items."""
+    if "counts" in kwargs:
+        raise ForbiddenError("random.sample(counts=...) is not available in the playground",
+                             ctx.line, hint="Repeat the items in the population instead.")
+    count = args[1] if len(args) > 1 else kwargs.get("k")
+    limit = ctx.settings.max_sequence_items
+    if isinstance(count, int) and count > limit:
+        raise LimitError(f"random.sample of {count:,} items is larger than the limit of "
+                         f"{limit:,} (setting max_sequence_items)",
+                         hint="Sample fewer items, or use torch.randperm for large draws.",
+                         predicted=True)
+    return Prepared(args, kwargs)

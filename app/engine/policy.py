@@ -607,8 +607,11 @@ def build_namespaces() -> dict[str, Namespace]:
     math_ns = _namespace("math", math, {name: Rule(S, note="a number from numbers")
                                         for name in MATH_FUNCTIONS}, MATH_VALUES)
     random_ns = _namespace("random", random, {
-        name: Rule(S, note="the module's one generator, reseeded before every program")
-        for name in RANDOM_FUNCTIONS})
+        **{name: Rule(S, note="the module's one generator, reseeded before every program")
+           for name in RANDOM_FUNCTIONS},
+        "sample": Rule(S, guard=guards.guard_random_sample,
+                       note="k distinct items of a sequence (a deque of transitions in the "
+                       "DQN tutorial): k bounded; reseeded generator")})
     return {
         "torch": torch_ns, "torch.nn": nn_ns, "torch.nn.functional": functional,
         "torch.optim": optim_ns, "torch.optim.lr_scheduler": scheduler,

@@ -88,6 +88,10 @@ PROGRAMS = {
         "y = torch.randn(1, 2, 4)\nresult = [lstm(x)[0].flatten().tolist(), "
         "lstm2(x)[0].flatten().tolist(), enc(y).flatten().tolist(), "
         "enc2(y).flatten().tolist()]"),
+    "random_sample_of_a_deque": (
+        "from collections import deque\nimport random\nmemory = deque([], maxlen=10)\n"
+        "for i in range(15):\n    memory.append(i)\n"
+        "result = [random.sample(memory, 3), random.sample([1, 2, 3, 4], 2), list(memory)]"),
     "torch_normal": (
         "torch.manual_seed(0)\nresult = [torch.normal(torch.zeros(3), torch.ones(3)).tolist(), "
         "torch.normal(2.0, torch.ones(2, 2)).tolist(), "

@@ -164,6 +164,10 @@ CASES: dict[str, tuple[str, int, str, str]] = {
                     "larger than the limit"),
     "deque-extend": ("import collections\ncollections.deque().extend(range(10**12))", 400, F,
                      "deque.extend' is not available"),
+    "random-sample-huge": ("import random\nrandom.sample([0] * 10**5, 10**7)", 413, L,
+                           "random.sample of 10,000,000 items is larger than the limit"),
+    "random-sample-counts": ("import random\nrandom.sample([1], 10**6, counts=[10**12])", 400,
+                             F, "random.sample(counts=...) is not available"),
     # --- torch.distributions -----------------------------------------------------------------
     "normal-sample-huge": ("torch.distributions.Normal(0.0, 1.0).sample((10**9,))", 413, L,
                            "Normal.sample would allocate"),

@@ -641,3 +641,15 @@ def guard_random_sample(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                          hint="Sample fewer items, or use torch.randperm for large draws.",
                          predicted=True)
     return Prepared(args, kwargs)
+
+
+def guard_distribution_entropy(ctx: GuardContext, distribution: Any, args: tuple[Any, ...],
+                               kwargs: dict[str, Any]) -> Prepared:
+    """One number per batch element, but Multinomial sums over its whole support: total_count
+    + 1 values per batch and event element (Multinomial(10**9, p).entropy() is 8 GB)."""
+    label = f"{type(distribution).__name__}.entropy"
+    numel = _event_size(distribution)
+    if isinstance(distribution, torch.distributions.Multinomial):
+        numel *= distribution.total_count + 1
+    ctx.budget.check_bytes(label, _DISTRIBUTION_BYTES_PER_ELEMENT * numel)
+    return Prepared(args, kwargs)

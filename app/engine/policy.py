@@ -330,7 +330,9 @@ DISTRIBUTION_METHODS: dict[str, Rule] = {
     **{name: Rule(FREE, guard=guards.distribution_values_guard(name),
                   note="the value broadcast against the batch: sized before the call")
        for name in ("log_prob", "cdf", "icdf")},
-    "entropy": Rule(FREE, note="one number per batch element"),
+    "entropy": Rule(FREE, guard=guards.guard_distribution_entropy,
+                    note="one number per batch element; Multinomial's sum over its support "
+                    "(total_count + 1 values) sized first"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -118,7 +118,8 @@ PROGRAMS = {
         "mv.sample((2,)).tolist(), mv.log_prob(torch.zeros(2)).item(), "
         "mv.covariance_matrix.tolist(), e.rsample((2,)).tolist(), "
         "e.icdf(torch.tensor(0.5)).item(), "
-        "be.sample((2,)).tolist(), be.mean.item(), mu.grad.tolist(), list(mn.event_shape)]"),
+        "be.sample((2,)).tolist(), be.mean.item(), mu.grad.tolist(), list(mn.event_shape), "
+        "mn.entropy().item(), mv.entropy().item(), c.entropy().item()]"),
     "numpy_ufuncs": (
         "x = np.array([[1.0, 2.0], [3.0, 4.0]])\ny = np.linspace(0, 1, 4)\n"
         "result = [np.sin(x).tolist(), np.cos(y).tolist(), np.tan(y).tolist(), "

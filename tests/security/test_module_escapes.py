@@ -173,6 +173,8 @@ CASES: dict[str, tuple[str, int, str, str]] = {
                            "Normal.sample would allocate"),
     "multinomial-draws": (f"torch.distributions.Multinomial(10**9, {_PROBS}).sample((10,))",
                           413, L, "Multinomial.sample would allocate"),
+    "multinomial-entropy": (f"torch.distributions.Multinomial(10**9, {_PROBS}).entropy()",
+                            413, L, "Multinomial.entropy would allocate"),
     "categorical-sample": ("torch.distributions.Categorical(probs=torch.ones(10**4))"
                            ".sample((10**8,))", 413, L, "Categorical.sample would allocate"),
     "mvn-factor": ("torch.distributions.MultivariateNormal(torch.zeros(5000), torch.eye(5000))",

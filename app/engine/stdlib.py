@@ -33,7 +33,12 @@ from torch import nn
 from app.engine.errors import DeadlineError, ForbiddenError, LimitError
 from app.engine.guards import Prepared
 from app.engine.policy import Cost, Namespace, Rule
-from app.engine.stdlib_values import CountedIterator, PlaygroundNamedTuple
+from app.engine.stdlib_values import (
+    CountedIterator,
+    PlaygroundDeque,
+    PlaygroundNamedTuple,
+    namedtuple_repr,
+)
 
 
 class _Call:
@@ -213,10 +218,10 @@ def counter(ctx: Any, iterable: Any = None, **kwargs: Any) -> collections.Counte
     return collections.Counter(_items(ctx, iterable), **kwargs)
 
 
-def deque(ctx: Any, iterable: Any = (), maxlen: Any = None) -> collections.deque[Any]:
+def deque(ctx: Any, iterable: Any = (), maxlen: Any = None) -> PlaygroundDeque:
     if maxlen is not None:
         maxlen = _count(maxlen, "deque's maxlen")
-    return collections.deque(_items(ctx, iterable), maxlen)
+    return PlaygroundDeque(_items(ctx, iterable), maxlen)
 
 
 _NAMEDTUPLES: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
@@ -266,7 +271,8 @@ def namedtuple(ctx: Any, typename: Any, field_names: Any) -> Callable[..., Any]:
                          hint="Make the type once, outside the loop.", predicted=True)
     _NAMEDTUPLES[ctx] = made + 1
     base = collections.namedtuple(typename, names)  # type: ignore[misc]
-    cls = type(typename, (base, PlaygroundNamedTuple), {"__slots__": ()})
+    cls = type(typename, (base, PlaygroundNamedTuple),
+               {"__slots__": (), "__repr__": namedtuple_repr})
 
     def make(*args: Any, **kwargs: Any) -> Any:
         return cls(*args, **kwargs)
@@ -544,7 +550,7 @@ def predict_copy_bytes(ctx: Any, value: Any, label: str) -> int:
                 stack.append(item.grad)
         elif isinstance(item, np.ndarray):
             total += item.nbytes
-        elif type(item) in (list, tuple, set, frozenset, collections.deque) \
+        elif type(item) in (list, tuple, set, frozenset, PlaygroundDeque) \
                 or isinstance(item, PlaygroundNamedTuple):
             stack.extend(item)
         elif isinstance(item, dict):  # dict, OrderedDict, defaultdict, Counter
@@ -585,7 +591,7 @@ def copy(ctx: Any, value: Any) -> Any:
     """A shallow copy of a container (each item shared); tensors, arrays and modules are
     copied as deepcopy copies them (Python's copy.copy of a tensor pickles it)."""
     if type(value) in (list, dict, set, collections.OrderedDict, collections.Counter,
-                       collections.deque):
+                       PlaygroundDeque):
         if len(value) > ctx.settings.max_sequence_items:
             raise _too_many("copy.copy", len(value), ctx.settings.max_sequence_items)
         return pycopy.copy(value)
@@ -662,7 +668,7 @@ def attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | N
     if isinstance(obj, PlaygroundNamedTuple):
         fields = frozenset(getattr(obj, "_fields", ()))
         return fields, _free(frozenset({"count", "index"})), type(obj).__name__
-    if type(obj) is collections.deque:
+    if type(obj) is PlaygroundDeque:
         return frozenset({"maxlen"}), _free(DEQUE_METHODS), "deque"
     extra = DICT_LIKE_EXTRA.get(type(obj))
     if extra is not None:

@@ -265,3 +265,20 @@ def test_a_namedtuple_field_reads_only_its_fields(sandbox: Sandbox) -> None:
     refused = sandbox.run("import collections\nP = collections.namedtuple('P', 'x')\n"
                           "P(1).count.mro")
     assert refused.body["ok"] is False
+
+
+@pytest.mark.parametrize("code", [
+    "import collections\ns = 'a' * 10**6\nq = collections.deque([s] * 2000)\nprint(q)\nq",
+    "import collections\ns = 'a' * 10**6\nP = collections.namedtuple('P', 'x y')\n"
+    "p = P(collections.deque([s] * 2000), [s] * 1000)\nprint(p)\n[p]",
+    "import collections\nq = collections.deque([1])\nq.append(q)\nprint(q)\nq",
+])
+def test_deques_and_namedtuples_print_and_show_bounded(sandbox: Sandbox, code: str) -> None:
+    """Their repr is one C call over every item (a deque of 2,000 references to a 10**6-
+    character string is 2 GB of text); here it stops at max_repr_chars."""
+    started = time.monotonic()
+    outcome = sandbox.run(code)
+    assert outcome.body["ok"], outcome.body.get("error")
+    assert len(outcome.body["stdout"]) <= sandbox.settings.max_stdout_chars + 1
+    assert len(str(outcome.body["result"])) < 10**6  # the views bound the rest
+    assert time.monotonic() - started < 5

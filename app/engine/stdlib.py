@@ -328,7 +328,10 @@ def chain(ctx: Any, *iterables: Any) -> CountedIterator:
 
 
 def islice(ctx: Any, iterable: Any, *bounds: Any) -> CountedIterator:
-    return CountedIterator(ctx, itertools.islice(_lazy(ctx, iterable), *bounds))
+    # Security: islice skips the items before start (and between steps) in one C loop:
+    # islice(range(10**15), 10**14, None) never returned. Each item it takes is a step too.
+    counted = CountedIterator(ctx, _lazy(ctx, iterable))
+    return CountedIterator(ctx, itertools.islice(counted, *bounds))
 
 
 def zip_longest(ctx: Any, *iterables: Any, fillvalue: Any = None) -> CountedIterator:
@@ -666,8 +669,8 @@ def build_stdlib_namespaces() -> dict[str, Namespace]:
 def attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | None:
     """Attributes and methods of the values collections makes (None for anything else)."""
     if isinstance(obj, PlaygroundNamedTuple):
-        fields = frozenset(getattr(obj, "_fields", ()))
-        return fields, _free(frozenset({"count", "index"})), type(obj).__name__
+        fields = frozenset(getattr(obj, "_fields", ()))  # a field may be named count
+        return fields, _free(frozenset({"count", "index"}) - fields), type(obj).__name__
     if type(obj) is PlaygroundDeque:
         return frozenset({"maxlen"}), _free(DEQUE_METHODS), "deque"
     extra = DICT_LIKE_EXTRA.get(type(obj))

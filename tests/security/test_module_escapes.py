@@ -91,6 +91,10 @@ CASES: dict[str, tuple[str, int, str, str]] = {
     "cycle-sum": ("import itertools\nsum(itertools.cycle([1]))", 200, L, "steps"),
     "repeat-tensor": ("import itertools\ntorch.tensor(itertools.repeat(1, 10**12))", 200,
                       "RuntimeError", "Could not infer dtype"),
+    "islice-skip": ("import itertools\nnext(itertools.islice(range(10**15), 10**14, None))",
+                    200, L, "more than 200,000 steps"),
+    "islice-step": ("import itertools\nlist(itertools.islice(range(10**15), 0, None, 10**13))",
+                    200, L, "more than 200,000 steps"),
     "chain-range": ("import itertools\nlist(itertools.chain(range(10**12)))", 200, L,
                     "steps"),
     # --- functools: a partial is no stronger than a direct call ------------------------------
@@ -262,6 +266,9 @@ def test_a_namedtuple_field_reads_only_its_fields(sandbox: Sandbox) -> None:
                      "[p.x, p.y, p.count(1), p.index(2)]")
     assert ok.body["ok"], ok.body.get("error")
     assert [item["value"] for item in ok.body["result"]["items"]] == [1, 2, 1, 1]
+    shadowed = sandbox.run("import collections\nP = collections.namedtuple('P', 'count x')\n"
+                           "P(3, 4).count")
+    assert shadowed.body["ok"] and shadowed.body["result"]["value"] == 3
     refused = sandbox.run("import collections\nP = collections.namedtuple('P', 'x')\n"
                           "P(1).count.mro")
     assert refused.body["ok"] is False

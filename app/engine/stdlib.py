@@ -37,6 +37,7 @@ from app.engine.stdlib_values import (
     CountedIterator,
     PlaygroundDeque,
     PlaygroundNamedTuple,
+    UncountedIterator,
     namedtuple_repr,
 )
 
@@ -330,8 +331,10 @@ def chain(ctx: Any, *iterables: Any) -> CountedIterator:
 def islice(ctx: Any, iterable: Any, *bounds: Any) -> CountedIterator:
     # Security: islice skips the items before start (and between steps) in one C loop:
     # islice(range(10**15), 10**14, None) never returned. Each item it takes is a step too.
-    counted = CountedIterator(ctx, _lazy(ctx, iterable))
-    return CountedIterator(ctx, itertools.islice(counted, *bounds))
+    source = _lazy(ctx, iterable)
+    if not isinstance(source, CountedIterator):
+        source = CountedIterator(ctx, source)
+    return UncountedIterator(ctx, itertools.islice(source, *bounds))
 
 
 def zip_longest(ctx: Any, *iterables: Any, fillvalue: Any = None) -> CountedIterator:

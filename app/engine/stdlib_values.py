@@ -29,6 +29,15 @@ class CountedIterator(Iterator[Any]):
         return "<itertools iterator>"
 
 
+class UncountedIterator(CountedIterator):
+    """An iterator over a counted one (itertools.islice): its items were counted there."""
+
+    __slots__ = ()
+
+    def __next__(self) -> Any:
+        return next(self.inner)
+
+
 def _bounded_text(opening: str, items: Iterable[tuple[str, Any]], closing: str) -> str:
     """``opening`` + each prefix and repr of item + ``closing``, cut at max_repr_chars.
 

@@ -223,6 +223,12 @@ CASES: dict[str, tuple[str, int, str, str]] = {
                     "attributes of a ufunc are not available"),
     "ufunc-broadcast": ("np.add(np.ones((10**5, 1)), np.ones((1, 10**5)))", 413, L,
                         "numpy.add would allocate"),
+    "ufunc-where-uninitialised": ("x = np.ones(1000)\nnp.exp(x, where=x < 0)", 400, F,
+                                  "numpy.exp: the keyword 'where=' is not available"),
+    "clip-where-uninitialised": ("x = np.ones(1000)\nnp.clip(x, 0, 1, where=x < 0)", 400, F,
+                                 "'where=' is not available"),
+    "method-where": ("x = np.ones(1000)\nx.clip(0, 1, where=x < 0)", 400, F,
+                     "'where=' is not available"),
     "ufunc-text": ("np.add(['a'], ['b'])", 400, F, "numpy arrays of text"),
     "ufunc-object-dtype": ("np.sin(np.ones(2), dtype='O')", 400, F, "numpy arrays of text"),
 }

@@ -530,6 +530,7 @@ def predict_copy_bytes(ctx: Any, value: Any, label: str) -> int:
 
     limit = ctx.settings.max_sequence_items
     seen: set[int] = set()
+    storages: set[int] = set()  # data pointers, apart from object ids
     total = 0
     objects = 0
     stack: list[Any] = [value]
@@ -549,8 +550,8 @@ def predict_copy_bytes(ctx: Any, value: Any, label: str) -> int:
         total += 64
         if isinstance(item, torch.Tensor):
             storage = item.untyped_storage()
-            if storage.data_ptr() not in seen:
-                seen.add(storage.data_ptr())
+            if storage.data_ptr() not in storages:
+                storages.add(storage.data_ptr())
                 total += storage.nbytes()
             if item.grad is not None:
                 stack.append(item.grad)

@@ -571,7 +571,19 @@ def guard_distribution_new(ctx: GuardContext, cls: Any, args: tuple[Any, ...],
     else:
         numel = _shape_numel([t.shape for t in tensors]) if tensors else 1
         ctx.budget.check_bytes(label, _DISTRIBUTION_BYTES_PER_ELEMENT * numel)
-    return Prepared(args, kwargs)
+    # What it built (Beta's stacked parameters, a Cholesky factor) is memory the program
+    # holds: a list of distributions must not grow past max_total_bytes.
+    return Prepared(args, kwargs, lambda made: ctx.budget.live.track(_distribution_tensors(made)))
+
+
+def _distribution_tensors(distribution: Any, depth: int = 0) -> list[torch.Tensor]:
+    found: list[torch.Tensor] = []
+    for value in vars(distribution).values():
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif isinstance(value, torch.distributions.Distribution) and depth < 3:
+            found.extend(_distribution_tensors(value, depth + 1))
+    return found
 
 
 def _event_size(distribution: Any) -> int:

@@ -295,3 +295,14 @@ def test_deques_and_namedtuples_print_and_show_bounded(sandbox: Sandbox, code: s
     assert len(outcome.body["stdout"]) <= sandbox.settings.max_stdout_chars + 1
     assert len(str(outcome.body["result"])) < 10**6  # the views bound the rest
     assert time.monotonic() - started < 5
+
+
+def test_what_distributions_build_counts_toward_the_programs_memory(sandbox: Sandbox) -> None:
+    """Beta stacks its two broadcast parameters (50 MB here): kept in a list, they reach
+    max_total_bytes (1 GB) instead of growing without a bound."""
+    outcome = sandbox.run("ds = []\nfor i in range(20):\n"
+                          "    ds.append(torch.distributions.Beta(torch.ones(2500, 1), "
+                          "torch.ones(1, 2500)))")
+    error = outcome.body["error"]
+    assert (outcome.status, error["type"]) == (413, "LimitError")
+    assert "while the program already holds" in error["message"]

@@ -328,6 +328,15 @@ def chain(ctx: Any, *iterables: Any) -> CountedIterator:
         _lazy(ctx, iterable) for iterable in iterables))
 
 
+def chain_from_iterable(ctx: Any, iterables: Any) -> CountedIterator:
+    # The outer iterator is counted too: empty inner iterables yield nothing while C walks on.
+    outer = _lazy(ctx, iterables)
+    if not isinstance(outer, CountedIterator):
+        outer = CountedIterator(ctx, outer)
+    return CountedIterator(ctx, itertools.chain.from_iterable(
+        _lazy(ctx, iterable) for iterable in outer))
+
+
 def islice(ctx: Any, iterable: Any, *bounds: Any) -> CountedIterator:
     # Security: islice skips the items before start (and between steps) in one C loop:
     # islice(range(10**15), 10**14, None) never returned. Each item it takes is a step too.
@@ -645,6 +654,28 @@ def _namespace(name: str, functions: dict[str, Any], rules: dict[str, Rule]) -> 
     return Namespace(name, members, rules)
 
 
+# Methods of the functions here, as tables of their own (itertools.chain.from_iterable).
+FUNCTION_METHODS: dict[str, dict[str, Rule]] = {
+    "chain": {"from_iterable": _rule("lazy: each item, and each inner iterable it opens, is "
+                                     "a step")},
+}
+_FUNCTION_METHOD_IMPLEMENTATIONS: dict[str, dict[str, Callable[..., Any]]] = {
+    "chain": {"from_iterable": chain_from_iterable},
+}
+
+
+def _with_methods(namespace: Namespace) -> Namespace:
+    for member, methods in _FUNCTION_METHOD_IMPLEMENTATIONS.items():
+        function = namespace.members.get(member)
+        if function is None:
+            continue
+        function.playground_methods = FUNCTION_METHODS[member]
+        function.playground_label = f"{namespace.name}.{member}"
+        for name, implementation in methods.items():
+            setattr(function, name, _entry(implementation))
+    return namespace
+
+
 def build_stdlib_namespaces() -> dict[str, Namespace]:
     os_path = Namespace("os.path", {}, {}, OS_PATH_REFUSALS)
     return {
@@ -657,13 +688,13 @@ def build_stdlib_namespaces() -> dict[str, Namespace]:
         "collections": _namespace("collections", {
             "OrderedDict": ordered_dict, "defaultdict": defaultdict, "Counter": counter,
             "deque": deque, "namedtuple": namedtuple}, COLLECTIONS_MEMBERS),
-        "itertools": _namespace("itertools", {
+        "itertools": _with_methods(_namespace("itertools", {
             "count": count, "repeat": repeat, "cycle": cycle, "chain": chain,
             "islice": islice, "zip_longest": zip_longest, "pairwise": pairwise,
             "accumulate": accumulate, "product": product, "permutations": permutations,
             "combinations": combinations,
             "combinations_with_replacement": combinations_with_replacement},
-            ITERTOOLS_MEMBERS),
+            ITERTOOLS_MEMBERS)),
         "functools": _namespace("functools", {"partial": partial, "reduce": reduce},
                                 FUNCTOOLS_MEMBERS),
         "copy": _namespace("copy", {"deepcopy": deepcopy, "copy": copy}, COPY_MEMBERS),
@@ -677,6 +708,8 @@ def attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | N
         return fields, _free(frozenset({"count", "index"}) - fields), type(obj).__name__
     if type(obj) is PlaygroundDeque:
         return frozenset({"maxlen"}), _free(DEQUE_METHODS), "deque"
+    if isinstance(obj, types.FunctionType) and hasattr(obj, "playground_methods"):
+        return frozenset(), obj.playground_methods, getattr(obj, "playground_label", "function")
     extra = DICT_LIKE_EXTRA.get(type(obj))
     if extra is not None:
         from app.engine.policy import DICT_METHODS

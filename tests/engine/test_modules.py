@@ -58,7 +58,8 @@ PROGRAMS = {
         "list(itertools.accumulate([1, 2, 3])), "
         "list(itertools.accumulate([1, 2, 3], lambda a, b: a * b, initial=10)), "
         "list(islice(itertools.cycle('ab'), 5)), list(itertools.repeat(7, 3)), "
-        "list(itertools.pairwise([1, 2, 3])), list(islice(range(10), 2, 8, 3))]"),
+        "list(itertools.pairwise([1, 2, 3])), list(islice(range(10), 2, 8, 3)), "
+        "list(itertools.chain.from_iterable([[1, 2], [], (3,)]))]"),
     "itertools_loops": (
         "import itertools\ntotal = 0\nfor i, x in zip(itertools.count(1), [10, 20, 30]):\n"
         "    total += i * x\nfor a, b in itertools.product(range(3), range(2)):\n"

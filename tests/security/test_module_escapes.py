@@ -95,6 +95,12 @@ CASES: dict[str, tuple[str, int, str, str]] = {
                     200, L, "more than 200,000 steps"),
     "islice-step": ("import itertools\nlist(itertools.islice(range(10**15), 0, None, 10**13))",
                     200, L, "more than 200,000 steps"),
+    "chain-from-empties": ("import itertools\nlist(itertools.chain.from_iterable("
+                           "itertools.repeat([], 10**12)))", 200, L, "steps"),
+    "chain-other-attribute": ("import itertools\nitertools.chain.mro", 400, F,
+                              "'itertools.chain.mro' is not available"),
+    "function-attribute": ("import itertools\nitertools.count.from_iterable", 400, F,
+                           "attributes of a function are not available"),
     "chain-range": ("import itertools\nlist(itertools.chain(range(10**12)))", 200, L,
                     "steps"),
     # --- functools: a partial is no stronger than a direct call ------------------------------

@@ -604,12 +604,12 @@ def deepcopy(ctx: Any, value: Any) -> Any:
 
 
 def copy(ctx: Any, value: Any) -> Any:
-    """A shallow copy of a container (each item shared); tensors, arrays and modules are
-    copied as deepcopy copies them (Python's copy.copy of a tensor pickles it)."""
+    """A shallow copy of a container (each item shared), each item a step as in list(x);
+    tensors, arrays and modules are copied as deepcopy copies them (Python's copy.copy of a
+    tensor pickles it)."""
     if type(value) in (list, dict, set, collections.OrderedDict, collections.Counter,
-                       PlaygroundDeque):
-        if len(value) > ctx.settings.max_sequence_items:
-            raise _too_many("copy.copy", len(value), ctx.settings.max_sequence_items)
+                       collections.defaultdict, PlaygroundDeque):
+        _items(ctx, value)
         return pycopy.copy(value)
     if isinstance(value, _ATOMS) or type(value) is tuple:
         return value

@@ -79,9 +79,11 @@ PROGRAMS = {
         "    m2[0].weight.zero_()\nx = torch.ones(1, 2)\nnested = [[1, 2], {'a': [3]}]\n"
         "deep = copy.deepcopy(nested)\nshallow = copy.copy(nested)\ndeep[0].append(9)\n"
         "shallow[1]['a'].append(4)\nt = torch.arange(3.0)\nt2 = copy.deepcopy(t)\n"
+        "from collections import defaultdict, deque\ndd = defaultdict(list)\ndd['k'].append(1)\n"
+        "dd2 = copy.copy(dd)\ndd2['j'].append(2)\nq2 = copy.copy(deque([1, 2], maxlen=3))\n"
         "t2 += 1\n"
         "result = [m(x).tolist(), m2(x).tolist(), nested[0], nested[1]['a'], deep[0], "
-        "deep[1]['a'], t.tolist(), t2.tolist()]"),
+        "deep[1]['a'], t.tolist(), t2.tolist(), sorted(dd), sorted(dd2), list(q2), q2.maxlen]"),
     "copy_layers": (
         "import copy\ntorch.manual_seed(0)\nlstm = nn.LSTM(3, 4)\n"
         "enc = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)\n"

@@ -131,6 +131,8 @@ CASES: dict[str, tuple[str, int, str, str]] = {
                           "cannot copy a CountedIterator"),
     "copy-iterator": ("import copy, itertools\ncopy.copy(itertools.count())", 400, F,
                       "cannot copy a CountedIterator"),
+    "copy-counted": ("import copy\nx = [0] * 10**6\ncopy.copy(x)", 200, L,
+                     "more than 200,000 steps"),
     "deepcopy-memo": ("import copy\ncopy.deepcopy([1], {})", 200, "TypeError", "argument"),
     "deepcopy-namespace": ("import copy\ncopy.deepcopy(torch)", 400, F,
                            "cannot copy a Namespace"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from fastapi.testclient import TestClient
 
 from app.engine.program import Sandbox
 
@@ -314,3 +315,18 @@ def test_what_distributions_build_counts_toward_the_programs_memory(sandbox: San
     error = outcome.body["error"]
     assert (outcome.status, error["type"]) == (413, "LimitError")
     assert "while the program already holds" in error["message"]
+
+
+def test_the_modules_work_in_a_locked_down_worker(client: TestClient) -> None:
+    """The worker runs under seccomp, Landlock and OS limits (not the in-process sandbox):
+    sleeping, copying, sampling and the itertools iterators still work there."""
+    code = ("import time, copy, itertools, functools, collections\n"
+            "time.sleep(0.01)\nm = copy.deepcopy(nn.Linear(2, 2))\n"
+            "d = torch.distributions.Normal(0.0, 1.0)\n"
+            "P = collections.namedtuple('P', 'a b')\n"
+            "[len(list(itertools.product('ab', repeat=3))), functools.reduce(max, [3, 9, 2]), "
+            "d.sample((4,)).numel(), P(1, 2).b, torch.accelerator.device_count() >= 0]")
+    response = client.post("/eval", json={"code": code})
+    body = response.json()
+    assert response.status_code == 200 and body["ok"], body.get("error")
+    assert [item.get("value") for item in body["result"]["items"]] == [8, 9, 4, 2, True]

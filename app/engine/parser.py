@@ -65,17 +65,26 @@ REFUSING_IMPORTS: frozenset[str] = frozenset({"os", "os.path", "sys"})
 
 # Modules people import that the playground will never offer, with the reason it says.
 REFUSED_IMPORTS: dict[str, str] = {
-    "importlib": "it loads arbitrary modules", "builtins": "it holds eval, exec and open",
-    "__builtins__": "it holds eval, exec and open", "ctypes": "it reads and writes raw memory",
-    "pickle": "unpickling runs arbitrary code", "subprocess": "it starts processes",
-    "socket": "it opens network connections", "shutil": "it changes files",
-    "pathlib": "it reaches the file system", "io": "it reaches files and streams",
-    "multiprocessing": "it starts processes", "threading": "it starts threads",
-    "inspect": "it reaches interpreter internals", "gc": "it reaches every live object",
-    "marshal": "it loads code objects", "code": "it runs code", "signal": "it changes the "
-    "worker's signal handlers", "urllib": "it opens network connections",
-    "requests": "it opens network connections", "operator": "attrgetter reaches any "
-    "attribute",
+    "importlib": "it loads arbitrary modules",
+    "builtins": "it holds eval, exec and open",
+    "__builtins__": "it holds eval, exec and open",
+    "ctypes": "it reads and writes raw memory",
+    "pickle": "unpickling runs arbitrary code",
+    "marshal": "it loads code objects",
+    "code": "it runs code",
+    "subprocess": "it starts processes",
+    "multiprocessing": "it starts processes",
+    "threading": "it starts threads",
+    "signal": "it changes the worker's signal handlers",
+    "socket": "it opens network connections",
+    "urllib": "it opens network connections",
+    "requests": "it opens network connections",
+    "shutil": "it changes files",
+    "pathlib": "it reaches the file system",
+    "io": "it reaches files and streams",
+    "inspect": "it reaches interpreter internals",
+    "gc": "it reaches every live object",
+    "operator": "attrgetter reaches any attribute",
 }
 
 # Dunder names a program may write, and where.
@@ -326,8 +335,11 @@ def _check_future(node: ast.ImportFrom) -> None:
     """``from __future__ import print_function``: every feature Python 3 has is already on,
     so the import is a no-op (the interpreter binds nothing)."""
     for alias in node.names:
-        if alias.name not in __future__.all_feature_names or alias.asname:
+        if alias.name not in __future__.all_feature_names:
             raise _refuse(node, f"'{alias.name}' is not a __future__ feature of this Python")
+        if alias.asname:
+            raise _refuse(node, "a __future__ import binds no name; leave out 'as "
+                          f"{alias.asname}'")
 
 
 def _is_super_call(node: ast.AST) -> bool:

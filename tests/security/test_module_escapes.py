@@ -54,7 +54,7 @@ CASES: dict[str, tuple[str, int, str, str]] = {
     "future-braces": ("from __future__ import braces", 400, F,
                       "'braces' is not a __future__ feature"),
     "future-alias": ("from __future__ import division as d", 400, F,
-                     "not a __future__ feature"),
+                     "a __future__ import binds no name; leave out 'as d'"),
     "os-not-offered": ("import subprocess", 400, F, "available: collections, copy, "
                        "functools, itertools, math, numpy, random, time, torch,"),
     # --- time ----------------------------------------------------------------------------------

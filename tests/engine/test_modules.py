@@ -209,3 +209,46 @@ def test_copy_counts_toward_the_programs_memory(sandbox: Sandbox) -> None:
     assert (outcome.status, error["type"]) == (413, "LimitError")
     assert "copy.deepcopy would allocate 244.2 MB while the program already holds" \
         in error["message"]
+
+
+def test_every_allocating_or_calling_member_keeps_its_guard() -> None:
+    """Removing one of these guards lets a call allocate, loop or call back unchecked."""
+    from app.engine import guards, policy, stdlib
+    from app.engine.policy import build_namespaces
+
+    namespaces = build_namespaces()
+    for path in ("collections", "itertools", "functools", "copy"):
+        for name, rule in namespaces[path].rules.items():
+            assert rule.guard in (stdlib._in_context, stdlib._guard_defaultdict), (path, name)
+    assert namespaces["time"].rules["sleep"].guard is stdlib._in_context
+    assert all(namespace.members == {} for path, namespace in namespaces.items()
+               if path in ("os", "os.path", "sys"))
+    assert policy.TORCH_FUNCTIONS["normal"].guard is guards.guard_normal
+    assert policy.NDARRAY_METHODS["dot"].guard is guards.guard_ndarray_dot
+    assert namespaces["random"].rules["sample"].guard is guards.guard_random_sample
+    assert {rule.guard for rule in policy.DISTRIBUTION_MEMBERS.values()} \
+        == {guards.guard_distribution_new}
+    methods = policy.DISTRIBUTION_METHODS
+    assert methods["sample"].guard is methods["rsample"].guard is guards.guard_distribution_sample
+    assert methods["entropy"].guard is guards.guard_distribution_entropy
+    assert all(methods[name].guard is not None for name in ("log_prob", "cdf", "icdf"))
+
+
+def test_admission_takes_the_vetted_distributions_only() -> None:
+    from app.engine.admission import DISTRIBUTION_TYPES, Admission
+    from app.engine.errors import ForbiddenError
+
+    admission = Admission(lambda value: False)
+    normal = torch.distributions.Normal(0.0, 1.0)
+    assert admission.admit([normal], "test") == [normal]
+    assert len(DISTRIBUTION_TYPES) == 8
+    transformed = torch.distributions.TransformedDistribution(
+        normal, [torch.distributions.transforms.ExpTransform()])
+    with pytest.raises(ForbiddenError, match="TransformedDistribution"):
+        admission.admit([transformed], "test")
+
+    class Sub(torch.distributions.Normal):
+        pass
+
+    with pytest.raises(ForbiddenError, match="Sub"):
+        admission.admit([Sub(0.0, 1.0)], "test")

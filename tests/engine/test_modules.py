@@ -95,6 +95,30 @@ PROGRAMS = {
         "from collections import deque\nimport random\nmemory = deque([], maxlen=10)\n"
         "for i in range(15):\n    memory.append(i)\n"
         "result = [random.sample(memory, 3), random.sample([1, 2, 3, 4], 2), list(memory)]"),
+    "dqn_tutorial_replay_memory": (
+        # The shape of PyTorch's DQN tutorial: a namedtuple transition, a bounded deque,
+        # random.sample of it, itertools.count() for the steps of an episode.
+        "import random\nfrom collections import namedtuple, deque\nfrom itertools import count\n"
+        "import torch.optim as optim\n"
+        "Transition = namedtuple('Transition', ('state', 'action', 'next_state', 'reward'))\n"
+        "class ReplayMemory:\n    def __init__(self, capacity):\n"
+        "        self.memory = deque([], maxlen=capacity)\n"
+        "    def push(self, state, action, next_state, reward):\n"
+        "        self.memory.append(Transition(state, action, next_state, reward))\n"
+        "    def sample(self, batch_size):\n"
+        "        return random.sample(self.memory, batch_size)\n"
+        "    def __len__(self):\n        return len(self.memory)\n"
+        "torch.manual_seed(0)\nmemory = ReplayMemory(8)\nnet = nn.Linear(2, 2)\n"
+        "opt = optim.SGD(net.parameters(), lr=0.1)\nstate = torch.zeros(1, 2)\n"
+        "for t in count():\n    action = net(state).argmax(1).view(1, 1)\n"
+        "    next_state = state + torch.randn(1, 2)\n"
+        "    memory.push(state, action, next_state, torch.tensor([1.0]))\n"
+        "    state = next_state\n    if t == 11:\n        break\n"
+        "batch = Transition(*zip(*memory.sample(4)))\n"
+        "q = net(torch.cat(batch.state)).gather(1, torch.cat(batch.action))\n"
+        "loss = F.smooth_l1_loss(q.squeeze(1), torch.cat(batch.reward))\n"
+        "opt.zero_grad()\nloss.backward()\nopt.step()\n"
+        "result = [len(memory), t, loss.item(), net.weight.flatten().tolist()]"),
     "torch_normal": (
         "torch.manual_seed(0)\nresult = [torch.normal(torch.zeros(3), torch.ones(3)).tolist(), "
         "torch.normal(2.0, torch.ones(2, 2)).tolist(), "

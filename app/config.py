@@ -81,6 +81,16 @@ class Settings(BaseSettings):
         "batch's items). Each tensor object costs hundreds of bytes that no tensor budget "
         "sees: 3 million unbound rows took about 1 GB.",
     )
+    max_namedtuple_types: int = Field(
+        100,
+        description="Most collections.namedtuple types one program may make. Each is a class "
+        "CPython builds from source (a few kB and ~50 us); a loop could make 200,000.",
+    )
+    max_namedtuple_fields: int = Field(
+        64,
+        description="Most fields of one namedtuple: a record, not a data set (CPython builds "
+        "its constructor as source text from the field names).",
+    )
     max_int_bits: int = Field(
         4_096,
         description="Largest Python integer a program may compute. 10**10**8 would otherwise "

@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils import data as tud
 
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.stdlib_values import STDLIB_VALUE_TYPES
 
 ALLOWED_DEVICE_TYPES = frozenset({"cpu", "cuda"})
 _TENSOR_TYPES = (torch.Tensor, nn.Parameter)
@@ -73,7 +74,13 @@ _OBJECT_TYPES: tuple[type, ...] = tuple(t for t in (
     tud.Dataset, tud.Sampler, torch.autograd.graph.Node, np.generic, np.dtype,
     torch.no_grad, torch.enable_grad, torch.inference_mode, torch.set_grad_enabled,
     torch.autocast, getattr(torch.cuda, "_CudaDeviceProperties", None),
+    *STDLIB_VALUE_TYPES,
 ) if isinstance(t, type))
+# Distributions a program may hold: these exact classes (their parameters are the program's
+# tensors), not any subclass (a TransformedDistribution holds arbitrary transforms).
+DISTRIBUTION_TYPES: tuple[type, ...] = tuple(getattr(torch.distributions, name) for name in (
+    "Normal", "Uniform", "Bernoulli", "Categorical", "Multinomial", "MultivariateNormal",
+    "Exponential", "Beta"))
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
 
 
@@ -123,7 +130,8 @@ class Admission:
                 if value.dtype.kind not in "biufc":
                     raise ForbiddenError(f"{label} gave a numpy array of {value.dtype}, which "
                                          "is not available in the playground")
-            elif isinstance(value, _OBJECT_TYPES) or _is_torch_generator(value):
+            elif isinstance(value, _OBJECT_TYPES) or _is_torch_generator(value) \
+                    or kind in DISTRIBUTION_TYPES:
                 continue
             elif isinstance(value, torch.device):
                 check_device(value, label)

@@ -8,6 +8,7 @@ gradients, batches, one Python object per row).
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -481,3 +482,186 @@ def module_cast_guard(name: str) -> Guard:
         return Prepared(args, kwargs, after)
 
     return guard
+
+
+# ============================================================================ torch.normal
+def guard_normal(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> Prepared:
+    """torch.normal has four overloads and only some take a device, so it is not dry-run on
+    meta (the float overload would allocate for real there): its output is the broadcast of
+    the tensor mean/std, or ``size`` when both are numbers."""
+    mean = args[0] if args else kwargs.get("mean")
+    std = args[1] if len(args) > 1 else kwargs.get("std")
+    size = args[2] if len(args) > 2 else kwargs.get("size")
+    tensors = [value for value in (mean, std) if isinstance(value, torch.Tensor)]
+    if tensors:
+        numel = max(t.numel() for t in tensors)
+        try:
+            numel = max(numel, math.prod(torch.broadcast_shapes(*(t.shape for t in tensors))))
+        except RuntimeError:
+            pass  # shapes that do not broadcast: the real call says so
+    else:
+        if size is None:
+            raise TypeError("torch.normal(mean, std, size): with numbers for mean and std, "
+                            "give the size, e.g. torch.normal(0.0, 1.0, size=(3,))")
+        dims = [size] if isinstance(size, int) else list(size) \
+            if isinstance(size, (list, tuple, torch.Size)) else None
+        if dims is None or not all(isinstance(d, int) and not isinstance(d, bool)
+                                   for d in dims):
+            raise TypeError("torch.normal: size must be a tuple of integers")
+        numel = math.prod(max(d, 0) for d in dims)
+    dtype = kwargs.get("dtype")
+    itemsize = dtype.itemsize if isinstance(dtype, torch.dtype) else 8
+    ctx.budget.check_bytes("torch.normal", numel * itemsize)
+    return Prepared(args, kwargs)
+
+
+def guard_ndarray_dot(ctx: GuardContext, array: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Prepared:
+    """a.dot(b) can be far larger than a ((n, 1) by (1, n)) and as slow as a matmul."""
+    from app.engine.numpy_rules import predict_operator
+
+    if args:
+        predicted, flops = predict_operator(array, args[0], True)
+        ctx.budget.check_bytes("ndarray.dot", predicted)
+        ctx.budget.check_flops("ndarray.dot", flops)
+    return Prepared(args, kwargs)
+
+
+# ============================================================================ distributions
+# Each distribution makes a few parameter-sized tensors (normalised probabilities, stacked
+# concentrations, a Cholesky factor): 4 copies of 8 bytes per element bound them.
+_DISTRIBUTION_BYTES_PER_ELEMENT = 32
+
+
+def _shape_numel(shapes: list[torch.Size]) -> int:
+    try:
+        return math.prod(torch.broadcast_shapes(*shapes))
+    except RuntimeError:
+        return max((math.prod(shape) for shape in shapes), default=1)
+
+
+def guard_distribution_new(ctx: GuardContext, cls: Any, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Prepared:
+    """Parameters broadcast (Beta stacks them: Beta(ones(n, 1), ones(1, n)) is n*n numbers),
+    MultivariateNormal factors its n x n matrix (n**3 FLOPs), Multinomial's total_count is
+    how many draws each sample takes. validate_args is a bool, nothing else."""
+    label = f"{cls.__name__}(...)"
+    bound = _bind(cls, args, kwargs)
+    bound.pop("self", None)
+    validate = bound.get("validate_args")
+    if validate is not None and not isinstance(validate, bool):
+        raise TypeError(f"{label}: validate_args is True, False or None")
+    if "total_count" in bound:
+        count = bound["total_count"]
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise TypeError(f"{label}: total_count is a non-negative integer")
+    tensors = [v for v in bound.values() if isinstance(v, torch.Tensor)]
+    matrices = [bound[name] for name in ("covariance_matrix", "precision_matrix",
+                                         "scale_tril") if isinstance(bound.get(name),
+                                                                      torch.Tensor)]
+    if matrices and matrices[0].dim() >= 2:
+        matrix = matrices[0]
+        n = matrix.shape[-1]
+        loc = bound.get("loc")
+        loc_batch = loc.shape[:-1] if isinstance(loc, torch.Tensor) and loc.dim() else ()
+        batch = _shape_numel([torch.Size(loc_batch), matrix.shape[:-2]])
+        ctx.budget.check_flops(label, batch * n ** 3)
+        ctx.budget.check_bytes(label, _DISTRIBUTION_BYTES_PER_ELEMENT * batch * n * n)
+    else:
+        numel = _shape_numel([t.shape for t in tensors]) if tensors else 1
+        ctx.budget.check_bytes(label, _DISTRIBUTION_BYTES_PER_ELEMENT * numel)
+    # What it built (Beta's stacked parameters, a Cholesky factor) is memory the program
+    # holds: a list of distributions must not grow past max_total_bytes.
+    return Prepared(args, kwargs, lambda made: ctx.budget.live.track(_distribution_tensors(made)))
+
+
+def _distribution_tensors(distribution: Any, depth: int = 0) -> list[torch.Tensor]:
+    found: list[torch.Tensor] = []
+    for value in vars(distribution).values():
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif isinstance(value, torch.distributions.Distribution) and depth < 3:
+            found.extend(_distribution_tensors(value, depth + 1))
+    return found
+
+
+def _event_size(distribution: Any) -> int:
+    return math.prod(distribution.batch_shape) * math.prod(distribution.event_shape)
+
+
+def _matrix_side(distribution: Any) -> int:
+    """n for a MultivariateNormal (n x n work per sample), 1 otherwise."""
+    shape = distribution.event_shape
+    return shape[-1] if isinstance(distribution, torch.distributions.MultivariateNormal) \
+        and len(shape) else 1
+
+
+def guard_distribution_sample(ctx: GuardContext, distribution: Any, args: tuple[Any, ...],
+                              kwargs: dict[str, Any]) -> Prepared:
+    """sample((10**9,)) is refused before it draws: sample shape x batch x event elements
+    (Multinomial draws total_count indices per sample first)."""
+    label = f"{type(distribution).__name__}.sample"
+    shape = args[0] if args else kwargs.get("sample_shape", ())
+    if not isinstance(shape, (tuple, list, torch.Size)) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise TypeError(f"{label}: the sample shape is a tuple of non-negative integers, "
+                        "e.g. sample((5,))")
+    numel = math.prod(shape) * _event_size(distribution)
+    draws = 0
+    if isinstance(distribution, torch.distributions.Multinomial):
+        draws = distribution.total_count * math.prod(shape) * math.prod(distribution.batch_shape)
+    ctx.budget.check_bytes(label, _DISTRIBUTION_BYTES_PER_ELEMENT * numel + 8 * draws)
+    ctx.budget.check_flops(label, numel * _matrix_side(distribution))
+    return Prepared(args, kwargs)
+
+
+def distribution_values_guard(name: str) -> Guard:
+    """log_prob / cdf / icdf broadcast the value against the batch and event shapes."""
+    def guard(ctx: GuardContext, distribution: Any, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Prepared:
+        return _distribution_values(ctx, f"{type(distribution).__name__}.{name}", distribution,
+                                    args, kwargs)
+    return guard
+
+
+def _distribution_values(ctx: GuardContext, label: str, distribution: Any,
+                         args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared:
+    value = args[0] if args else kwargs.get("value")
+    shapes = [distribution.batch_shape + distribution.event_shape]
+    if isinstance(value, torch.Tensor):
+        shapes.append(value.shape)
+    numel = _shape_numel(shapes)
+    ctx.budget.check_bytes(label, _DISTRIBUTION_BYTES_PER_ELEMENT * numel)
+    ctx.budget.check_flops(label, numel * _matrix_side(distribution))
+    return Prepared(args, kwargs)
+
+
+# ============================================================================ random.sample
+def guard_random_sample(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Prepared:
+    """random.sample(population, k) builds a k-item list in one C call (k is bounded by the
+    population, but range(10**12) is a population); counts= would repeat items."""
+    if "counts" in kwargs:
+        raise ForbiddenError("random.sample(counts=...) is not available in the playground",
+                             ctx.line, hint="Repeat the items in the population instead.")
+    count = args[1] if len(args) > 1 else kwargs.get("k")
+    limit = ctx.settings.max_sequence_items
+    if isinstance(count, int) and count > limit:
+        raise LimitError(f"random.sample of {count:,} items is larger than the limit of "
+                         f"{limit:,} (setting max_sequence_items)",
+                         hint="Sample fewer items, or use torch.randperm for large draws.",
+                         predicted=True)
+    return Prepared(args, kwargs)
+
+
+def guard_distribution_entropy(ctx: GuardContext, distribution: Any, args: tuple[Any, ...],
+                               kwargs: dict[str, Any]) -> Prepared:
+    """One number per batch element, but Multinomial sums over its whole support: total_count
+    + 1 values per batch and event element (Multinomial(10**9, p).entropy() is 8 GB)."""
+    label = f"{type(distribution).__name__}.entropy"
+    numel = _event_size(distribution)
+    if isinstance(distribution, torch.distributions.Multinomial):
+        numel *= distribution.total_count + 1
+    ctx.budget.check_bytes(label, _DISTRIBUTION_BYTES_PER_ELEMENT * numel)
+    return Prepared(args, kwargs)

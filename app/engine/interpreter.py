@@ -12,7 +12,7 @@ import ast
 import inspect
 import operator
 import sys
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils import data as tud
 
 from app.config import Settings
-from app.engine import kernels, policy
+from app.engine import kernels, policy, stdlib
 from app.engine.admission import Admission, check_device
 from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
@@ -368,12 +368,17 @@ class Interpreter:
                 scope.vars[top] = self.namespaces[top]
 
     def _import_from(self, stmt: ast.ImportFrom, scope: Scope) -> None:
+        if stmt.module == "__future__":
+            return  # every feature is already on in Python 3 (the parser checked the names)
         namespace = self.namespaces[stmt.module or ""]
         for alias in stmt.names:
             if alias.name not in namespace.members:
+                refused = namespace.refusal(alias.name)
                 raise ForbiddenError(
                     f"line {stmt.lineno}: '{alias.name}' is not available from "
-                    f"{namespace.name} in the playground", stmt.lineno)
+                    f"{namespace.name} in the playground"
+                    + (f": {refused[0]}" if refused else ""), stmt.lineno,
+                    refused[1] if refused else None)
             scope.vars[alias.asname or alias.name] = namespace.members[alias.name]
 
     def _function_def(self, stmt: ast.FunctionDef, scope: Scope) -> None:
@@ -1092,6 +1097,10 @@ class Interpreter:
         if isinstance(obj, Namespace):
             if name in obj.members:
                 return obj.members[name]
+            refused = obj.refusal(name)
+            if refused is not None:
+                raise ForbiddenError(f"line {self.line}: {obj.name}.{name} is not available in "
+                                     f"the playground: {refused[0]}", self.line, refused[1])
             reason = policy.REFUSED_WITH_REASON.get(name)
             why = f" ({name} {reason})" if reason else ""
             raise ForbiddenError(f"line {self.line}: {obj.name}.{name} is not available in the "
@@ -1162,6 +1171,8 @@ class Interpreter:
             return result
         if isinstance(container, (list, tuple, str, range, dict, torch.Size, np.ndarray)):
             return container[index]
+        if isinstance(container, deque) and isinstance(index, int):
+            return container[index]
         if isinstance(container, (nn.Sequential, nn.ModuleList, nn.ModuleDict,
                                   nn.ParameterList, nn.ParameterDict)):
             return container[index]
@@ -1216,6 +1227,8 @@ class Interpreter:
             return iter(value)
         if isinstance(value, (tud.DataLoader, tud.Dataset, nn.Sequential, nn.ModuleList,
                               nn.ParameterList)):
+            return iter(value)
+        if isinstance(value, deque):
             return iter(value)
         if _is_torch_generator(value):
             return value
@@ -1369,10 +1382,12 @@ def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | 
         return policy.NDARRAY_ATTRIBUTES, policy.NDARRAY_METHODS, "ndarray"
     if type(obj) is str:
         return frozenset(), _STR_RULES, "str"
+    if type(obj) in policy.DISTRIBUTION_TYPES:
+        return policy.DISTRIBUTION_ATTRIBUTES, policy.DISTRIBUTION_METHODS, type(obj).__name__
     container = _CONTAINER_METHODS.get(type(obj))
     if container is not None:
         return frozenset(), {name: Rule(Cost.FREE) for name in container}, type(obj).__name__
-    return None
+    return stdlib.attribute_table(obj)
 
 
 _CONTAINER_METHODS: dict[type, frozenset[str]] = {

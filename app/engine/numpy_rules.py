@@ -179,6 +179,13 @@ def check_numpy_arguments(label: str, args: tuple[Any, ...], kwargs: dict[str, A
     budget's 8 bytes per element did not see: np.array([s] * 1000) with a 1M-character s,
     np.zeros(10**4, dtype='U100000') and a.astype('U100000') each allocated 4 GB. Only arrays
     of numbers and booleans exist here: no text, no dtype other than a number's."""
+    if "where" in kwargs:
+        # Security: an element-wise ufunc given where= and no out= leaves the other elements
+        # uninitialised (np.exp(x, where=x < 0) showed heap addresses an earlier program
+        # left); clip and the array methods forward it to ufuncs.
+        raise ForbiddenError(f"{label}: the keyword 'where=' is not available in the "
+                             "playground: it leaves the other elements uninitialised",
+                             hint="Use np.where(condition, np.exp(x), 0) instead.")
     dtypes = [kwargs["dtype"]] if kwargs.get("dtype") is not None else []
     stack: list[Any] = [*args, *(v for k, v in kwargs.items()
                                   if k not in _OPTION_KEYWORDS and k != "dtype")]

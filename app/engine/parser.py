@@ -7,6 +7,7 @@ decided at run time by ``policy.py``.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 
@@ -52,7 +53,38 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset({
     "torch.utils", "torch.utils.data", "torch.cuda", "torch.amp", "torch.cuda.amp",
     "numpy", "math", "random",
     "matplotlib.pyplot",  # the vetted subset in plots.py, as `import matplotlib.pyplot as plt`
+    "torch.nn.init", "torch.distributions", "torch.accelerator",
+    # Standard-library modules as vetted namespaces (app/engine/stdlib.py); os and sys bind
+    # a namespace that refuses every use with what to do instead, so an unused import is free.
+    "time", "os", "os.path", "sys", "collections", "itertools", "functools", "copy",
 })
+
+# Imported only so that a program that never uses them runs: not worth listing as available.
+REFUSING_IMPORTS: frozenset[str] = frozenset({"os", "os.path", "sys"})
+
+# Modules people import that the playground will never offer, with the reason it says.
+REFUSED_IMPORTS: dict[str, str] = {
+    "importlib": "it loads arbitrary modules",
+    "builtins": "it holds eval, exec and open",
+    "__builtins__": "it holds eval, exec and open",
+    "ctypes": "it reads and writes raw memory",
+    "pickle": "unpickling runs arbitrary code",
+    "marshal": "it loads code objects",
+    "code": "it runs code",
+    "subprocess": "it starts processes",
+    "multiprocessing": "it starts processes",
+    "threading": "it starts threads",
+    "signal": "it changes the worker's signal handlers",
+    "socket": "it opens network connections",
+    "urllib": "it opens network connections",
+    "requests": "it opens network connections",
+    "shutil": "it changes files",
+    "pathlib": "it reaches the file system",
+    "io": "it reaches files and streams",
+    "inspect": "it reaches interpreter internals",
+    "gc": "it reaches every live object",
+    "operator": "attrgetter reaches any attribute",
+}
 
 # Dunder names a program may write, and where.
 CLASS_DUNDER_METHODS: frozenset[str] = frozenset({"__init__", "__len__", "__getitem__"})
@@ -264,17 +296,16 @@ class _Validator:
         if isinstance(node, ast.ImportFrom):
             if node.level or node.module is None:
                 raise _refuse(node, "relative imports are not available")
-            if node.module not in ALLOWED_IMPORTS:
-                raise _refuse(node, f"'{node.module}' cannot be imported here; available: "
-                              + ", ".join(sorted(ALLOWED_IMPORTS)))
+            if node.module == "__future__":
+                _check_future(node)
+                return
+            _check_module(node, node.module)
             for alias in node.names:
                 if alias.name == "*":
                     raise _refuse(node, "'import *' is not available; import names explicitly")
             return
         for alias in node.names:
-            if alias.name not in ALLOWED_IMPORTS:
-                raise _refuse(node, f"'{alias.name}' cannot be imported here; available: "
-                              + ", ".join(sorted(ALLOWED_IMPORTS)))
+            _check_module(node, alias.name)
 
     def _check_with(self, node: ast.With) -> None:
         for item in node.items:
@@ -283,6 +314,26 @@ class _Validator:
                               "context managers (no_grad, enable_grad, autocast) bind nothing")
             if not isinstance(item.context_expr, ast.Call):
                 raise _refuse(node, "with needs a call such as torch.no_grad()")
+
+
+def _check_module(node: ast.AST, module: str) -> None:
+    if module in ALLOWED_IMPORTS:
+        return
+    reason = REFUSED_IMPORTS.get(module.split(".")[0])
+    why = f" ({reason})" if reason else ""
+    raise _refuse(node, f"'{module}' cannot be imported here{why}; available: "
+                  + ", ".join(sorted(ALLOWED_IMPORTS - REFUSING_IMPORTS)))
+
+
+def _check_future(node: ast.ImportFrom) -> None:
+    """``from __future__ import print_function``: every feature Python 3 has is already on,
+    so the import is a no-op (the interpreter binds nothing)."""
+    for alias in node.names:
+        if alias.name not in __future__.all_feature_names:
+            raise _refuse(node, f"'{alias.name}' is not a __future__ feature of this Python")
+        if alias.asname:
+            raise _refuse(node, "a __future__ import binds no name; leave out 'as "
+                          f"{alias.asname}'")
 
 
 def _is_super_call(node: ast.AST) -> bool:

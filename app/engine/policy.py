@@ -37,6 +37,7 @@ from torch import nn, optim
 from torch.utils import data as tud
 
 from app.engine import guards
+from app.engine.admission import DISTRIBUTION_TYPES
 from app.engine.guards import Guard
 
 
@@ -179,6 +180,9 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
     "Tensor": Rule(M, uninitialised=True, note=UNINITIALISED),
     "from_numpy": Rule(B, note="shares a numeric numpy array's memory (counted once)"),
     "set_default_dtype": Rule(S, note="reset to float32 before and after every program"),
+    "normal": Rule(FREE, guard=guards.guard_normal,
+                   note="random numbers: the output (broadcast of mean and std, or size) is "
+                   "sized by its guard before the call"),
 }
 for _name in ("split", "chunk", "unbind", "tensor_split"):
     _guarded(TORCH_FUNCTIONS, guards.split_guard(_name), _name)
@@ -307,6 +311,28 @@ AUTOGRAD_MEMBERS: dict[str, Rule] = {
                  note="one gradient per input: predicted from the inputs, counted after"),
     "backward": Rule(M, guard=guards.guard_backward,
                      note="new .grad tensors for the graph's leaves: predicted, counted after"),
+}
+
+# ---------------------------------------------------------------------------------------------
+# torch.distributions: the classes admission.DISTRIBUTION_TYPES lets a program hold.
+DISTRIBUTION_MEMBERS: dict[str, Rule] = {
+    cls.__name__: Rule(FREE, guard=guards.guard_distribution_new,
+                       note="holds the program's parameters; broadcasts, factorisations "
+                       "(n**3 FLOPs) and validate_args (a bool) checked before it is built")
+    for cls in DISTRIBUTION_TYPES}
+DISTRIBUTION_ATTRIBUTES = frozenset(_names("""mean stddev variance mode batch_shape
+    event_shape loc scale low high probs logits rate concentration1 concentration0
+    total_count covariance_matrix scale_tril precision_matrix has_rsample"""))
+DISTRIBUTION_METHODS: dict[str, Rule] = {
+    **_rules(FREE, "sample rsample", "draws sample shape x batch x event numbers: sized "
+             "before the draw (Multinomial's total_count draws too)",
+             guard=guards.guard_distribution_sample),
+    **{name: Rule(FREE, guard=guards.distribution_values_guard(name),
+                  note="the value broadcast against the batch: sized before the call")
+       for name in ("log_prob", "cdf", "icdf")},
+    "entropy": Rule(FREE, guard=guards.guard_distribution_entropy,
+                    note="one number per batch element; Multinomial's sum over its support "
+                    "(total_count + 1 values) sized first"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -498,14 +524,23 @@ NUMPY_FUNCTIONS: dict[str, Rule] = _rules(Cost.NUMPY, """array asarray zeros one
     linspace eye zeros_like ones_like mean sum std var max min abs exp log sqrt allclose
     array_equal concatenate stack argmax argmin round clip where dot matmul transpose
     reshape""", NUMPY)
+# Element-wise ufuncs: the output is the broadcast of the inputs, as the generic numpy rule
+# predicts. Their methods (np.add.outer, np.multiply.reduceat) have no attribute table.
+NUMPY_FUNCTIONS.update(_rules(Cost.NUMPY, """sin cos tan arcsin arccos arctan arctan2 sinh
+    cosh tanh exp exp2 expm1 log log2 log10 log1p sqrt square absolute abs sign floor ceil
+    maximum minimum add subtract multiply divide true_divide power mod negative reciprocal
+    isnan isinf isfinite cumsum prod squeeze""", NUMPY + "; element-wise: the broadcast of "
+                              "the inputs"))
 NUMPY_RANDOM: dict[str, Rule] = _rules(Cost.NUMPY, "randn rand randint seed normal uniform "
                                                    "permutation choice", NUMPY_RANDOM)
 NUMPY_DTYPES = _names("""
     float16 float32 float64 int8 int16 int32 int64 uint8 bool_""")
 NDARRAY_ATTRIBUTES = frozenset(["shape", "dtype", "ndim", "size", "T", "itemsize", "nbytes"])
 NDARRAY_METHODS: dict[str, Rule] = _rules(Cost.NUMPY, """reshape astype sum mean std max min
-    argmax argmin tolist copy item flatten transpose round clip""", NDARRAY)
+    argmax argmin tolist copy item flatten transpose round clip dot squeeze cumsum prod any
+    all var""", NDARRAY)
 _guarded(NDARRAY_METHODS, guards.guard_tolist, "tolist")
+_guarded(NDARRAY_METHODS, guards.guard_ndarray_dot, "dot")
 
 MATH_FUNCTIONS = _names("""
     sqrt exp log log2 log10 sin cos tan atan2 floor ceil fabs isclose isnan isinf pow tanh
@@ -518,12 +553,19 @@ RANDOM_FUNCTIONS = ["random", "randint", "uniform", "gauss", "choice", "shuffle"
 class Namespace:
     """A module as the program sees it: only the listed members exist."""
 
-    __slots__ = ("members", "name", "rules")
+    __slots__ = ("members", "name", "refusals", "rules")
 
-    def __init__(self, name: str, members: dict[str, Any], rules: dict[str, Rule]) -> None:
+    def __init__(self, name: str, members: dict[str, Any], rules: dict[str, Rule],
+                 refusals: dict[str, tuple[str, str]] | None = None) -> None:
         self.name = name
         self.members = members
         self.rules = rules
+        # Member name -> (why it is refused, what to do instead); "*" answers every other
+        # name (os and sys: an import costs nothing, any use says what to do instead).
+        self.refusals = refusals or {}
+
+    def refusal(self, name: str) -> tuple[str, str] | None:
+        return self.refusals.get(name, self.refusals.get("*"))
 
     def __repr__(self) -> str:
         return f"<module '{self.name}'>"
@@ -539,6 +581,8 @@ def _namespace(name: str, module: Any, rules: dict[str, Rule],
 
 def build_namespaces() -> dict[str, Namespace]:
     """The importable namespaces, keyed by their import path."""
+    from app.engine.stdlib import build_stdlib_namespaces  # it builds on this module
+
     init = _namespace("torch.nn.init", nn.init, NN_INIT)
     utils = _namespace("torch.nn.utils", nn.utils, NN_UTILS)
     functional = _namespace("torch.nn.functional", F, NN_FUNCTIONAL)
@@ -558,13 +602,20 @@ def build_namespaces() -> dict[str, Namespace]:
     amp = _namespace("torch.amp", torch.amp, AMP_MEMBERS)
     cuda_amp = _namespace("torch.cuda.amp", torch.cuda.amp, AMP_MEMBERS)
     cuda = _namespace("torch.cuda", torch.cuda, CUDA_MEMBERS, {"amp": cuda_amp})
+    accelerator = _namespace("torch.accelerator", torch.accelerator, {
+        name: Rule(S, note="device facts: answered as torch does on this server (False, "
+                   "None and 0 without a GPU)")
+        for name in ("is_available", "current_accelerator", "device_count")})
     version = Namespace("torch.version", {"cuda": torch.version.cuda,
                                           "hip": torch.version.hip}, {})
     autograd = _namespace("torch.autograd", torch.autograd, AUTOGRAD_MEMBERS)
+    distributions = _namespace("torch.distributions", torch.distributions,
+                               DISTRIBUTION_MEMBERS)
     dtypes = {name: getattr(torch, name) for name in TORCH_DTYPES}
     torch_ns = _namespace("torch", torch, TORCH_FUNCTIONS, {
         **dtypes, **TORCH_VALUES, "nn": nn_ns, "optim": optim_ns, "utils": utils_ns,
         "cuda": cuda, "amp": amp, "version": version, "autograd": autograd,
+        "accelerator": accelerator, "distributions": distributions,
         "__version__": torch.__version__,
     })
     np_random = _namespace("numpy.random", np.random, NUMPY_RANDOM)
@@ -575,14 +626,19 @@ def build_namespaces() -> dict[str, Namespace]:
     math_ns = _namespace("math", math, {name: Rule(S, note="a number from numbers")
                                         for name in MATH_FUNCTIONS}, MATH_VALUES)
     random_ns = _namespace("random", random, {
-        name: Rule(S, note="the module's one generator, reseeded before every program")
-        for name in RANDOM_FUNCTIONS})
+        **{name: Rule(S, note="the module's one generator, reseeded before every program")
+           for name in RANDOM_FUNCTIONS},
+        "sample": Rule(S, guard=guards.guard_random_sample,
+                       note="k distinct items of a sequence (a deque of transitions in the "
+                       "DQN tutorial): k bounded; reseeded generator")})
     return {
         "torch": torch_ns, "torch.nn": nn_ns, "torch.nn.functional": functional,
         "torch.optim": optim_ns, "torch.optim.lr_scheduler": scheduler,
         "torch.utils": utils_ns, "torch.utils.data": data, "torch.cuda": cuda,
         "torch.amp": amp, "torch.cuda.amp": cuda_amp, "numpy": np_ns, "math": math_ns,
-        "random": random_ns,
+        "random": random_ns, "torch.nn.init": init, "torch.accelerator": accelerator,
+        "torch.distributions": distributions,
+        **build_stdlib_namespaces(),
     }
 
 

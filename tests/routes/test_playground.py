@@ -91,7 +91,7 @@ def test_a_runtime_error_is_a_200_card_with_the_hint(client: TestClient) -> None
 
 
 def test_a_refused_program_explains_the_refusal(client: TestClient) -> None:
-    html = run(client, "import os\nos.getcwd()").text
+    html = run(client, "import subprocess\nsubprocess.run(['ls'])").text
     assert "Refused before running: ForbiddenError" in html and "Nothing ran" in html
     assert classes(html, "refused") == 1
     assert 'id="trace-panel"' not in html  # nothing ran, so there is no trace to show

@@ -56,7 +56,8 @@ CASES: dict[str, tuple[str, int, str, str]] = {
     "future-alias": ("from __future__ import division as d", 400, F,
                      "a __future__ import binds no name; leave out 'as d'"),
     "os-not-offered": ("import subprocess", 400, F, "available: collections, copy, "
-                       "functools, itertools, math, numpy, random, time, torch,"),
+                       "functools, itertools, math, matplotlib.pyplot, numpy, random, time, "
+                       "torch,"),
     # --- time ----------------------------------------------------------------------------------
     "sleep-forever": ("import time\ntime.sleep(10**9)", 200, "TimeoutError",
                       "time.sleep(1e+09) would run past the program's deadline"),

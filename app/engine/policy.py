@@ -543,7 +543,10 @@ def build_namespaces() -> dict[str, Namespace]:
     cuda = _namespace("torch.cuda", torch.cuda, CUDA_MEMBERS, {"amp": cuda_amp})
     version = Namespace("torch.version", {"cuda": torch.version.cuda,
                                           "hip": torch.version.hip}, {})
-    autograd = _namespace("torch.autograd", torch.autograd, AUTOGRAD_MEMBERS)
+    # Function is a base class for the program's own autograd functions; without a rule it
+    # cannot be called (only MyFunction.apply, see Interpreter._function_apply).
+    autograd = _namespace("torch.autograd", torch.autograd, AUTOGRAD_MEMBERS,
+                          {"Function": torch.autograd.Function})
     dtypes = {name: getattr(torch, name) for name in TORCH_DTYPES}
     torch_ns = _namespace("torch", torch, TORCH_FUNCTIONS, {
         **dtypes, **TORCH_VALUES, "nn": nn_ns, "optim": optim_ns, "utils": utils_ns,

@@ -589,6 +589,7 @@ class Interpreter:
                 if isinstance(value, UserFunction):
                     methods[item.name] = own[item.name] = value
                 elif isinstance(value, (StaticMethod, ClassMethod, Property)):
+                    self._check_member_name(item, value, torch_base)
                     members[item.name] = value
                 else:
                     raise ForbiddenError(
@@ -619,6 +620,15 @@ class Interpreter:
                 if function.owner is None:
                     function.owner = cls
         self.binding_scope(scope, stmt.name).vars[stmt.name] = cls
+
+    def _check_member_name(self, item: ast.FunctionDef, member: Any, torch_base: type) -> None:
+        """Security: torch calls forward, __getitem__ ... through the instance; as a property
+        they could hand torch a function of its own to call past the budget (a property
+        `forward` returning torch.ones). Only Function's forward/backward are static."""
+        static_ok = torch_base is torch.autograd.Function and isinstance(member, StaticMethod)
+        if item.name in _OVERRIDABLE and not static_ok:
+            raise ForbiddenError(f"line {item.lineno}: '{item.name}' must be a plain method "
+                                 "(no @staticmethod, @classmethod or @property)", item.lineno)
 
     def torch_base(self, cls: type) -> type:
         """The first class above the program's own ones: torch's, Python's or object."""

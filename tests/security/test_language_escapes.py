@@ -147,8 +147,8 @@ STOPPED = [
      "a decorator may be"),
     # --- autograd.Function -------------------------------------------------------------------
     ("function-ctx-apply", "class F(torch.autograd.Function):\n    @staticmethod\n"
-     "    def forward(ctx, x):\n        ctx.apply(x)\n        return x\nF.apply(torch.ones(1))", 400,
-     "ForbiddenError", "'ctx.apply' is not available"),
+     "    def forward(ctx, x):\n        ctx.apply(x)\n        return x\n"
+     "F.apply(torch.ones(1))", 400, "ForbiddenError", "'ctx.apply' is not available"),
     ("function-ctx-internal", "class F(torch.autograd.Function):\n    @staticmethod\n"
      "    def forward(ctx, x):\n        ctx.to_save = (x,)\n        return x * 2\n"
      "F.apply(torch.ones(1, requires_grad=True))", 400, "ForbiddenError", "setting '.to_save'"),

@@ -207,5 +207,5 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
             pool.append(candidate)
             if len(pool) >= _MAX_CANDIDATES:
                 break
-    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.7)
+    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     return f"; did you mean '{matches[0]}'?" if matches else ""

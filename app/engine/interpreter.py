@@ -1362,7 +1362,8 @@ class Interpreter:
         if isinstance(obj, type) and obj in self.user_classes:
             return self._class_attribute(obj, name)
         if isinstance(obj, BaseException) and name == "args":
-            return obj.args
+            # What torch put in its own errors passes the same gate as its results.
+            return self.admission.admit(obj.args, f"{cls.__name__}.args")
         return self._vetted_attribute(obj, name)
 
     def _function_apply(self, cls: type) -> Callable[..., Any]:

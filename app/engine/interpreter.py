@@ -348,8 +348,10 @@ class Interpreter:
 
     def _assert(self, stmt: ast.Assert, scope: Scope) -> None:
         if not self.truth(self.eval(stmt.test, scope)):
-            message = self.eval(stmt.msg, scope) if stmt.msg is not None else ""
-            raise AssertionError(message if isinstance(message, str) else "assertion failed")
+            if stmt.msg is None:
+                raise AssertionError
+            # Any value, as in Python; its text is written bounded (exception_text).
+            raise AssertionError(self.eval(stmt.msg, scope))
 
     def _delete(self, stmt: ast.Delete, scope: Scope) -> None:
         for target in stmt.targets:

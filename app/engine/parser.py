@@ -52,6 +52,7 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset({
     "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.optim.lr_scheduler",
     "torch.utils", "torch.utils.data", "torch.cuda", "torch.amp", "torch.cuda.amp",
     "numpy", "math", "random",
+    "torch.autograd",
 })
 
 # Dunder names a program may write, and where.

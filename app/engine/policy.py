@@ -569,6 +569,7 @@ def build_namespaces() -> dict[str, Namespace]:
         "torch.utils": utils_ns, "torch.utils.data": data, "torch.cuda": cuda,
         "torch.amp": amp, "torch.cuda.amp": cuda_amp, "numpy": np_ns, "math": math_ns,
         "random": random_ns,
+        "torch.autograd": autograd,  # from torch.autograd import Function
     }
 
 

@@ -392,3 +392,17 @@ def test_first_refusal_in_source_order_is_reported(sandbox: Sandbox) -> None:
     assert error["line"] == 2 and "'eval'" in error["message"]
     nested = "print([1, (lambda: open('f'))(), __import__('os')])"
     assert "'open'" in sandbox.run(nested).body["error"]["message"]
+
+
+def test_function_imported_from_torch_autograd(sandbox: Sandbox) -> None:
+    code = ("from torch.autograd import Function\nclass Square(Function):\n"
+            "    @staticmethod\n    def forward(ctx, x):\n        ctx.save_for_backward(x)\n"
+            "        return x * x\n    @staticmethod\n    def backward(ctx, g):\n"
+            "        x, = ctx.saved_tensors\n        return 2 * x * g\n"
+            "x = torch.tensor([3.0, -1.5], requires_grad=True)\n"
+            "Square.apply(x).sum().backward()\ng = x.grad")
+    body = run_ok(sandbox, code)
+    x = torch.tensor([3.0, -1.5], requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad is not None
+    assert body["variables"]["g"]["values"] == x.grad.tolist()

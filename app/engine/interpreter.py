@@ -1642,23 +1642,26 @@ def _module_has(module_name: str, name: str) -> bool:
 
 
 def _namespace_suggestion(namespace: Namespace, name: str) -> str:
-    """A close member of the namespace, else of the namespaces inside it (torch.softmax_loss
-    may be torch.nn.functional.something), named in full."""
-    suggestion = did_you_mean(name, namespace.members)
-    if suggestion:
-        return suggestion
+    """The closest member of the namespace or of the namespaces inside it (torch.
+    cross_entropy_loss is torch.nn.functional.cross_entropy), named in full when nested."""
+    paths: dict[str, str] = {member: "" for member in namespace.members}
     pending = [(f"{namespace.name}.{member}", value) for member, value in
                namespace.members.items() if isinstance(value, Namespace)]
-    for _ in range(20):  # a few levels of torch.nn.functional, torch.optim.lr_scheduler ...
-        if not pending:
-            break
+    seen = {id(namespace)}
+    while pending and len(seen) < 30:  # torch.nn.functional, torch.optim.lr_scheduler ...
         path, inner = pending.pop(0)
-        found = did_you_mean(name, inner.members)
-        if found:
-            return found.replace("'", f"'{path}.", 1)
-        pending.extend((f"{path}.{member}", value) for member, value in inner.members.items()
-                       if isinstance(value, Namespace))
-    return ""
+        if id(inner) in seen:
+            continue
+        seen.add(id(inner))
+        for member, value in inner.members.items():
+            paths.setdefault(member, path + ".")
+            if isinstance(value, Namespace):
+                pending.append((f"{path}.{member}", value))
+    found = did_you_mean(name, paths)
+    if not found:
+        return ""
+    match = found.split("'")[1]
+    return found.replace(f"'{match}'", f"'{paths[match]}{match}'")
 
 
 def _has_member(obj: Any, name: str) -> bool:

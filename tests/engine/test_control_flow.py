@@ -361,7 +361,9 @@ def test_type_and_name_of_tensors(sandbox: Sandbox) -> None:
      "module 'torch.nn' has no attribute 'Lineer'; did you mean 'Linear'?"),
     ("F.sofmax(torch.ones(2), dim=0)", "AttributeError", "did you mean 'softmax'?"),
     ("torch.cross_entropy_loss", "AttributeError",
-     "module 'torch' has no attribute 'cross_entropy_loss'; did you mean 'torch.nn."),
+     "module 'torch' has no attribute 'cross_entropy_loss'; did you mean "
+     "'torch.nn.functional.cross_entropy'?"),
+    ("torch.Adam", "AttributeError", "did you mean 'torch.optim.Adam'?"),
     ("class A:\n    def __init__(self):\n        self.value = 1\nA().valeu", "AttributeError",
      "'A' object has no attribute 'valeu'; did you mean 'value'?"),
     ("class A:\n    def run(self):\n        return 1\nA.rnu", "AttributeError",

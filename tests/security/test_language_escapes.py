@@ -125,6 +125,8 @@ STOPPED = [
      "a decorator must be a function defined in the program"),
     ("decorator-returns-torch-empty", "def deco(f):\n    return torch.empty\n@deco\n"
      "def g():\n    pass\ng(10**11)", 413, "LimitError", "would allocate"),
+    ("decorator-returns-open", "def deco(f):\n    return open\n@deco\ndef g():\n    pass\n"
+     "g('{}')", 400, "ForbiddenError", "'open' is not available"),
     ("decorator-method-returns-torch", "def deco(f):\n    return torch.ones\n"
      "class M(nn.Module):\n    @deco\n    def forward(self, x):\n        return x", 400,
      "ForbiddenError", "must give a function defined in the program"),

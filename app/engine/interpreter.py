@@ -1415,6 +1415,11 @@ class Interpreter:
             value = klass.__dict__.get(name)
             if value is not None and not callable(value) and name not in members:
                 return value
+        if any(name in vars(klass) for klass in cls.__mro__):
+            base = self.torch_base(cls)
+            raise ForbiddenError(f"line {self.line}: '{cls.__name__}.{name}' comes from "
+                                 f"{base.__name__} and is not available in the playground",
+                                 self.line, hint="Use the methods your class defines.")
         raise AttributeError(f"type object '{cls.__name__}' has no attribute '{name}'"
                              + did_you_mean(name, [*methods, *members]))
 
@@ -1445,13 +1450,12 @@ class Interpreter:
                 return obj.training
         elif name in obj.__dict__:
             return obj.__dict__[name]
-        else:
-            for klass in type(obj).__mro__:
-                if klass not in self.user_classes:
-                    break
-                value = klass.__dict__.get(name)
-                if value is not None and not callable(value):
-                    return value
+        for klass in type(obj).__mro__:  # class variables of the program's classes
+            if klass not in self.user_classes:
+                break
+            value = klass.__dict__.get(name)
+            if value is not None and not callable(value):
+                return value
         known = [*methods, *self.class_members[type(obj)]]
         if isinstance(obj, nn.Module):
             known += [*obj._parameters, *obj._buffers, *obj._modules, *policy.MODULE_METHODS]

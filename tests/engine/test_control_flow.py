@@ -408,3 +408,13 @@ def test_function_imported_from_torch_autograd(sandbox: Sandbox) -> None:
     (x * x).sum().backward()
     assert x.grad is not None
     assert body["variables"]["g"]["values"] == x.grad.tolist()
+
+
+def test_class_variables_of_modules_and_subclasses(sandbox: Sandbox) -> None:
+    body = run_ok(sandbox, "class M(nn.Module):\n    hidden = 4\n    def __init__(self):\n"
+                  "        super().__init__()\n        self.fc = nn.Linear(2, self.hidden)\n"
+                  "    def forward(self, x):\n        return self.fc(x)\nclass N(M):\n"
+                  "    pass\nr = [N().hidden, M.hidden, list(N()(torch.ones(1, 2)).shape)]")
+    assert plain(body["variables"]["r"]) == [4, 4, [1, 4]]
+    refused = sandbox.run("class M(nn.Module):\n    pass\nM.parameters")
+    assert refused.status == 400 and "comes from Module" in refused.body["error"]["message"]

@@ -564,7 +564,11 @@ class Interpreter:
     def _class_def(self, stmt: ast.ClassDef, scope: Scope) -> None:
         base: type = object
         if stmt.bases:
-            base_value = self.eval(stmt.bases[0], scope)
+            written = stmt.bases[0]
+            # `class A(object)`: the name object exists for this use only.
+            is_object = isinstance(written, ast.Name) and written.id == "object" \
+                and not scope.lookup("object")[0]
+            base_value = object if is_object else self.eval(written, scope)
             if not (base_value in _CLASS_BASES or base_value in self.user_classes
                     or base_value in _BUILTIN_EXCEPTIONS):
                 raise ForbiddenError(f"line {stmt.lineno}: a class may extend nn.Module, "

@@ -235,7 +235,7 @@ result = [t.degrees, t.kelvin, type(b).__name__, b.describe(), Temperature.scale
           b.kelvin]
 """,
     "inheritance_and_super": """
-class Base:
+class Base(object):
     def __init__(self, n):
         self.n = n
     def describe(self):

@@ -405,6 +405,10 @@ class Interpreter:
         return isinstance(error, kinds)
 
     def _handle(self, handler: ast.ExceptHandler, error: BaseException, scope: Scope) -> None:
+        # The traceback holds the interpreter's frames and every value they refer to (the
+        # tensors of the failed call): a program keeping the errors it caught kept them all
+        # (30,000 caught errors held 340 MB). The program cannot read it anyway.
+        error.__traceback__ = None
         target = self.binding_scope(scope, handler.name) if handler.name else scope
         if handler.name:
             target.vars[handler.name] = error

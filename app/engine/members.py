@@ -79,3 +79,9 @@ class TypeRef:
         return f"<class '{module}.{self.cls.__qualname__}'>"
 
     __str__ = __repr__
+
+
+# print(staticmethod) shows what Python shows, not this module's path.
+for _member, _name in ((StaticMethod, "staticmethod"), (ClassMethod, "classmethod"),
+                       (Property, "property")):
+    _member.__module__, _member.__name__, _member.__qualname__ = "builtins", _name, _name

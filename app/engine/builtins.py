@@ -195,7 +195,7 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
             interp.vetted[id(function)] = (function.__name__, _SCALAR_RULE)
     for function, cls in ((int_, int), (str_, str), (list_, list), (tuple_, tuple),
                           (set_, set), (dict_, dict)):
-        function.playground_type = cls  # type: ignore[attr-defined]  # type(3) is int
+        function.playground_type = cls  # type: ignore[union-attr]  # type(3) is int
     values: dict[str, Any] = {"True": True, "False": False, "None": None, **EXCEPTION_CLASSES,
                               "staticmethod": StaticMethod, "classmethod": ClassMethod,
                               "property": Property}

@@ -9,6 +9,8 @@ return travel as exceptions). Catching those would let a program run past its li
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from app.engine.errors import SandboxError
 
 # The built-in exception classes a program can name, raise, catch and extend.
@@ -42,7 +44,7 @@ def is_catchable(error: BaseException, internal: tuple[type[BaseException], ...]
     return False
 
 
-def is_program_exception_class(value: object, user_classes: dict[type, object]) -> bool:
+def is_program_exception_class(value: object, user_classes: Container[type]) -> bool:
     """A class a program may raise or catch: a built-in one above or its own subclass."""
     return isinstance(value, type) and issubclass(value, BaseException) and (
         value in EXCEPTION_CLASSES.values() or value in user_classes)

@@ -586,6 +586,10 @@ class Interpreter:
         own: dict[str, UserFunction] = {}
         class_vars: dict[str, Any] = {}
         for item in stmt.body:
+            for target in (item.targets if isinstance(item, ast.Assign) else [item]):
+                if isinstance(target, (ast.Name, ast.FunctionDef)):
+                    _refuse_marker(target.id if isinstance(target, ast.Name) else target.name,
+                                   item.lineno)
             if isinstance(item, ast.FunctionDef):
                 if item.name not in _OVERRIDABLE and hasattr(torch_base, item.name):
                     raise ForbiddenError(
@@ -737,6 +741,7 @@ class Interpreter:
                                  self.line)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        _refuse_marker(name, self.line)
         if type(obj) in self.user_classes:
             torch_base = self.torch_base(type(obj))
             if hasattr(torch_base, name):
@@ -1674,6 +1679,15 @@ def _namespace_suggestion(namespace: Namespace, name: str) -> str:
         return ""
     match = found.split("'")[1]
     return found.replace(f"'{match}'", f"'{paths[match]}{match}'")
+
+
+def _refuse_marker(name: str, line: int | None) -> None:
+    """Security: the interpreter recognises its own callables and iterators by attributes
+    named playground_* (playground_builtin: call it directly, unchecked); a program's
+    object must not carry one."""
+    if name.startswith("playground_"):
+        raise ForbiddenError(f"line {line}: names starting with 'playground_' are reserved for "
+                             f"the sandbox ('{name}')", line, hint="Pick another name.")
 
 
 def _has_member(obj: Any, name: str) -> bool:

@@ -25,15 +25,22 @@ EXCEPTION_CLASSES: dict[str, type[BaseException]] = {
 # Never caught by a program, also when they are the cause or context of another error (torch
 # code that catches our LimitError and raises its own error from it).
 _NEVER_CAUGHT: tuple[type[BaseException], ...] = (SandboxError, MemoryError, RecursionError)
+_PYTHON_STOPS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 # How far the cause/context chain is followed; a longer chain is not caught at all.
 _MAX_CHAIN = 1_000
 
 
-def is_catchable(error: BaseException, internal: tuple[type[BaseException], ...]) -> bool:
+def is_catchable(error: BaseException, internal: tuple[type[BaseException], ...],
+                 own: Container[type] = ()) -> bool:
     """Whether a program's ``except`` may see ``error``. ``internal`` are the interpreter's
-    control-flow exceptions."""
-    if not isinstance(error, Exception) or isinstance(error, internal):
-        return False  # KeyboardInterrupt, SystemExit, GeneratorExit, break/continue/return
+    control-flow exceptions, ``own`` the program's classes: of the errors outside Exception
+    only BaseException itself and the program's own subclasses are (not KeyboardInterrupt,
+    SystemExit, GeneratorExit)."""
+    if isinstance(error, (*internal, *_PYTHON_STOPS)):
+        return False
+    if not isinstance(error, Exception) and not (type(error) is BaseException
+                                                 or type(error) in own):
+        return False
     link: BaseException | None = error
     for _ in range(_MAX_CHAIN):
         if link is None:

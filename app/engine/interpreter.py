@@ -373,7 +373,8 @@ class Interpreter:
         except BaseException as error:
             # Security: the sandbox stopping the program (deadline, budget, refusal) runs no
             # more of its code: a finally that returns would swallow the stop.
-            if not (isinstance(error, _CONTROL_FLOW) or is_catchable(error, _CONTROL_FLOW)):
+            if not (isinstance(error, _CONTROL_FLOW)
+                    or is_catchable(error, _CONTROL_FLOW, self.user_classes)):
                 raise
             self.exec_block(stmt.finalbody, scope)
             raise
@@ -383,7 +384,7 @@ class Interpreter:
         try:
             self.exec_block(stmt.body, scope)
         except BaseException as error:
-            if not is_catchable(error, _CONTROL_FLOW):
+            if not is_catchable(error, _CONTROL_FLOW, self.user_classes):
                 raise
             for handler in stmt.handlers:
                 if self._handles(handler, error, scope):
@@ -437,7 +438,7 @@ class Interpreter:
             value = self.call(value, (), {})
         if isinstance(value, BaseException) and (
                 is_program_exception_class(type(value), self.user_classes)
-                or value in self.handling or is_catchable(value, _CONTROL_FLOW)):
+                or value in self.handling or is_catchable(value, _CONTROL_FLOW, self.user_classes)):
             return value
         raise TypeError(f"line {self.line}: exceptions must be instances of an exception "
                         f"class such as ValueError, not {self.describe_type(value)}")

@@ -51,6 +51,19 @@ for exc in [ShapeError(3, 4), AppError('plain'), ValueError('other')]:
         out.append(['outer', e.args])
 result = out
 """,
+    "base_exception": """
+class Stop(BaseException):
+    pass
+out = []
+for exc in [Stop('own'), BaseException('plain')]:
+    try:
+        raise exc
+    except Exception:
+        out.append('not an Exception')
+    except BaseException as e:
+        out.append([type(e).__name__, str(e)])
+result = out
+""",
     "reraise_and_from": """
 out = []
 def parse(s):

@@ -259,7 +259,10 @@ def test_errors_caused_by_a_stop_are_not_catchable(stop: BaseException) -> None:
     except ValueError as suppressed:
         assert not is_catchable(suppressed, ())  # the context is still there
     assert is_catchable(ValueError("plain"), ())
-    assert not is_catchable(KeyboardInterrupt(), ())
+    assert is_catchable(BaseException("plain"), ())
+    for stop_of_python in (KeyboardInterrupt(), SystemExit(), GeneratorExit()):
+        assert not is_catchable(stop_of_python, ())
+        assert not is_catchable(stop_of_python, (), {type(stop_of_python)})
 
 
 def test_caught_errors_do_not_keep_the_failed_calls_alive(settings: Settings) -> None:

@@ -257,9 +257,11 @@ class _Validator:
             return
         if attr == "__init__" and _is_super_call(node.value):
             return
-        raise _refuse(node, f"attributes starting with '_' are not allowed ('.{attr}')",
-                      hint="Private and dunder attributes are how sandboxes are escaped; "
-                      "use the public API.")
+        hint = ("Use type(x) for the class and type(x).__name__ for its name."
+                if attr == "__class__" else
+                "Private and dunder attributes are how sandboxes are escaped; use the public "
+                "API.")
+        raise _refuse(node, f"attributes starting with '_' are not allowed ('.{attr}')", hint)
 
     def _check_function(self, node: ast.FunctionDef, parent: ast.AST | None) -> None:
         _check_identifier(node, node.name, "function name")

@@ -431,3 +431,8 @@ def test_class_variables_of_modules_and_subclasses(sandbox: Sandbox) -> None:
     assert plain(body["variables"]["r"]) == [4, 4, [1, 4]]
     refused = sandbox.run("class M(nn.Module):\n    pass\nM.parameters")
     assert refused.status == 400 and "comes from Module" in refused.body["error"]["message"]
+
+
+def test_the_class_attribute_refusal_names_type(sandbox: Sandbox) -> None:
+    error = sandbox.run("x = torch.ones(1)\nx.__class__.__name__").body["error"]
+    assert error["type"] == "ForbiddenError" and "type(x).__name__" in error["hint"]

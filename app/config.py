@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         description="Deepest chain of user function calls (recursion). Keeps the interpreter "
         "well inside Python's own stack.",
     )
+    max_object_ids: int = Field(
+        10_000,
+        description="Most distinct objects id() numbers in one program. id() keeps each "
+        "object alive so its number stays its own; this bounds what it keeps.",
+    )
     max_call_bytes: int = Field(
         256 * MiB,
         description="Largest tensor memory one call may allocate, predicted before the call. "

@@ -15,7 +15,10 @@ from torch.utils import data as tud
 
 from app.config import get_settings
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.exceptions import EXCEPTION_CLASSES
 from app.engine.formatting import format_value, value_text
+from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
+from app.engine.reflection import make_reflection_builtins, type_identity
 from app.engine.text import without_addresses
 from app.inspect.reprs import TextLimits, bounded_text
 
@@ -142,12 +145,16 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         return call
 
     def isinstance_(value: Any, kinds: Any) -> bool:
-        candidates = kinds if isinstance(kinds, tuple) else (kinds,)
-        for kind in candidates:
-            if not (kind in _ISINSTANCE_TYPES or kind in interp.user_classes):
+        given = kinds if isinstance(kinds, tuple) else (kinds,)
+        # int() and str() here are functions standing for their classes; type(x) a TypeRef.
+        candidates = tuple(type_identity(kind) for kind in given)
+        for kind, written in zip(candidates, given, strict=True):
+            if not (kind in _ISINSTANCE_TYPES or kind in interp.user_classes
+                    or kind in EXCEPTION_CLASSES.values() or isinstance(written, TypeRef)
+                    or (isinstance(kind, type) and id(kind) in interp.vetted)):
                 raise ForbiddenError("isinstance() accepts built-in, torch and your own "
                                      "classes only", interp.line)
-        return py.isinstance(value, kinds)
+        return py.isinstance(value, candidates)
 
     def iter_(value: Any) -> Iterator[Any]:
         return _CountedIterator(interp, interp.iterate(value))
@@ -172,6 +179,10 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
 
     def str_(value: Any = "") -> str:
         # The text print() writes, bounded: never an object's own (program-reachable) __str__.
+        if isinstance(value, TypeRef):
+            return repr(value)
+        if isinstance(value, BaseException):
+            return exception_text(value)
         return value_text(value, True, settings)
 
     def repr_(value: Any) -> str:
@@ -191,13 +202,19 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         "float": py.float, "bool": py.bool, "str": str_, "isinstance": isinstance_,
         "iter": iter_, "next": next_, "divmod": py.divmod, "pow": _pow(interp),
         "repr": repr_, "format": format_,
+        **make_reflection_builtins(interp),
     }
     for function in functions.values():
         try:
             function.playground_builtin = True  # type: ignore[attr-defined]
         except (AttributeError, TypeError):  # C built-ins (abs, float ...) take none
             interp.vetted[id(function)] = (function.__name__, _SCALAR_RULE)
-    values: dict[str, Any] = {"True": True, "False": False, "None": None}
+    for function, cls in ((int_, int), (str_, str), (list_, list), (tuple_, tuple),
+                          (set_, set), (dict_, dict)):
+        function.playground_type = cls  # type: ignore[union-attr]  # type(3) is int
+    values: dict[str, Any] = {"True": True, "False": False, "None": None, **EXCEPTION_CLASSES,
+                              "staticmethod": StaticMethod, "classmethod": ClassMethod,
+                              "property": Property}
     return {**values, **functions}
 
 
@@ -264,6 +281,14 @@ def _object_text(value: Any, top: bool) -> str:
     except RecursionError:  # a module nested thousands deep repr()s itself recursively
         return f"<{type(value).__name__}: too deeply nested to show>"
     return without_addresses(text)
+
+
+def exception_text(error: BaseException) -> str:
+    """str(error), bounded in size and work."""
+    arguments = error.args
+    if len(arguments) == 1 and type(arguments[0]) is str and not isinstance(error, KeyError):
+        return arguments[0]  # NameError and AttributeError have a str() of their own
+    return _object_text(error, True)
 
 
 def _text_pieces(value: Any, top: bool, active: set[int], depth: int = 0) -> Iterator[str]:

@@ -10,7 +10,9 @@ must appear in order on one line. The former ``Expected .*input.* to have`` took
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 from app.config import get_settings
 
@@ -200,3 +202,23 @@ def hint_for(error_type: str, message: str) -> str | None:
     if error_type == "ZeroDivisionError":
         return "Python numbers cannot be divided by zero (tensors give inf or nan instead)."
     return None
+
+
+# Names compared for a suggestion: a misspelling is short, and difflib is quadratic in length.
+_MAX_SUGGESTION_NAME = 60
+_MAX_CANDIDATES = 5_000
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """"; did you mean 'unsqueeze'?" for the closest public candidate, or ""."""
+    if len(name) > _MAX_SUGGESTION_NAME:
+        return ""
+    pool: list[str] = []
+    for candidate in candidates:
+        if isinstance(candidate, str) and not candidate.startswith("_") \
+                and len(candidate) <= _MAX_SUGGESTION_NAME:
+            pool.append(candidate)
+            if len(pool) >= _MAX_CANDIDATES:
+                break
+    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    return f"; did you mean '{matches[0]}'?" if matches else ""

@@ -29,7 +29,15 @@ from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.exceptions import (
+    EXCEPTION_CLASSES,
+    is_catchable,
+    is_program_exception_class,
+)
 from app.engine.formatting import TextBuilder, percent_format
+from app.engine.hints import did_you_mean
+from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
+from app.engine.parser import DANGEROUS_NAMES, dangerous_name_error, is_grad_mode_decorator
 from app.engine.plots import AxesGrid
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.safety import guard_binop, guard_sequence_size
@@ -83,10 +91,23 @@ class _Return(Exception):
         self.value = value
 
 
+_CONTROL_FLOW = (_Break, _Continue, _Return)
+_BUILTIN_EXCEPTIONS = frozenset(EXCEPTION_CLASSES.values())
+_CLASS_BASES = (nn.Module, tud.Dataset, object, torch.autograd.Function)
+# Methods a program's class may define although its torch base class has them.
+_OVERRIDABLE = frozenset({"__init__", "__len__", "__getitem__", "forward", "backward",
+                          "setup_context"})
+_MEMBER_DECORATORS = frozenset({StaticMethod, ClassMethod, Property})
+
+
 @dataclass
 class Scope:
     vars: dict[str, Any]
     parent: Scope | None = None
+    # Names a `global` or `nonlocal` statement sent to another scope, and that scope.
+    redirects: dict[str, Scope] | None = None
+    # In a method's call: the program's class that defines it (what super() starts from).
+    owner: type | None = None
 
     def lookup(self, name: str) -> tuple[bool, Any]:
         scope: Scope | None = self
@@ -102,7 +123,8 @@ class UserFunction:
 
     # Security: no __dict__. torch copies a callable object's __dict__ into state dicts
     # (LambdaLR.state_dict()), and this one's held the live interpreter, scope and AST.
-    __slots__ = ("defaults", "grad_mode", "interp", "kw_defaults", "name", "node", "scope")
+    __slots__ = ("defaults", "grad_mode", "interp", "kw_defaults", "name", "node", "owner",
+                 "scope")
 
     def __init__(self, interp: Interpreter, node: ast.FunctionDef | ast.Lambda, scope: Scope,
                  defaults: list[Any], kw_defaults: list[Any], grad_mode: str | None) -> None:
@@ -113,6 +135,7 @@ class UserFunction:
         self.kw_defaults = kw_defaults
         self.grad_mode = grad_mode
         self.name = node.name if isinstance(node, ast.FunctionDef) else "<lambda>"
+        self.owner: type | None = None  # the program's class this is a method of
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Called by the interpreter and by torch code the program handed it to (collate_fn,
@@ -196,6 +219,8 @@ class Interpreter:
         self.stdout_dropped = False
         self.notices: list[str] = []
         self.user_classes: dict[type, dict[str, UserFunction]] = {}
+        # Static methods, class methods and properties of the program's classes.
+        self.class_members: dict[type, dict[str, Any]] = {}
         # Tensors cut off from the autograd graph (detach, or computed under no_grad from
         # inputs that require grad): id(result) -> (result, source, reason). The graph view
         # draws them as cut edges. Holding the result keeps its id unique; only the latest
@@ -204,6 +229,9 @@ class Interpreter:
         self.builtins = make_builtins(self)
         self.globals = Scope({})
         self.admission = Admission(self._is_own)
+        # The exceptions being handled by the program's except blocks (a bare raise re-raises
+        # the innermost).
+        self.handling: list[BaseException] = []
 
     # ======================================================================== statements
     def run(self, tree: ast.Module) -> RunState:
@@ -261,8 +289,8 @@ class Interpreter:
         target = stmt.target
         if isinstance(target, ast.Name):
             current = self.lookup(target.id, scope, target)
-            scope.vars[target.id] = self.binop(op, current, self.eval(stmt.value, scope),
-                                               inplace=True)
+            self.binding_scope(scope, target.id).vars[target.id] = self.binop(
+                op, current, self.eval(stmt.value, scope), inplace=True)
         elif isinstance(target, ast.Subscript):
             container = self.eval(target.value, scope)
             index = self.eval(target.slice, scope)
@@ -323,20 +351,128 @@ class Interpreter:
 
     def _assert(self, stmt: ast.Assert, scope: Scope) -> None:
         if not self.truth(self.eval(stmt.test, scope)):
-            message = self.eval(stmt.msg, scope) if stmt.msg is not None else ""
-            raise AssertionError(message if isinstance(message, str) else "assertion failed")
+            if stmt.msg is None:
+                raise AssertionError
+            # Any value, as in Python; its text is written bounded (exception_text).
+            raise AssertionError(self.eval(stmt.msg, scope))
 
     def _delete(self, stmt: ast.Delete, scope: Scope) -> None:
         for target in stmt.targets:
             if isinstance(target, ast.Name):
-                if target.id not in scope.vars:
+                binding = self.binding_scope(scope, target.id)
+                if target.id not in binding.vars:
                     raise NameError(f"name '{target.id}' is not defined")
-                del scope.vars[target.id]
+                del binding.vars[target.id]
             elif isinstance(target, ast.Subscript):
                 container = self.eval(target.value, scope)
                 if not isinstance(container, (list, dict)):
                     raise ForbiddenError("del works on list and dict items only", self.line)
                 del container[self.eval(target.slice, scope)]
+
+    # --- exceptions ----------------------------------------------------------------------
+    def _try(self, stmt: ast.Try, scope: Scope) -> None:
+        try:
+            self._try_body(stmt, scope)
+        except BaseException as error:
+            # Security: the sandbox stopping the program (deadline, budget, refusal) runs no
+            # more of its code: a finally that returns would swallow the stop.
+            if not (isinstance(error, _CONTROL_FLOW)
+                    or is_catchable(error, _CONTROL_FLOW, self.user_classes)):
+                raise
+            self.exec_block(stmt.finalbody, scope)
+            raise
+        self.exec_block(stmt.finalbody, scope)
+
+    def _try_body(self, stmt: ast.Try, scope: Scope) -> None:
+        try:
+            self.exec_block(stmt.body, scope)
+        except BaseException as error:
+            if not is_catchable(error, _CONTROL_FLOW, self.user_classes):
+                raise
+            for handler in stmt.handlers:
+                if self._handles(handler, error, scope):
+                    self._handle(handler, error, scope)
+                    return
+            raise
+        self.exec_block(stmt.orelse, scope)
+
+    def _handles(self, handler: ast.ExceptHandler, error: BaseException, scope: Scope) -> bool:
+        if handler.type is None:
+            return True
+        self.line = handler.lineno
+        kinds = self.eval(handler.type, scope)
+        for kind in kinds if isinstance(kinds, tuple) else (kinds,):
+            if not is_program_exception_class(kind, self.user_classes):
+                raise TypeError(f"line {handler.lineno}: except needs exception classes "
+                                f"(ValueError, RuntimeError, your own ...), not "
+                                f"{self.describe_type(kind)}")
+        return isinstance(error, kinds)
+
+    def _handle(self, handler: ast.ExceptHandler, error: BaseException, scope: Scope) -> None:
+        # The traceback holds the interpreter's frames and every value they refer to (the
+        # tensors of the failed call): a program keeping the errors it caught kept them all
+        # (30,000 caught errors held 340 MB). The program cannot read it anyway.
+        error.__traceback__ = None
+        target = self.binding_scope(scope, handler.name) if handler.name else scope
+        if handler.name:
+            target.vars[handler.name] = error
+        self.handling.append(error)
+        try:
+            self.exec_block(handler.body, scope)
+        finally:
+            self.handling.pop()
+            if handler.name:  # Python unbinds the name after the handler
+                target.vars.pop(handler.name, None)
+
+    def _raise(self, stmt: ast.Raise, scope: Scope) -> None:
+        if stmt.exc is None:
+            if not self.handling:
+                raise RuntimeError("No active exception to re-raise")
+            raise self.handling[-1]
+        error = self._exception(self.eval(stmt.exc, scope))
+        if stmt.cause is None:
+            raise error
+        cause = self.eval(stmt.cause, scope)
+        raise error from (None if cause is None else self._exception(cause))
+
+    def _exception(self, value: Any) -> BaseException:
+        """What `raise value` raises: an instance, or a new one of a class."""
+        if is_program_exception_class(value, self.user_classes):
+            value = self.call(value, (), {})
+        if isinstance(value, BaseException) and (
+                is_program_exception_class(type(value), self.user_classes)
+                or value in self.handling or is_catchable(value, _CONTROL_FLOW, self.user_classes)):
+            return value
+        raise TypeError(f"line {self.line}: exceptions must be instances of an exception "
+                        f"class such as ValueError, not {self.describe_type(value)}")
+
+    # --- scopes -------------------------------------------------------------------------
+    def binding_scope(self, scope: Scope, name: str) -> Scope:
+        """The scope an assignment to ``name`` binds in (global/nonlocal send it elsewhere)."""
+        if scope.redirects is not None:
+            return scope.redirects.get(name, scope)
+        return scope
+
+    def _global(self, stmt: ast.Global, scope: Scope) -> None:
+        if scope is self.globals:
+            return
+        redirects = scope.redirects if scope.redirects is not None else {}
+        for name in stmt.names:
+            redirects[name] = self.globals
+        scope.redirects = redirects
+
+    def _nonlocal(self, stmt: ast.Nonlocal, scope: Scope) -> None:
+        redirects = scope.redirects if scope.redirects is not None else {}
+        for name in stmt.names:
+            enclosing = scope.parent
+            while enclosing is not None and enclosing is not self.globals \
+                    and name not in enclosing.vars:
+                enclosing = enclosing.parent
+            if enclosing is None or enclosing is self.globals:
+                raise SyntaxError(f"line {stmt.lineno}: no binding for nonlocal '{name}' "
+                                  "found in an enclosing function")
+            redirects[name] = enclosing
+        scope.redirects = redirects
 
     def _with(self, stmt: ast.With, scope: Scope) -> None:
         managers = []
@@ -382,39 +518,106 @@ class Interpreter:
             scope.vars[alias.asname or alias.name] = namespace.members[alias.name]
 
     def _function_def(self, stmt: ast.FunctionDef, scope: Scope) -> None:
-        scope.vars[stmt.name] = self.make_function(stmt, scope)
+        self.binding_scope(scope, stmt.name).vars[stmt.name] = self.define_function(stmt, scope)
 
     def make_function(self, node: ast.FunctionDef | ast.Lambda, scope: Scope) -> UserFunction:
         defaults = [self.eval(d, scope) for d in node.args.defaults]
         kw_defaults = [None if d is None else self.eval(d, scope) for d in node.args.kw_defaults]
         grad_mode = None
-        if isinstance(node, ast.FunctionDef) and node.decorator_list:
-            decorator = node.decorator_list[-1]
-            target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            grad_mode = target.attr if isinstance(target, ast.Attribute) else None
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if is_grad_mode_decorator(decorator):
+                    assert isinstance(decorator, ast.Call)
+                    target = decorator.func
+                    grad_mode = target.attr if isinstance(target, ast.Attribute) else None
         return UserFunction(self, node, scope, defaults, kw_defaults, grad_mode)
+
+    def define_function(self, node: ast.FunctionDef, scope: Scope,
+                        class_members: dict[str, Any] | None = None) -> Any:
+        """The function with its decorators applied, innermost first. Grad-mode decorators
+        set the function's grad mode; any other decorator is staticmethod, classmethod,
+        property, name.setter or a program function, called like any call of the program."""
+        value: Any = self.make_function(node, scope)
+        for decorator in reversed(node.decorator_list):
+            if is_grad_mode_decorator(decorator):
+                continue
+            self.line = decorator.lineno
+            if isinstance(decorator, ast.Attribute):  # @name.setter
+                value = self._property_setter(decorator, value, scope, class_members)
+                continue
+            wrapper = self.eval(decorator, scope)
+            if isinstance(wrapper, type) and wrapper in _MEMBER_DECORATORS:
+                value = self._member(wrapper, value)
+            elif isinstance(wrapper, (UserFunction, BoundUserMethod)):
+                value = self.call(wrapper, (value,), {})
+            else:
+                raise ForbiddenError(
+                    f"line {decorator.lineno}: a decorator must be a function defined in the "
+                    f"program, not {self.describe_type(wrapper)}", decorator.lineno,
+                    hint="Write the decorator with def, or call the function directly.")
+        return value
+
+    def _member(self, kind: type, function: Any) -> Any:
+        if not isinstance(function, UserFunction):
+            raise ForbiddenError(f"line {self.line}: @{kind.__name__.lower()} works on a "
+                                 "function defined with def", self.line)
+        return kind(function)
+
+    def _property_setter(self, decorator: ast.Attribute, function: Any, scope: Scope,
+                         class_members: dict[str, Any] | None) -> Property:
+        assert isinstance(decorator.value, ast.Name)
+        name = decorator.value.id
+        prop = class_members.get(name) if class_members is not None else None
+        if not isinstance(prop, Property) or not isinstance(function, UserFunction):
+            raise ForbiddenError(f"line {decorator.lineno}: @{name}.setter needs a @property "
+                                 f"named {name!r} defined just above, in the same class",
+                                 decorator.lineno)
+        return Property(prop.getter, function)
 
     def _class_def(self, stmt: ast.ClassDef, scope: Scope) -> None:
         base: type = object
         if stmt.bases:
-            base_value = self.eval(stmt.bases[0], scope)
-            if base_value is nn.Module or base_value is tud.Dataset or base_value is object:
-                base = base_value
-            else:
-                raise ForbiddenError(f"line {stmt.lineno}: a class may extend nn.Module or "
-                                     "Dataset", stmt.lineno)
-        methods: dict[str, UserFunction] = {}
+            written = stmt.bases[0]
+            # `class A(object)`: the name object exists for this use only.
+            is_object = isinstance(written, ast.Name) and written.id == "object" \
+                and not scope.lookup("object")[0]
+            base_value = object if is_object else self.eval(written, scope)
+            if not (base_value in _CLASS_BASES or base_value in self.user_classes
+                    or base_value in _BUILTIN_EXCEPTIONS):
+                raise ForbiddenError(f"line {stmt.lineno}: a class may extend nn.Module, "
+                                     "Dataset, torch.autograd.Function, an exception class "
+                                     "or one of your own classes", stmt.lineno)
+            base = base_value
+        torch_base = self.torch_base(base)
+        inherited = self.user_classes.get(base, {})
+        methods: dict[str, UserFunction] = dict(inherited)
+        members: dict[str, Any] = dict(self.class_members.get(base, {}))
+        own: dict[str, UserFunction] = {}
         class_vars: dict[str, Any] = {}
         for item in stmt.body:
+            for target in (item.targets if isinstance(item, ast.Assign) else [item]):
+                if isinstance(target, (ast.Name, ast.FunctionDef)):
+                    _refuse_marker(target.id if isinstance(target, ast.Name) else target.name,
+                                   item.lineno)
             if isinstance(item, ast.FunctionDef):
-                if item.name not in ("__init__", "__len__", "__getitem__", "forward") \
-                        and hasattr(base, item.name):
+                if item.name not in _OVERRIDABLE and hasattr(torch_base, item.name):
                     raise ForbiddenError(
                         f"line {item.lineno}: '{item.name}' would replace a method of "
-                        f"{base.__name__} that torch itself calls; pick another name",
+                        f"{torch_base.__name__} that torch itself calls; pick another name",
                         item.lineno)
                 # Methods see the enclosing scope, not the class body (Python's rule).
-                methods[item.name] = self.make_function(item, scope)
+                value = self.define_function(item, scope, members)
+                methods.pop(item.name, None)
+                members.pop(item.name, None)
+                if isinstance(value, UserFunction):
+                    methods[item.name] = own[item.name] = value
+                elif isinstance(value, (StaticMethod, ClassMethod, Property)):
+                    self._check_member_name(item, value, torch_base)
+                    members[item.name] = value
+                else:
+                    raise ForbiddenError(
+                        f"line {item.lineno}: the decorators of the method '{item.name}' must "
+                        "give a function defined in the program", item.lineno)
             elif isinstance(item, ast.Assign):
                 value = self.eval(item.value, scope)
                 for target in item.targets:
@@ -423,24 +626,51 @@ class Interpreter:
                     # Security: a class attribute is looked up by torch too: `forward =
                     # torch.ones` made model(...) call torch.ones past the budget. Class
                     # attributes hold data only and never replace the base class's names.
-                    if callable(value) or hasattr(base, target.id):
+                    if callable(value) or hasattr(torch_base, target.id):
                         raise ForbiddenError(
                             f"line {item.lineno}: the class attribute '{target.id}' may not be "
                             "a function, class or layer, nor replace a name of "
-                            f"{base.__name__}; define methods with def and set layers in "
+                            f"{torch_base.__name__}; define methods with def and set layers in "
                             "__init__", item.lineno)
                     class_vars[target.id] = value
-        scope.vars[stmt.name] = self.make_class(stmt.name, base, methods, class_vars)
+        cls = self.make_class(stmt.name, base, own, class_vars, members)
+        self.user_classes[cls] = methods
+        self.class_members[cls] = members
+        for function in own.values():
+            function.owner = cls
+        for member in members.values():
+            for function in _member_functions(member):
+                if function.owner is None:
+                    function.owner = cls
+        self.binding_scope(scope, stmt.name).vars[stmt.name] = cls
+
+    def _check_member_name(self, item: ast.FunctionDef, member: Any, torch_base: type) -> None:
+        """Security: torch calls forward, __getitem__ ... through the instance; as a property
+        they could hand torch a function of its own to call past the budget (a property
+        `forward` returning torch.ones). Only Function's forward/backward are static."""
+        static_ok = torch_base is torch.autograd.Function and isinstance(member, StaticMethod)
+        if item.name in _OVERRIDABLE and not static_ok:
+            raise ForbiddenError(f"line {item.lineno}: '{item.name}' must be a plain method "
+                                 "(no @staticmethod, @classmethod or @property)", item.lineno)
+
+    def torch_base(self, cls: type) -> type:
+        """The first class above the program's own ones: torch's, Python's or object."""
+        while cls in self.user_classes:
+            cls = cls.__mro__[1]
+        return cls
 
     def make_class(self, name: str, base: type, methods: dict[str, UserFunction],
-                   class_vars: dict[str, Any]) -> type:
+                   class_vars: dict[str, Any], members: dict[str, Any] | None = None) -> type:
         namespace: dict[str, Any] = {"__module__": "playground", "__qualname__": name}
         namespace.update(class_vars)
         for method_name, function in methods.items():
             namespace[method_name] = _trampoline(function)
+        # Torch calls these through the class too (Function.apply calls forward/backward).
+        for member_name, member in (members or {}).items():
+            namespace[member_name] = _member_trampoline(member)
         if "__len__" in methods:
             namespace["__len__"] = _guarded_len(methods["__len__"], self.settings)
-        if base is not nn.Module:
+        if not issubclass(base, (nn.Module, BaseException)) and base not in self.user_classes:
             # Plain reprs: never the default one with a memory address.
             namespace["__repr__"] = lambda self: f"<{type(self).__name__} object>"
         cls = type(name, (base,), namespace)
@@ -454,11 +684,14 @@ class Interpreter:
         ast.Assert: _assert, ast.Delete: _delete, ast.With: _with, ast.Import: _import,
         ast.ImportFrom: _import_from, ast.FunctionDef: _function_def,
         ast.ClassDef: _class_def,
+        ast.Try: _try, ast.Raise: _raise, ast.Global: _global, ast.Nonlocal: _nonlocal,
     }
 
     # ======================================================================== assignment
     def assign(self, target: ast.expr, value: Any, scope: Scope) -> None:
         if isinstance(target, ast.Name):
+            if scope.redirects is not None:
+                scope = self.binding_scope(scope, target.id)
             scope.vars[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             self._unpack(target.elts, value, scope)
@@ -517,12 +750,25 @@ class Interpreter:
                                  self.line)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        _refuse_marker(name, self.line)
         if type(obj) in self.user_classes:
-            if hasattr(type(obj).__mro__[1], name):
+            torch_base = self.torch_base(type(obj))
+            if hasattr(torch_base, name):
                 raise ForbiddenError(
-                    f"line {self.line}: '.{name}' belongs to {type(obj).__mro__[1].__name__} "
+                    f"line {self.line}: '.{name}' belongs to {torch_base.__name__} "
                     "and torch itself uses it; pick another attribute name", self.line)
+            member = self.class_members[type(obj)].get(name)
+            if member is not None:
+                if not isinstance(member, Property) or member.setter is None:
+                    raise AttributeError(f"can't set attribute '{name}' of "
+                                         f"'{type(obj).__name__}' (a property without a "
+                                         "setter, or a method)")
+                self.call_user_function(member.setter, (obj, value), {})
+                return
             setattr(obj, name, value)
+        elif isinstance(obj, torch.autograd.function.FunctionCtx) \
+                and name not in _CTX_INTERNAL and not hasattr(type(obj), name):
+            obj.__dict__[name] = value  # ctx.alpha = alpha in a Function's forward
         elif isinstance(obj, torch.Tensor) and name in policy.TENSOR_SETTABLE:
             if name == "grad":
                 kernels.check_grad_assignment(obj, value)
@@ -548,12 +794,24 @@ class Interpreter:
         return self.lookup(node.id, scope, node)
 
     def lookup(self, name: str, scope: Scope, node: ast.AST) -> Any:
+        if scope.redirects is not None and name in scope.redirects:
+            scope = scope.redirects[name]
         found, value = scope.lookup(name)
         if found:
             return value
         if name in self.builtins:
             return self.builtins[name]
-        raise NameError(f"name '{name}' is not defined")
+        if name in DANGEROUS_NAMES:
+            raise dangerous_name_error(name, self.line)
+        raise NameError(f"name '{name}' is not defined" + did_you_mean(name, self._visible(scope)))
+
+    def _visible(self, scope: Scope) -> list[str]:
+        names: list[str] = []
+        frame: Scope | None = scope
+        while frame is not None:
+            names.extend(frame.vars)
+            frame = frame.parent
+        return names + list(self.builtins)
 
     def _attribute(self, node: ast.Attribute, scope: Scope) -> Any:
         return self.get_attribute(self.eval(node.value, scope), node.attr)
@@ -689,7 +947,12 @@ class Interpreter:
                                     lambda a=a, b=b, op=op: _CMPOPS[type(op)](to_meta(a),
                                                                              to_meta(b)),
                                     (a, b), {})
-            result = _CMPOPS[type(op)](left, right)
+            if isinstance(op, (ast.Is, ast.IsNot)) and (isinstance(left, TypeRef)
+                                                        or isinstance(right, TypeRef)):
+                # type(x) is int: the stand-in is its class, as == already says
+                result = (left == right) is isinstance(op, ast.Is)
+            else:
+                result = _CMPOPS[type(op)](left, right)
             if len(node.ops) > 1 and not self.truth(result):
                 return result
             left = right
@@ -786,7 +1049,13 @@ class Interpreter:
         if not found or type(instance) not in self.user_classes:
             raise ForbiddenError("super() works inside methods of your own classes only",
                                  self.line)
-        return SuperProxy(type(instance).__mro__[1], instance)
+        owner: type | None = None
+        frame: Scope | None = scope
+        while frame is not None and owner is None:
+            owner, frame = frame.owner, frame.parent
+        if owner is None or not isinstance(instance, owner):
+            owner = type(instance)
+        return SuperProxy(owner.__mro__[1], instance)
 
     def call(self, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if isinstance(function, (UserFunction, BoundUserMethod)):
@@ -798,12 +1067,25 @@ class Interpreter:
             return function(*args, **kwargs)
         if isinstance(function, type) and function in self.user_classes:
             return function(*args, **kwargs)
+        if isinstance(function, type) and function in _MEMBER_DECORATORS:
+            if kwargs or len(args) != 1:
+                raise TypeError(f"{function.__name__.lower()}() takes one function")
+            return self._member(function, args[0])
+        if isinstance(function, type) and function in _BUILTIN_EXCEPTIONS:
+            if kwargs:
+                raise TypeError(f"{function.__name__}() takes no keyword arguments")
+            return function(*args)
         if isinstance(function, nn.Module):
             return self.call_module(function, args, kwargs)
         vetted = self.vetted.get(id(function))
         if vetted is not None:
             label, rule = vetted
             return self.call_vetted(function, label, rule, args, kwargs)
+        if isinstance(function, TypeRef):
+            raise ForbiddenError(f"line {self.line}: type(x) stands for a class and cannot be "
+                                 "called here", self.line,
+                                 hint="Call the class by its name: int(...), torch.tensor(...), "
+                                 "or your own class.")
         raise ForbiddenError(f"line {self.line}: calling {self.describe_type(function)} is "
                              "not available in the playground", self.line)
 
@@ -1031,7 +1313,8 @@ class Interpreter:
             raise LimitError(f"calls nested more than {self.settings.max_call_depth} deep "
                              "(setting max_call_depth)",
                              hint="A function that calls itself needs a stopping condition.")
-        scope = Scope(self.bind_arguments(function, args, kwargs), function.scope)
+        scope = Scope(self.bind_arguments(function, args, kwargs), function.scope,
+                      owner=function.owner)
         self.depth += 1
         line = self.line
         try:
@@ -1102,23 +1385,104 @@ class Interpreter:
                 raise ForbiddenError(f"line {self.line}: {obj.name}.{name} is not available in "
                                      f"the playground: {refused[0]}", self.line, refused[1])
             reason = policy.REFUSED_WITH_REASON.get(name)
+            if reason is None and not _module_has(obj.name, name):
+                # Not a refusal: the name does not exist (a typo), as Python would say.
+                raise AttributeError(f"module '{obj.name}' has no attribute '{name}'"
+                                     + _namespace_suggestion(obj, name))
             why = f" ({name} {reason})" if reason else ""
             raise ForbiddenError(f"line {self.line}: {obj.name}.{name} is not available in the "
                                  f"playground{why}", self.line)
         if isinstance(obj, SuperProxy):
+            base, instance = obj.base, obj.instance
+            inherited = self.user_classes.get(base, {})
+            if name in inherited:
+                return BoundUserMethod(inherited[name], instance)
             if name == "__init__":
-                base, instance = obj.base, obj.instance
                 return _builtin(lambda *a, **k: base.__init__(instance, *a, **k))
-            raise ForbiddenError("super() gives access to __init__ only", self.line)
+            raise ForbiddenError("super() gives access to __init__ and the methods of your "
+                                 "own classes only", self.line)
         cls = type(obj)
         if cls in self.user_classes:
             return self._user_attribute(obj, name)
+        if name == "__name__":
+            return self._dunder_name(obj)
+        if isinstance(obj, type) and obj in self.user_classes:
+            return self._class_attribute(obj, name)
+        if isinstance(obj, BaseException) and name == "args":
+            # What torch put in its own errors passes the same gate as its results.
+            return self.admission.admit(obj.args, f"{cls.__name__}.args")
         return self._vetted_attribute(obj, name)
+
+    def _function_apply(self, cls: type) -> Callable[..., Any]:
+        """``MyFunction.apply``: torch calls the program's forward (and later its backward)
+        through the class, and they run interpreted, on the budget, like any of its code."""
+        def apply(*args: Any, **kwargs: Any) -> Any:
+            if kwargs:
+                raise TypeError(f"{cls.__name__}.apply() takes positional arguments only")
+            count_data_items(args)
+            result = cls.apply(*args)  # type: ignore[attr-defined]
+            self.admission.admit(result, f"{cls.__name__}.apply")
+            self.budget.live.track(result)
+            return result
+        return _builtin(apply)
+
+    def _dunder_name(self, obj: Any) -> str:
+        """``__name__`` of the program's functions and classes and of type(x) objects."""
+        if isinstance(obj, TypeRef):
+            return obj.name
+        if isinstance(obj, UserFunction):
+            return obj.name
+        if isinstance(obj, BoundUserMethod):
+            return obj.function.name
+        if isinstance(obj, type) and (obj in self.user_classes or obj in _BUILTIN_EXCEPTIONS):
+            return obj.__name__
+        raise ForbiddenError(f"line {self.line}: '__name__' of {self.describe_type(obj)} is "
+                             "not available; it exists for your own functions and classes and "
+                             "for type(x)", self.line, hint="Use type(x).__name__.")
+
+    def _class_attribute(self, cls: type, name: str) -> Any:
+        """An attribute read through one of the program's classes: a method (as a plain
+        function), a static or class method, a class variable, Function.apply."""
+        members = self.class_members.get(cls, {})
+        member = members.get(name)
+        if isinstance(member, StaticMethod):
+            return member.function
+        if isinstance(member, ClassMethod):
+            return BoundUserMethod(member.function, cls)
+        methods = self.user_classes[cls]
+        if name in methods:
+            return methods[name]
+        if name == "apply" and issubclass(cls, torch.autograd.Function):
+            return self._function_apply(cls)
+        for klass in cls.__mro__:
+            if klass not in self.user_classes:
+                break
+            value = klass.__dict__.get(name)
+            if value is not None and not callable(value) and name not in members:
+                return value
+        if any(name in vars(klass) for klass in cls.__mro__):
+            base = self.torch_base(cls)
+            raise ForbiddenError(f"line {self.line}: '{cls.__name__}.{name}' comes from "
+                                 f"{base.__name__} and is not available in the playground",
+                                 self.line, hint="Use the methods your class defines.")
+        raise AttributeError(f"type object '{cls.__name__}' has no attribute '{name}'"
+                             + did_you_mean(name, [*methods, *members]))
 
     def _user_attribute(self, obj: Any, name: str) -> Any:
         methods = self.user_classes[type(obj)]
         if name in methods:
             return BoundUserMethod(methods[name], obj)
+        member = self.class_members[type(obj)].get(name)
+        if member is not None:
+            if isinstance(member, StaticMethod):
+                return member.function
+            if isinstance(member, ClassMethod):
+                return BoundUserMethod(member.function, type(obj))
+            return self.call_user_function(member.getter, (obj,), {})
+        if name == "__name__":
+            raise AttributeError(f"'{type(obj).__name__}' object has no attribute '__name__'")
+        if isinstance(obj, BaseException) and name == "args":
+            return obj.args
         if isinstance(obj, nn.Module):
             own = (obj.__dict__, obj._parameters, obj._buffers, obj._modules)
             for table in own:
@@ -1131,9 +1495,18 @@ class Interpreter:
                 return obj.training
         elif name in obj.__dict__:
             return obj.__dict__[name]
-        elif name in type(obj).__dict__ and not callable(type(obj).__dict__[name]):
-            return type(obj).__dict__[name]
-        raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'")
+        for klass in type(obj).__mro__:  # class variables of the program's classes
+            if klass not in self.user_classes:
+                break
+            value = klass.__dict__.get(name)
+            if value is not None and not callable(value):
+                return value
+        known = [*methods, *self.class_members[type(obj)]]
+        if isinstance(obj, nn.Module):
+            known += [*obj._parameters, *obj._buffers, *obj._modules, *policy.MODULE_METHODS]
+        known += [n for n in getattr(obj, "__dict__", {}) if isinstance(n, str)]
+        raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'"
+                             + did_you_mean(name, known))
 
     def _vetted_attribute(self, obj: Any, name: str) -> Any:
         table = _attribute_table(obj)
@@ -1147,7 +1520,14 @@ class Interpreter:
             if name == "state" and isinstance(obj, torch.optim.Optimizer):
                 return kernels.read_only_state(obj)
             return self.admission.admit(getattr(obj, name), f"{type_label}.{name}")
+        if isinstance(obj, torch.autograd.function.FunctionCtx) and name in obj.__dict__ \
+                and name not in _CTX_INTERNAL:
+            return self.admission.admit(obj.__dict__[name], f"ctx.{name}")
         reason = policy.REFUSED_WITH_REASON.get(name)
+        if reason is None and not _has_member(obj, name):
+            # Not a refusal: the name does not exist (a typo), as Python would say.
+            raise AttributeError(f"'{type_label}' object has no attribute '{name}'"
+                                 + did_you_mean(name, [*methods, *data_attributes]))
         why = f": it {reason}" if reason else ""
         raise ForbiddenError(f"line {self.line}: '{type_label}.{name}' is not available in the "
                              f"playground{why}", self.line)
@@ -1278,7 +1658,8 @@ class Interpreter:
     def describe_type(value: Any) -> str:
         if isinstance(value, type):
             return f"the class {value.__name__}"
-        return f"a {type(value).__name__}"
+        name = type(value).__name__
+        return f"{'an' if name[:1].lower() in 'aeio' else 'a'} {name}"  # a UserFunction
 
     _expr_handlers: dict[type[ast.expr], Callable[[Interpreter, Any, Scope], Any]] = {
         ast.Constant: _constant, ast.Name: _name, ast.Attribute: _attribute,
@@ -1302,6 +1683,78 @@ def _trampoline(function: UserFunction) -> Callable[..., Any]:
 
     method.__name__ = function.name
     return method
+
+
+def _module_has(module_name: str, name: str) -> bool:
+    """Whether the real module defines ``name`` or has a submodule of that name (torch.utils
+    .benchmark, numpy.ma are loaded lazily), without importing or running anything."""
+    module = sys.modules.get(module_name)
+    if module is None or name in vars(module):
+        return True
+    if not hasattr(module, "__path__"):
+        return False
+    import importlib.util
+    try:
+        return importlib.util.find_spec(f"{module_name}.{name}") is not None
+    except (ImportError, ValueError, OSError):
+        return True  # fail closed: a refusal, not "no such name"
+
+
+def _namespace_suggestion(namespace: Namespace, name: str) -> str:
+    """The closest member of the namespace or of the namespaces inside it (torch.
+    cross_entropy_loss is torch.nn.functional.cross_entropy), named in full when nested."""
+    paths: dict[str, str] = {member: "" for member in namespace.members}
+    pending = [(f"{namespace.name}.{member}", value) for member, value in
+               namespace.members.items() if isinstance(value, Namespace)]
+    seen = {id(namespace)}
+    while pending and len(seen) < 30:  # torch.nn.functional, torch.optim.lr_scheduler ...
+        path, inner = pending.pop(0)
+        if id(inner) in seen:
+            continue
+        seen.add(id(inner))
+        for member, value in inner.members.items():
+            paths.setdefault(member, path + ".")
+            if isinstance(value, Namespace):
+                pending.append((f"{path}.{member}", value))
+    found = did_you_mean(name, paths)
+    if not found:
+        return ""
+    match = found.split("'")[1]
+    return found.replace(f"'{match}'", f"'{paths[match]}{match}'")
+
+
+def _refuse_marker(name: str, line: int | None) -> None:
+    """Security: the interpreter recognises its own callables and iterators by attributes
+    named playground_* (playground_builtin: call it directly, unchecked); a program's
+    object must not carry one."""
+    if name.startswith("playground_"):
+        raise ForbiddenError(f"line {line}: names starting with 'playground_' are reserved for "
+                             f"the sandbox ('{name}')", line, hint="Pick another name.")
+
+
+def _has_member(obj: Any, name: str) -> bool:
+    """Whether the object or its class defines ``name``, read from their dicts: no property
+    or __getattr__ of the object runs."""
+    if name in getattr(obj, "__dict__", {}):
+        return True
+    return any(name in vars(klass) for klass in type(obj).__mro__)
+
+
+def _member_trampoline(member: Any) -> Any:
+    """The Python form of a static method, class method or property, for torch's own
+    lookups through the class; the program's functions still run interpreted."""
+    if isinstance(member, StaticMethod):
+        return staticmethod(_trampoline(member.function))
+    if isinstance(member, ClassMethod):
+        return classmethod(_trampoline(member.function))
+    setter = _trampoline(member.setter) if member.setter is not None else None
+    return property(_trampoline(member.getter), setter)
+
+
+def _member_functions(member: Any) -> list[UserFunction]:
+    if isinstance(member, Property):
+        return [f for f in (member.getter, member.setter) if f is not None]
+    return [member.function]
 
 
 def _refuse_object_array(result: Any, label: str) -> None:
@@ -1376,6 +1829,8 @@ def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | 
         return policy.FINFO_ATTRIBUTES, {}, type(obj).__name__
     if isinstance(obj, torch.Generator):
         return frozenset(), policy.GENERATOR_METHODS, "torch.Generator"
+    if isinstance(obj, torch.autograd.function.FunctionCtx):
+        return _CTX_ATTRIBUTES, _CTX_METHODS, "ctx"
     if isinstance(obj, torch.autograd.graph.Node):
         return policy.GRAD_FN_ATTRIBUTES, policy.GRAD_FN_METHODS, "grad_fn"
     if isinstance(obj, np.ndarray):
@@ -1389,6 +1844,20 @@ def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | 
         return frozenset(), {name: Rule(Cost.FREE) for name in container}, type(obj).__name__
     return stdlib.attribute_table(obj)
 
+
+# The ctx of a program's torch.autograd.Function (also the grad_fn of its results): the
+# grad_fn members plus what forward/backward use. Not apply, hooks or mark_dirty.
+_CTX_ATTRIBUTES = policy.GRAD_FN_ATTRIBUTES | {"saved_tensors", "needs_input_grad"}
+_CTX_METHODS: dict[str, Rule] = {
+    **policy.GRAD_FN_METHODS,
+    "save_for_backward": Rule(Cost.FREE, note="keeps the tensors for backward"),
+    "mark_non_differentiable": Rule(Cost.FREE, note="flags outputs without gradient"),
+    "set_materialize_grads": Rule(Cost.FREE, note="a flag: None gradients stay None"),
+}
+# Attributes torch's autograd keeps on a ctx itself; a program stores its own values under
+# other names (ctx.alpha = alpha).
+_CTX_INTERNAL = frozenset({"to_save", "dirty_tensors", "non_differentiable",
+                           "materialize_grads", "saved_for_forward", "saved_variables"})
 
 _CONTAINER_METHODS: dict[type, frozenset[str]] = {
     list: policy.LIST_METHODS, tuple: policy.TUPLE_METHODS, dict: policy.DICT_METHODS,

@@ -29,14 +29,13 @@ ALLOWED_NODES: frozenset[type[ast.AST]] = frozenset({
     ast.Invert, ast.Not, ast.UAdd, ast.USub,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
     ast.JoinedStr, ast.FormattedValue,  # f-strings: bounded in formatting.py
+    ast.Try, ast.ExceptHandler, ast.Raise,
+    ast.Global, ast.Nonlocal,
 })
 
 # Plain-language reasons for the constructs people most often try.
 REFUSED_CONSTRUCTS: dict[type[ast.AST], str] = {
-    ast.Try: "try/except is not available; let the error show, it comes with a hint",
-    ast.Raise: "raise is not available",
-    ast.Global: "global is not available; pass values as arguments and return results",
-    ast.Nonlocal: "nonlocal is not available",
+    ast.TryStar: "except* (exception groups) is not available; use a plain except",
     ast.Yield: "generators (yield) are not available; build a list instead",
     ast.YieldFrom: "generators (yield from) are not available",
     ast.Await: "async code is not available",
@@ -57,6 +56,7 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset({
     # Standard-library modules as vetted namespaces (app/engine/stdlib.py); os and sys bind
     # a namespace that refuses every use with what to do instead, so an unused import is free.
     "time", "os", "os.path", "sys", "collections", "itertools", "functools", "copy",
+    "torch.autograd",
 })
 
 # Imported only so that a program that never uses them runs: not worth listing as available.
@@ -88,21 +88,32 @@ REFUSED_IMPORTS: dict[str, str] = {
 
 # Dunder names a program may write, and where.
 CLASS_DUNDER_METHODS: frozenset[str] = frozenset({"__init__", "__len__", "__getitem__"})
-ALLOWED_DUNDER_ATTRIBUTES: frozenset[str] = frozenset({"__version__"})
-ALLOWED_DECORATORS: frozenset[str] = frozenset({
+ALLOWED_DUNDER_ATTRIBUTES: frozenset[str] = frozenset({
+    "__version__",
+    "__name__",  # of the program's own functions and classes, and of type(x): see get_attribute
+})
+GRAD_MODE_DECORATORS: frozenset[str] = frozenset({
     "torch.no_grad", "torch.enable_grad", "torch.inference_mode",
 })
 ALLOWED_CLASS_BASES: frozenset[str] = frozenset({
     "nn.Module", "torch.nn.Module", "Module", "Dataset", "torch.utils.data.Dataset",
     "data.Dataset", "object",
+    "torch.autograd.Function", "autograd.Function", "Function",
+    # The built-in exception classes; the program's own classes are checked at run time.
+    *("BaseException", "Exception", "ArithmeticError", "LookupError", "ValueError",
+      "TypeError", "RuntimeError", "KeyError", "IndexError", "ZeroDivisionError",
+      "StopIteration", "NotImplementedError", "AssertionError", "AttributeError", "NameError",
+      "OverflowError"),
 })
 
 # Python built-ins that do not exist here; named so the refusal can say why.
+# A program may bind these names itself (shadowing is its own business); reading one it did
+# not bind is refused, by the parser and again at run time.
 DANGEROUS_NAMES: frozenset[str] = frozenset({
-    "eval", "exec", "compile", "open", "input", "breakpoint", "getattr", "setattr", "delattr",
-    "hasattr", "globals", "locals", "vars", "dir", "type", "object", "memoryview",
-    "help", "exit", "quit", "classmethod", "staticmethod", "property",
-    "chr", "ord", "bytes", "bytearray", "id", "hash", "callable", "issubclass",
+    "eval", "exec", "compile", "open", "input", "breakpoint", "delattr",
+    "globals", "locals", "vars", "dir", "object", "memoryview",
+    "help", "exit", "quit",
+    "chr", "ord", "bytes", "bytearray", "hash", "callable", "issubclass",
 })
 
 
@@ -174,9 +185,13 @@ class _Validator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.nodes = 0
+        self.bound: frozenset[str] = frozenset()
 
     def check(self, tree: ast.Module) -> None:
+        self.bound = bound_names(tree)
         # Iterative walk with explicit depth so a deep tree cannot overflow this check.
+        # Children are pushed in reverse, so nodes are checked in source order and the first
+        # refused construct is the one reported.
         stack: list[tuple[ast.AST, int, ast.AST | None]] = [(tree, 0, None)]
         while stack:
             node, depth, parent = stack.pop()
@@ -193,7 +208,8 @@ class _Validator:
                                  hint="Split the expression into several assignments.",
                                  predicted=True)
             self._check_node(node, parent)
-            for child in ast.iter_child_nodes(node):
+            children = list(ast.iter_child_nodes(node))
+            for child in reversed(children):
                 stack.append((child, depth + 1, node))
 
     def _check_node(self, node: ast.AST, parent: ast.AST | None) -> None:
@@ -203,7 +219,7 @@ class _Validator:
                                             "available in the playground")
             raise _refuse(node, reason)
         if isinstance(node, ast.Name):
-            self._check_name(node, node.id)
+            self._check_name(node, parent)
         elif isinstance(node, ast.Attribute):
             self._check_attribute(node)
         elif isinstance(node, ast.Constant):
@@ -215,7 +231,7 @@ class _Validator:
             self._check_class(node)
         elif isinstance(node, ast.arg):
             _check_identifier(node, node.arg, "argument name")
-            if node.arg.startswith("_"):
+            if node.arg.startswith("_") and node.arg != "_":
                 raise _refuse(node, f"argument names starting with '_' are not allowed "
                               f"({node.arg!r})")
         elif isinstance(node, ast.arguments):
@@ -237,18 +253,28 @@ class _Validator:
             self._check_import(node)
         elif isinstance(node, ast.With):
             self._check_with(node)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                _check_identifier(node, name, "name")
+                if name.startswith("_") and name != "_":
+                    raise _refuse(node, f"names starting with '_' are not allowed ({name!r})")
+        elif isinstance(node, ast.ExceptHandler) and node.name is not None:
+            _check_identifier(node, node.name, "name")
+            if node.name.startswith("_") and node.name != "_":
+                raise _refuse(node, f"names starting with '_' are not allowed ({node.name!r})")
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 if not isinstance(target, (ast.Name, ast.Subscript)):
                     raise _refuse(node, "del works on names and subscripts only")
 
-    def _check_name(self, node: ast.Name, name: str) -> None:
+    def _check_name(self, node: ast.Name, parent: ast.AST | None) -> None:
+        name = node.id
         _check_identifier(node, name, "name")
-        if name.startswith("_"):
+        if name.startswith("_") and name != "_":
             raise _refuse(node, f"names starting with '_' are not allowed ({name!r})")
-        if name in DANGEROUS_NAMES:
-            raise _refuse(node, f"'{name}' is not available in the playground (it could reach "
-                          "outside the sandbox)")
+        is_class_base = isinstance(parent, ast.ClassDef) and node in parent.bases
+        if name in DANGEROUS_NAMES and name not in self.bound and not is_class_base:
+            raise dangerous_name_error(name, getattr(node, "lineno", None))
 
     def _check_attribute(self, node: ast.Attribute) -> None:
         attr = node.attr
@@ -257,9 +283,11 @@ class _Validator:
             return
         if attr == "__init__" and _is_super_call(node.value):
             return
-        raise _refuse(node, f"attributes starting with '_' are not allowed ('.{attr}')",
-                      hint="Private and dunder attributes are how sandboxes are escaped; "
-                      "use the public API.")
+        hint = ("Use type(x) for the class and type(x).__name__ for its name."
+                if attr == "__class__" else
+                "Private and dunder attributes are how sandboxes are escaped; use the public "
+                "API.")
+        raise _refuse(node, f"attributes starting with '_' are not allowed ('.{attr}')", hint)
 
     def _check_function(self, node: ast.FunctionDef, parent: ast.AST | None) -> None:
         _check_identifier(node, node.name, "function name")
@@ -269,12 +297,11 @@ class _Validator:
             raise _refuse(node, f"the function name {node.name!r} is not allowed; names may "
                           f"not start with '_' except {allowed} inside a class")
         for decorator in node.decorator_list:
-            target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            name = dotted_name(target)
-            if name not in ALLOWED_DECORATORS or (
-                    isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords)):
-                raise _refuse(decorator, "only @torch.no_grad(), @torch.enable_grad() and "
-                              "@torch.inference_mode() decorators are available")
+            if not is_allowed_decorator(decorator):
+                raise _refuse(decorator, "a decorator may be @torch.no_grad(), "
+                              "@torch.enable_grad(), @torch.inference_mode(), @staticmethod, "
+                              "@classmethod, @property, @name.setter, or a function of your "
+                              "own (@my_decorator or @my_decorator(arguments))")
 
     def _check_class(self, node: ast.ClassDef) -> None:
         _check_identifier(node, node.name, "class name")
@@ -285,8 +312,12 @@ class _Validator:
         if len(node.bases) > 1:
             raise _refuse(node, "a class may have one base class")
         for base in node.bases:
-            if dotted_name(base) not in ALLOWED_CLASS_BASES:
-                raise _refuse(base, "a class may extend nn.Module or Dataset (or nothing)")
+            # A plain name may be one of the program's own classes: checked at run time.
+            if dotted_name(base) not in ALLOWED_CLASS_BASES and not (
+                    isinstance(base, ast.Name) and base.id in self.bound):
+                raise _refuse(base, "a class may extend nn.Module, Dataset, "
+                              "torch.autograd.Function, an exception class such as "
+                              "ValueError, or one of your own classes (or nothing)")
         for stmt in node.body:
             is_docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
             if not isinstance(stmt, (ast.FunctionDef, ast.Assign, ast.Pass)) and not is_docstring:
@@ -334,6 +365,49 @@ def _check_future(node: ast.ImportFrom) -> None:
         if alias.asname:
             raise _refuse(node, "a __future__ import binds no name; leave out 'as "
                           f"{alias.asname}'")
+
+
+def dangerous_name_error(name: str, line: int | None) -> ForbiddenError:
+    where = f"line {line}: " if line else ""
+    return ForbiddenError(f"{where}'{name}' is not available in the playground (it could "
+                          "reach outside the sandbox)", line,
+                          "Use the playground's own functions (print, len, torch...), or "
+                          "define this name yourself first.")
+
+
+def bound_names(tree: ast.AST) -> frozenset[str]:
+    """Every name the program binds anywhere (assignment, def, class, argument, import,
+    for/with/except targets). ast.walk is iterative, so a deep tree cannot overflow it."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return frozenset(names)
+
+
+def is_grad_mode_decorator(decorator: ast.expr) -> bool:
+    return (isinstance(decorator, ast.Call) and not decorator.args and not decorator.keywords
+            and dotted_name(decorator.func) in GRAD_MODE_DECORATORS)
+
+
+def is_allowed_decorator(decorator: ast.expr) -> bool:
+    """Grad-mode decorators, a name (staticmethod, a program function), a call of a name
+    (a decorator factory) or name.setter; what the name holds is checked at run time."""
+    if is_grad_mode_decorator(decorator):
+        return True
+    if isinstance(decorator, ast.Call):
+        return isinstance(decorator.func, ast.Name)
+    if isinstance(decorator, ast.Attribute):
+        return decorator.attr == "setter" and isinstance(decorator.value, ast.Name)
+    return isinstance(decorator, ast.Name)
 
 
 def _is_super_call(node: ast.AST) -> bool:

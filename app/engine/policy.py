@@ -608,7 +608,10 @@ def build_namespaces() -> dict[str, Namespace]:
         for name in ("is_available", "current_accelerator", "device_count")})
     version = Namespace("torch.version", {"cuda": torch.version.cuda,
                                           "hip": torch.version.hip}, {})
-    autograd = _namespace("torch.autograd", torch.autograd, AUTOGRAD_MEMBERS)
+    # Function is a base class for the program's own autograd functions; without a rule it
+    # cannot be called (only MyFunction.apply, see Interpreter._function_apply).
+    autograd = _namespace("torch.autograd", torch.autograd, AUTOGRAD_MEMBERS,
+                          {"Function": torch.autograd.Function})
     distributions = _namespace("torch.distributions", torch.distributions,
                                DISTRIBUTION_MEMBERS)
     dtypes = {name: getattr(torch, name) for name in TORCH_DTYPES}
@@ -639,6 +642,7 @@ def build_namespaces() -> dict[str, Namespace]:
         "random": random_ns, "torch.nn.init": init, "torch.accelerator": accelerator,
         "torch.distributions": distributions,
         **build_stdlib_namespaces(),
+        "torch.autograd": autograd,  # from torch.autograd import Function
     }
 
 

@@ -22,7 +22,7 @@ import torch
 
 from app.config import Settings
 from app.engine.budget import Budget
-from app.engine.builtins import bounded_repr
+from app.engine.builtins import bounded_repr, exception_text
 from app.engine.devices import DevicePolicy
 from app.engine.errors import LimitError, SandboxError
 from app.engine.hints import hint_for
@@ -68,7 +68,7 @@ def _is_user_variable(name: str, value: Any) -> bool:
 def _step_source(source: str, stmt: ast.stmt) -> str:
     segment = ast.get_source_segment(source, stmt) or ""
     if isinstance(stmt, (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef,
-                         ast.ClassDef)):
+                         ast.ClassDef, ast.Try)):
         segment = segment.splitlines()[0] if segment else ""
     if len(segment) > _MAX_STEP_SOURCE:
         segment = segment[:_MAX_STEP_SOURCE] + " …"
@@ -342,7 +342,9 @@ def _error_message(error: BaseException, type_name: str) -> str:
             # {}[(s,) * 10**6] built 10**12 characters here, outside the program's try.
             message = f"key {bounded_repr(error.args[0], _MAX_MESSAGE)} not found"
         else:
-            message = str(error) or type_name
+            # A program's own raise chooses the arguments (raise ValueError([s] * 10**6)):
+            # written bounded, as print() writes it.
+            message = exception_text(error) or type_name
     except (RecursionError, MemoryError):
         message = f"{type_name} (its message was too deeply nested or too large to show)"
     return _first_lines(without_addresses(message[:2 * _MAX_MESSAGE]))

@@ -121,7 +121,9 @@ class _Items:
         self.count = 0
 
 
-_PLAIN_EXCEPTION_STR = (BaseException.__str__, KeyError.__str__)
+# NameError and AttributeError define __str__ (for their name attribute) but write the same.
+_PLAIN_EXCEPTION_STR = (BaseException.__str__, KeyError.__str__, NameError.__str__,
+                        AttributeError.__str__)
 _OPENINGS = {list: ("[", "]"), tuple: ("(", ")"), dict: ("{", "}"), set: ("{", "}"),
              frozenset: ("frozenset({", "})")}
 

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         description="Most tensor memory alive at once in one program. With the default pool "
         "of 2 workers this keeps a 24 GiB machine far from swapping.",
     )
+    prediction_cache_entries: int = Field(
+        4_096,
+        description="Budget predictions a worker keeps, by call signature (callable, tensor "
+        "layouts, other argument values): a loop pays for each distinct call's meta dry run "
+        "once (~25-50 us for a two-tensor op, ~2 ms for a small nn.Sequential). A few "
+        "hundred bytes each; 0 turns the cache off.",
+    )
     max_call_flops: int = Field(
         20_000_000_000,
         description="Most floating point operations for one matmul-like call (mm, matmul, "

@@ -30,6 +30,7 @@ from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.policy import Cost, Namespace, Rule
+from app.engine.predictions import module_key
 from app.engine.safety import guard_binop, guard_sequence_size
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -615,7 +616,8 @@ class Interpreter:
             name = _BINOP_NAMES[op]
             self.budget.predict(f"the operator for {name}", rule,
                                 lambda: function(to_meta(left), to_meta(right)),
-                                (left, right), {}, "matmul" if op is ast.MatMult else name)
+                                (left, right), {}, "matmul" if op is ast.MatMult else name,
+                                key=("operator", name))
             result = apply(left, right)
             self.budget.live.track(result)
             self.record_cut((left, right), result, "")
@@ -678,7 +680,7 @@ class Interpreter:
                 self.budget.predict("the comparison", _ELEMENTWISE,
                                     lambda a=a, b=b, op=op: _CMPOPS[type(op)](to_meta(a),
                                                                              to_meta(b)),
-                                    (a, b), {})
+                                    (a, b), {}, key=("comparison", type(op).__name__))
             result = _CMPOPS[type(op)](left, right)
             if len(node.ops) > 1 and not self.truth(result):
                 return result
@@ -867,7 +869,8 @@ class Interpreter:
             self.budget.check_bytes(label, _legacy_bytes(function, args))
         elif rule.cost in _DRY_RUN:
             self.budget.predict(label, rule, lambda: _call_on_meta(function, args, kwargs),
-                                args, kwargs, label.rsplit(".", 1)[-1])
+                                args, kwargs, label.rsplit(".", 1)[-1],
+                                key=("call", id(function), label))
         else:
             self.budget.predict(label, rule, lambda: None, args, kwargs)
         result = function(*args, **kwargs)
@@ -917,7 +920,7 @@ class Interpreter:
             self.budget.predict(ref.label, ref.rule,
                                 lambda: getattr(to_meta(obj), name)(*to_meta(args),
                                                                     **to_meta(kwargs)),
-                                (obj, *args), kwargs, name)
+                                (obj, *args), kwargs, name, key=("method", name))
         elif isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.BOUNDED:
             self.budget.predict(ref.label, ref.rule, lambda: None, (obj, *args), kwargs)
         elif isinstance(obj, np.ndarray):
@@ -962,7 +965,7 @@ class Interpreter:
             label = f"{type(module).__name__}(...)"
             self.budget.predict(label, Rule(Cost.META, matmul=True),
                                 lambda: _module_on_meta(module, args, kwargs),
-                                args, kwargs, "module")
+                                args, kwargs, "module", key=module_key(module))
         result = module(*args, **kwargs)
         self.admission.admit(result, f"{type(module).__name__}(...)")
         self.budget.live.track(result)
@@ -1129,7 +1132,7 @@ class Interpreter:
                 return container[index]
             self.budget.predict("tensor indexing", Rule(Cost.META),
                                 lambda: to_meta(container)[to_meta(index)],
-                                (container, index), {})
+                                (container, index), {}, key=("indexing",))
             result = container[index]
             self.budget.live.track(result)
             return result

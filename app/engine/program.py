@@ -29,6 +29,7 @@ from app.engine.hints import hint_for
 from app.engine.interpreter import BoundUserMethod, Interpreter, UserFunction
 from app.engine.parser import parse_program
 from app.engine.policy import Namespace, Rule, build_namespaces
+from app.engine.predictions import PredictionCache
 from app.engine.text import without_addresses
 from app.inspect.graph import build_graph
 from app.inspect.tensors import StorageLabels, ViewBuilder
@@ -83,6 +84,9 @@ class Sandbox:
         self.namespaces = build_namespaces()
         self.vetted = _vetted_callables(self.namespaces)
         self.cuda_available = torch.cuda.is_available()
+        # Budget predictions by call signature, for every program of this worker (see
+        # predictions.py: the cache holds predictions, the limits are checked at every call).
+        self.predictions = PredictionCache(settings.prediction_cache_entries)
         # Names bound before the first line, as if the usual imports were written: the
         # guide's snippets use torch, nn, F, np ... without importing them.
         torch_ns = self.namespaces["torch"]
@@ -144,7 +148,7 @@ class Sandbox:
 
     def _interpreter(self, seed: int, deadline: float, on_step: Any = None) -> Interpreter:
         self._fresh_state(seed)
-        budget = Budget(self.settings, deadline)
+        budget = Budget(self.settings, deadline, self.predictions)
         devices = DevicePolicy(self.cuda_available, self.settings.cuda_fallback)
         interp = Interpreter(self.settings, budget, devices, self.namespaces, self.vetted,
                              on_step=on_step)

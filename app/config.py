@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         description="Most tensor memory alive at once in one program. With the default pool "
         "of 2 workers this keeps a 24 GiB machine far from swapping.",
     )
+    parsed_program_cache_entries: int = Field(
+        64,
+        description="Checked programs a worker keeps, by their exact source text: a program "
+        "sent again (a lesson's example, a rerun) skips parsing and checking, a fifth of a "
+        "small program's run. The web process checks every program before it is queued all "
+        "the same; 0 turns the cache off.",
+    )
     prediction_cache_entries: int = Field(
         4_096,
         description="Budget predictions a worker keeps, by call signature (callable, tensor "

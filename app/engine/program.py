@@ -14,6 +14,7 @@ import random
 import statistics
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,46 @@ def _is_user_variable(name: str, value: Any) -> bool:
                 or (callable(value) and not isinstance(value, torch.nn.Module)))
 
 
+@dataclass
+class ParsedProgram:
+    """A checked tree and the trace texts of its statements, computed on first use (the
+    statements are the tree's own, so their ids are stable while the entry lives)."""
+
+    tree: ast.Module
+    source: str
+    step_sources: dict[int, str]
+
+    def step_source(self, stmt: ast.stmt) -> str:
+        text = self.step_sources.get(id(stmt))
+        if text is None:
+            text = self.step_sources[id(stmt)] = _step_source(self.source, stmt)
+        return text
+
+
+class ParsedPrograms:
+    """Checked trees by source text, for the programs of one worker: the benchmark's and a
+    class's programs arrive again and again, and parsing and checking was a fifth of a small
+    program's run. Only the very same text finds an entry, and the interpreter never changes
+    a tree (tests/engine/test_parse_cache.py), so no program can see another one's state."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._entries: OrderedDict[str, ParsedProgram] = OrderedDict()
+
+    def get(self, code: str) -> ParsedProgram:
+        """The checked program; raises SandboxError as parse_program does (never cached)."""
+        found = self._entries.get(code)
+        if found is not None:
+            self._entries.move_to_end(code)
+            return found
+        parsed = ParsedProgram(parse_program(code, self.settings), code, {})
+        if self.settings.parsed_program_cache_entries > 0:
+            self._entries[code] = parsed
+            if len(self._entries) > self.settings.parsed_program_cache_entries:
+                self._entries.popitem(last=False)
+        return parsed
+
+
 def _step_source(source: str, stmt: ast.stmt) -> str:
     segment = ast.get_source_segment(source, stmt) or ""
     if isinstance(stmt, (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef,
@@ -87,6 +128,7 @@ class Sandbox:
         # Budget predictions by call signature, for every program of this worker (see
         # predictions.py: the cache holds predictions, the limits are checked at every call).
         self.predictions = PredictionCache(settings.prediction_cache_entries)
+        self.programs = ParsedPrograms(settings)
         # Names bound before the first line, as if the usual imports were written: the
         # guide's snippets use torch, nn, F, np ... without importing them.
         torch_ns = self.namespaces["torch"]
@@ -121,15 +163,15 @@ class Sandbox:
                            "the program ran on the CPU")
         target = self.default_device(device)
         try:
-            tree = parse_program(code, self.settings)
+            program = self.programs.get(code)
         except SandboxError as refused:
             return Outcome(refused.status, _error_body(refused.type_name, refused.message,
                                                        refused.line, refused.hint, [], "",
                                                        notices))
-        outcome = self._run_once(tree, code, seed, target, deadline, notices, started)
+        outcome = self._run_once(program, seed, target, deadline, notices, started)
         if repeat > 1 and outcome.body.get("ok"):
-            outcome.body["timing"] = self._time_repeats(tree, code, seed, target, deadline,
-                                                        repeat, outcome.body)
+            outcome.body["timing"] = self._time_repeats(program.tree, code, seed, target,
+                                                        deadline, repeat, outcome.body)
         return outcome
 
     # ------------------------------------------------------------------------------------
@@ -155,8 +197,9 @@ class Sandbox:
         interp.globals.vars.update(self.prelude)
         return interp
 
-    def _run_once(self, tree: ast.Module, code: str, seed: int, target: str, deadline: float,
+    def _run_once(self, program: ParsedProgram, seed: int, target: str, deadline: float,
                   notices: list[str], started: float) -> Outcome:
+        tree = program.tree
         labels = StorageLabels()
         views = ViewBuilder(self.settings.max_view_values, self.settings.max_repr_chars, labels)
         steps: list[dict[str, Any]] = []
@@ -173,7 +216,7 @@ class Sandbox:
                 views.set_owners(interp.globals.vars)
                 name = _assigned_name(stmt)
                 view = _safe_view(views, value, name)
-            steps.append({"line": stmt.lineno, "source": _step_source(code, stmt),
+            steps.append({"line": stmt.lineno, "source": program.step_source(stmt),
                           "value": view, "stdout": printed})
 
         interp = self._interpreter(seed, deadline, on_step)

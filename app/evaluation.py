@@ -13,6 +13,7 @@ from typing import Any
 from app.config import Settings
 from app.engine.errors import SandboxError
 from app.engine.parser import validate_program
+from app.engine.program import from_json
 from app.executor.base import Executor, Job, JobResult
 from app.schemas import EvalRequest, error_body
 
@@ -26,7 +27,8 @@ class EvalOutcome:
 
     @cached_property
     def data(self) -> dict[str, Any]:
-        return json.loads(self.body)
+        """The document with shared values put back in every view (program.from_json)."""
+        return from_json(self.body)
 
 
 async def evaluate(executor: Executor, settings: Settings, request: EvalRequest) -> EvalOutcome:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import os
 import random
 import statistics
 import time
@@ -406,23 +405,48 @@ _SHARED_MIN_VALUES = 64
 
 
 def _dumps(body: dict[str, Any]) -> str:
-    """``json.dumps(body, allow_nan=False, separators=(",", ":"))``, but a ``values`` list that
-    several views share is written once: ViewBuilder hands one tensor's values to its step, its
-    variable, the result and the graph. Writing those floats was ~60% of a worker's time for a
-    program with a few 64x64 tensors (bench/eval_latency.py --profile-worker)."""
+    """``json.dumps(body, allow_nan=False, separators=(",", ":"))``, but a ``values`` list
+    that several views share is written once: ViewBuilder hands one tensor's values to its
+    step, its variable, the result and the graph. Such a list goes to the body's
+    ``shared_values`` (before ``elapsed_ms``, which stays last) and each view that shows it
+    says ``"values_ref": n`` instead of ``"values"`` (docs/API.md; ``from_json`` puts them
+    back). A program with a few 64x64 tensors answered 266 kB, four fifths of it repeats."""
     seen: set[int] = set()
     shared: dict[int, list[Any]] = {}
     _find_shared(body, seen, shared)
     if not shared:
         return json.dumps(body, allow_nan=False, separators=(",", ":"))
-    # Stand-ins that no string of the program can equal: a fresh nonce, and a NUL.
-    nonce = os.urandom(8).hex()
-    tokens = {key: f"\x00{nonce}:{n}" for n, key in enumerate(shared)}
-    text = json.dumps(_with_tokens(body, tokens), allow_nan=False, separators=(",", ":"))
-    for key, token in tokens.items():
-        text = text.replace(json.dumps(token), json.dumps(shared[key], allow_nan=False,
-                                                          separators=(",", ":")))
-    return text
+    refs = {key: n for n, key in enumerate(shared)}
+    document = {key: _with_refs(value, refs) for key, value in body.items()
+                if key != "elapsed_ms"}
+    document["shared_values"] = list(shared.values())
+    if "elapsed_ms" in body:
+        document["elapsed_ms"] = body["elapsed_ms"]
+    return json.dumps(document, allow_nan=False, separators=(",", ":"))
+
+
+def from_json(body: bytes) -> dict[str, Any]:
+    """A body as ``to_json`` wrote it, with every ``values_ref`` replaced by its values: the
+    document the pages read, the same whether values were shared or not."""
+    data: dict[str, Any] = json.loads(body)
+    shared = data.pop("shared_values", None)
+    if shared is not None:
+        _expand_refs(data, shared)
+    return data
+
+
+def _expand_refs(value: Any, shared: list[Any]) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.pop("values_ref", None)
+            if ref is not None:
+                item["values"] = shared[ref]
+            stack.extend(v for k, v in item.items()
+                         if k != "values" and isinstance(v, (dict, list)))
+        elif isinstance(item, list) and item and isinstance(item[0], dict):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
 
 
 def _find_shared(value: Any, seen: set[int], shared: dict[int, list[Any]]) -> None:
@@ -441,12 +465,13 @@ def _find_shared(value: Any, seen: set[int], shared: dict[int, list[Any]]) -> No
             _find_shared(item, seen, shared)
 
 
-def _with_tokens(value: Any, tokens: dict[int, str]) -> Any:
+def _with_refs(value: Any, refs: dict[int, int]) -> Any:
     if isinstance(value, dict):
-        return {key: tokens[id(item)] if key == "values" and id(item) in tokens
-                else _with_tokens(item, tokens) for key, item in value.items()}
+        return {("values_ref" if key == "values" and id(item) in refs else key):
+                (refs[id(item)] if key == "values" and id(item) in refs
+                 else _with_refs(item, refs)) for key, item in value.items()}
     if isinstance(value, list) and value and isinstance(value[0], dict):
-        return [_with_tokens(item, tokens) for item in value]
+        return [_with_refs(item, refs) for item in value]
     return value
 
 

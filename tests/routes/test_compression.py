@@ -60,6 +60,12 @@ def test_html_pages_are_compressed_too(client: TestClient) -> None:
     assert "content-encoding" not in headers and b"<html" in body
 
 
+def test_the_autograd64_answer_is_at_most_100_kb_before_compression(client: TestClient) -> None:
+    _, body = _raw(client, "POST", "/eval", IDENTITY, json={"code": AUTOGRAD64, "seed": 0})
+    assert json.loads(body)["ok"] is True
+    assert len(body) <= 100_000, len(body)
+
+
 def test_the_tiny_answer_is_not_larger_than_before(client: TestClient) -> None:
     _, body = _raw(client, "POST", "/eval", IDENTITY, json={"code": TINY, "seed": 0})
     assert len(body) <= 2_900  # 2,863 bytes before the shared values and shortest floats

@@ -180,8 +180,8 @@ class Settings(BaseSettings):
         ge=1,
         le=9,
         description="zlib level for compressed responses. A response's tensor values are "
-        "digits that compress little better at higher levels: 1 takes ~1.3 ms for 100 kB on "
-        "this project's 2-core machine, 6 several times that, for a few percent fewer bytes.",
+        "digits that compress little better at higher levels: level 1 took 4.6 ms and level "
+        "6 28 ms for a 266 kB body on a loaded 2-core machine, for 8% fewer bytes.",
     )
     max_body_bytes: int = Field(
         256 * 1024,

@@ -544,6 +544,7 @@ def profile_worker(repeats: int) -> None:
         "tensor views (app/inspect/tensors.py ViewBuilder.tensor)": "tensors.py:tensor",
         "  of which the printed form (repr)": "_tensor_str.py:_str tensor_repr.py:fast_repr",
         "  of which values (tolist)": "tensors.py:_values",
+        "    of which the shortest float32 text": "floats.py:shortest_float32",
         "  of which stats": "tensors.py:_stats",
         "interpreter (Interpreter.run, views of steps excluded)": "interpreter.py:run",
         "  of which the meta dry run (Budget.predict)": "budget.py:predict",
@@ -551,7 +552,8 @@ def profile_worker(repeats: int) -> None:
         "autograd graph (build_graph)": "graph.py:build_graph",
         "JSON encoding (to_json)": "program.py:to_json",
         "fresh state per program (Sandbox._fresh_state: seeds)": "program.py:_fresh_state",
-        "parsing and validation (parse_program)": "parser.py:parse_program",
+        "parsing and validation (parse_program; cached by source text)":
+            "parser.py:parse_program",
     }
     for name, program in PROGRAMS.items():
         for _ in range(20):

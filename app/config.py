@@ -66,11 +66,12 @@ class Settings(BaseSettings):
         "the same; 0 turns the cache off.",
     )
     prediction_cache_entries: int = Field(
-        4_096,
+        1_024,
         description="Budget predictions a worker keeps, by call signature (callable, tensor "
         "layouts, other argument values): a loop pays for each distinct call's meta dry run "
-        "once (~25-50 us for a two-tensor op, ~2 ms for a small nn.Sequential). A few "
-        "hundred bytes each; 0 turns the cache off.",
+        "once (~25-50 us for a two-tensor op, ~2 ms for a small nn.Sequential). Typically "
+        "~1 kB each, a few kB at worst (keys are bounded, app/engine/predictions.py); 0 turns "
+        "the cache off.",
     )
     max_call_flops: int = Field(
         20_000_000_000,

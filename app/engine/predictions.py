@@ -22,10 +22,14 @@ from typing import Any
 import torch
 from torch import nn
 
-# A key holds at most this many leaves (numbers, strings, tensors...): building a key for a
-# long list costs about what the dry run does, and a key holds no bulk data.
+# A key holds at most this many leaves (numbers, strings, tensors, module and parameter
+# names...): building a key for a long list costs about what the dry run does, and a key
+# holds no bulk data. Security: the cache outlives a program, so an entry's size is bounded
+# whatever the program passes (64 leaves of at most 8 dimensions or 64 characters: a few
+# kB at worst, ~1 kB for a typical call); a longer name or a deeper tensor is never cached.
 _MAX_LEAVES = 64
 _MAX_TEXT = 64
+_MAX_DIMS = 8
 _MAX_INT = 2**63
 _PLAIN_TYPES = (bool, str, type(None), type(Ellipsis), torch.dtype, torch.device,
                 torch.layout, torch.memory_format)
@@ -103,15 +107,18 @@ def module_key(module: nn.Module) -> Hashable | None:
     parts: list[Any] = []
     try:
         for name, sub in module.named_modules(remove_duplicate=False):
-            parts.append((name, type(sub)))
+            parts.append((_value_key(name, leaves), type(sub)))
             for attribute, value in vars(sub).items():
                 if attribute in _HOOK_TABLES:
                     if value:
                         raise _Uncacheable
                 elif attribute in ("_parameters", "_buffers"):
-                    parts.append((attribute, tuple((n, _value_key(t, leaves))
+                    parts.append((attribute, tuple((_value_key(n, leaves),
+                                                    _value_key(t, leaves))
                                                    for n, t in value.items())))
                 elif attribute == "_modules":
+                    if len(value) > _MAX_LEAVES:
+                        raise _Uncacheable
                     parts.append((attribute, tuple((n, type(m)) for n, m in value.items())))
                 elif attribute == "_non_persistent_buffers_set":
                     continue  # which buffers a state_dict leaves out: not read by forward
@@ -129,7 +136,8 @@ def _value_key(value: Any, leaves: list[int]) -> Hashable:
     kind = type(value)
     if isinstance(value, torch.Tensor):
         # What to_meta copies to the meta tensor; anything else is refused.
-        if value.layout != torch.strided or value.is_meta or value.is_nested:
+        if value.layout != torch.strided or value.is_meta or value.is_nested \
+                or value.dim() > _MAX_DIMS:
             raise _Uncacheable
         return ("tensor", tuple(value.shape), value.stride(), value.dtype)
     if kind is int:

@@ -150,3 +150,15 @@ def test_the_cache_is_bounded() -> None:
     sandbox.predictions = cache
     assert sandbox.run("for n in range(1, 6):\n    y = torch.ones(n)").body["ok"]
     assert len(cache) == 2 and cache.misses == 5
+
+
+def test_keys_stay_small_whatever_the_program_passes() -> None:
+    # The cache outlives a program: no entry may hold a long name, a deep shape or many parts.
+    assert _key(torch.ones([1] * 9)) is None
+    assert _key(torch.ones([1] * 8)) is not None
+    wide = nn.ModuleDict({"k" * 65: nn.ReLU()})
+    assert module_key(wide) is None
+    assert module_key(nn.ModuleDict({"k" * 64: nn.ReLU()})) is not None
+    assert module_key(nn.Sequential(*[nn.ReLU() for _ in range(100)])) is None
+    assert _key(list(range(64))) is None  # more than 64 leaves with the list itself
+    assert _key(list(range(32))) is not None

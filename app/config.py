@@ -59,11 +59,12 @@ class Settings(BaseSettings):
         "of 2 workers this keeps a 24 GiB machine far from swapping.",
     )
     parsed_program_cache_entries: int = Field(
-        64,
+        16,
         description="Checked programs a worker keeps, by their exact source text: a program "
         "sent again (a lesson's example, a rerun) skips parsing and checking, a fifth of a "
-        "small program's run. The web process checks every program before it is queued all "
-        "the same; 0 turns the cache off.",
+        "small program's run. A tree takes ~200 bytes per AST node: ~20 kB for a lesson's "
+        "program, ~1 MB at max_ast_nodes, so 16 MB at worst. The web process checks every "
+        "program before it is queued all the same; 0 turns the cache off.",
     )
     prediction_cache_entries: int = Field(
         1_024,

@@ -26,6 +26,9 @@ Run:  .venv/bin/python bench/eval_latency.py [--quick] [--before-root DIR]   (or
       .venv/bin/python bench/eval_latency.py --profile-worker   where a worker's time goes
       .venv/bin/python bench/eval_latency.py --same-bytes DIR   a perf change must not change
                                                                 a byte: compare with DIR
+      .venv/bin/python bench/eval_latency.py --same-data DIR    the same data once decoded
+                                                                (shared values put back,
+                                                                float32 values as float32)
 Results and how to read them: docs/BENCHMARKS.md, section "/eval latency".
 """
 

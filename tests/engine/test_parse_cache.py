@@ -66,3 +66,21 @@ def test_a_text_that_differs_in_one_character_is_checked_on_its_own() -> None:
     assert sandbox.run("x = 1\nx").body["ok"]
     outcome = sandbox.run("x = 1\nx.__class__")
     assert outcome.status == 400
+
+
+def test_the_web_process_remembers_only_texts_that_passed_under_the_same_settings() -> None:
+    from app.engine.errors import SandboxError
+    from app.evaluation import _PassedPrograms
+
+    passed = _PassedPrograms()
+    loose = Settings()
+    strict = Settings(max_ast_nodes=5)
+    code = "x = torch.ones(2, 3)\ny = x * 2\ny"
+    passed.check(code, loose)
+    passed.check(code, loose)  # remembered
+    with pytest.raises(SandboxError):
+        passed.check(code, strict)  # other settings: checked again, and refused
+    for _ in range(2):
+        with pytest.raises(SandboxError):
+            passed.check("().__class__", loose)
+    assert list(passed._entries) == [code]

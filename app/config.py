@@ -63,6 +63,23 @@ class Settings(BaseSettings):
         description="Most tensor memory alive at once in one program. With the default pool "
         "of 2 workers this keeps a 24 GiB machine far from swapping.",
     )
+    parsed_program_cache_entries: int = Field(
+        16,
+        description="Checked programs a worker keeps, by their exact source text: a program "
+        "sent again (a lesson's example, a rerun) skips parsing and checking, a fifth of a "
+        "small program's run (the web process remembers as many texts that passed its own "
+        "check, ~0.1 ms each). A tree takes ~200 bytes per AST node: ~20 kB for a lesson's "
+        "program, ~1 MB at max_ast_nodes, so 16 MB at worst. The web process checks every "
+        "program before it is queued all the same; 0 turns the cache off.",
+    )
+    prediction_cache_entries: int = Field(
+        1_024,
+        description="Budget predictions a worker keeps, by call signature (callable, tensor "
+        "layouts, other argument values): a loop pays for each distinct call's meta dry run "
+        "once (~25-50 us for a two-tensor op, ~2 ms for a small nn.Sequential). Typically "
+        "~1 kB each, a few kB at worst (keys are bounded, app/engine/predictions.py); 0 turns "
+        "the cache off.",
+    )
     max_call_flops: int = Field(
         20_000_000_000,
         description="Most floating point operations for one matmul-like call (mm, matmul, "
@@ -243,6 +260,20 @@ class Settings(BaseSettings):
         600,
         description="Requests to /eval per client address per minute (0 disables). A classroom "
         "behind one NAT address shares this budget, so it is generous.",
+    )
+    compress_min_bytes: int = Field(
+        1024,
+        description="Responses at least this long are gzip-compressed when the client accepts "
+        "gzip (JSON and HTML). Below ~1 kB the gzip header and the CPU cost outweigh the few "
+        "bytes saved.",
+    )
+    compress_level: int = Field(
+        1,
+        ge=1,
+        le=9,
+        description="zlib level for compressed responses. A response's tensor values are "
+        "digits that compress little better at higher levels: level 1 took 4.6 ms and level "
+        "6 28 ms for a 266 kB body on a loaded 2-core machine, for 8% fewer bytes.",
     )
     max_body_bytes: int = Field(
         256 * 1024,

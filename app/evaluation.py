@@ -6,6 +6,7 @@ This is the one domain function behind both the JSON API and the HTML pages.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from app.config import Settings
 from app.engine.errors import SandboxError
 from app.engine.parser import validate_program
+from app.engine.program import from_json
 from app.executor.base import Executor, Job, JobResult
 from app.schemas import EvalRequest, error_body
 
@@ -26,12 +28,36 @@ class EvalOutcome:
 
     @cached_property
     def data(self) -> dict[str, Any]:
-        return json.loads(self.body)
+        """The document with shared values put back in every view (program.from_json)."""
+        return from_json(self.body)
+
+
+class _PassedPrograms:
+    """Source texts that passed the check here, under which settings: a program sent again
+    (a lesson's example, a rerun, a benchmark) is not parsed and checked again in this
+    process. Only the very same text and the very same settings object match; a refusal is
+    never kept. The worker checks every program itself all the same (docs/SECURITY.md)."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, Settings] = OrderedDict()
+
+    def check(self, code: str, settings: Settings) -> None:
+        if self._entries.get(code) is settings:
+            self._entries.move_to_end(code)
+            return
+        validate_program(code, settings)
+        if settings.parsed_program_cache_entries > 0:
+            self._entries[code] = settings
+            while len(self._entries) > settings.parsed_program_cache_entries:
+                self._entries.popitem(last=False)
+
+
+_passed = _PassedPrograms()
 
 
 async def evaluate(executor: Executor, settings: Settings, request: EvalRequest) -> EvalOutcome:
     try:
-        validate_program(request.code, settings)
+        _passed.check(request.code, settings)
     except SandboxError as refused:
         body = error_body(refused.type_name, refused.message, refused.line, refused.hint)
         return EvalOutcome(refused.status, json.dumps(body).encode())

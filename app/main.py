@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from app.config import get_settings
 from app.errors import install_error_handlers
@@ -47,6 +48,11 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # Innermost: compresses what the routes answer (JSON and HTML alike) when the client
+    # accepts gzip; event streams are left alone (starlette's default exclusions), so a
+    # training run's events are not held back in a compressor's buffer.
+    app.add_middleware(GZipMiddleware, minimum_size=settings.compress_min_bytes,
+                       compresslevel=settings.compress_level)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added after (so outside) the body limit: oversized headers are refused first; inside
     # the security headers, so the 431 carries them too.

@@ -121,6 +121,9 @@ class EvalResponse(BaseModel):
     graph: Graph | None = None
     device: str | None = None
     notices: list[str] = []
+    shared_values: list[Any] | None = Field(
+        None, description="Tensor values shown by more than one view, written once: such a "
+        "view has values_ref (an index into this list) instead of values.")
     elapsed_ms: float | None = None
     timing: dict[str, float] | None = Field(None, description="Present when repeat > 1.")
     figures: list[Figure] = Field([], description="Figures drawn with matplotlib.pyplot, in "

@@ -26,6 +26,9 @@ Run:  .venv/bin/python bench/eval_latency.py [--quick] [--before-root DIR]   (or
       .venv/bin/python bench/eval_latency.py --profile-worker   where a worker's time goes
       .venv/bin/python bench/eval_latency.py --same-bytes DIR   a perf change must not change
                                                                 a byte: compare with DIR
+      .venv/bin/python bench/eval_latency.py --same-data DIR    the same data once decoded
+                                                                (shared values put back,
+                                                                float32 values as float32)
 Results and how to read them: docs/BENCHMARKS.md, section "/eval latency".
 """
 
@@ -64,8 +67,10 @@ loss.backward()
 w.grad"""
 
 PROGRAMS = {"tiny": TINY, "autograd64": AUTOGRAD64}
-AIM_TINY_P50_MS = 2.0
-AIM_THROUGHPUT_RATIO = 0.40
+# Issue 13's aims, against the baseline measured in the same round: p50 latency at one
+# connection at most 1.5x (tiny and autograd64), requests/s at 32 connections at least 75%.
+AIM_P50_RATIO = 1.5
+AIM_THROUGHPUT_RATIO = 0.75
 
 
 # ================================================================================ baseline
@@ -434,14 +439,12 @@ def report(results: Results, names: list[str]) -> bool:
         p50s, p99s, loads = (list(column) for column in zip(*per_round, strict=True))
         print(f"  {program:<11} p50 latency x{_spread(p50s, '.2f')}   p99 latency "
               f"x{_spread(p99s, '.2f')}   requests/s {_spread(loads, '.0%')} of baseline")
-        if program == "tiny":
-            p50 = _median(o.percentile(0.5) for o in results[(program, "product", "latency")])
-            ok_latency = p50 < AIM_TINY_P50_MS
-            ok_rps = _median(loads) >= AIM_THROUGHPUT_RATIO
-            aims_met = ok_latency and ok_rps
-            print(f"  aims (tiny): p50 {p50:.2f} ms < {AIM_TINY_P50_MS} ms: "
-                  f"{'met' if ok_latency else 'MISSED'}; requests/s {_median(loads):.0%} >= "
-                  f"{AIM_THROUGHPUT_RATIO:.0%} of baseline: {'met' if ok_rps else 'MISSED'}")
+        ok_latency = _median(p50s) <= AIM_P50_RATIO
+        ok_rps = _median(loads) >= AIM_THROUGHPUT_RATIO
+        aims_met = aims_met and ok_latency and ok_rps
+        print(f"  aims ({program}): p50 x{_median(p50s):.2f} <= x{AIM_P50_RATIO}: "
+              f"{'met' if ok_latency else 'MISSED'}; requests/s {_median(loads):.0%} >= "
+              f"{AIM_THROUGHPUT_RATIO:.0%} of baseline: {'met' if ok_rps else 'MISSED'}")
     if "before" in names:
         print(f"product (this checkout) / before (--before-root){note}:")
         for program in PROGRAMS:
@@ -544,6 +547,7 @@ def profile_worker(repeats: int) -> None:
         "tensor views (app/inspect/tensors.py ViewBuilder.tensor)": "tensors.py:tensor",
         "  of which the printed form (repr)": "_tensor_str.py:_str tensor_repr.py:fast_repr",
         "  of which values (tolist)": "tensors.py:_values",
+        "    of which the shortest float32 text": "floats.py:shortest_float32",
         "  of which stats": "tensors.py:_stats",
         "interpreter (Interpreter.run, views of steps excluded)": "interpreter.py:run",
         "  of which the meta dry run (Budget.predict)": "budget.py:predict",
@@ -551,7 +555,8 @@ def profile_worker(repeats: int) -> None:
         "autograd graph (build_graph)": "graph.py:build_graph",
         "JSON encoding (to_json)": "program.py:to_json",
         "fresh state per program (Sandbox._fresh_state: seeds)": "program.py:_fresh_state",
-        "parsing and validation (parse_program)": "parser.py:parse_program",
+        "parsing and validation (parse_program; cached by source text)":
+            "parser.py:parse_program",
     }
     for name, program in PROGRAMS.items():
         for _ in range(20):
@@ -769,10 +774,10 @@ def dump_responses(corpus_path: str, out_path: str) -> None:
         json.dump({"app": app.__file__, "responses": out}, dump)
 
 
-def same_bytes(other_root: Path) -> int:
+def _dump_both(other_root: Path, programs: list[str]) -> tuple[list[Any], list[Any]]:
+    """[status, body] per program and seed, from this checkout and from ``other_root``."""
     import tempfile
 
-    programs = response_corpus()
     with tempfile.TemporaryDirectory() as work:
         corpus = os.path.join(work, "corpus.json")
         with open(corpus, "w") as out:
@@ -793,11 +798,93 @@ def same_bytes(other_root: Path) -> int:
         if not Path(result["app"]).resolve().is_relative_to(Path(root).resolve()):
             raise RuntimeError(f"{result['app']} was imported instead of {root}'s app")
     mine, theirs = (result["responses"] for result in results)
+    return mine, theirs
+
+
+def same_bytes(other_root: Path) -> int:
+    programs = response_corpus()
+    mine, theirs = _dump_both(other_root, programs)
     differing = [i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
     print(f"{len(programs)} programs x 2 seeds: {len(mine) - len(differing)} of {len(mine)} "
           f"responses byte-identical between {ROOT} and {other_root}")
     for index in differing[:5]:
         print(f"  differs: {programs[index // 2]!r:.120}")
+    return 1 if differing else 0
+
+
+def _expanded(body: Any) -> Any:
+    """A body with ``values_ref`` replaced by its ``shared_values`` entry (the format since
+    values are shared once; a body without them is returned as it is)."""
+    if not isinstance(body, dict) or "shared_values" not in body:
+        return body
+    shared = body.pop("shared_values")
+
+    def expand(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {("values" if key == "values_ref" else key):
+                    (shared[item] if key == "values_ref" else expand(item))
+                    for key, item in value.items()}
+        if isinstance(value, list):
+            return [expand(item) for item in value]
+        return value
+
+    return expand(body)
+
+
+_FLOAT32_SHOWN = ("float32", "float16", "bfloat16")  # values sent as float32 (docs/API.md)
+
+
+def data_difference(a: Any, b: Any, path: str = "", as_float32: bool = False) -> str | None:
+    """Where two decoded bodies differ in what a page can show, or None. Values of float32
+    (float16, bfloat16) tensors are compared as float32: the same elements, whatever the
+    decimal text; everything else (reprs, stats, shapes, storage, steps, notices) exactly."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return f"{path}: keys {sorted(set(a) ^ set(b))}"
+        shown32 = a.get("kind") in ("tensor", "ndarray") and a.get("dtype") in _FLOAT32_SHOWN
+        for key in a:
+            found = data_difference(a[key], b[key], f"{path}/{key}",
+                                    shown32 and key == "values")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} vs {len(b)} items"
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = data_difference(x, y, f"{path}[{index}]", as_float32)
+            if found:
+                return found
+        return None
+    if as_float32 and type(a) is float and type(b) is float:
+        import numpy as np
+        same = np.float32(a) == np.float32(b) and np.signbit(a) == np.signbit(b)
+        return None if same else f"{path}: {a!r} vs {b!r} as float32"
+    if type(a) is not type(b) or a != b:
+        return f"{path}: {a!r:.60} vs {b!r:.60}"
+    return None
+
+
+def same_data(other_root: Path) -> int:
+    """The responses of this checkout and DIR carry the same information: decoded, shared
+    values put back, float32 values compared as float32; and how many bytes each wrote."""
+    programs = response_corpus()
+    mine, theirs = _dump_both(other_root, programs)
+    differing = []
+    sizes = [0, 0]
+    for index, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+        sizes[0] += len(a[1])
+        sizes[1] += len(b[1])
+        found = None if a[0] == b[0] else f"status {a[0]} vs {b[0]}"
+        found = found or data_difference(_expanded(json.loads(a[1])),
+                                         _expanded(json.loads(b[1])))
+        if found:
+            differing.append((index, found))
+    print(f"{len(programs)} programs x 2 seeds: {len(mine) - len(differing)} of {len(mine)} "
+          f"responses carry the same data in {ROOT} and {other_root} (float32 values as "
+          f"float32); {sizes[0]:,} vs {sizes[1]:,} bytes of JSON in all")
+    for index, found in differing[:5]:
+        print(f"  differs: {programs[index // 2]!r:.100}\n    at {found}")
     return 1 if differing else 0
 
 
@@ -815,6 +902,10 @@ def main() -> int:
     parser.add_argument("--same-bytes", type=Path, metavar="DIR",
                         help="check that this checkout and DIR give byte-identical responses "
                         "(status and body, elapsed_ms aside) on a corpus of programs")
+    parser.add_argument("--same-data", type=Path, metavar="DIR",
+                        help="check that this checkout and DIR give responses with the same "
+                        "data once decoded (shared values put back, float32 values compared "
+                        "as float32) on a corpus of programs")
     parser.add_argument("--dump-responses", nargs=2, metavar=("CORPUS", "OUT"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--profile-worker", action="store_true",
@@ -825,6 +916,8 @@ def main() -> int:
         return 0
     if args.same_bytes:
         return same_bytes(args.same_bytes)
+    if args.same_data:
+        return same_data(args.same_data)
     if args.profile_worker:
         sys.path.insert(0, str(args.before_root or ROOT))
         replacement_cost()

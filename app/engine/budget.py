@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from app.config import Settings
 from app.engine.errors import DeadlineError, LimitError
 from app.engine.policy import Cost, Rule
+from app.engine.predictions import Prediction, PredictionCache, call_key
 
 # Matmul-like functions whose contracted dimension is the last one of this positional tensor.
 _CONTRACTION_ARG = {"mm": 0, "matmul": 0, "bmm": 0, "mv": 0, "dot": 0, "inner": 0,
@@ -157,9 +158,12 @@ class LiveTensors:
 
 
 class Budget:
-    def __init__(self, settings: Settings, deadline: float) -> None:
+    def __init__(self, settings: Settings, deadline: float,
+                 predictions: PredictionCache | None = None) -> None:
         self.settings = settings
         self.deadline = deadline
+        self.predictions = predictions if predictions is not None else PredictionCache(
+            settings.prediction_cache_entries)
         self.steps = 0
         self.live = LiveTensors()
         # Once a limit fired it fires again at every step, so C code that swallows one
@@ -210,8 +214,12 @@ class Budget:
                               "Use smaller matrices.")
 
     def predict(self, label: str, rule: Rule, call_on_meta: Callable[[], Any],
-                args: tuple[Any, ...], kwargs: dict[str, Any], op_name: str = "") -> None:
-        """Raise LimitError before a call whose output would exceed the budget."""
+                args: tuple[Any, ...], kwargs: dict[str, Any], op_name: str = "",
+                key: Hashable | None = None) -> None:
+        """Raise LimitError before a call whose output would exceed the budget.
+
+        ``key`` names the callable for the prediction cache (None: no caching); the cache
+        key adds everything the dry run reads (predictions.call_key)."""
         if rule.cost in (Cost.VIEW, Cost.INPLACE, Cost.SCALAR, Cost.FREE):
             return
         if rule.cost is Cost.SAME:
@@ -224,11 +232,32 @@ class Budget:
             # Data-dependent output (nonzero, unique): bounded by the inputs times index width.
             self.check_bytes(label, 8 * input_bytes((*args, *kwargs.values())))
             return
+        cache_key = None
+        if key is not None:
+            cache_key = call_key((key, rule.cost, rule.matmul, op_name), args, kwargs)
+        prediction = self.predictions.get(cache_key) if cache_key is not None else None
+        if prediction is None:
+            prediction = self._dry_run(label, rule, call_on_meta, args, kwargs, op_name)
+            if prediction is None:
+                return  # no meta kernel: bounded by the inputs (checked), never cached
+            if cache_key is not None:
+                self.predictions.put(cache_key, prediction)
+        if prediction.counted_flops is not None:
+            self.check_flops(label, prediction.counted_flops)
+        self.check_bytes(label, prediction.new_bytes, prediction.shape_note)
+        if prediction.contraction_flops is not None:
+            self.check_flops(label, prediction.contraction_flops)
+
+    def _dry_run(self, label: str, rule: Rule, call_on_meta: Callable[[], Any],
+                 args: tuple[Any, ...], kwargs: dict[str, Any], op_name: str
+                 ) -> Prediction | None:
+        """The call on meta tensors; None when it failed and was bounded by its inputs."""
+        counted = None
         try:
             if rule.matmul and op_name not in _CONTRACTION_ARG:
                 with FlopCounterMode(display=False) as counter:
                     result = call_on_meta()
-                self.check_flops(label, counter.get_total_flops())
+                counted = counter.get_total_flops()
             else:
                 result = call_on_meta()
         except LimitError:
@@ -247,17 +276,18 @@ class Budget:
                                  hint="Pass sizes as plain integers and data as tensors.",
                                  predicted=True) from None
             self.check_bytes(label, 8 * given)
-            return
+            return None
         predicted = new_bytes(result)
         shape_note = ""
         if isinstance(result, torch.Tensor) and predicted:
             shape = "x".join(str(d) for d in result.shape)
             shape_note = f" ({shape} {str(result.dtype).replace('torch.', '')})"
-        self.check_bytes(label, predicted, shape_note)
+        contraction = None
         if rule.matmul and op_name in _CONTRACTION_ARG:
             tensors = [a for a in args if isinstance(a, torch.Tensor)]
             position = _CONTRACTION_ARG[op_name]
             if len(tensors) > position and tensors[position].dim() > 0:
                 contracted = tensors[position].shape[-1]
                 outputs = sum(t.numel() for t in iter_tensors(result)) or 1
-                self.check_flops(label, 2 * outputs * contracted)
+                contraction = 2 * outputs * contracted
+        return Prediction(predicted, shape_note, counted, contraction)

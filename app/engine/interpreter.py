@@ -40,6 +40,7 @@ from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
 from app.engine.parser import DANGEROUS_NAMES, dangerous_name_error, is_grad_mode_decorator
 from app.engine.plots import AxesGrid
 from app.engine.policy import Cost, Namespace, Rule
+from app.engine.predictions import module_key
 from app.engine.safety import guard_binop, guard_sequence_size
 from app.engine.str_methods import call_str_method
 
@@ -883,7 +884,8 @@ class Interpreter:
             name = _BINOP_NAMES[op]
             self.budget.predict(f"the operator for {name}", rule,
                                 lambda: function(to_meta(left), to_meta(right)),
-                                (left, right), {}, "matmul" if op is ast.MatMult else name)
+                                (left, right), {}, "matmul" if op is ast.MatMult else name,
+                                key=("operator", name))
             result = apply(left, right)
             self.budget.live.track(result)
             self.record_cut((left, right), result, "")
@@ -946,7 +948,7 @@ class Interpreter:
                 self.budget.predict("the comparison", _ELEMENTWISE,
                                     lambda a=a, b=b, op=op: _CMPOPS[type(op)](to_meta(a),
                                                                              to_meta(b)),
-                                    (a, b), {})
+                                    (a, b), {}, key=("comparison", type(op).__name__))
             if isinstance(op, (ast.Is, ast.IsNot)) and (isinstance(left, TypeRef)
                                                         or isinstance(right, TypeRef)):
                 # type(x) is int: the stand-in is its class, as == already says
@@ -1174,7 +1176,8 @@ class Interpreter:
             self.budget.check_bytes(label, _legacy_bytes(function, args))
         elif rule.cost in _DRY_RUN:
             self.budget.predict(label, rule, lambda: _call_on_meta(function, args, kwargs),
-                                args, kwargs, label.rsplit(".", 1)[-1])
+                                args, kwargs, label.rsplit(".", 1)[-1],
+                                key=("call", id(function), label))
         else:
             self.budget.predict(label, rule, lambda: None, args, kwargs)
         result = function(*args, **kwargs)
@@ -1226,7 +1229,7 @@ class Interpreter:
             self.budget.predict(ref.label, ref.rule,
                                 lambda: getattr(to_meta(obj), name)(*to_meta(args),
                                                                     **to_meta(kwargs)),
-                                (obj, *args), kwargs, name)
+                                (obj, *args), kwargs, name, key=("method", name))
         elif isinstance(obj, torch.Tensor) and ref.rule.cost is Cost.BOUNDED:
             self.budget.predict(ref.label, ref.rule, lambda: None, (obj, *args), kwargs)
         elif isinstance(obj, np.ndarray):
@@ -1271,7 +1274,7 @@ class Interpreter:
             label = f"{type(module).__name__}(...)"
             self.budget.predict(label, Rule(Cost.META, matmul=True),
                                 lambda: _module_on_meta(module, args, kwargs),
-                                args, kwargs, "module")
+                                args, kwargs, "module", key=module_key(module))
         result = module(*args, **kwargs)
         self.admission.admit(result, f"{type(module).__name__}(...)")
         self.budget.live.track(result)
@@ -1540,7 +1543,7 @@ class Interpreter:
                 return container[index]
             self.budget.predict("tensor indexing", Rule(Cost.META),
                                 lambda: to_meta(container)[to_meta(index)],
-                                (container, index), {})
+                                (container, index), {}, key=("indexing",))
             result = container[index]
             self.budget.live.track(result)
             return result

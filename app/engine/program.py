@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 import json
 import math
-import os
 import random
 import statistics
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from app.engine.interpreter import BoundUserMethod, Interpreter, UserFunction
 from app.engine.parser import parse_program
 from app.engine.plots import PlotSession
 from app.engine.policy import Namespace, Rule, build_namespaces
+from app.engine.predictions import PredictionCache
 from app.engine.text import without_addresses
 from app.inspect.graph import build_graph
 from app.inspect.tensors import StorageLabels, ViewBuilder
@@ -65,6 +66,46 @@ def _is_user_variable(name: str, value: Any) -> bool:
                 or (callable(value) and not isinstance(value, torch.nn.Module)))
 
 
+@dataclass
+class ParsedProgram:
+    """A checked tree and the trace texts of its statements, computed on first use (the
+    statements are the tree's own, so their ids are stable while the entry lives)."""
+
+    tree: ast.Module
+    source: str
+    step_sources: dict[int, str]
+
+    def step_source(self, stmt: ast.stmt) -> str:
+        text = self.step_sources.get(id(stmt))
+        if text is None:
+            text = self.step_sources[id(stmt)] = _step_source(self.source, stmt)
+        return text
+
+
+class ParsedPrograms:
+    """Checked trees by source text, for the programs of one worker: the benchmark's and a
+    class's programs arrive again and again, and parsing and checking was a fifth of a small
+    program's run. Only the very same text finds an entry, and the interpreter never changes
+    a tree (tests/engine/test_parse_cache.py), so no program can see another one's state."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._entries: OrderedDict[str, ParsedProgram] = OrderedDict()
+
+    def get(self, code: str) -> ParsedProgram:
+        """The checked program; raises SandboxError as parse_program does (never cached)."""
+        found = self._entries.get(code)
+        if found is not None:
+            self._entries.move_to_end(code)
+            return found
+        parsed = ParsedProgram(parse_program(code, self.settings), code, {})
+        if self.settings.parsed_program_cache_entries > 0:
+            self._entries[code] = parsed
+            if len(self._entries) > self.settings.parsed_program_cache_entries:
+                self._entries.popitem(last=False)
+        return parsed
+
+
 def _step_source(source: str, stmt: ast.stmt) -> str:
     segment = ast.get_source_segment(source, stmt) or ""
     if isinstance(stmt, (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef,
@@ -84,6 +125,10 @@ class Sandbox:
         self.namespaces = build_namespaces()
         self.vetted = _vetted_callables(self.namespaces)
         self.cuda_available = torch.cuda.is_available()
+        # Budget predictions by call signature, for every program of this worker (see
+        # predictions.py: the cache holds predictions, the limits are checked at every call).
+        self.predictions = PredictionCache(settings.prediction_cache_entries)
+        self.programs = ParsedPrograms(settings)
         # Names bound before the first line, as if the usual imports were written: the
         # guide's snippets use torch, nn, F, np ... without importing them.
         torch_ns = self.namespaces["torch"]
@@ -118,15 +163,15 @@ class Sandbox:
                            "the program ran on the CPU")
         target = self.default_device(device)
         try:
-            tree = parse_program(code, self.settings)
+            program = self.programs.get(code)
         except SandboxError as refused:
             return Outcome(refused.status, _error_body(refused.type_name, refused.message,
                                                        refused.line, refused.hint, [], "",
                                                        notices))
-        outcome = self._run_once(tree, code, seed, target, deadline, notices, started)
+        outcome = self._run_once(program, seed, target, deadline, notices, started)
         if repeat > 1 and outcome.body.get("ok"):
-            outcome.body["timing"] = self._time_repeats(tree, code, seed, target, deadline,
-                                                        repeat, outcome.body)
+            outcome.body["timing"] = self._time_repeats(program.tree, code, seed, target,
+                                                        deadline, repeat, outcome.body)
         return outcome
 
     # ------------------------------------------------------------------------------------
@@ -146,7 +191,7 @@ class Sandbox:
     def _interpreter(self, seed: int, deadline: float, on_step: Any = None,
                      plots: PlotSession | None = None) -> Interpreter:
         self._fresh_state(seed)
-        budget = Budget(self.settings, deadline)
+        budget = Budget(self.settings, deadline, self.predictions)
         devices = DevicePolicy(self.cuda_available, self.settings.cuda_fallback)
         # matplotlib.pyplot is bound to this run's own figures (a timed repeat draws into a
         # session nobody renders).
@@ -156,8 +201,9 @@ class Sandbox:
         interp.globals.vars.update(self.prelude)
         return interp
 
-    def _run_once(self, tree: ast.Module, code: str, seed: int, target: str, deadline: float,
+    def _run_once(self, program: ParsedProgram, seed: int, target: str, deadline: float,
                   notices: list[str], started: float) -> Outcome:
+        tree = program.tree
         labels = StorageLabels()
         views = ViewBuilder(self.settings.max_view_values, self.settings.max_repr_chars, labels)
         steps: list[dict[str, Any]] = []
@@ -174,7 +220,7 @@ class Sandbox:
                 views.set_owners(interp.globals.vars)
                 name = _assigned_name(stmt)
                 view = _safe_view(views, value, name)
-            steps.append({"line": stmt.lineno, "source": _step_source(code, stmt),
+            steps.append({"line": stmt.lineno, "source": program.step_source(stmt),
                           "value": view, "stdout": printed})
 
         plots = PlotSession(self.settings)
@@ -367,23 +413,48 @@ _SHARED_MIN_VALUES = 64
 
 
 def _dumps(body: dict[str, Any]) -> str:
-    """``json.dumps(body, allow_nan=False, separators=(",", ":"))``, but a ``values`` list that
-    several views share is written once: ViewBuilder hands one tensor's values to its step, its
-    variable, the result and the graph. Writing those floats was ~60% of a worker's time for a
-    program with a few 64x64 tensors (bench/eval_latency.py --profile-worker)."""
+    """``json.dumps(body, allow_nan=False, separators=(",", ":"))``, but a ``values`` list
+    that several views share is written once: ViewBuilder hands one tensor's values to its
+    step, its variable, the result and the graph. Such a list goes to the body's
+    ``shared_values`` (before ``elapsed_ms``, which stays last) and each view that shows it
+    says ``"values_ref": n`` instead of ``"values"`` (docs/API.md; ``from_json`` puts them
+    back). A program with a few 64x64 tensors answered 266 kB, four fifths of it repeats."""
     seen: set[int] = set()
     shared: dict[int, list[Any]] = {}
     _find_shared(body, seen, shared)
     if not shared:
         return json.dumps(body, allow_nan=False, separators=(",", ":"))
-    # Stand-ins that no string of the program can equal: a fresh nonce, and a NUL.
-    nonce = os.urandom(8).hex()
-    tokens = {key: f"\x00{nonce}:{n}" for n, key in enumerate(shared)}
-    text = json.dumps(_with_tokens(body, tokens), allow_nan=False, separators=(",", ":"))
-    for key, token in tokens.items():
-        text = text.replace(json.dumps(token), json.dumps(shared[key], allow_nan=False,
-                                                          separators=(",", ":")))
-    return text
+    refs = {key: n for n, key in enumerate(shared)}
+    document = {key: _with_refs(value, refs) for key, value in body.items()
+                if key != "elapsed_ms"}
+    document["shared_values"] = list(shared.values())
+    if "elapsed_ms" in body:
+        document["elapsed_ms"] = body["elapsed_ms"]
+    return json.dumps(document, allow_nan=False, separators=(",", ":"))
+
+
+def from_json(body: bytes) -> dict[str, Any]:
+    """A body as ``to_json`` wrote it, with every ``values_ref`` replaced by its values: the
+    document the pages read, the same whether values were shared or not."""
+    data: dict[str, Any] = json.loads(body)
+    shared = data.pop("shared_values", None)
+    if shared is not None:
+        _expand_refs(data, shared)
+    return data
+
+
+def _expand_refs(value: Any, shared: list[Any]) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.pop("values_ref", None)
+            if ref is not None:
+                item["values"] = shared[ref]
+            stack.extend(v for k, v in item.items()
+                         if k != "values" and isinstance(v, (dict, list)))
+        elif isinstance(item, list) and item and isinstance(item[0], dict):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
 
 
 def _find_shared(value: Any, seen: set[int], shared: dict[int, list[Any]]) -> None:
@@ -402,12 +473,13 @@ def _find_shared(value: Any, seen: set[int], shared: dict[int, list[Any]]) -> No
             _find_shared(item, seen, shared)
 
 
-def _with_tokens(value: Any, tokens: dict[int, str]) -> Any:
+def _with_refs(value: Any, refs: dict[int, int]) -> Any:
     if isinstance(value, dict):
-        return {key: tokens[id(item)] if key == "values" and id(item) in tokens
-                else _with_tokens(item, tokens) for key, item in value.items()}
+        return {("values_ref" if key == "values" and id(item) in refs else key):
+                (refs[id(item)] if key == "values" and id(item) in refs
+                 else _with_refs(item, refs)) for key, item in value.items()}
     if isinstance(value, list) and value and isinstance(value[0], dict):
-        return [_with_tokens(item, tokens) for item in value]
+        return [_with_refs(item, refs) for item in value]
     return value
 
 

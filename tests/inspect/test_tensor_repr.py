@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from app.engine.program import Sandbox, to_json
+from app.engine.program import Sandbox, from_json, to_json
 from app.inspect import tensor_repr
 from app.inspect.tensors import StorageLabels, ViewBuilder
 
@@ -126,11 +126,22 @@ def test_the_memo_serves_equal_tensors_and_tells_grad_modes_apart() -> None:
     "a = torch.arange(100.)\nb = a.clone()\nb[0] = float('nan')\nb",  # NaN: the slow path
     "s = '\\x00not a token'\nt = torch.ones(10, 10)\nt",
 ])
-def test_shared_values_are_written_once_with_the_same_bytes(sandbox: Sandbox, code: str) -> None:
+def test_shared_values_are_written_once_and_read_back_the_same(sandbox: Sandbox,
+                                                                code: str) -> None:
     body = sandbox.run(code).body
     try:
-        expected = json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+        expected = json.loads(json.dumps(body, allow_nan=False))
     except ValueError:  # non-finite floats: to_json writes them as strings
         assert b'"nan"' in to_json(body)
         return
-    assert to_json(body) == expected
+    written = to_json(body)
+    assert from_json(written) == expected
+    document = json.loads(written)
+    shared = document.get("shared_values", [])
+    refs = written.count(b'"values_ref":')
+    # Each shared list is written once, and only lists that appear more than once are shared.
+    assert len(shared) <= refs
+    assert all(written.count(json.dumps(v, separators=(",", ":")).encode()) == 1
+               for v in shared)
+    if "torch.ones(10, 10)" in code or "arange(100.)\nb = a\n" in code:
+        assert shared and refs >= 2

@@ -651,4 +651,15 @@ CASES: list[Case] = [
          "a NoneType cannot be indexed"),
     Case("key-error-deep-tuple", "k = ()\nfor i in range(3000):\n    k = (k,)\n{}[k]", 200,
          "KeyError", "not found"),
+    # --- the prediction cache (predictions.py): a call seen before is predicted from its
+    # cached entry, which must never admit what a fresh prediction refuses ------------------
+    Case("cache-growing-factory", "for n in [10, 10, 10**9]:\n    y = torch.zeros(n)", 413, L,
+         "torch.zeros would allocate 3.7 GB"),
+    Case("cache-growing-repeat", "x = torch.ones(10)\nfor n in [1, 1, 10**5]:\n"
+         "    y = x.repeat(n, 1000)", 413, L, "Tensor.repeat would allocate 3.7 GB"),
+    Case("cache-strides-differ", "a = torch.ones(1).expand(10**8)\nb = torch.ones(10)\n"
+         "for x in [b, b, a]:\n    y = x * 2", 413, L, "would allocate 381.5 MB"),
+    Case("cache-default-dtype", "for d in [torch.float16, torch.float64]:\n"
+         "    torch.set_default_dtype(d)\n    y = torch.ones(40 * 2**20)", 413, L,
+         "would allocate 320.0 MB"),
 ]

@@ -61,7 +61,10 @@ def probe_state(sandbox: Sandbox, seed: int = 0) -> dict[str, Any]:
     outcome = sandbox.run(PROBE, seed=seed)
     assert outcome.body["ok"] is True, outcome.body.get("error")
     variables = outcome.body["variables"]
-    return {"t": variables["t"]["values"], "u": variables["u"]["values"],
+    # float32 values are sent as the shortest text that reads back as the same float32
+    # (docs/API.md): read back that way, then widened like torch's tolist().
+    return {"t": torch.tensor(variables["t"]["values"], dtype=torch.float32).tolist(),
+            "u": variables["u"]["values"],
             "r": variables["r"]["value"], "g": variables["g"]["value"],
             "d": variables["d"]["value"], "f": variables["f"]["value"]}
 

@@ -22,6 +22,7 @@ import torch
 from fastapi.testclient import TestClient
 
 from app.config import MiB, Settings
+from app.engine.program import from_json
 from app.executor.base import Job
 from app.executor.local import LocalExecutor
 from tests.security.conftest import Canary
@@ -149,7 +150,7 @@ async def run_in_pool(executor: LocalExecutor, code: str, deadline_s: float
                       ) -> tuple[int, dict[str, Any]]:
     result = await executor.run(Job("eval", {"code": code, "seed": 0, "device": "auto"},
                                     deadline_s))
-    return result.status, json.loads(result.body)
+    return result.status, from_json(result.body)  # shared values put back (docs/API.md)
 
 
 # Python lists are not tensors: the budget does not count them, only RLIMIT_AS stops them.

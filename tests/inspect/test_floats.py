@@ -1,0 +1,61 @@
+"""Float32 values are written as the shortest decimal that reads back to the same float32
+(app/inspect/floats.py), checked against numpy's own shortest repr, and views use them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from app.config import Settings
+from app.engine.program import Sandbox, from_json, to_json
+from app.inspect.floats import shortest_float32
+
+
+def _significant_digits(text: str) -> int:
+    mantissa = text.lstrip("-").split("e")[0]
+    if mantissa.endswith(".0"):
+        mantissa = mantissa[:-2]
+    digits = mantissa.replace(".", "").strip("0")
+    return max(len(digits), 1)
+
+
+def test_every_float32_bit_pattern_reads_back_exactly_sign_included() -> None:
+    bits = np.random.default_rng(0).integers(0, 2**32, size=200_000, dtype=np.uint64)
+    values = bits.astype(np.uint32).view(np.float32)
+    values = values[np.isfinite(values)]
+    written = np.array(shortest_float32(values), dtype=np.float64)
+    assert np.array_equal(written.astype(np.float32), values)
+    assert np.array_equal(np.signbit(written), np.signbit(values))
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-3, 1e5, 1e-10, 1e15])
+def test_as_few_digits_as_numpys_shortest_repr(scale: float) -> None:
+    values = (torch.randn(5_000, generator=torch.Generator().manual_seed(1)) * scale).numpy()
+    ours = [_significant_digits(repr(v)) for v in shortest_float32(values)]
+    numpys = [_significant_digits(str(v)) for v in values]
+    assert ours == numpys
+
+
+def test_plain_values_and_the_shape_are_kept() -> None:
+    values = np.array([[0.1, -0.0, 0.0, 0.3], [1.0, 2.5, -7.0, 1 / 3]], dtype=np.float32)
+    assert shortest_float32(values) == [[0.1, -0.0, 0.0, 0.3], [1.0, 2.5, -7.0, 0.33333334]]
+    assert json.dumps(shortest_float32(np.array(0.1, dtype=np.float32))) == "0.1"
+
+
+def test_views_write_float32_values_short_and_exact() -> None:
+    sandbox = Sandbox(Settings())
+    code = "x = torch.randn(40, 40)\nh = x.half()\nd = x.double()\nx"
+    body = from_json(to_json(sandbox.run(code).body))
+    torch.manual_seed(0)
+    x = torch.randn(40, 40)
+    shown = torch.tensor(body["result"]["values"], dtype=torch.float32)
+    assert torch.equal(shown, x[:32, :32])
+    assert max(len(repr(v)) for row in body["result"]["values"] for v in row) <= 15
+    # float16 is widened to float32 first: exact too.
+    half = torch.tensor(body["variables"]["h"]["values"], dtype=torch.float32)
+    assert torch.equal(half, x[:32, :32].half().float())
+    # float64 keeps Python's own shortest text for float64: every digit.
+    assert body["variables"]["d"]["values"] == x[:32, :32].double().tolist()

@@ -354,7 +354,9 @@ out = net(torch.ones(1, 4))
     body = run_ok(sandbox, code)
     torch.manual_seed(0)
     fc = torch.nn.Linear(4, 2)
-    assert body["variables"]["out"]["values"] == torch.relu(fc(torch.ones(1, 4))).tolist()
+    # float32 values travel as the shortest text of each float32 (docs/API.md)
+    got = torch.tensor(body["variables"]["out"]["values"], dtype=torch.float32)
+    assert torch.equal(got, torch.relu(fc(torch.ones(1, 4))))
 
 
 def test_type_and_name_of_tensors(sandbox: Sandbox) -> None:

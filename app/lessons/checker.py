@@ -46,15 +46,25 @@ def shape_text(shape: list[int] | tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-def _number(value: Any) -> str:
+def _number(value: Any, digits: int = 7) -> str:
     """A value in a message: enough digits to show why two numbers differ (float32 has
     about 7), and a float always looks like a float."""
     if isinstance(value, str):
         return value  # "nan", "inf", "-inf" as the engine sends them
     if isinstance(value, float) and math.isfinite(value):
-        text = f"{value:.7g}"
+        text = f"{value:.{digits}g}"
         return text if any(c in text for c in ".en") else text + ".0"
     return format_number(value)
+
+
+def _two_numbers(got: Any, want: Any) -> tuple[str, str]:
+    """Both numbers of a difference, with as many digits as it takes to tell them apart
+    (float64 values can differ past float32's 7 digits: "0.3366904 vs 0.3366904")."""
+    for digits in (7, 10, 17):
+        pair = _number(got, digits), _number(want, digits)
+        if pair[0] != pair[1]:
+            return pair
+    return pair
 
 
 def _target_name(target: str) -> Said:
@@ -85,6 +95,17 @@ def _lookup(data: dict[str, Any], target: str) -> tuple[Any, Said | None]:
                           f"プログラムの最後に変数 {name} がありません。")
     if kind == "grad":
         grad = view.get("grad") if isinstance(view, dict) else None
+        if grad is None and isinstance(view, dict) and view.get("is_leaf") is False:
+            # The student did ask for gradients; the name now holds a computed tensor, so
+            # "use requires_grad=True" would send them the wrong way.
+            return None, Said(f"{name} is not a leaf (it was computed by an operation), so "
+                              f"its .grad is not kept: call {name}.retain_grad() before "
+                              f"backward(), or change the original {name} in place instead "
+                              "of rebinding the name.",
+                              f"{name} はリーフテンソルではありません（演算で計算された"
+                              "テンソルです）。そのため .grad は保持されません。backward() の"
+                              f"前に {name}.retain_grad() を呼ぶか、名前を付け替えずに元の"
+                              f" {name} をインプレースで変更してください。")
         if grad is None:
             return None, Said(f"{name}.grad is None: create {name} with requires_grad=True "
                               "and call backward() on a result computed from it.",
@@ -160,13 +181,26 @@ def compare(got: Any, want: Any, check: Check) -> Said | None:
     if check.target == "stdout":
         return _compare_text(str(got), str(want))
     got_kind, want_kind = _kind_text(got), _kind_text(want)
+    # A tensor is not a NumPy array (getting one from the other is what lessons teach),
+    # but a plain number may stand for a 0-dimensional tensor when only values count:
+    # `loss.item()` answers "compute the loss" as well as `loss` does.
     same_kind = isinstance(got, dict) and isinstance(want, dict) and (
-        got.get("kind") == want.get("kind") or (_is_array(got) and _is_array(want)))
+        got.get("kind") == want.get("kind") or (
+            check.compare == "values" and got.get("kind") == "scalar"
+            and _is_array(want) and not want.get("shape")))
     if not same_kind:
         return Said(f"{name.en} is {got_kind[0]} but expected {want_kind[0]}.",
                     f"{name.ja} が{got_kind[1]}ですが、{want_kind[1]}であるべきです。")
+    if check.compare in ("shape", "values", "equal") and _is_array(want) and _is_array(got):
+        got_device, want_device = got.get("device"), want.get("device")
+        if want_device is not None and got_device != want_device:
+            return Said(f"{name.en} is on device {got_device} but expected {want_device}.",
+                        f"{name.ja} のデバイスが {got_device} ですが、{want_device} で"
+                        "あるべきです。")
     if check.compare in ("shape", "values", "equal"):
         got_shape, want_shape = _shape_of(got), _shape_of(want)
+        if got.get("kind") == "scalar":
+            got_shape = []  # a plain number stands for a 0-dimensional tensor (see above)
         if want_shape is not None and got_shape != want_shape:
             g, w = shape_text(got_shape or []), shape_text(want_shape)
             return Said(f"{name.en} has shape {g} but expected {w}.",
@@ -212,8 +246,9 @@ def _compare_values(got: dict[str, Any], want: dict[str, Any], tolerance: float,
     if not isinstance(w, list):
         if _close(g, w, tolerance):
             return None
-        return Said(f"{name.en} is {_number(g)} but expected {_number(w)}.",
-                    f"{name.ja} が {_number(g)} ですが、{_number(w)} であるべきです。")
+        got_text, want_text = _two_numbers(g, w)
+        return Said(f"{name.en} is {got_text} but expected {want_text}.",
+                    f"{name.ja} が {got_text} ですが、{want_text} であるべきです。")
     found = _first_difference(g, w, tolerance)
     if found is None:
         return None
@@ -222,10 +257,11 @@ def _compare_values(got: dict[str, Any], want: dict[str, Any], tolerance: float,
         return Said(f"{name.en} has a different number of elements.",
                     f"{name.ja} の要素数が期待と違います。")
     at = _index_text(index)
-    return Said(f"{name.en} differs at {at}: {_number(got_value)} vs {_number(want_value)} "
+    got_text, want_text = _two_numbers(got_value, want_value)
+    return Said(f"{name.en} differs at {at}: {got_text} vs {want_text} "
                 "(yours vs expected).",
-                f"{name.ja} の {at} が違います: {_number(got_value)}（あなたの値）と "
-                f"{_number(want_value)}（期待値）。")
+                f"{name.ja} の {at} が違います: {got_text}（あなたの値）と "
+                f"{want_text}（期待値）。")
 
 
 def _quote(line: str) -> str:

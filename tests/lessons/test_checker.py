@@ -105,3 +105,50 @@ def test_a_broken_reference_never_blames_the_student(sandbox: Sandbox) -> None:
                                          [Check(target="result", compare="values")])
     assert checked == 0 and problems[0].en.startswith("The reference solution failed")
     assert problems[0].ja
+
+
+def test_a_tensor_is_not_a_numpy_array(sandbox: Sandbox) -> None:
+    check = Check(target="result", compare="values")
+    assert verdict(sandbox, "torch.ones(2)", "torch.ones(2).numpy()", check) == [
+        "the result is a tensor but expected a NumPy array."]
+    assert verdict(sandbox, "torch.ones(2).numpy()", "torch.ones(2)", check) == [
+        "the result is a NumPy array but expected a tensor."]
+
+
+def test_a_number_stands_for_a_0d_tensor_only_where_values_count(sandbox: Sandbox) -> None:
+    values = Check(target="result", compare="values")
+    assert verdict(sandbox, "torch.tensor(2.5).item()", "torch.tensor(2.5)", values) == []
+    assert verdict(sandbox, "2.0", "torch.tensor(2.5)", values) == [
+        "the result is 2.0 but expected 2.5."]
+    assert verdict(sandbox, "2.5", "torch.tensor([2.5])", values) == [
+        "the result is a number but expected a tensor."]
+    assert verdict(sandbox, "2.5", "torch.tensor(2.5)", Check(target="result",
+                                                             compare="equal")) == [
+        "the result is a number but expected a tensor."]
+
+
+def test_numbers_get_the_digits_that_tell_them_apart(sandbox: Sandbox) -> None:
+    found = verdict(sandbox, "torch.manual_seed(0)\ntorch.randn(2).double()",
+                    "torch.manual_seed(0)\ntorch.randn(2, dtype=torch.float64)",
+                    Check(target="result", compare="equal"))
+    assert len(found) == 1
+    got, want = found[0].split(": ")[1].split(" (")[0].split(" vs ")
+    assert got != want and float(got) != float(want)
+
+
+def test_a_non_leaf_is_named_as_such(sandbox: Sandbox) -> None:
+    reference = "w = torch.ones(2, requires_grad=True)\n(w * w).sum().backward()"
+    student = "w = torch.ones(2, requires_grad=True)\nw = w - 1\n(w * w).sum().backward()"
+    found = verdict(sandbox, student, reference, Check(target="grad:w", compare="values"))
+    assert len(found) == 1 and found[0].startswith("w is not a leaf")
+    assert "retain_grad()" in found[0] and "requires_grad=True" not in found[0]
+
+
+def test_the_device_is_compared(sandbox: Sandbox) -> None:
+    # The reference as a GPU server would see it: the same view, on cuda:0.
+    reference = run(sandbox, "torch.ones(2)")
+    reference["result"] = {**reference["result"], "device": "cuda:0"}
+    problems, _ = evaluate_attempt(run(sandbox, "torch.ones(2)"), reference,
+                                   [Check(target="result", compare="values")])
+    assert [p.en for p in problems] == [
+        "the result is on device cpu but expected cuda:0."]

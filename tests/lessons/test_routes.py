@@ -217,3 +217,45 @@ def test_open_in_scratchpad_and_compare_links_are_permalinks(client: TestClient,
                  if isinstance(s, ExampleSection) and s.mode == "scratchpad")
     page = client.get("/?p=" + permalink.encode(Share(code=first.code or ""))).text
     assert "torch.Size([2, 2, 2])" in page
+
+
+def test_a_wrong_answer_shows_expected_next_to_got(client: TestClient, catalog: Catalog) -> None:
+    exercise = _exercise(catalog, "mm-vs-mul", "two-products")
+    html = client.post("/lessons/mm-vs-mul/check/two-products", data={"code": exercise.wrong},
+                       headers=HTMX).text
+    assert 'data-side-by-side="C"' in html and 'data-side-by-side="D"' not in html
+    assert "Yours (2, 3)" in html and "Expected value (2, 2)" in html
+    assert "shape (2, 3) ≠ (2, 2)" in html
+    # C = A * B.T is [[1, 0, 3], [0, 5, 6]], the product [[4, 5], [10, 11]]: every cell
+    # differs, each marked with ≠ as well as a colour.
+    grid = html.split('data-side-by-side="C"')[1]
+    assert grid.count('class="differs"') == 6 + 4 and 'class="same"' not in grid
+    ja = client.post("/lessons/mm-vs-mul/check/two-products", data={"code": exercise.wrong},
+                     headers={**HTMX, "Accept-Language": "ja"}).text
+    assert "あなたの値 (2, 3)" in ja and "期待値 (2, 2)" in ja
+
+
+def test_the_side_by_side_marks_only_the_differing_cells(client: TestClient) -> None:
+    code = ("a = torch.arange(12.).reshape(3, 4)\nb = -torch.arange(12.).reshape(3, 4)\n"
+            "batch = torch.stack((a, b))\nbatch[1, 2, 3] = 99.")
+    html = client.post("/lessons/stack-vs-cat/check/make-a-batch", data={"code": code},
+                       headers=HTMX).text
+    assert "batch differs at [1, 2, 3]: 99.0 vs -11.0 (yours vs expected)." in html
+    # more than two dimensions: the shapes are shown, not a grid
+    assert 'data-side-by-side="batch"' in html and "diff-grid" not in html
+
+
+def test_untouched_starter_code_is_not_attempted_yet(client: TestClient,
+                                                    catalog: Catalog) -> None:
+    for lesson_id, exercise_id in (("creating-tensors", "reproducible"),
+                                   ("stack-vs-cat", "make-a-batch")):
+        exercise = _exercise(catalog, lesson_id, exercise_id)
+        html = client.post(f"/lessons/{lesson_id}/check/{exercise_id}",
+                           data={"code": exercise.starter + "\n\n"}, headers=HTMX).text
+        assert "Not attempted yet" in html and "a string" not in html and "a text" not in html
+    # one name still `...`, the rest written: that name is named
+    html = client.post("/lessons/creating-tensors/check/reproducible",
+                       data={"code": "torch.manual_seed(42)\n"
+                             "a = torch.randn(2, 3, dtype=torch.float64)\nb = ..."},
+                       headers=HTMX).text
+    assert "b is still ... (not attempted yet)" in html

@@ -256,7 +256,7 @@ def compare(got: Any, want: Any, check: Check) -> Said | None:
         if want_shape is not None and got_shape != want_shape:
             g, w = shape_text(got_shape or []), shape_text(want_shape)
             return Said(f"{name.en} has shape {g} but expected {w}.",
-                        f"{name.ja} の形が {g} ですが、{w} であるべきです。")
+                        f"{name.ja} の形状が {g} ですが、{w} であるべきです。")
         if check.compare == "shape":
             return None
     if check.compare in ("dtype", "equal"):

@@ -161,7 +161,7 @@ def test_checking_an_exercise_gives_feedback(client: TestClient, catalog: Catalo
     assert "batch has shape (6, 4) but expected (2, 3, 4)." in wrong
     ja = client.post(url, data={"code": exercise.wrong},
                      headers={**HTMX, "Accept-Language": "ja"}).text
-    assert "batch の形が (6, 4) ですが、(2, 3, 4) であるべきです。" in ja
+    assert "batch の形状が (6, 4) ですが、(2, 3, 4) であるべきです。" in ja
     broken = client.post(url, data={"code": "batch = torch.stack(("}, headers=HTMX).text
     assert "did not finish: SyntaxError" in broken and "error-card" in broken
 

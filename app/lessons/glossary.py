@@ -80,6 +80,8 @@ def japanese_texts(lesson: Lesson) -> Iterator[tuple[str, str]]:
             yield f"{where}.truth", plain(section.truth.ja)
         elif isinstance(section, ExerciseSection):
             yield f"{where}.prompt", plain(section.prompt.ja)
+            for n, hint in enumerate(section.hints):
+                yield f"{where}.hints[{n}]", plain(hint.ja)
 
 
 def drift(lesson: Lesson, glossary: Glossary | None = None) -> list[str]:

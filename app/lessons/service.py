@@ -62,6 +62,8 @@ class SectionView:
     compare_url: str = ""
     exercise_id: str = ""
     starter: str = ""
+    hints: list[Markup] = field(default_factory=list)
+    solution: str = ""
     style: str = ""
 
     @property
@@ -125,6 +127,8 @@ def section_view(section: Section, index: int, locale: str) -> SectionView:
     elif isinstance(section, ExerciseSection):
         view.html = render.markup(section.prompt.get(locale))
         view.exercise_id, view.starter = section.id, section.starter
+        view.hints = [render.markup(hint.get(locale)) for hint in section.hints]
+        view.solution = section.solution
     elif isinstance(section, PlotSection):
         view.html, view.style, view.code = _caption(section, locale), section.style, section.code
         view.scratch_url = scratch_url(section.code, section.seed)

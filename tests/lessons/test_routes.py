@@ -3,6 +3,7 @@ check, chart, calculator) with htmx and as plain form posts."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -259,3 +260,33 @@ def test_untouched_starter_code_is_not_attempted_yet(client: TestClient,
                              "a = torch.randn(2, 3, dtype=torch.float64)\nb = ..."},
                        headers=HTMX).text
     assert "b is still ... (not attempted yet)" in html
+
+
+def test_an_exercise_offers_hint_second_hint_solution_and_reset(client: TestClient,
+                                                               catalog: Catalog) -> None:
+    exercise = _exercise(catalog, "autograd", "keep-intermediate-gradient")
+    html = client.get("/lessons/autograd").text
+    section = html.split('data-exercise="autograd/keep-intermediate-gradient"')[1]
+    section = section.split("</section>")[0]
+    # nested in this order, so each opens only after the one before it
+    hint = section.index("<summary>Hint</summary>")
+    second = section.index("<summary>Second hint</summary>")
+    solution = section.index("<summary>Show the solution</summary>")
+    assert hint < second < solution
+    assert "h.retain_grad()" in section.split("Show the solution")[1]
+    assert section.count("<details") == 3 and section.count("</details>") == 3
+    reset = Tags(section).all("a", data_reset=re.search(r'data-reset="([^"]+)"',
+                                                        section).group(1))[0]
+    assert reset["data-starter"] == exercise.starter
+    assert reset["href"] == "/lessons/autograd#" + reset["data-reset"].removesuffix("-code")
+    ja = client.get("/lessons/autograd", headers={"Accept-Language": "ja"}).text
+    assert "ヒント" in ja and "解答を表示" in ja
+
+
+def test_every_exercise_has_two_hints_that_do_not_give_the_whole_solution(
+        catalog: Catalog) -> None:
+    for lesson in catalog.lessons:
+        for exercise in lesson.exercises:
+            assert len(exercise.hints) == 2, exercise.id
+            for hint in exercise.hints:
+                assert exercise.solution.strip() not in hint.en, exercise.id

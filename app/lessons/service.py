@@ -165,6 +165,7 @@ class ExampleRun:
     error_type: str | None
     run: service.Run | None = None
     comparison: compare_mod.Comparison | None = None
+    edited: bool = False  # the reader's own version ran: the lesson's expectation is moot
 
     @property
     def as_expected(self) -> bool:
@@ -177,7 +178,10 @@ class ExampleRun:
 
 
 async def run_example(executor: Executor, settings: Settings, client: object,
-                      section: ExampleSection | GuideCheckSection, index: int) -> ExampleRun:
+                      section: ExampleSection | GuideCheckSection, index: int,
+                      edited_code: str | None = None) -> ExampleRun:
+    """Run an example as the lesson wrote it, or as the reader edited it in place (a
+    scratchpad example or a guide check; ``edited_code`` the text of its editor)."""
     out = ExampleRun("scratchpad", index, section.expect, section.error_type)
     if isinstance(section, ExampleSection) and section.mode == "compare":
         left_code, right_code = section.programs()
@@ -193,6 +197,8 @@ async def run_example(executor: Executor, settings: Settings, client: object,
             compare_mod.Side(right.code, right.status, right.data), section.setup or "")
         return out
     code = section.code or ""
+    if edited_code is not None and edited_code.strip() != code.strip():
+        code, out.edited = edited_code, True
     out.run = await service.run_program(executor, settings, client, code, section.seed, "auto")
     return out
 

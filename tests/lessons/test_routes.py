@@ -290,3 +290,26 @@ def test_every_exercise_has_two_hints_that_do_not_give_the_whole_solution(
             assert len(exercise.hints) == 2, exercise.id
             for hint in exercise.hints:
                 assert exercise.solution.strip() not in hint.en, exercise.id
+
+
+def test_an_example_is_editable_and_runs_in_place(client: TestClient, catalog: Catalog) -> None:
+    i = _index(catalog, "mm-vs-mul", lambda s: isinstance(s, ExampleSection))
+    section = catalog.get("mm-vs-mul").sections[i]  # type: ignore[union-attr]
+    page = client.get("/lessons/mm-vs-mul").text
+    editor = Tags(page).all("textarea", id=f"sec-{i}-code")
+    assert editor and f"{section.code}</textarea>" in page
+    html = client.post(f"/lessons/mm-vs-mul/run/{i}", data={"code": "torch.ones(2) * 7"},
+                       headers=HTMX).text
+    assert "tensor([7., 7.])" in html and "Your edited version ran" in html
+    # the lesson's own program, sent back unchanged, is judged against the lesson
+    same = client.post(f"/lessons/mm-vs-mul/run/{i}", data={"code": section.code},
+                       headers=HTMX).text
+    assert "Your edited version ran" not in same and "tensor([[14, 32]" in same
+    # without JavaScript the page comes back with the edited program in its editor
+    whole = client.post(f"/lessons/mm-vs-mul/run/{i}", data={"code": "torch.ones(2) * 7"}).text
+    assert "torch.ones(2) * 7</textarea>" in whole
+    # an edited guide check that now raises is not reported as the lesson being wrong
+    g = _index(catalog, "mm-vs-mul", lambda s: s.kind == "guide_check")
+    broken = client.post(f"/lessons/mm-vs-mul/run/{g}", data={"code": "1/0"}, headers=HTMX).text
+    assert "ZeroDivisionError" in broken and "this server did something else" not in broken
+    assert "but it did not on this server" not in broken

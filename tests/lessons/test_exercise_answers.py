@@ -46,14 +46,21 @@ ANSWERS: dict[str, tuple[list[str], list[str]]] = {
          "A = torch.tensor([[1., 2., 3.], [4., 5., 6.]])\n"
          "B = torch.tensor([[1., 0.], [0., 1.], [1., 1.]])\nC = A @ B\nD = A @ A.T"]),
     "batched-product": (
-        ["x = torch.arange(12.).reshape(4, 3)\n"
+        ["x = torch.arange(24.).reshape(2, 4, 3)\n"
          "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\ny = torch.matmul(x, W)",
-         "x = torch.arange(12.).reshape(4, 3)\n"
-         "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\ny = torch.mm(x, W)"],
-        ["x = torch.arange(12.).reshape(4, 3)\n"
-         "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\ny = W.T @ x.T",
-         "x = torch.arange(12.).reshape(4, 3)\n"
-         "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\ny = x[:, :2] * W[0]"]),
+         "x = torch.arange(24.).reshape(2, 4, 3)\n"
+         "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\n"
+         "y = torch.bmm(x, W.expand(2, 3, 2))",
+         "x = torch.arange(24.).reshape(2, 4, 3)\n"
+         "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\n"
+         "y = torch.mm(x.reshape(8, 3), W).reshape(2, 4, 2)"],
+        ["x = torch.arange(24.).reshape(2, 4, 3)\n"
+         "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\ny = torch.mm(x, W)",
+         "x = torch.arange(24.).reshape(2, 4, 3)\n"
+         "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\n"
+         "y = torch.mm(x.reshape(8, 3), W)",
+         "x = torch.arange(24.).reshape(2, 4, 3)\n"
+         "W = torch.tensor([[1., 0.], [0., 1.], [1., -1.]])\ny = x[..., :2] * W[0]"]),
     "keep-the-input": (
         ["a = torch.arange(4.)\nb = a + 1", "a = torch.arange(4.)\nb = a.clone().add_(1)"],
         ["a = torch.arange(4.)\nb = a.add_(1)", "a = torch.arange(4.)\nb = a\nb += 1"]),

@@ -126,8 +126,12 @@ def _lookup(data: dict[str, Any], target: str) -> tuple[Any, Said | None]:
     kind, name = target.split(":", 1)
     view = (data.get("variables") or {}).get(name)
     if view is None:
-        return None, Said(f"There is no variable {name} at the end of your program.",
-                          f"プログラムの最後に変数 {name} がありません。")
+        # Functions and other non-values are left out of the view: `f = torch.cuda.is_available`
+        # without the call ends here too.
+        return None, Said(f"There is no variable {name} at the end of your program, or it "
+                          "holds no value (for example a function that was not called).",
+                          f"プログラムの最後に変数 {name} がないか、値を持っていません"
+                          "（たとえば呼び出していない関数）。")
     if kind == "grad":
         grad = view.get("grad") if isinstance(view, dict) else None
         if grad is None and isinstance(view, dict) and view.get("is_leaf") is False:
@@ -399,15 +403,20 @@ def evaluate_attempt(student: dict[str, Any], reference: dict[str, Any],
     if not student.get("ok"):
         return [_program_failed(student)], 0
     problems: list[Said] = []
+    failed: set[str] = set()  # one message per target: its later checks would repeat it
     for check in checks:
+        if check.target in failed:
+            continue
         want, _ = _lookup(reference, check.target)
         got, missing = _lookup(student, check.target)
         if missing is not None:
             problems.append(missing)
+            failed.add(check.target)
             continue
         found = compare(got, want, check)
         if found is not None:
             problems.append(found)
+            failed.add(check.target)
     return problems, len(checks)
 
 

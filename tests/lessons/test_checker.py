@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.engine.program import Sandbox
-from app.lessons.checker import evaluate_attempt, shape_text
+from app.lessons.checker import evaluate_attempt, shape_text, untouched
 from app.lessons.models import Check
 
 
@@ -71,7 +71,8 @@ def test_missing_things_are_explained(sandbox: Sandbox) -> None:
                     Check(target="var:x", compare="shape"),
                     Check(target="grad:y", compare="values"))
     assert found[0].startswith("There is no result")
-    assert found[1] == "There is no variable x at the end of your program."
+    assert found[1] == ("There is no variable x at the end of your program, or it holds no "
+                        "value (for example a function that was not called).")
     assert found[2].startswith("There is no variable y") or "y.grad is None" in found[2]
     found = verdict(sandbox, "y = torch.ones(2)", "y = torch.ones(2, requires_grad=True)\n"
                     "y.sum().backward()", Check(target="grad:y", compare="values"))
@@ -152,3 +153,27 @@ def test_the_device_is_compared(sandbox: Sandbox) -> None:
                                    [Check(target="result", compare="values")])
     assert [p.en for p in problems] == [
         "the result is on device cpu but expected cuda:0."]
+
+
+def test_a_target_that_failed_is_reported_once(sandbox: Sandbox) -> None:
+    assert verdict(sandbox, "torch.zeros(3)", "torch.zeros(3, 1)",
+                   Check(target="result", compare="shape"),
+                   Check(target="result", compare="values")) == [
+        "the result has shape (3,) but expected (3, 1)."]
+
+
+def test_a_function_left_uncalled_is_named(sandbox: Sandbox) -> None:
+    found = verdict(sandbox, "available = torch.cuda.is_available",
+                    "available = torch.cuda.is_available()",
+                    Check(target="var:available", compare="equal"))
+    assert len(found) == 1 and "a function that was not called" in found[0]
+
+
+@pytest.mark.parametrize(("code", "starter", "same"), [
+    ("a = ...\nb = ...\n\n", "a = ...\nb = ...", True),
+    ("  \na = ...   \n\nb = ...", "a = ...\nb = ...", True),
+    ("a = 1\nb = ...", "a = ...\nb = ...", False),
+    ("", "", True),
+])
+def test_untouched_starter_code(code: str, starter: str, same: bool) -> None:
+    assert untouched(code, starter) is same

@@ -375,6 +375,9 @@ ANSWERS: dict[str, tuple[list[str], list[str]]] = {
          "for p in model.parameters():\n    p.grad.mul_(1.0 / norm)\n"
          "torch.cat([p.grad.flatten() for p in model.parameters()]).norm()"],
         ["model = nn.Linear(3, 1)\nloss = (model(torch.ones(2, 3) * 10) ** 2).sum()\n"
+         "loss.backward()\nnn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5)\n"
+         "torch.cat([p.grad.flatten() for p in model.parameters()]).norm()",
+         "model = nn.Linear(3, 1)\nloss = (model(torch.ones(2, 3) * 10) ** 2).sum()\n"
          "loss.backward()\nnn.utils.clip_grad_value_(model.parameters(), clip_value=1.0)\n"
          "torch.cat([p.grad.flatten() for p in model.parameters()]).norm()",
          "model = nn.Linear(3, 1)\nloss = (model(torch.ones(2, 3) * 10) ** 2).sum()\n"

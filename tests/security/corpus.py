@@ -405,6 +405,10 @@ CASES: list[Case] = [
          "cannot be imported here"),
     Case("pad-sequence-globals", "nn.utils.rnn.pad_sequence.__globals__", 400, F,
          "attributes starting with '_' are not allowed"),
+    Case("pad-sequence-0d", "nn.utils.rnn.pad_sequence([torch.tensor(1.)])", 200,
+         "RuntimeError", "invalid slice"),
+    Case("pad-sequence-empty", "nn.utils.rnn.pad_sequence([])", 200, "RuntimeError",
+         "empty list of sequences"),
     Case("fused-through-param-groups", "p = nn.Parameter(torch.zeros(10))\n"
          "o = optim.Adam([p])\no.param_groups[0]['fused'] = True\np.sum().backward()\n"
          "o.step()", 400, F, "param_groups[0]['fused'] = True is not available"),

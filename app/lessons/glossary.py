@@ -38,6 +38,10 @@ class Term(_Strict):
     en: str = Field(min_length=1)
     ja: str = Field(min_length=1)
     avoid: list[str]  # regular expressions for the variants that drifted in
+    # Where two names are both right (自動微分 and autograd), a lesson introduces them
+    # together at its first use of either: `first_use` is that form, `forms` the names.
+    first_use: str | None = None
+    forms: list[str] = Field(default_factory=list)
 
 
 class StyleRule(_Strict):
@@ -97,4 +101,20 @@ def drift(lesson: Lesson, glossary: Glossary | None = None) -> list[str]:
         for rule in glossary.style:
             for match in re.finditer(rule.pattern, text):
                 found.append(f"{lesson.id} {where}: {match.group(0)!r}: {rule.says}")
+    for term in glossary.terms:
+        if term.first_use:
+            found.extend(_first_use(lesson, term, term.first_use))
     return found
+
+
+def _first_use(lesson: Lesson, term: Term, first_use: str) -> list[str]:
+    """The lesson's first mention of any of ``term.forms`` must be ``first_use``."""
+    names = re.compile("|".join(re.escape(f) for f in [first_use, *term.forms]))
+    for where, text in japanese_texts(lesson):
+        match = names.search(text)
+        if match:
+            if match.group(0) == first_use:
+                return []
+            return [f"{lesson.id} {where}: first mention {match.group(0)!r} -> {first_use} "
+                    f"({term.concept})"]
+    return []

@@ -33,7 +33,8 @@ def _lesson_saying(ja: str) -> Lesson:
     ("`w` は葉テンソルです。", "リーフテンソル"),
     ("テンソルの形は (2, 3) です。", "形状"),
     ("データ数 N をバッチサイズで割ります。", "サンプル数"),
-    ("autograd はグラフをたどります。", "計算グラフ"),
+    ("PyTorch はグラフをたどります。", "計算グラフ"),
+    ("autograd が計算グラフをたどります。自動微分（autograd）は…", "first mention"),
     ("バージョンカウンターが増えます。", "バージョンカウンタ"),
     ("値が 3 つあります。", "numeral"),
     ("これは **ビュー** です。", "bold"),
@@ -47,6 +48,7 @@ def test_drift_is_caught(ja: str, fragment: str) -> None:
     "線形変換の出力の形状は `(2, 3)` です。", "動的グラフと静的グラフ、計算グラフ。",
     "言葉の意味をその場で確かめます。", "値が3つあります。`x.view(3, 4)` の3つ目",
     "**ビュー**になります。", "学習率を 0.1 から下げます。",
+    "自動微分（autograd）は計算グラフをたどります。autograd と自動微分。",
 ])
 def test_correct_japanese_passes(ja: str) -> None:
     assert drift(_lesson_saying(ja)) == []

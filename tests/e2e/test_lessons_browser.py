@@ -110,7 +110,7 @@ def test_screenshots_of_three_lessons(page: Page, open_page, screenshot) -> None
     screenshot(ja.locator(".lesson-plot"), "lesson-creating-tensors-ja")
 
 
-def test_an_example_is_edited_and_run_in_place(page: Page) -> None:
+def test_an_example_is_edited_and_run_in_place(page: Page, screenshot) -> None:
     page.goto("/lessons/mm-vs-mul")
     index = first_example("mm-vs-mul")
     editor = page.locator(f"#sec-{index}-code")
@@ -120,6 +120,8 @@ def test_an_example_is_edited_and_run_in_place(page: Page) -> None:
     out = page.locator(f"#sec-{index}-out")
     expect(out).to_contain_text("tensor([ 0,  5, 10])")
     expect(out).to_contain_text("Your edited version ran")
+    page.locator(f"#sec-{index}").scroll_into_view_if_needed()
+    screenshot(page.locator(f"#sec-{index}"), "lesson-example-edited")
     page.click(f"#sec-{index} [data-reset]")
     assert editor.input_value() == original
     expect(page).to_have_url(re.compile("/lessons/mm-vs-mul$"))  # reset did not navigate

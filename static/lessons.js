@@ -82,6 +82,18 @@
     markSolved(document, progress);
   });
 
+  // "Reset to the starter code": put the starter back without reloading the page (the
+  // link's own target, the lesson page, is the fallback without this script).
+  document.addEventListener("click", function (event) {
+    var link = event.target && event.target.closest ? event.target.closest("[data-reset]") : null;
+    if (!link) return;
+    var area = document.getElementById(link.getAttribute("data-reset"));
+    if (!area) return;
+    event.preventDefault();
+    area.value = link.getAttribute("data-starter") || "";
+    area.focus();
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

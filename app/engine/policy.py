@@ -256,6 +256,11 @@ NN_UTILS: dict[str, Rule] = {
                                  note="the parameters become views of the vector, so it must "
                                  "be dense"),
 }
+# Lesson 12's idiomatic padding collate: it only reads the listed tensors and writes one new
+# dense tensor, sized like the meta dry run's.
+NN_UTILS_RNN: dict[str, Rule] = {
+    "pad_sequence": Rule(M, note="pads a list of tensors into one new dense tensor"),
+}
 
 # ---------------------------------------------------------------------------------------------
 # torch.optim
@@ -584,7 +589,8 @@ def build_namespaces() -> dict[str, Namespace]:
     from app.engine.stdlib import build_stdlib_namespaces  # it builds on this module
 
     init = _namespace("torch.nn.init", nn.init, NN_INIT)
-    utils = _namespace("torch.nn.utils", nn.utils, NN_UTILS)
+    rnn = _namespace("torch.nn.utils.rnn", nn.utils.rnn, NN_UTILS_RNN)
+    utils = _namespace("torch.nn.utils", nn.utils, NN_UTILS, {"rnn": rnn})
     functional = _namespace("torch.nn.functional", F, NN_FUNCTIONAL)
     nn_ns = _namespace("torch.nn", nn, NN_MEMBERS,
                        {"functional": functional, "init": init, "utils": utils})

@@ -33,10 +33,45 @@ class Report:
     run: service.Run  # the student's run (its error card, result and output are shown)
     problems: list[Said] = field(default_factory=list)
     checked: int = 0  # how many checks were compared
+    # Expected next to got for every check that failed on an array or a number, so a
+    # student sees the whole difference rather than its first element.
+    side_by_side: list[SideBySide] = field(default_factory=list)
+    not_attempted: bool = False
 
     @property
     def passed(self) -> bool:
         return not self.problems and self.checked > 0
+
+
+MAX_GRID_ROWS = 8  # a side-by-side grid shows this corner of a larger tensor
+MAX_GRID_COLUMNS = 10
+NOT_ATTEMPTED = Said("Not attempted yet: this is the starter code. Change it as the exercise "
+                     "asks, then check again.",
+                     "まだ取り組んでいません（最初のコードのままです）。演習の指示どおりに"
+                     "書き換えてから、もう一度確認してください。")
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    differs: bool
+
+
+@dataclass
+class SideBySide:
+    """One failed check drawn as two grids, the student's and the reference's, with the
+    cells that differ marked (a 0-d value is a 1×1 grid; more than 2-D shows shapes only)."""
+
+    name: Said
+    got_shape: str
+    want_shape: str
+    got: list[list[Cell]] | None
+    want: list[list[Cell]] | None
+    cropped: bool = False  # only the top-left corner is drawn
+
+    @property
+    def shapes_differ(self) -> bool:
+        return self.got_shape != self.want_shape
 
 
 def shape_text(shape: list[int] | tuple[int, ...]) -> str:
@@ -46,15 +81,25 @@ def shape_text(shape: list[int] | tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-def _number(value: Any) -> str:
+def _number(value: Any, digits: int = 7) -> str:
     """A value in a message: enough digits to show why two numbers differ (float32 has
     about 7), and a float always looks like a float."""
     if isinstance(value, str):
         return value  # "nan", "inf", "-inf" as the engine sends them
     if isinstance(value, float) and math.isfinite(value):
-        text = f"{value:.7g}"
+        text = f"{value:.{digits}g}"
         return text if any(c in text for c in ".en") else text + ".0"
     return format_number(value)
+
+
+def _two_numbers(got: Any, want: Any) -> tuple[str, str]:
+    """Both numbers of a difference, with as many digits as it takes to tell them apart
+    (float64 values can differ past float32's 7 digits: "0.3366904 vs 0.3366904")."""
+    for digits in (7, 10, 17):
+        pair = _number(got, digits), _number(want, digits)
+        if pair[0] != pair[1]:
+            return pair
+    return pair
 
 
 def _target_name(target: str) -> Said:
@@ -81,10 +126,25 @@ def _lookup(data: dict[str, Any], target: str) -> tuple[Any, Said | None]:
     kind, name = target.split(":", 1)
     view = (data.get("variables") or {}).get(name)
     if view is None:
-        return None, Said(f"There is no variable {name} at the end of your program.",
-                          f"プログラムの最後に変数 {name} がありません。")
+        # Functions and other non-values are left out of the view: `f = torch.cuda.is_available`
+        # without the call ends here too.
+        return None, Said(f"There is no variable {name} at the end of your program, or it "
+                          "holds no value (for example a function that was not called).",
+                          f"プログラムの最後に変数 {name} がないか、値を持っていません"
+                          "（たとえば呼び出していない関数）。")
     if kind == "grad":
         grad = view.get("grad") if isinstance(view, dict) else None
+        if grad is None and isinstance(view, dict) and view.get("is_leaf") is False:
+            # The student did ask for gradients; the name now holds a computed tensor, so
+            # "use requires_grad=True" would send them the wrong way.
+            return None, Said(f"{name} is not a leaf (it was computed by an operation), so "
+                              f"its .grad is not kept: call {name}.retain_grad() before "
+                              f"backward(), or change the original {name} in place instead "
+                              "of rebinding the name.",
+                              f"{name} はリーフテンソルではありません（演算で計算された"
+                              "テンソルです）。そのため .grad は保持されません。backward() の"
+                              f"前に {name}.retain_grad() を呼ぶか、名前を付け替えずに元の"
+                              f" {name} をインプレースで変更してください。")
         if grad is None:
             return None, Said(f"{name}.grad is None: create {name} with requires_grad=True "
                               "and call backward() on a result computed from it.",
@@ -94,13 +154,25 @@ def _lookup(data: dict[str, Any], target: str) -> tuple[Any, Said | None]:
     return view, None
 
 
+def _is_ellipsis(view: Any) -> bool:
+    return isinstance(view, dict) and view.get("type") == "ellipsis"
+
+
+def untouched(code: str, starter: str) -> bool:
+    """The starter handed in as it is (blank lines and trailing spaces do not count)."""
+    def lines(text: str) -> list[str]:
+        return [line.rstrip() for line in text.strip().splitlines() if line.strip()]
+    return lines(code) == lines(starter)
+
+
 def _kind_text(view: Any) -> tuple[str, str]:
     kind = view.get("kind") if isinstance(view, dict) else type(view).__name__
     names = {"tensor": ("a tensor", "テンソル"), "ndarray": ("a NumPy array", "NumPy 配列"),
              "scalar": ("a number", "数値"), "shape": ("a torch.Size", "torch.Size"),
              "dtype": ("a dtype", "dtype"), "list": ("a list", "リスト"),
              "tuple": ("a tuple", "タプル"), "dict": ("a dict", "辞書"),
-             "none": ("None", "None"), "module": ("a module", "モジュール")}
+             "none": ("None", "None"), "module": ("a module", "モジュール"),
+             "text": ("a string", "文字列")}
     return names.get(str(kind), (f"a {kind}", str(kind)))
 
 
@@ -159,18 +231,36 @@ def compare(got: Any, want: Any, check: Check) -> Said | None:
     name = _target_name(check.target)
     if check.target == "stdout":
         return _compare_text(str(got), str(want))
+    if _is_ellipsis(got):
+        return Said(f"{name.en} is still ... (not attempted yet): replace the ... with your "
+                    "code.",
+                    f"{name.ja} がまだ ... のままです（未着手）。... をあなたのコードに"
+                    "置き換えてください。")
     got_kind, want_kind = _kind_text(got), _kind_text(want)
+    # A tensor is not a NumPy array (getting one from the other is what lessons teach),
+    # but a plain number may stand for a 0-dimensional tensor when only values count:
+    # `loss.item()` answers "compute the loss" as well as `loss` does.
     same_kind = isinstance(got, dict) and isinstance(want, dict) and (
-        got.get("kind") == want.get("kind") or (_is_array(got) and _is_array(want)))
+        got.get("kind") == want.get("kind") or (
+            check.compare == "values" and got.get("kind") == "scalar"
+            and _is_array(want) and not want.get("shape")))
     if not same_kind:
         return Said(f"{name.en} is {got_kind[0]} but expected {want_kind[0]}.",
                     f"{name.ja} が{got_kind[1]}ですが、{want_kind[1]}であるべきです。")
+    if check.compare in ("shape", "values", "equal") and _is_array(want) and _is_array(got):
+        got_device, want_device = got.get("device"), want.get("device")
+        if want_device is not None and got_device != want_device:
+            return Said(f"{name.en} is on device {got_device} but expected {want_device}.",
+                        f"{name.ja} のデバイスが {got_device} ですが、{want_device} で"
+                        "あるべきです。")
     if check.compare in ("shape", "values", "equal"):
         got_shape, want_shape = _shape_of(got), _shape_of(want)
+        if got.get("kind") == "scalar":
+            got_shape = []  # a plain number stands for a 0-dimensional tensor (see above)
         if want_shape is not None and got_shape != want_shape:
             g, w = shape_text(got_shape or []), shape_text(want_shape)
             return Said(f"{name.en} has shape {g} but expected {w}.",
-                        f"{name.ja} の形が {g} ですが、{w} であるべきです。")
+                        f"{name.ja} の形状が {g} ですが、{w} であるべきです。")
         if check.compare == "shape":
             return None
     if check.compare in ("dtype", "equal"):
@@ -212,8 +302,9 @@ def _compare_values(got: dict[str, Any], want: dict[str, Any], tolerance: float,
     if not isinstance(w, list):
         if _close(g, w, tolerance):
             return None
-        return Said(f"{name.en} is {_number(g)} but expected {_number(w)}.",
-                    f"{name.ja} が {_number(g)} ですが、{_number(w)} であるべきです。")
+        got_text, want_text = _two_numbers(g, w)
+        return Said(f"{name.en} is {got_text} but expected {want_text}.",
+                    f"{name.ja} が {got_text} ですが、{want_text} であるべきです。")
     found = _first_difference(g, w, tolerance)
     if found is None:
         return None
@@ -222,10 +313,56 @@ def _compare_values(got: dict[str, Any], want: dict[str, Any], tolerance: float,
         return Said(f"{name.en} has a different number of elements.",
                     f"{name.ja} の要素数が期待と違います。")
     at = _index_text(index)
-    return Said(f"{name.en} differs at {at}: {_number(got_value)} vs {_number(want_value)} "
+    got_text, want_text = _two_numbers(got_value, want_value)
+    return Said(f"{name.en} differs at {at}: {got_text} vs {want_text} "
                 "(yours vs expected).",
-                f"{name.ja} の {at} が違います: {_number(got_value)}（あなたの値）と "
-                f"{_number(want_value)}（期待値）。")
+                f"{name.ja} の {at} が違います: {got_text}（あなたの値）と "
+                f"{want_text}（期待値）。")
+
+
+def _grid(values: Any) -> tuple[list[list[Any]], bool] | None:
+    """Values as rows (a number is one row of one), cropped to the grid's corner; None
+    for more than two dimensions."""
+    if not isinstance(values, list):
+        return [[values]], False
+    rows = values if values and isinstance(values[0], list) else [values]
+    if any(isinstance(v, list) for row in rows for v in row):
+        return None
+    cropped = len(rows) > MAX_GRID_ROWS or any(len(r) > MAX_GRID_COLUMNS for r in rows)
+    return [row[:MAX_GRID_COLUMNS] for row in rows[:MAX_GRID_ROWS]], cropped
+
+
+def _cells(mine: list[list[Any]], other: list[list[Any]], tolerance: float) -> list[list[Cell]]:
+    def at(rows: list[list[Any]], i: int, j: int) -> Any:
+        return rows[i][j] if i < len(rows) and j < len(rows[i]) else _MISSING
+    return [[Cell(_number(v), at(other, i, j) is _MISSING or not _close(v, at(other, i, j),
+                                                                      tolerance))
+             for j, v in enumerate(row)] for i, row in enumerate(mine)]
+
+
+_MISSING = object()
+
+
+def side_by_side(got: Any, want: Any, check: Check) -> SideBySide | None:
+    """Both values of a failed check as grids, or None where a grid says nothing more than
+    the message (text, a dict, a module, different kinds)."""
+    if check.target == "stdout" or not isinstance(got, dict) or not isinstance(want, dict):
+        return None
+    def numeric(view: dict[str, Any]) -> bool:
+        return _is_array(view) or view.get("kind") == "scalar"
+    if not (numeric(got) and numeric(want)) or any(
+            _is_array(view) and view.get("values") is None for view in (got, want)):
+        return None
+    tolerance = 0.0 if check.compare == "equal" else (check.tolerance or DEFAULT_TOLERANCE)
+    got_grid, want_grid = _grid(_payload(got)), _grid(_payload(want))
+    got_shape = shape_text(_shape_of(got) or []) if _is_array(got) else "–"
+    want_shape = shape_text(_shape_of(want) or []) if _is_array(want) else "–"
+    if got_grid is None or want_grid is None:
+        return SideBySide(_target_name(check.target), got_shape, want_shape, None, None)
+    return SideBySide(_target_name(check.target), got_shape, want_shape,
+                      _cells(got_grid[0], want_grid[0], tolerance),
+                      _cells(want_grid[0], got_grid[0], tolerance),
+                      got_grid[1] or want_grid[1])
 
 
 def _quote(line: str) -> str:
@@ -266,15 +403,20 @@ def evaluate_attempt(student: dict[str, Any], reference: dict[str, Any],
     if not student.get("ok"):
         return [_program_failed(student)], 0
     problems: list[Said] = []
+    failed: set[str] = set()  # one message per target: its later checks would repeat it
     for check in checks:
+        if check.target in failed:
+            continue
         want, _ = _lookup(reference, check.target)
         got, missing = _lookup(student, check.target)
         if missing is not None:
             problems.append(missing)
+            failed.add(check.target)
             continue
         found = compare(got, want, check)
         if found is not None:
             problems.append(found)
+            failed.add(check.target)
     return problems, len(checks)
 
 
@@ -309,5 +451,27 @@ async def check_exercise(executor: Executor, settings: Settings, client: object,
     else:
         student_run = await service.run_program(executor, settings, client, code,
                                                 exercise.seed, "auto")
+    if untouched(code, exercise.starter):
+        return Report(student_run, [NOT_ATTEMPTED], 0, not_attempted=True)
     problems, checked = evaluate_attempt(student_run.data, reference, exercise.checks)
-    return Report(student_run, problems, checked)
+    return Report(student_run, problems, checked,
+                  side_by_side_views(student_run.data, reference, exercise.checks))
+
+
+def side_by_side_views(student: dict[str, Any], reference: dict[str, Any],
+                       checks: list[Check]) -> list[SideBySide]:
+    """A grid pair for every failed check on a number or an array (one per target)."""
+    if not student.get("ok") or not reference.get("ok"):
+        return []
+    views: list[SideBySide] = []
+    seen: set[str] = set()
+    for check in checks:
+        want, _ = _lookup(reference, check.target)
+        got, missing = _lookup(student, check.target)
+        if missing is not None or check.target in seen or compare(got, want, check) is None:
+            continue
+        view = side_by_side(got, want, check)
+        if view is not None:
+            seen.add(check.target)
+            views.append(view)
+    return views

@@ -154,6 +154,9 @@ class ExerciseSection(Strict):
     kind: Literal["exercise"]
     id: Annotated[str, Field(pattern=SLUG, max_length=60)]
     prompt: Bilingual
+    # Shown on request, one after the other, before the solution: the first points at the
+    # idea, the second at the API.
+    hints: list[Bilingual] = Field(default_factory=list, max_length=2)
     starter: str
     solution: Program
     wrong: Program

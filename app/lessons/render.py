@@ -53,15 +53,21 @@ def _inline_plain(escaped: str) -> str:
 
 def inline(text: str) -> str:
     """One line or paragraph of markup as HTML. Code spans are cut out first so that
-    ``**`` or brackets inside code stay literal."""
-    out: list[str] = []
-    position = 0
-    for match in _CODE.finditer(text):
-        out.append(_inline_plain(html.escape(text[position:match.start()], quote=True)))
-        out.append(f"<code>{html.escape(match.group(1), quote=True)}</code>")
-        position = match.end()
-    out.append(_inline_plain(html.escape(text[position:], quote=True)))
-    return "".join(out)
+    ``**`` or brackets inside code stay literal; each leaves a placeholder behind, so bold
+    text and link labels may still hold code (``**into `t` itself**``)."""
+    spans: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        spans.append(f"<code>{html.escape(match.group(1), quote=True)}</code>")
+        return f"\x00{len(spans) - 1}\x00"
+
+    # The NUL placeholders cannot come from a lesson: the loader's TOML strings hold none.
+    held = _CODE.sub(hold, text.replace("\x00", ""))
+    rendered = _inline_plain(html.escape(held, quote=True))
+    return _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))], rendered)
+
+
+_PLACEHOLDER = re.compile("\x00([0-9]+)\x00")
 
 
 def _cells(row: str) -> list[str]:

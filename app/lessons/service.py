@@ -62,6 +62,8 @@ class SectionView:
     compare_url: str = ""
     exercise_id: str = ""
     starter: str = ""
+    hints: list[Markup] = field(default_factory=list)
+    solution: str = ""
     style: str = ""
 
     @property
@@ -125,6 +127,8 @@ def section_view(section: Section, index: int, locale: str) -> SectionView:
     elif isinstance(section, ExerciseSection):
         view.html = render.markup(section.prompt.get(locale))
         view.exercise_id, view.starter = section.id, section.starter
+        view.hints = [render.markup(hint.get(locale)) for hint in section.hints]
+        view.solution = section.solution
     elif isinstance(section, PlotSection):
         view.html, view.style, view.code = _caption(section, locale), section.style, section.code
         view.scratch_url = scratch_url(section.code, section.seed)
@@ -161,6 +165,7 @@ class ExampleRun:
     error_type: str | None
     run: service.Run | None = None
     comparison: compare_mod.Comparison | None = None
+    edited: bool = False  # the reader's own version ran: the lesson's expectation is moot
 
     @property
     def as_expected(self) -> bool:
@@ -173,7 +178,10 @@ class ExampleRun:
 
 
 async def run_example(executor: Executor, settings: Settings, client: object,
-                      section: ExampleSection | GuideCheckSection, index: int) -> ExampleRun:
+                      section: ExampleSection | GuideCheckSection, index: int,
+                      edited_code: str | None = None) -> ExampleRun:
+    """Run an example as the lesson wrote it, or as the reader edited it in place (a
+    scratchpad example or a guide check; ``edited_code`` the text of its editor)."""
     out = ExampleRun("scratchpad", index, section.expect, section.error_type)
     if isinstance(section, ExampleSection) and section.mode == "compare":
         left_code, right_code = section.programs()
@@ -189,6 +197,8 @@ async def run_example(executor: Executor, settings: Settings, client: object,
             compare_mod.Side(right.code, right.status, right.data), section.setup or "")
         return out
     code = section.code or ""
+    if edited_code is not None and edited_code.strip() != code.strip():
+        code, out.edited = edited_code, True
     out.run = await service.run_program(executor, settings, client, code, section.seed, "auto")
     return out
 

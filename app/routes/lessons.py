@@ -60,7 +60,10 @@ async def run_example(request: Request, lesson_id: str, index: int, executor: Ex
     section = lesson.section(index)
     if not isinstance(section, ExampleSection | GuideCheckSection):
         raise HTTPException(404, "No such example")
-    out = await service.run_example(executor, settings, request, section, index)
+    # A scratchpad example or guide check may come back edited (its editor's "code").
+    fields = await form_fields(request, settings.max_body_bytes)
+    out = await service.run_example(executor, settings, request, section, index,
+                                    fields.get("code"))
     return _answer(request, lesson, out)
 
 

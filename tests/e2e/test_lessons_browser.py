@@ -1,5 +1,7 @@
-"""The lessons in a real browser: every lesson runs its first example, an exercise is
-solved and remembered, previous/next work, and three lessons are photographed."""
+"""The lessons in a real browser: every lesson runs its first example, an example is edited
+and run in place, an exercise is solved and remembered, a wrong answer shows expected next to
+got, hints open in order and reset restores the starter, previous/next work, and lessons are
+photographed."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ def first_example(lesson_id: str) -> int:
 
 
 def run_section(page: Page, index: int) -> None:
-    page.click(f"#sec-{index} form.lesson-actions button[type=submit]")
+    page.click(f"#sec-{index} button[type=submit]")
     expect(page.locator(f"#sec-{index}-out .lesson-output")).to_be_visible()
 
 
@@ -106,3 +108,44 @@ def test_screenshots_of_three_lessons(page: Page, open_page, screenshot) -> None
     expect(ja.locator(".lesson-plot svg.plot")).to_be_visible()
     expect(ja.locator("h1")).to_contain_text("テンソルの作成")
     screenshot(ja.locator(".lesson-plot"), "lesson-creating-tensors-ja")
+
+
+def test_an_example_is_edited_and_run_in_place(page: Page, screenshot) -> None:
+    page.goto("/lessons/mm-vs-mul")
+    index = first_example("mm-vs-mul")
+    editor = page.locator(f"#sec-{index}-code")
+    original = editor.input_value()
+    editor.fill("torch.arange(3) * 5")
+    editor.press("Control+Enter")
+    out = page.locator(f"#sec-{index}-out")
+    expect(out).to_contain_text("tensor([ 0,  5, 10])")
+    expect(out).to_contain_text("Your edited version ran")
+    page.locator(f"#sec-{index}").scroll_into_view_if_needed()
+    screenshot(page.locator(f"#sec-{index}"), "lesson-example-edited")
+    page.click(f"#sec-{index} [data-reset]")
+    assert editor.input_value() == original
+    expect(page).to_have_url(re.compile("/lessons/mm-vs-mul$"))  # reset did not navigate
+
+
+def test_a_wrong_answer_shows_expected_next_to_got(page: Page, screenshot) -> None:
+    page.goto("/lessons/mm-vs-mul")
+    section = page.locator("[data-exercise='mm-vs-mul/two-products']")
+    box = section.locator("textarea")
+    starter = box.input_value()
+    box.fill(starter.replace("C = ...", "C = A * B.T").replace("D = ...", "D = A * A"))
+    box.press("Control+Enter")
+    grid = section.locator("[data-side-by-side='C']")
+    expect(grid).to_be_visible()
+    expect(grid.locator("caption").first).to_have_text("Yours (2, 3)")
+    expect(grid.locator("caption").last).to_have_text("Expected value (2, 2)")
+    expect(grid.locator("td.differs")).to_have_count(10)
+    section.scroll_into_view_if_needed()
+    screenshot(section, "lesson-wrong-answer")
+    # hint, then the second hint, then the solution, each inside the one before
+    expect(section.locator("details.hint summary").nth(1)).not_to_be_visible()
+    section.locator("details.hint summary").first.click()
+    section.locator("details.hint summary").nth(1).click()
+    section.locator("details.solution summary").click()
+    expect(section.locator("details.solution pre")).to_contain_text("torch.mm(A, B)")
+    section.locator("[data-reset]").click()
+    assert box.input_value() == starter

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.engine.program import Sandbox
-from app.lessons.checker import evaluate_attempt, shape_text
+from app.lessons.checker import evaluate_attempt, shape_text, untouched
 from app.lessons.models import Check
 
 
@@ -71,7 +71,8 @@ def test_missing_things_are_explained(sandbox: Sandbox) -> None:
                     Check(target="var:x", compare="shape"),
                     Check(target="grad:y", compare="values"))
     assert found[0].startswith("There is no result")
-    assert found[1] == "There is no variable x at the end of your program."
+    assert found[1] == ("There is no variable x at the end of your program, or it holds no "
+                        "value (for example a function that was not called).")
     assert found[2].startswith("There is no variable y") or "y.grad is None" in found[2]
     found = verdict(sandbox, "y = torch.ones(2)", "y = torch.ones(2, requires_grad=True)\n"
                     "y.sum().backward()", Check(target="grad:y", compare="values"))
@@ -105,3 +106,74 @@ def test_a_broken_reference_never_blames_the_student(sandbox: Sandbox) -> None:
                                          [Check(target="result", compare="values")])
     assert checked == 0 and problems[0].en.startswith("The reference solution failed")
     assert problems[0].ja
+
+
+def test_a_tensor_is_not_a_numpy_array(sandbox: Sandbox) -> None:
+    check = Check(target="result", compare="values")
+    assert verdict(sandbox, "torch.ones(2)", "torch.ones(2).numpy()", check) == [
+        "the result is a tensor but expected a NumPy array."]
+    assert verdict(sandbox, "torch.ones(2).numpy()", "torch.ones(2)", check) == [
+        "the result is a NumPy array but expected a tensor."]
+
+
+def test_a_number_stands_for_a_0d_tensor_only_where_values_count(sandbox: Sandbox) -> None:
+    values = Check(target="result", compare="values")
+    assert verdict(sandbox, "torch.tensor(2.5).item()", "torch.tensor(2.5)", values) == []
+    assert verdict(sandbox, "2.0", "torch.tensor(2.5)", values) == [
+        "the result is 2.0 but expected 2.5."]
+    assert verdict(sandbox, "2.5", "torch.tensor([2.5])", values) == [
+        "the result is a number but expected a tensor."]
+    assert verdict(sandbox, "2.5", "torch.tensor(2.5)", Check(target="result",
+                                                             compare="equal")) == [
+        "the result is a number but expected a tensor."]
+
+
+def test_numbers_get_the_digits_that_tell_them_apart(sandbox: Sandbox) -> None:
+    found = verdict(sandbox, "torch.manual_seed(0)\ntorch.randn(2).double()",
+                    "torch.manual_seed(0)\ntorch.randn(2, dtype=torch.float64)",
+                    Check(target="result", compare="equal"))
+    assert len(found) == 1
+    got, want = found[0].split(": ")[1].split(" (")[0].split(" vs ")
+    assert got != want and float(got) != float(want)
+
+
+def test_a_non_leaf_is_named_as_such(sandbox: Sandbox) -> None:
+    reference = "w = torch.ones(2, requires_grad=True)\n(w * w).sum().backward()"
+    student = "w = torch.ones(2, requires_grad=True)\nw = w - 1\n(w * w).sum().backward()"
+    found = verdict(sandbox, student, reference, Check(target="grad:w", compare="values"))
+    assert len(found) == 1 and found[0].startswith("w is not a leaf")
+    assert "retain_grad()" in found[0] and "requires_grad=True" not in found[0]
+
+
+def test_the_device_is_compared(sandbox: Sandbox) -> None:
+    # The reference as a GPU server would see it: the same view, on cuda:0.
+    reference = run(sandbox, "torch.ones(2)")
+    reference["result"] = {**reference["result"], "device": "cuda:0"}
+    problems, _ = evaluate_attempt(run(sandbox, "torch.ones(2)"), reference,
+                                   [Check(target="result", compare="values")])
+    assert [p.en for p in problems] == [
+        "the result is on device cpu but expected cuda:0."]
+
+
+def test_a_target_that_failed_is_reported_once(sandbox: Sandbox) -> None:
+    assert verdict(sandbox, "torch.zeros(3)", "torch.zeros(3, 1)",
+                   Check(target="result", compare="shape"),
+                   Check(target="result", compare="values")) == [
+        "the result has shape (3,) but expected (3, 1)."]
+
+
+def test_a_function_left_uncalled_is_named(sandbox: Sandbox) -> None:
+    found = verdict(sandbox, "available = torch.cuda.is_available",
+                    "available = torch.cuda.is_available()",
+                    Check(target="var:available", compare="equal"))
+    assert len(found) == 1 and "a function that was not called" in found[0]
+
+
+@pytest.mark.parametrize(("code", "starter", "same"), [
+    ("a = ...\nb = ...\n\n", "a = ...\nb = ...", True),
+    ("  \na = ...   \n\nb = ...", "a = ...\nb = ...", True),
+    ("a = 1\nb = ...", "a = ...\nb = ...", False),
+    ("", "", True),
+])
+def test_untouched_starter_code(code: str, starter: str, same: bool) -> None:
+    assert untouched(code, starter) is same

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from app.lessons import service
+from app.lessons.loader import Catalog
 from app.lessons.render import FormulaError, markup, mathml
 
 
@@ -60,3 +64,22 @@ def test_a_formula_that_would_show_a_stray_backslash_is_refused() -> None:
     with pytest.raises(FormulaError, match="backslash"):
         mathml(r"\texttt{drop\_last}")
     assert "&#x0005F;" in mathml(r"\mathtt{drop\_last}")  # the underscore, as a character
+
+
+def test_bold_text_may_hold_inline_code() -> None:
+    assert markup("writes the sum **into `t` itself** and **`a` and `b`**.") == (
+        "<p>writes the sum <strong>into <code>t</code> itself</strong> and "
+        "<strong><code>a</code> and <code>b</code></strong>.</p>")
+    assert markup("[the `mm` docs](/x) and `**` alone") == (
+        '<p><a href="/x">the <code>mm</code> docs</a> and <code>**</code> alone</p>')
+
+
+def test_no_lesson_text_shows_literal_markup(catalog: Catalog) -> None:
+    """What the reader sees (tags and code removed) holds no ** left over."""
+    for lesson in catalog.lessons:
+        for locale in ("en", "ja"):
+            page = service.page(catalog, lesson, locale)
+            for section in page.sections:
+                for html in (section.html, section.claim, section.truth):
+                    visible = re.sub(r"<code>.*?</code>|<[^>]+>", "", str(html))
+                    assert "**" not in visible, (lesson.id, locale, section.index)

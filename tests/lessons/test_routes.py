@@ -3,6 +3,7 @@ check, chart, calculator) with htmx and as plain form posts."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -161,7 +162,7 @@ def test_checking_an_exercise_gives_feedback(client: TestClient, catalog: Catalo
     assert "batch has shape (6, 4) but expected (2, 3, 4)." in wrong
     ja = client.post(url, data={"code": exercise.wrong},
                      headers={**HTMX, "Accept-Language": "ja"}).text
-    assert "batch の形が (6, 4) ですが、(2, 3, 4) であるべきです。" in ja
+    assert "batch の形状が (6, 4) ですが、(2, 3, 4) であるべきです。" in ja
     broken = client.post(url, data={"code": "batch = torch.stack(("}, headers=HTMX).text
     assert "did not finish: SyntaxError" in broken and "error-card" in broken
 
@@ -217,3 +218,98 @@ def test_open_in_scratchpad_and_compare_links_are_permalinks(client: TestClient,
                  if isinstance(s, ExampleSection) and s.mode == "scratchpad")
     page = client.get("/?p=" + permalink.encode(Share(code=first.code or ""))).text
     assert "torch.Size([2, 2, 2])" in page
+
+
+def test_a_wrong_answer_shows_expected_next_to_got(client: TestClient, catalog: Catalog) -> None:
+    exercise = _exercise(catalog, "mm-vs-mul", "two-products")
+    html = client.post("/lessons/mm-vs-mul/check/two-products", data={"code": exercise.wrong},
+                       headers=HTMX).text
+    assert 'data-side-by-side="C"' in html and 'data-side-by-side="D"' not in html
+    assert "Yours (2, 3)" in html and "Expected value (2, 2)" in html
+    assert "shape (2, 3) ≠ (2, 2)" in html
+    # C = A * B.T is [[1, 0, 3], [0, 5, 6]], the product [[4, 5], [10, 11]]: every cell
+    # differs, each marked with ≠ as well as a colour.
+    grid = html.split('data-side-by-side="C"')[1]
+    assert grid.count('class="differs"') == 6 + 4 and 'class="same"' not in grid
+    ja = client.post("/lessons/mm-vs-mul/check/two-products", data={"code": exercise.wrong},
+                     headers={**HTMX, "Accept-Language": "ja"}).text
+    assert "あなたの値 (2, 3)" in ja and "期待値 (2, 2)" in ja
+
+
+def test_the_side_by_side_marks_only_the_differing_cells(client: TestClient) -> None:
+    code = ("a = torch.arange(12.).reshape(3, 4)\nb = -torch.arange(12.).reshape(3, 4)\n"
+            "batch = torch.stack((a, b))\nbatch[1, 2, 3] = 99.")
+    html = client.post("/lessons/stack-vs-cat/check/make-a-batch", data={"code": code},
+                       headers=HTMX).text
+    assert "batch differs at [1, 2, 3]: 99.0 vs -11.0 (yours vs expected)." in html
+    # more than two dimensions: the shapes are shown, not a grid
+    assert 'data-side-by-side="batch"' in html and "diff-grid" not in html
+
+
+def test_untouched_starter_code_is_not_attempted_yet(client: TestClient,
+                                                    catalog: Catalog) -> None:
+    for lesson_id, exercise_id in (("creating-tensors", "reproducible"),
+                                   ("stack-vs-cat", "make-a-batch")):
+        exercise = _exercise(catalog, lesson_id, exercise_id)
+        html = client.post(f"/lessons/{lesson_id}/check/{exercise_id}",
+                           data={"code": exercise.starter + "\n\n"}, headers=HTMX).text
+        assert "Not attempted yet" in html and "a string" not in html and "a text" not in html
+    # one name still `...`, the rest written: that name is named
+    html = client.post("/lessons/creating-tensors/check/reproducible",
+                       data={"code": "torch.manual_seed(42)\n"
+                             "a = torch.randn(2, 3, dtype=torch.float64)\nb = ..."},
+                       headers=HTMX).text
+    assert "b is still ... (not attempted yet)" in html
+
+
+def test_an_exercise_offers_hint_second_hint_solution_and_reset(client: TestClient,
+                                                               catalog: Catalog) -> None:
+    exercise = _exercise(catalog, "autograd", "keep-intermediate-gradient")
+    html = client.get("/lessons/autograd").text
+    section = html.split('data-exercise="autograd/keep-intermediate-gradient"')[1]
+    section = section.split("</section>")[0]
+    # nested in this order, so each opens only after the one before it
+    hint = section.index("<summary>Hint</summary>")
+    second = section.index("<summary>Second hint</summary>")
+    solution = section.index("<summary>Show the solution</summary>")
+    assert hint < second < solution
+    assert "h.retain_grad()" in section.split("Show the solution")[1]
+    assert section.count("<details") == 3 and section.count("</details>") == 3
+    reset = Tags(section).all("a", data_reset=re.search(r'data-reset="([^"]+)"',
+                                                        section).group(1))[0]
+    assert reset["data-starter"] == exercise.starter
+    assert reset["href"] == "/lessons/autograd#" + reset["data-reset"].removesuffix("-code")
+    ja = client.get("/lessons/autograd", headers={"Accept-Language": "ja"}).text
+    assert "ヒント" in ja and "解答を表示" in ja
+
+
+def test_every_exercise_has_two_hints_that_do_not_give_the_whole_solution(
+        catalog: Catalog) -> None:
+    for lesson in catalog.lessons:
+        for exercise in lesson.exercises:
+            assert len(exercise.hints) == 2, exercise.id
+            for hint in exercise.hints:
+                assert exercise.solution.strip() not in hint.en, exercise.id
+
+
+def test_an_example_is_editable_and_runs_in_place(client: TestClient, catalog: Catalog) -> None:
+    i = _index(catalog, "mm-vs-mul", lambda s: isinstance(s, ExampleSection))
+    section = catalog.get("mm-vs-mul").sections[i]  # type: ignore[union-attr]
+    page = client.get("/lessons/mm-vs-mul").text
+    editor = Tags(page).all("textarea", id=f"sec-{i}-code")
+    assert editor and f"{section.code}</textarea>" in page
+    html = client.post(f"/lessons/mm-vs-mul/run/{i}", data={"code": "torch.ones(2) * 7"},
+                       headers=HTMX).text
+    assert "tensor([7., 7.])" in html and "Your edited version ran" in html
+    # the lesson's own program, sent back unchanged, is judged against the lesson
+    same = client.post(f"/lessons/mm-vs-mul/run/{i}", data={"code": section.code},
+                       headers=HTMX).text
+    assert "Your edited version ran" not in same and "tensor([[14, 32]" in same
+    # without JavaScript the page comes back with the edited program in its editor
+    whole = client.post(f"/lessons/mm-vs-mul/run/{i}", data={"code": "torch.ones(2) * 7"}).text
+    assert "torch.ones(2) * 7</textarea>" in whole
+    # an edited guide check that now raises is not reported as the lesson being wrong
+    g = _index(catalog, "mm-vs-mul", lambda s: s.kind == "guide_check")
+    broken = client.post(f"/lessons/mm-vs-mul/run/{g}", data={"code": "1/0"}, headers=HTMX).text
+    assert "ZeroDivisionError" in broken and "this server did something else" not in broken
+    assert "but it did not on this server" not in broken

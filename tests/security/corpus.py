@@ -520,6 +520,22 @@ CASES: list[Case] = [
          400, F, "'foreach=' of torch.optim.AdamW is not available"),
     Case("foreach-clip", _OPT + "nn.utils.clip_grad_norm_(m.parameters(), 1.0, foreach=True)",
          400, F, "'foreach=' of torch.nn.utils.clip_grad_norm_ is not available"),
+    # nn.utils.rnn offers pad_sequence only (lesson 12): its output is sized by the meta dry
+    # run, its siblings and its module's internals stay closed.
+    Case("pad-sequence-huge", "nn.utils.rnn.pad_sequence([torch.ones(2)] + "
+         "[torch.ones(1)] * 10 + [torch.zeros(4 * 10**7)] * 2)", 413, L, "would allocate"),
+    Case("pad-sequence-sibling", "nn.utils.rnn.pack_sequence([torch.ones(3)])", 400, F,
+         "torch.nn.utils.rnn.pack_sequence is not available"),
+    Case("pad-sequence-module-internals", "nn.utils.rnn.torch", 400, F,
+         "torch.nn.utils.rnn.torch is not available"),
+    Case("pad-sequence-import", "from torch.nn.utils.rnn import pad_sequence", 400, F,
+         "cannot be imported here"),
+    Case("pad-sequence-globals", "nn.utils.rnn.pad_sequence.__globals__", 400, F,
+         "attributes starting with '_' are not allowed"),
+    Case("pad-sequence-0d", "nn.utils.rnn.pad_sequence([torch.tensor(1.)])", 200,
+         "RuntimeError", "invalid slice"),
+    Case("pad-sequence-empty", "nn.utils.rnn.pad_sequence([])", 200, "RuntimeError",
+         "empty list of sequences"),
     Case("fused-through-param-groups", "p = nn.Parameter(torch.zeros(10))\n"
          "o = optim.Adam([p])\no.param_groups[0]['fused'] = True\np.sum().backward()\n"
          "o.step()", 400, F, "param_groups[0]['fused'] = True is not available"),

@@ -126,8 +126,9 @@ FORMS: dict[str, dict[str, str]] = {
     "/lessons/{lesson_id}/check/{exercise_id}": {"code": "1"},
     "/lessons/{lesson_id}/calculator": {"size": "100", "batch": "10", "epochs": "2",
                                         "drop_last": "on"},
+    # An example runs as edited in place (or, with no field, as the lesson wrote it).
+    "/lessons/{lesson_id}/run/{index}": {"code": "1 + 1"},
     # Buttons: no fields, but a body is still sent and must not matter.
-    "/lessons/{lesson_id}/run/{index}": {},
     "/lessons/{lesson_id}/plot/{index}": {},
     "/train/runs/{run_id}/cancel": {},
 }

@@ -1,22 +1,30 @@
-# CUDA-capable image of the Torch Playground server.
-# Build: docker build -t torch-playground .   Run: docker run --gpus all -p 8000:8000 torch-playground
-FROM pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime
+# CUDA-capable image of the Torch Playground server, on the torch version the tests run.
+# Build: docker build -t torch-playground .
+# Run:   docker run --gpus all -p 8000:8000 torch-playground   (without --gpus: CPU only)
+FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PLAYGROUND_WORKERS=4
 
+# libseccomp2 backs the workers' seccomp filter (app/executor/oslayer.py).
+RUN apt-get update && apt-get install -y --no-install-recommends libseccomp2 \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /srv/app
+# torch first, from the project's one pin: its layer (the CUDA build from PyPI with its
+# nvidia-* libraries) is reused while only the app changes.
+COPY requirements-torch.txt ./
+RUN pip install -r requirements-torch.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY templates ./templates
 COPY static ./static
-# libseccomp2 backs the workers' seccomp filter (app/executor/oslayer.py).
-RUN apt-get update && apt-get install -y --no-install-recommends libseccomp2 \
-    && rm -rf /var/lib/apt/lists/*
-# torch comes from the base image (CUDA build); pip keeps it because it satisfies torch>=2.4.
-RUN pip install --no-cache-dir . \
-    && useradd --system --no-create-home playground
+RUN pip install . \
+    && useradd --system --no-create-home --shell /usr/sbin/nologin playground
+# Not root: the server and its sandbox workers run as this user.
 USER playground
 
 EXPOSE 8000

@@ -4,9 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The CPU wheel of this version lies on the build machines' disk; an unpinned torch
-# would download a multi-gigabyte CUDA build.
-TORCH_VERSION ?= 2.13.0
+# torch is pinned in requirements-torch.txt (shared with the Dockerfile). The CPU wheel of
+# that version lies on the build machines' disk; an unpinned torch would download a
+# multi-gigabyte CUDA build.
 
 .PHONY: install install-test run test lint bench clean
 
@@ -16,8 +16,8 @@ $(BIN)/python:
 
 # libseccomp2 backs the workers' seccomp filter; without it they run without that layer
 # (and say so in the log), so a machine where apt cannot install it still gets a server.
-.stamp-install: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"
+.stamp-install: $(BIN)/python pyproject.toml requirements-torch.txt
+	$(BIN)/pip install --quiet -r requirements-torch.txt
 	$(BIN)/pip install --quiet -e .
 	@if [ "$$(uname -s)" = Linux ] && ! /sbin/ldconfig -p | grep -q 'libseccomp\.so\.2'; then \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp2; } \

@@ -522,8 +522,8 @@ def profile_worker(repeats: int) -> None:
     import torch
 
     from app.config import Settings
+    from app.engine.job import WARM_UP_PROGRAM
     from app.engine.program import Sandbox, to_json
-    from app.executor.worker import WARM_UP_PROGRAM
 
     torch.set_num_threads(1)  # like a worker
     sandbox = Sandbox(Settings())

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app import contract
 from app.config import get_settings
 from app.errors import install_error_handlers
 from app.headers import HeaderSizeLimitMiddleware
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
     app.include_router(runs.router)
     app.include_router(train_pages.router)
     app.mount("/static", static_files(), name="static")
+    contract.install(app, settings)
     return app
 
 

@@ -54,7 +54,9 @@ _RETRY_AFTER = {"Retry-After": {"description": "Seconds until trying again makes
     "", status_code=201, response_model=RunCreated, summary="Start a training run",
     description="The run waits in a fair queue (round-robin over callers) until a worker is "
     "free; its `queue` says where it stands and when it is expected to start.",
-    responses={413: {"description": "Over a limit of this server (LimitError)."},
+    responses={400: {"description": "The body is not JSON."},
+               413: {"description": "Over a limit of this server (LimitError), e.g. epochs x "
+                     "steps per epoch over train_max_steps, or a body over max_body_bytes."},
                422: {"description": "Invalid spec, e.g. a loss that does not fit the data."},
                429: {"description": "This caller (or class) already has as many runs queued "
                      "or running as its quota allows (TooManyRunsError).",

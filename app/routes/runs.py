@@ -13,8 +13,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app import metrics
-from app.callers import Caller, caller_of
-from app.deps import ExecutorDep, SettingsDep
+from app.deps import CallerDep, ExecutorDep, SettingsDep
 from app.schemas import error_body
 from app.training.runs import RunNotFoundError, RunRegistry, TooManyRunsError
 from app.training.schemas import RunCreated, RunView
@@ -35,7 +34,6 @@ async def get_registry(
 
 
 RegistryDep = Annotated[RunRegistry, Depends(get_registry)]
-CallerDep = Annotated[Caller, Depends(caller_of)]
 
 _NOT_FOUND = {404: {"description": "No run with this id (or it was dropped long after it "
                     "ended)."}}

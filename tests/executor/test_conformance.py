@@ -18,6 +18,7 @@ from typing import Any
 
 import jobs_for_tests
 import pytest
+from prometheus_client import REGISTRY
 
 from app.config import Settings
 from app.executor.base import Executor, Job, JobHandle, QueueFullError
@@ -149,7 +150,11 @@ def test_the_deadline_kills_and_replaces_the_worker(backend: str) -> None:
 
 def test_a_native_crash_is_a_result_and_the_worker_is_replaced(backend: str) -> None:
     async def scenario(executor: Executor) -> None:
+        restarts = REGISTRY.get_sample_value("playground_worker_restarts_total",
+                                             {"reason": "crash"}) or 0.0
         crashed = await body(executor, await executor.submit(job("crash")))
+        assert REGISTRY.get_sample_value("playground_worker_restarts_total",
+                                         {"reason": "crash"}) == restarts + 1
         assert crashed["error"]["type"] == "WorkerCrash"
         assert "SIGSEGV" in crashed["error"]["message"]
         again = await body(executor, await executor.submit(job("sleep", s=0, tag="ok")))

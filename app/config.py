@@ -269,11 +269,12 @@ class Settings(BaseSettings):
         "class (anonymous callers have none).",
     )
     train_expected_s: float = Field(
-        5.0,
+        2.0,
         description="Expected length of one training run before any has ended on this "
         "server, for the estimated start of queued runs; then the running average of the "
-        "runs that ended is used. A default run (moons, 20 epochs) takes about 3 s on one "
-        "core (docs/SCALING.md).",
+        "runs that ended is used. A default run (moons, 20 epochs) took 0.6-1.4 s on one "
+        "core of a shared 2-core machine (docs/SCALING.md); a longer guess errs on the late "
+        "side.",
     )
     train_runs_kept: int = Field(
         50,

@@ -35,8 +35,9 @@ class Job:
     # then between classes, and quotas count per owner.
     owner: str = ""
     group: str | None = None
-    # How long the job is expected to take, for honest start estimates of jobs behind it
-    # (None: the lane's recent average, else the deadline).
+    # How long the job is expected to take until its lane has measured any job (then the
+    # lane's running average is used), for the start estimates of jobs behind it. None: the
+    # deadline, the most it can take.
     expected_s: float | None = None
 
 

@@ -311,10 +311,11 @@ class LocalExecutor:
         return QueuePosition(position=index + 1, estimated_start_s=round(free_at[0], 1))
 
     def _expected_s(self, job: Job) -> float:
-        if job.expected_s is not None:
-            return min(job.expected_s, job.deadline_s)
-        average = self._average_s[job.lane]
-        return job.deadline_s if average is None else min(average, job.deadline_s)
+        """The lane's running average once a job ended, else the job's own guess."""
+        expected = self._average_s[job.lane]
+        if expected is None:
+            expected = job.expected_s if job.expected_s is not None else job.deadline_s
+        return min(expected, job.deadline_s)
 
     async def run(self, job: Job) -> JobResult:
         return await self.result(await self.submit(job))

@@ -161,7 +161,8 @@ class RunRegistry:
         self._runs[run.id] = run
         job = Job(kind="train", payload=spec.model_dump(mode="json"),
                   deadline_s=self.settings.train_deadline_s + self.settings.train_wrapup_s,
-                  lane="batch", owner=caller.key, group=caller.class_id)
+                  lane="batch", owner=caller.key, group=caller.class_id,
+                  expected_s=self.settings.train_expected_s)
         try:
             handle = run.handle = await self.executor.submit(job)
         except BaseException:

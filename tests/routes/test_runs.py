@@ -408,6 +408,8 @@ def test_runs_wait_in_the_queue_with_a_position_and_can_leave_it(client: TestCli
     assert queued["queue"]["estimated_start_s"] >= 0
     view = client.get(f"/runs/{queued['id']}").json()
     assert view["queue"]["position"] == 1
+    page = client.get(f"/train/runs/{queued['id']}").text  # the run's page says so too
+    assert 'data-queue-position="1"' in page and "Number 1 in the queue" in page
     cancelled = client.post(f"/runs/{queued['id']}/cancel")
     assert cancelled.status_code in (200, 202)
     view = wait_for_end(client, queued["id"], timeout_s=10)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import logging
@@ -258,7 +259,13 @@ class LocalExecutor:
             raise UnknownJobError(f"no job {handle.id!r} on this executor") from None
 
     async def result(self, handle: JobHandle) -> JobResult:
-        return await asyncio.shield(self._get(handle).done)
+        local = self._get(handle)
+        result = await asyncio.shield(local.done)
+        if local.job.lane == "interactive":
+            # A program's one reader has its result: at hundreds of programs a second, keeping
+            # them for job_result_kept_s would add up.
+            self._jobs.pop(handle.id, None)
+        return result
 
     async def events(self, handle: JobHandle) -> AsyncIterator[dict[str, Any]]:
         local = self._get(handle)
@@ -362,6 +369,7 @@ class LocalExecutor:
         self._dispatch()
 
     def _finish(self, local: _LocalJob, result: JobResult) -> None:
+        local.job = dataclasses.replace(local.job, payload={})  # a program can be 20 kB
         local.events.put_nowait(None)
         if not local.done.done():
             local.done.set_result(result)

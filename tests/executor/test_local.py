@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import pytest
+
 from app.config import Settings
-from app.executor.base import Job
+from app.executor.base import Job, UnknownJobError
 from app.executor.local import LocalExecutor
 from app.jobs import make_executor
 
@@ -107,5 +109,17 @@ def test_state_does_not_leak_between_programs() -> None:
         _, first = await body_of(executor, "torch.randn(3)")
         _, second = await body_of(executor, "torch.randn(3)")
         assert first["result"]["values"] == second["result"]["values"]
+
+    run(scenario)
+
+
+def test_a_programs_job_is_forgotten_once_its_result_is_read() -> None:
+    """Hundreds of programs a second must not pile up in the job table (each up to 20 kB)."""
+    async def scenario(executor: Any) -> None:
+        handle = await executor.submit(eval_job("1 + 1"))
+        assert json.loads((await executor.result(handle)).body)["result"]["value"] == 2
+        assert handle.id not in executor._jobs
+        with pytest.raises(UnknownJobError):
+            await executor.result(handle)
 
     run(scenario)

@@ -37,8 +37,13 @@ install-test: .stamp-install-test
 run: .stamp-install
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools
 
+# The executor seam is type-checked strictly: every backend must satisfy the Executor
+# protocol (app/executor/base.py), which app/jobs.py's make_executor() returns.
+MYPY_STRICT := app/executor app/jobs.py app/callers.py app/metrics.py app/observability.py
+
 test: .stamp-install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy --strict $(MYPY_STRICT)
 	$(BIN)/python -m pytest
 
 bench: .stamp-install-test

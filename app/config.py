@@ -243,9 +243,27 @@ class Settings(BaseSettings):
         "any state or fragmentation that might survive a program.",
     )
     cuda_memory_fraction: float = Field(
-        0.5,
+        0.0,
+        ge=0.0,
+        le=1.0,
         description="Share of GPU memory one worker process may use (set by the server, never "
-        "by user code).",
+        "by user code). Workers share the device, so the shares must add up to less than "
+        "one. 0: 0.9 / workers, leaving a tenth for the CUDA contexts.",
+    )
+    executor_backend: Literal["local"] = Field(
+        "local",
+        description="Where sandboxed jobs run: 'local', a pool of worker processes on this "
+        "machine (app/executor/local.py). Other backends plug in behind the same protocol.",
+    )
+    cancel_grace_s: float = Field(
+        1.0,
+        description="Time a cancelled job has to stop by itself (a training run checks between "
+        "steps and keeps its metrics) before its worker is killed and replaced.",
+    )
+    job_result_kept_s: float = Field(
+        300.0,
+        description="How long the executor keeps a finished job's result for a late reader; "
+        "bounds the memory of jobs whose result nobody asked for.",
     )
 
     # --- devices ---
@@ -346,16 +364,37 @@ class Settings(BaseSettings):
         "snapshot costs about a millisecond; without this a run of tiny epochs spent 13% of "
         "its time drawing boundaries nobody can watch that fast.",
     )
-    train_max_active_runs: int = Field(
-        default_factory=lambda: max(1, min(4, os.cpu_count() or 1) // 2),
-        description="Training runs queued or running at once on this server. A run holds a "
-        "worker for up to train_deadline_s; this keeps at least half of the default pool free "
-        "for /eval.",
+    train_workers: int = Field(
+        0,
+        description="Workers that training runs may hold at once; the others stay free for "
+        "programs, so a class that is training still gets instant scratchpad results. "
+        "0: all workers but one (at least one). More runs wait in a fair queue.",
+    )
+    train_max_queued: int = Field(
+        200,
+        description="Training runs that may wait for a worker, server-wide. Enough for several "
+        "classes of 30 each starting a few runs; beyond it POST /runs answers 503 with "
+        "Retry-After rather than promising a start hours away.",
     )
     train_max_runs_per_client: int = Field(
-        2,
-        description="Training runs one client address may have queued or running at once, so "
-        "one browser cannot take every training slot.",
+        3,
+        description="Training runs one caller may have queued or running at once (429 "
+        "beyond): the queue is fair between callers anyway, this bounds what one caller "
+        "can make everyone wait behind.",
+    )
+    train_max_runs_per_class: int = Field(
+        90,
+        description="Training runs one class may have queued or running at once (429 "
+        "beyond): three per student of a class of 30. Applies to callers that belong to a "
+        "class (anonymous callers have none).",
+    )
+    train_expected_s: float = Field(
+        2.0,
+        description="Expected length of one training run before any has ended on this "
+        "server, for the estimated start of queued runs; then the running average of the "
+        "runs that ended is used. A default run (moons, 20 epochs) took 0.6-1.4 s on one "
+        "core of a shared 2-core machine (docs/SCALING.md); a longer guess errs on the late "
+        "side.",
     )
     train_runs_kept: int = Field(
         50,
@@ -414,6 +453,18 @@ class Settings(BaseSettings):
         "[[[t] * 50] * 50] * 50 is three cheap statements but 125,000 tensor views (3.7 MB), "
         "and a view is built for each traced step.",
     )
+
+
+    @property
+    def effective_train_workers(self) -> int:
+        """train_workers, with 0 meaning all workers but one (at least one)."""
+        if self.train_workers > 0:
+            return min(self.train_workers, self.workers)
+        return max(1, self.workers - 1)
+
+    @property
+    def worker_cuda_memory_fraction(self) -> float:
+        return self.cuda_memory_fraction or round(0.9 / self.workers, 3)
 
 
 @lru_cache

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.callers import Caller, caller_of
 from app.config import Settings, get_settings
 from app.executor.base import Executor
 
@@ -30,3 +31,4 @@ async def current_settings(request: Request) -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(current_settings)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
+CallerDep = Annotated[Caller, Depends(caller_of)]

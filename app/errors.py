@@ -3,9 +3,13 @@ that names the fix — never a 500."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.executor.base import QueueFullError
 from app.ratelimit import RateLimitedError
@@ -40,3 +44,35 @@ def install_error_handlers(app: FastAPI) -> None:
         body = error_body("LimitError", "the request is nested too deeply to parse",
                           hint="Send a flat JSON object: {\"code\": \"...\"}.")
         return JSONResponse(body, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot parse, in the error shape every JSON route
+            # documents (schemathesis: "response violates schema").
+            body = error_body("InvalidBody", f"the request body could not be read: {exc.detail}",
+                              hint="Send a JSON object with Content-Type: application/json, "
+                              "e.g. {\"code\": \"1 + 1\"}.")
+            return JSONResponse(body, 400)
+        if exc.status_code != 405:
+            return await http_exception_handler(request, exc)
+        # Starlette names the methods of the first route whose path matched; a path served by
+        # several routes (GET and DELETE /runs/{id}) must list them all.
+        allowed = sorted(allowed_methods(request.app, request.scope))
+        return JSONResponse({"detail": f"Method Not Allowed; this path allows "
+                             f"{', '.join(allowed)}"}, 405,
+                            headers={"Allow": ", ".join(allowed)})
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> set[str]:
+    """The methods some route serves at this path: each one tried against the app's routes
+    (nested routers included) with the same public matching the router itself uses."""
+    allowed: set[str] = set()
+    for method in _METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in app.routes):
+            allowed.add(method)
+    return allowed

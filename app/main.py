@@ -9,20 +9,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
+from app import contract
 from app.config import get_settings
 from app.errors import install_error_handlers
-from app.executor.local import LocalExecutor
 from app.headers import HeaderSizeLimitMiddleware
+from app.jobs import make_executor
 from app.limits import BodySizeLimitMiddleware
-from app.routes import api, docs, lessons, pages, playground, runs, train_pages
+from app.observability import RequestContextMiddleware, configure_json_logging
+from app.routes import api, docs, lessons, ops, pages, playground, runs, train_pages
 from app.web import SecurityHeadersMiddleware, static_files
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    executor = LocalExecutor(get_settings())
+    configure_json_logging()
+    executor = make_executor(get_settings())
+    app.state.executor = executor  # /readyz answers 503 until start() has warmed the workers
     await executor.start()
-    app.state.executor = executor
     # This process imported torch too (~200k objects): a full collection walking them stalled
     # every request in flight for ~0.3 s. Keep what exists after start-up out of its reach.
     gc.collect()
@@ -58,15 +61,19 @@ def create_app() -> FastAPI:
     # the security headers, so the 431 carries them too.
     app.add_middleware(HeaderSizeLimitMiddleware, max_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: the request id and the latency cover everything, refusals included.
+    app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(docs.router)
     app.include_router(lessons.router)
+    app.include_router(ops.router)
     app.include_router(pages.router)
     app.include_router(playground.router)
     app.include_router(runs.router)
     app.include_router(train_pages.router)
     app.mount("/static", static_files(), name="static")
+    contract.install(app, settings)
     return app
 
 

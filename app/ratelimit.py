@@ -5,6 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from starlette.requests import HTTPConnection
+
+from app import metrics
+from app.callers import Caller, caller_of
 from app.config import Settings
 
 _MAX_CLIENTS = 10_000
@@ -47,10 +51,15 @@ class RateLimiter:
 _limiters: dict[int, RateLimiter] = {}
 
 
-def enforce_rate_limit(request: object, settings: Settings) -> None:
+def enforce_rate_limit(request: HTTPConnection | Caller, settings: Settings) -> None:
+    """Take a token from the bucket of the request's Caller (app/callers.py)."""
     limiter = _limiters.get(settings.rate_limit_per_minute)
     if limiter is None:
         limiter = _limiters[settings.rate_limit_per_minute] = RateLimiter(
             settings.rate_limit_per_minute)
-    client = getattr(getattr(request, "client", None), "host", None) or "unknown"
-    limiter.take(client)
+    caller = request if isinstance(request, Caller) else caller_of(request)
+    try:
+        limiter.take(caller.key)
+    except RateLimitedError:
+        metrics.REFUSALS.labels("rate_limit").inc()
+        raise

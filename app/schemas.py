@@ -11,12 +11,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.jsonmodel import JsonModel
+
 EXAMPLE_PROGRAM = ("A = torch.tensor([[1, 2, 3], [4, 5, 6]])\n"
                    "B = torch.tensor([[1, 4], [2, 5], [3, 6]])\n"
                    "torch.mm(A, B)")
 
 
-class EvalRequest(BaseModel):
+class EvalRequest(JsonModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"code": EXAMPLE_PROGRAM, "seed": 0, "device": "auto"}]},

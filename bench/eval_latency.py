@@ -525,8 +525,8 @@ def profile_worker(repeats: int) -> None:
     import torch
 
     from app.config import Settings
+    from app.engine.job import WARM_UP_PROGRAM
     from app.engine.program import Sandbox, to_json
-    from app.executor.worker import WARM_UP_PROGRAM
 
     torch.set_num_threads(1)  # like a worker
     sandbox = Sandbox(Settings())
@@ -619,17 +619,17 @@ def replacement_cost(replacements: int = 5) -> None:
     programs, and after a kill): one worker, replaced after every program."""
     from app.config import Settings
     from app.executor.base import Job
-    from app.executor.local import LocalExecutor
+    from app.jobs import make_executor
 
     async def scenario() -> tuple[float, float]:
-        executor = LocalExecutor(Settings(workers=1, worker_max_programs=1))
+        executor = make_executor(Settings(workers=1, worker_max_programs=1))
         await executor.start()
         try:
             job = Job("eval", {"code": "1 + 1", "seed": 0, "device": "auto"}, 5.0)
             await executor.run(job)  # its worker is then replaced
 
             async def settled() -> None:  # the replacement is ready
-                while executor.capacity().workers < 1 or executor._idle.qsize() < 1:
+                while executor.capacity().workers < 1 or len(executor._idle) < 1:
                     await asyncio.sleep(0.01)
 
             await settled()

@@ -24,8 +24,8 @@ import torch
 from fastapi.testclient import TestClient
 
 from app.config import Settings, get_settings
+from app.engine.job import WARM_UP_PROGRAM
 from app.engine.program import Sandbox
-from app.executor.worker import WARM_UP_PROGRAM
 
 # In-process torch work in tests uses one thread, like the sandbox workers: extra threads
 # only spin against the worker processes on a small machine.

@@ -1,25 +1,49 @@
 """The Executor protocol: where sandboxed jobs run.
 
-Routes and services depend only on this protocol, so a distributed backend (for example a
-Ray cluster) can replace the local worker pool without touching them.
+Routes and services depend only on this protocol, so another backend (for example a Ray
+cluster) can replace the local worker pool without touching them. A handle is an opaque,
+plain-data id: it crosses process or machine boundaries, and every backend takes the same
+type, so each one satisfies the protocol under ``mypy --strict``.
+
+The executor knows no domain package: a job's ``kind`` names a handler that the app
+registers (``app/jobs.py``) as ``"module:function"``; the workers import it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+# Interactive jobs (a program, a lesson check) never wait behind batch jobs (training runs):
+# each lane has its own queue, and batch jobs may use only some of the workers.
+Lane = Literal["interactive", "batch"]
+LANES: tuple[Lane, ...] = ("interactive", "batch")
 
 
 @dataclass(frozen=True)
 class Job:
-    """One unit of sandboxed work. ``kind`` selects the handler inside the worker
+    """One unit of sandboxed work. ``kind`` selects the registered handler inside the worker
     (``"eval"`` for a program, ``"train"`` for a training run); ``payload`` is plain JSON data."""
 
     kind: str
     payload: dict[str, Any]
     # Wall-clock budget of the job; the worker is killed when it passes (plus a grace period).
     deadline_s: float
+    lane: Lane = "interactive"
+    # Whose job it is (a Caller's key) and their class: the queue is fair between owners,
+    # then between classes, and quotas count per owner.
+    owner: str = ""
+    group: str | None = None
+    # How long the job is expected to take until its lane has measured any job (then the
+    # lane's running average is used), for the start estimates of jobs behind it. None: the
+    # deadline, the most it can take.
+    expected_s: float | None = None
+
+
+@dataclass(frozen=True)
+class JobHandle:
+    id: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +53,15 @@ class JobResult:
 
     status: int
     body: bytes
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where a job waits: ``position`` 1 starts next in its lane; ``estimated_start_s`` is
+    seconds from now, from the expected durations of the jobs running and ahead of it."""
+
+    position: int
+    estimated_start_s: float
 
 
 @dataclass
@@ -41,20 +74,24 @@ class Capacity:
 
 
 class QueueFullError(Exception):
-    """Every worker is busy and the wait queue is full; answer 503 with Retry-After."""
+    """The lane's wait queue is full; answer 503 with Retry-After."""
 
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"all sandbox workers are busy; retry in {retry_after_s} s")
+    def __init__(self, retry_after_s: int, message: str | None = None) -> None:
+        super().__init__(message or f"all sandbox workers are busy; retry in {retry_after_s} s")
         self.retry_after_s = retry_after_s
 
 
-class JobHandle(Protocol):
-    id: str
+class UnknownJobError(LookupError):
+    """A handle this executor never issued, or whose job ended and was forgotten."""
 
 
 class Executor(Protocol):
+    async def start(self) -> None:
+        """Bring the backend up (workers warm); the app awaits it before serving."""
+        ...
+
     async def submit(self, job: Job) -> JobHandle:
-        """Queue a job; raises QueueFullError when the queue is full."""
+        """Queue a job; raises QueueFullError when its lane's queue is full."""
         ...
 
     async def result(self, handle: JobHandle) -> JobResult:
@@ -66,10 +103,18 @@ class Executor(Protocol):
         ...
 
     def cancel(self, handle: JobHandle) -> None:
-        """Stop the job; its result reports that it was cancelled."""
+        """Stop the job, queued or running; its result reports that it was cancelled."""
+        ...
+
+    def position(self, handle: JobHandle) -> QueuePosition | None:
+        """Where the job waits in its lane; None once it runs (or ended)."""
         ...
 
     def capacity(self) -> Capacity: ...
+
+    def ready(self) -> bool:
+        """True while the backend can run jobs now (workers warm, not closed)."""
+        ...
 
     async def close(self) -> None: ...
 

@@ -4,27 +4,47 @@ Workers are forked from a forkserver that has already imported torch, so a repla
 ready in a fraction of a second after a worker is killed (deadline), crashes (native fault,
 memory limit) or reaches its program quota. Waiting for a worker's reply uses the event
 loop's reader callbacks: no thread hop per request.
+
+Jobs wait in two lanes (base.LANES), each a FairQueue (round-robin over classes, then
+callers). Interactive jobs may take any idle worker and go first; batch jobs (training runs)
+use at most ``train_workers`` workers at once, so the others stay free for programs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import logging
+import math
 import multiprocessing as mp
 import signal
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app import metrics
 from app.config import Settings
 from app.executor import oslayer
 from app.executor import worker as worker_module
-from app.executor.base import Capacity, Job, JobResult, QueueFullError
+from app.executor.base import (
+    LANES,
+    Capacity,
+    Job,
+    JobHandle,
+    JobResult,
+    Lane,
+    QueueFullError,
+    QueuePosition,
+    UnknownJobError,
+)
 from app.executor.channel import AsyncChannel, BlockingChannel
+from app.executor.fairqueue import FairQueue
+from app.executor.handlers import HandlerSpecs, load_handler
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +89,14 @@ class _Worker:
         return f"it exited with status {code}"
 
 
-@dataclass
-class LocalJobHandle:
+@dataclass(eq=False)  # identity semantics: jobs live in queues and sets
+class _LocalJob:
     id: str
     job: Job
     done: asyncio.Future[JobResult]
     events: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
+    queued_at: float = 0.0
+    started_at: float | None = None
     cancelled: bool = False
     worker: _Worker | None = None
 
@@ -85,27 +107,35 @@ def _error_result(type_: str, message: str, hint: str | None) -> JobResult:
     return JobResult(200, json.dumps(body).encode())
 
 
+# Weight of the newest duration in a lane's running average (for start estimates).
+_AVERAGE_WEIGHT = 0.3
+
+
 class LocalExecutor:
-    def __init__(self, settings: Settings, *, self_test: bool = False) -> None:
-        """``self_test`` is for tests only: the workers also accept the "selftest" job kind,
-        which reports what the OS layer stops (app/executor/oslayer.py). The app never sets
-        it, and a request cannot choose a job's kind."""
+    def __init__(self, settings: Settings, handlers: HandlerSpecs, *,
+                 preload: Sequence[str] = ()) -> None:
+        """``handlers`` maps each job kind to the "module:function" a worker runs for it
+        (app/jobs.py has the app's table); ``preload`` names modules the forkserver imports
+        once, so every worker forks with them loaded."""
+        for spec in handlers.values():
+            load_handler(spec)  # a wrong name fails here, not in every worker
         self.settings = settings
-        self._self_test = self_test
+        self._handler_specs = dict(handlers)
         self._context = mp.get_context("forkserver")
         # The forkserver imports these once; every worker forks from it with torch loaded
-        # (and, via prewarm, already warm: a replacement worker is ready in ~0.1 s of CPU).
-        self._context.set_forkserver_preload(["app.executor.worker", "app.engine.program",
-                                              "app.executor.prewarm"])
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        # (and, via a prewarm module, already warm: a replacement is ready in ~0.1 s of CPU).
+        self._context.set_forkserver_preload(["app.executor.worker", *preload])
+        self._idle: list[_Worker] = []
         self._workers: set[_Worker] = set()
-        self._waiting = 0
-        self._busy = 0
+        self._queues: dict[Lane, FairQueue[_LocalJob]] = {lane: FairQueue() for lane in LANES}
+        self._running: dict[Lane, set[_LocalJob]] = {lane: set() for lane in LANES}
+        self._average_s: dict[Lane, float | None] = {lane: None for lane in LANES}
         self._ids = itertools.count(1)
-        self._handles: dict[str, LocalJobHandle] = {}
+        self._jobs: dict[str, _LocalJob] = {}
+        self._started = False
         self._closed = False
         self._settings_json = settings.model_dump_json()
-        self._spawning: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -114,7 +144,12 @@ class LocalExecutor:
         workers = await asyncio.gather(*(self._new_worker() for _ in range(self.settings.workers)))
         for worker in workers:
             self._workers.add(worker)
-            self._idle.put_nowait(worker)
+            self._idle.append(worker)
+        self._started = True
+        self._dispatch()
+
+    def ready(self) -> bool:
+        return self._started and not self._closed and bool(self._workers)
 
     async def _new_worker(self) -> _Worker:
         process, sock = await asyncio.to_thread(self._spawn)
@@ -125,7 +160,7 @@ class LocalExecutor:
         parent_sock, child_sock = socket.socketpair()
         process = self._context.Process(target=worker_module.worker_main,
                                         args=(child_sock, self._settings_json,
-                                              self._self_test),
+                                              self._handler_specs),
                                         name="sandbox-worker", daemon=True)
         process.start()
         child_sock.close()
@@ -141,14 +176,17 @@ class LocalExecutor:
             raise RuntimeError("a sandbox worker did not start")
         return process, parent_sock
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, reason: str) -> None:
+        metrics.WORKER_RESTARTS.labels(reason).inc()
         worker.kill()
         self._workers.discard(worker)
-        if self._closed:
-            return
-        task = asyncio.get_running_loop().create_task(self._respawn())
-        self._spawning.add(task)
-        task.add_done_callback(self._spawning.discard)
+        if not self._closed:
+            self._spawn_task(self._respawn())
+
+    def _spawn_task(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _respawn(self) -> None:
         try:
@@ -160,83 +198,198 @@ class LocalExecutor:
             worker.kill()
             return
         self._workers.add(worker)
-        self._idle.put_nowait(worker)
+        self._idle.append(worker)
+        self._dispatch()
 
     async def close(self) -> None:
         self._closed = True
-        for task in list(self._spawning):
+        for lane in LANES:
+            while (waiting := self._queues[lane].pop()) is not None:
+                self._finish(waiting, _error_result(
+                    "CancelledError", "the server shut down before the job started", None))
+        for task in list(self._tasks):
             task.cancel()
         for worker in list(self._workers):
             worker.kill()
         self._workers.clear()
+        self._idle.clear()
 
     # --- the Executor protocol ----------------------------------------------------------
+    def batch_slots(self) -> int:
+        """Workers that batch jobs may hold at once (the rest stay free for programs)."""
+        return self.settings.effective_train_workers
+
     def capacity(self) -> Capacity:
-        return Capacity(workers=len(self._workers), busy=self._busy, queued=self._waiting,
-                        max_queue=self.settings.max_queue)
+        busy = sum(len(running) for running in self._running.values())
+        queued = sum(len(queue) for queue in self._queues.values())
+        return Capacity(
+            workers=len(self._workers), busy=busy, queued=queued,
+            max_queue=self.settings.max_queue,
+            extra={"lanes": {lane: {"queued": len(self._queues[lane]),
+                                    "running": len(self._running[lane]),
+                                    "max_queue": self._max_queue(lane)} for lane in LANES},
+                   "batch_slots": self.batch_slots()})
 
-    async def submit(self, job: Job) -> LocalJobHandle:
-        # Jobs already waiting will take the idle workers first; beyond them, max_queue more
-        # may wait before the caller is told to come back later.
-        if self._waiting >= self._idle.qsize() + self.settings.max_queue:
-            raise QueueFullError(retry_after_s=max(1, int(self.settings.deadline_s)))
-        handle = LocalJobHandle(id=f"j{next(self._ids)}", job=job,
-                                done=asyncio.get_running_loop().create_future())
-        self._handles[handle.id] = handle
-        self._waiting += 1
-        task = asyncio.get_running_loop().create_task(self._drive(handle))
-        task.add_done_callback(lambda _t: self._handles.pop(handle.id, None))
-        return handle
+    def _max_queue(self, lane: Lane) -> int:
+        return self.settings.max_queue if lane == "interactive" else self.settings.train_max_queued
 
-    async def result(self, handle: LocalJobHandle) -> JobResult:
-        return await asyncio.shield(handle.done)
+    async def submit(self, job: Job) -> JobHandle:
+        if self._closed:
+            raise QueueFullError(retry_after_s=5, message="the server is shutting down")
+        queue = self._queues[job.lane]
+        if len(queue) >= self._max_queue(job.lane):
+            setting = "max_queue" if job.lane == "interactive" else "train_max_queued"
+            metrics.REFUSALS.labels(setting).inc()
+            raise QueueFullError(
+                retry_after_s=max(1, math.ceil(self._expected_s(job))),
+                message=f"{len(queue)} jobs are already waiting, the most this server queues "
+                        f"(setting {setting}); try again shortly")
+        local = _LocalJob(id=f"j{next(self._ids)}", job=job,
+                          done=asyncio.get_running_loop().create_future(),
+                          queued_at=time.monotonic())
+        self._jobs[local.id] = local
+        queue.push(local, job.owner, job.group)
+        self._dispatch()
+        return JobHandle(local.id)
 
-    async def events(self, handle: LocalJobHandle) -> AsyncIterator[dict[str, Any]]:
+    def _get(self, handle: JobHandle) -> _LocalJob:
+        try:
+            return self._jobs[handle.id]
+        except KeyError:
+            raise UnknownJobError(f"no job {handle.id!r} on this executor") from None
+
+    async def result(self, handle: JobHandle) -> JobResult:
+        local = self._get(handle)
+        result = await asyncio.shield(local.done)
+        if local.job.lane == "interactive":
+            # A program's one reader has its result: at hundreds of programs a second, keeping
+            # them for job_result_kept_s would add up.
+            self._jobs.pop(handle.id, None)
+        return result
+
+    async def events(self, handle: JobHandle) -> AsyncIterator[dict[str, Any]]:
+        local = self._get(handle)
         while True:
-            event = await handle.events.get()
+            event = await local.events.get()
             if event is None:
                 return
             yield event
 
-    def cancel(self, handle: LocalJobHandle) -> None:
-        handle.cancelled = True
-        worker = handle.worker
-        if worker is not None and handle.job.kind == "train":
+    def cancel(self, handle: JobHandle) -> None:
+        local = self._jobs.get(handle.id)
+        if local is None or local.done.done() or local.cancelled:
+            return
+        local.cancelled = True
+        if self._queues[local.job.lane].remove(local):
+            self._finish(local, _error_result(
+                "CancelledError", "the job was cancelled before it started", None))
+            return
+        worker = local.worker
+        if worker is not None:
+            # Handlers that check should_stop end cleanly (a training run keeps its metrics);
+            # a job still running after the grace period loses its worker.
             with contextlib.suppress(OSError):
                 worker.conn.send(worker_module.CANCEL)
-        elif worker is not None:
-            worker.process.kill()  # the driver sees the death and reports the cancellation
+            asyncio.get_running_loop().call_later(
+                self.settings.cancel_grace_s, self._kill_if_still_running, local, worker)
+
+    def _kill_if_still_running(self, local: _LocalJob, worker: _Worker) -> None:
+        if local.worker is worker and not local.done.done():
+            with contextlib.suppress(Exception):
+                worker.process.kill()
+
+    def position(self, handle: JobHandle) -> QueuePosition | None:
+        local = self._jobs.get(handle.id)
+        if local is None or local not in self._queues[local.job.lane]:
+            return None
+        lane = local.job.lane
+        now = time.monotonic()
+        slots = self.batch_slots() if lane == "batch" else max(1, len(self._workers))
+        # When each slot frees up: running jobs by their expected end, then the jobs ahead
+        # of this one, each taking the slot that frees first.
+        free_at = sorted(max(0.0, (r.started_at or now) + self._expected_s(r.job) - now)
+                         for r in self._running[lane])
+        free_at = sorted([0.0] * max(0, slots - len(free_at)) + free_at)[:slots]
+        order = self._queues[lane].order()
+        index = order.index(local)
+        for ahead in order[:index]:
+            free_at[0] += self._expected_s(ahead.job)
+            free_at.sort()
+        return QueuePosition(position=index + 1, estimated_start_s=round(free_at[0], 1))
+
+    def _expected_s(self, job: Job) -> float:
+        """The lane's running average once a job ended, else the job's own guess."""
+        expected = self._average_s[job.lane]
+        if expected is None:
+            expected = job.expected_s if job.expected_s is not None else job.deadline_s
+        return min(expected, job.deadline_s)
 
     async def run(self, job: Job) -> JobResult:
         return await self.result(await self.submit(job))
 
-    # --- driving one job ----------------------------------------------------------------
-    async def _drive(self, handle: LocalJobHandle) -> None:
-        try:
-            worker = await self._idle.get()
-        finally:
-            self._waiting -= 1
-        if handle.cancelled:
-            self._idle.put_nowait(worker)
-            self._finish(handle, _error_result("CancelledError", "the job was cancelled "
-                                               "before it started", None))
-            return
-        self._busy += 1
-        handle.worker = worker
-        try:
-            result = await self._exchange(worker, handle)
-        finally:
-            self._busy -= 1
-            handle.worker = None
-        self._finish(handle, result)
+    # --- scheduling ---------------------------------------------------------------------
+    def _dispatch(self) -> None:
+        """Give idle workers to waiting jobs: interactive first, batch within its slots."""
+        while self._idle and self._started and not self._closed:
+            local = self._queues["interactive"].pop()
+            if local is None and len(self._running["batch"]) < self.batch_slots():
+                local = self._queues["batch"].pop()
+            if local is None:
+                break
+            worker = self._idle.pop()
+            self._start(local, worker)
+        self._publish_gauges()
 
-    def _finish(self, handle: LocalJobHandle, result: JobResult) -> None:
-        handle.events.put_nowait(None)
-        if not handle.done.done():
-            handle.done.set_result(result)
+    def _publish_gauges(self) -> None:
+        for lane in LANES:
+            metrics.QUEUE_DEPTH.labels(lane).set(len(self._queues[lane]))
+            metrics.RUNNING.labels(lane).set(len(self._running[lane]))
 
-    async def _exchange(self, worker: _Worker, handle: LocalJobHandle) -> JobResult:
-        job = handle.job
+    def _start(self, local: _LocalJob, worker: _Worker) -> None:
+        lane = local.job.lane
+        local.started_at = time.monotonic()
+        local.worker = worker
+        metrics.QUEUE_WAIT.labels(lane).observe(local.started_at - local.queued_at)
+        self._running[lane].add(local)
+        self._spawn_task(self._drive(local, worker))
+
+    async def _drive(self, local: _LocalJob, worker: _Worker) -> None:
+        lane = local.job.lane
+        try:
+            result = await self._exchange(worker, local)
+        finally:
+            self._running[lane].discard(local)
+            local.worker = None
+        if local.started_at is not None:
+            took = time.monotonic() - local.started_at
+            average = self._average_s[lane]
+            self._average_s[lane] = took if average is None else (
+                (1 - _AVERAGE_WEIGHT) * average + _AVERAGE_WEIGHT * took)
+        self._finish(local, result)
+        self._dispatch()
+
+    def _finish(self, local: _LocalJob, result: JobResult) -> None:
+        local.job = dataclasses.replace(local.job, payload={})  # a program can be 20 kB
+        local.events.put_nowait(None)
+        if not local.done.done():
+            local.done.set_result(result)
+        # Forgotten once its result has been read (or soon after, if nobody reads it).
+        local.done.add_done_callback(lambda _f: self._forget_later(local.id))
+
+    def _forget_later(self, job_id: str) -> None:
+        if not self._closed:
+            asyncio.get_running_loop().call_later(
+                self.settings.job_result_kept_s, self._jobs.pop, job_id, None)
+
+    def _release(self, worker: _Worker) -> None:
+        worker.programs += 1
+        if worker.programs >= self.settings.worker_max_programs:
+            self._replace(worker, "recycled")
+        else:
+            self._idle.append(worker)
+
+    async def _exchange(self, worker: _Worker, local: _LocalJob) -> JobResult:
+        job = local.job
         message = json.dumps({"kind": job.kind, "payload": job.payload,
                               "deadline_s": job.deadline_s}).encode()
         loop = asyncio.get_running_loop()
@@ -249,19 +402,15 @@ class LocalExecutor:
                     raise TimeoutError
                 reply = await asyncio.wait_for(worker.conn.recv(), remaining)
                 if reply[:1] == worker_module.EVENT:
-                    handle.events.put_nowait(json.loads(reply[1:]))
+                    local.events.put_nowait(json.loads(reply[1:]))
                     continue
                 if reply[:1] != worker_module.RESULT:
                     raise WorkerDiedError("it sent an unexpected message")
                 status = int(reply[1:4])
-                worker.programs += 1
-                if worker.programs >= self.settings.worker_max_programs:
-                    self._replace(worker)
-                else:
-                    self._idle.put_nowait(worker)
+                self._release(worker)
                 return JobResult(status, reply[4:])
         except TimeoutError:
-            self._replace(worker)
+            self._replace(worker, "deadline")
             return _error_result(
                 "TimeoutError",
                 f"the program ran longer than {job.deadline_s:g} s and was stopped; its "
@@ -269,12 +418,12 @@ class LocalExecutor:
                 "A single huge operation or an endless loop can do this: use smaller "
                 "tensors or fewer iterations.")
         except (WorkerDiedError, EOFError, OSError) as died:
-            log.warning("sandbox worker failed: %r", died)
             reason = worker.exit_reason() if not isinstance(died, WorkerDiedError) \
                 else str(died)
-            self._replace(worker)
-            if handle.cancelled:
+            self._replace(worker, "cancelled" if local.cancelled else "crash")
+            if local.cancelled:
                 return _error_result("CancelledError", "the job was cancelled", None)
+            log.warning("sandbox worker failed: %r", died)
             return _error_result(
                 "WorkerCrash",
                 f"the sandbox process stopped while running the program: {reason}. It has "

@@ -39,6 +39,7 @@ import site
 import sys
 import sysconfig
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,11 +146,12 @@ def lock_down(settings: Settings, cuda: bool) -> LockDown:
         user = None
     # Landlock before the change of user: its rules are made from paths opened as root, so
     # a Python installation the worker's user cannot read (under /root) still gets its rule.
-    steps = [("heap scrubbing", lambda: _scrub_freed_memory(state)),
-             ("no_new_privs", lambda: _no_new_privs(state)),
-             ("landlock", lambda: _landlock(cuda, state)),
-             ("user", lambda: _drop_user(settings, user, state)),
-             ("seccomp", lambda: _seccomp(cuda, state))]
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("heap scrubbing", lambda: _scrub_freed_memory(state)),
+        ("no_new_privs", lambda: _no_new_privs(state)),
+        ("landlock", lambda: _landlock(cuda, state)),
+        ("user", lambda: _drop_user(settings, user, state)),
+        ("seccomp", lambda: _seccomp(cuda, state))]
     for name, step in steps:
         try:
             step()
@@ -299,7 +301,7 @@ def landlock_abi() -> int:
     """The kernel's Landlock ABI version; 0 without Landlock."""
     result = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
                            ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
-    return max(0, result)
+    return max(0, int(result))
 
 
 def _landlock(cuda: bool, state: LockDown) -> None:
@@ -398,8 +400,9 @@ def _seccomp(cuda: bool, state: LockDown) -> None:
 def self_test(scratch: str) -> dict[str, Any]:
     """What a program would meet if it escaped the interpreter: each probe's outcome.
 
-    Reached only through the "selftest" job kind, which a worker accepts only when its
-    executor was built with ``self_test=True`` (tests); no request can choose a job kind.
+    Reached only through the "selftest" job kind, which only tests register (``selftest_job``
+    below, see tests/executor/test_os_layer.py); the app's handler table (app/jobs.py) lacks
+    it, and no request can choose a job kind.
     ``scratch`` is a world-writable directory outside the readable paths, holding a
     world-writable file ``existing.txt``.
     """
@@ -493,3 +496,10 @@ def _scrub_probe() -> dict[str, Any]:
         free(second)
     return {"same_block": first == second, "marker_seen": marker[64:] in seen,
             "fill": seen[64:68].hex()}
+
+
+def selftest_job(payload: dict[str, Any], context: Any) -> tuple[int, bytes]:
+    """``self_test`` as a job handler, for the pools of tests/executor/test_os_layer.py."""
+    import json
+
+    return 200, json.dumps(self_test(str(payload["scratch"]))).encode()

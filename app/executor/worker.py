@@ -1,7 +1,8 @@
 """The sandbox worker process: imports torch once, applies OS limits, then runs jobs.
 
 Protocol over a socket pair (length-prefixed byte messages, see channel.py):
-  parent -> worker: JSON job {"kind", "payload", "deadline_s"}; or b"C" (cancel a training run)
+  parent -> worker: JSON job {"kind", "payload", "deadline_s"}; or b"C" (cancel the running
+  job: handlers that check ``should_stop`` end it cleanly, others are killed after a grace)
   worker -> parent: b"K" ready | b"E" + JSON event | b"R" + 3-digit status + JSON body
 The worker never unpickles anything and the parent never unpickles what a worker sends:
 a compromised worker can only send bytes that the parent treats as a JSON document.
@@ -14,7 +15,6 @@ import json
 import os
 import resource
 import socket
-import time
 from typing import Any
 
 import torch
@@ -22,42 +22,12 @@ import torch
 from app.config import Settings
 from app.executor import oslayer
 from app.executor.channel import BlockingChannel
+from app.executor.handlers import JobContext, load_handlers, warm_up_all
 
 READY = b"K"
 EVENT = b"E"
 RESULT = b"R"
 CANCEL = b"C"
-
-# A program that touches the common paths once, so the first real request does not pay for
-# lazy imports and meta-kernel registration (several hundred ms otherwise). Its figure opens
-# the font before the worker is locked down: matplotlib clears its font cache in every forked
-# child, so the forkserver's warm-up does not cover it (~40 ms of a worker's start).
-WARM_UP_PROGRAM = """
-A = torch.tensor([[1, 2, 3], [4, 5, 6]])
-B = torch.tensor([[1, 4], [2, 5], [3, 6]])
-C = torch.mm(A, B) + torch.mul(A, A).sum()
-S = torch.stack((A, A), dim=2)
-D = torch.cat((A, A), dim=1).float() @ torch.randn(6, 2)
-x = torch.randn(2, 2, requires_grad=True)
-out = ((x + 2) * (x + 2) * 3).mean()
-out.backward()
-model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
-optimizer = optim.Adam(model.parameters(), lr=0.01)
-loss = F.cross_entropy(model(torch.randn(4, 4)), torch.tensor([0, 1, 0, 1]))
-optimizer.zero_grad()
-loss.backward()
-optimizer.step()
-loader = DataLoader(TensorDataset(torch.randn(6, 4), torch.arange(6)), batch_size=4)
-batches = [b[0].shape for b in loader]
-import matplotlib.pyplot as plt
-fig, axes = plt.subplots(1, 2, figsize=(4, 2))
-axes[0].plot([1, 2, 3], [2, 1, 3], "o-", label="warm")
-axes[0].legend()
-axes[1].imshow(torch.rand(2, 2))
-plt.title("warm up")
-x.grad
-"""
-
 
 def _open_file_count() -> int:
     try:
@@ -111,9 +81,9 @@ def _initialise_cuda() -> None:
     torch.cuda.synchronize()
 
 
-def worker_main(sock: socket.socket, settings_json: str, self_test: bool = False) -> None:
-    """Serve jobs over ``sock``. ``self_test`` (tests only, set by the executor's
-    constructor, never by a request) also accepts the "selftest" job kind."""
+def worker_main(sock: socket.socket, settings_json: str, handler_specs: dict[str, str]) -> None:
+    """Serve jobs over ``sock`` with the handlers ``handler_specs`` names (kind ->
+    "module:function", see handlers.py); a kind not among them is refused."""
     conn = BlockingChannel(sock)
     settings = Settings.model_validate_json(settings_json)
     torch.set_num_threads(1)
@@ -121,15 +91,15 @@ def worker_main(sock: socket.socket, settings_json: str, self_test: bool = False
         torch.set_num_interop_threads(1)
     except RuntimeError:  # only settable before the first parallel work
         pass
-    from app.engine.program import Sandbox, to_json
-
     cuda = torch.cuda.is_available()
     if cuda:
-        torch.cuda.set_per_process_memory_fraction(settings.cuda_memory_fraction)
+        torch.cuda.set_per_process_memory_fraction(settings.worker_cuda_memory_fraction)
         if settings.worker_os_layer:
             _initialise_cuda()
-    sandbox = Sandbox(settings)
-    sandbox.run(WARM_UP_PROGRAM)
+    # Imported and warmed while the worker may still read any file: later, Landlock confines
+    # it to the installation.
+    handlers = load_handlers(handler_specs)
+    warm_up_all(handler_specs, settings)
     # Objects that exist now live as long as the process: keep the collector off them, so a
     # full collection does not walk torch's object graph during a request.
     gc.collect()
@@ -146,47 +116,26 @@ def worker_main(sock: socket.socket, settings_json: str, self_test: bool = False
         if message == CANCEL:
             continue  # a cancel that arrived after its job finished
         job = json.loads(message)
-        _limit_cpu_time(settings, float(job.get("deadline_s", settings.deadline_s)))
-        if job["kind"] == "eval":
-            payload = job["payload"]
-            try:
-                outcome = sandbox.run(payload["code"], payload.get("seed", 0),
-                                      payload.get("device", "auto"), payload.get("repeat", 1))
-                status, body = outcome.status, to_json(outcome.body)
-            except Exception as failure:  # a bug of ours must not cost the worker
-                status, body = 200, json.dumps({"ok": False, "steps": [], "stdout": "", "error": {
-                    "type": "InternalError", "line": None,
-                    "message": f"the playground could not describe the result "
-                               f"({type(failure).__name__})",
-                    "hint": "Please report the program; end it with a simpler value."}}).encode()
-            _send_result(conn, status, body, settings)
-        elif job["kind"] == "train":
-            status, body = _run_training(conn, job, settings)
-            _send_result(conn, status, json.dumps(body, allow_nan=False).encode(), settings)
-        elif job["kind"] == "selftest" and self_test:
-            _send_result(conn, 200, json.dumps(oslayer.self_test(job["payload"]["scratch"]))
-                         .encode(), settings)
-        else:
+        deadline_s = float(job.get("deadline_s", settings.deadline_s))
+        _limit_cpu_time(settings, deadline_s)
+        handler = handlers.get(job["kind"])
+        if handler is None:
             _send_result(conn, 400, json.dumps({"ok": False, "error": {
                 "type": "ValueError", "message": f"unknown job kind {job['kind']!r}",
                 "line": None, "hint": None}}).encode(), settings)
+            continue
+        try:
+            status, body = handler(job["payload"], _context(conn, settings, deadline_s))
+        except Exception as failure:  # a handler's bug must not cost the worker
+            status, body = 200, json.dumps({"ok": False, "steps": [], "stdout": "", "error": {
+                "type": "InternalError", "line": None,
+                "message": f"the {job['kind']} job failed inside the sandbox "
+                           f"({type(failure).__name__})",
+                "hint": "Please report what you ran."}}).encode()
+        _send_result(conn, status, body, settings)
 
 
-def _send_result(conn: BlockingChannel, status: int, body: bytes, settings: Settings) -> None:
-    if len(body) > settings.max_response_bytes:
-        body = json.dumps({"ok": False, "error": {
-            "type": "LimitError", "line": None,
-            "message": f"the response would be {len(body):,} bytes; the limit is "
-                       f"{settings.max_response_bytes:,} (setting max_response_bytes)",
-            "hint": "Return smaller values, or fewer variables."}}).encode()
-        status = 200
-    conn.send(RESULT + f"{status:03d}".encode() + body)
-
-
-def _run_training(conn: BlockingChannel, job: dict[str, Any], settings: Settings
-                  ) -> tuple[int, dict[str, Any]]:
-    from app.training.job import run_training_job
-
+def _context(conn: BlockingChannel, settings: Settings, deadline_s: float) -> JobContext:
     cancelled = False
 
     def emit(event: dict[str, Any]) -> None:
@@ -199,7 +148,16 @@ def _run_training(conn: BlockingChannel, job: dict[str, Any], settings: Settings
                 cancelled = True
         return cancelled
 
-    started = time.monotonic()
-    summary = run_training_job(job["payload"], emit, should_stop, settings)
-    summary.setdefault("elapsed_s", round(time.monotonic() - started, 3))
-    return 200, summary
+    return JobContext(settings=settings, deadline_s=deadline_s, emit=emit,
+                      should_stop=should_stop)
+
+
+def _send_result(conn: BlockingChannel, status: int, body: bytes, settings: Settings) -> None:
+    if len(body) > settings.max_response_bytes:
+        body = json.dumps({"ok": False, "error": {
+            "type": "LimitError", "line": None,
+            "message": f"the response would be {len(body):,} bytes; the limit is "
+                       f"{settings.max_response_bytes:,} (setting max_response_bytes)",
+            "hint": "Return smaller values, or fewer variables."}}).encode()
+        status = 200
+    conn.send(RESULT + f"{status:03d}".encode() + body)

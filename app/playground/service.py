@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.callers import Caller, caller_of
 from app.config import Settings
 from app.evaluation import evaluate
 from app.executor.base import Executor, QueueFullError
@@ -96,10 +97,12 @@ def share_from_form(fields: dict[str, str], mode: permalink.Mode) -> tuple[Share
 
 async def run_program(executor: Executor, settings: Settings, client: object, code: str,
                       seed: int, device: str, repeat: int = 1) -> Run:
-    """Run one program for ``client`` (the request: its address is the rate-limit key, the
-    same budget /eval draws on). Busy or rate-limited is a result too: an error card."""
+    """Run one program for ``client`` (the request: its Caller is the rate-limit key, the
+    same budget /eval draws on, and its place in the fair queue). Busy or rate-limited is a
+    result too: an error card."""
+    caller = client if isinstance(client, Caller) else caller_of(client)  # type: ignore[arg-type]
     try:
-        enforce_rate_limit(client, settings)
+        enforce_rate_limit(caller, settings)
     except RateLimitedError as limited:
         return Run(429, error_body("RateLimitError", str(limited)), code)
     try:
@@ -109,7 +112,7 @@ async def run_program(executor: Executor, settings: Settings, client: object, co
         message = "; ".join(str(e["msg"]) for e in invalid.errors())
         return Run(422, error_body("ValueError", message), code)
     try:
-        outcome = await evaluate(executor, settings, request)
+        outcome = await evaluate(executor, settings, request, owner=caller.key)
     except QueueFullError as busy:
         return Run(503, error_body("QueueFullError", str(busy)), code)
     return Run(outcome.status, outcome.data, code)

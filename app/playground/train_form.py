@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
+from app.jsonmodel import FROM_TEXT
 from app.training.spec import (
     DEFAULT_LR,
     REGRESSION_SETS,
@@ -198,7 +199,7 @@ def parse(fields: Mapping[str, str]) -> TrainForm:
     # Sent blank (the spec's default) so the value is never converted; the error stops the run.
     payload = _payload({**values, **dict.fromkeys(too_long, "")}, errors)
     try:
-        spec = TrainSpec.model_validate(payload)
+        spec = TrainSpec.model_validate(payload, context=FROM_TEXT)  # form fields are text
     except ValidationError as invalid:
         # Reported with the format errors found above, so one submit shows every problem.
         errors += [_field_error(e) for e in invalid.errors()]

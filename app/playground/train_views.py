@@ -135,6 +135,8 @@ class RunPage:
     optimizer_state: Table | None = None
     param_groups: Table | None = None
     epoch_table: Table | None = None
+    # While the run waits for a worker: {"position", "estimated_start_s"} (GET /runs/{id}).
+    queue: dict[str, Any] | None = None
 
     @property
     def latest(self) -> list[tuple[str, str]]:
@@ -178,7 +180,8 @@ def run_page(view: dict[str, Any], start: dict[str, Any] | None) -> RunPage:
         lr=line_chart([Series(N_("learning rate"), steps["total_iteration"], steps["lr"],
                               tone=2)], x_range=(0.0, float(progress["total_iterations"]))),
         grad=_grad_chart(steps, spec.get("grad_clip"), progress["total_iterations"]),
-        grad_clip=spec.get("grad_clip"), facts=spec_facts(spec, progress))
+        grad_clip=spec.get("grad_clip"), facts=spec_facts(spec, progress),
+        queue=view.get("queue"))
     snapshot = view.get("latest_snapshot")
     points = (start or {}).get("points")
     if snapshot and snapshot.get("type") == "boundary":

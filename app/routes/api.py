@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from app.deps import ExecutorDep, SettingsDep
+from app.deps import CallerDep, ExecutorDep, SettingsDep
 from app.evaluation import evaluate
 from app.ratelimit import enforce_rate_limit
 from app.schemas import EvalRequest, EvalResponse
@@ -31,9 +31,9 @@ _ERROR_EXAMPLE = {"ok": False, "error": {"type": "ForbiddenError", "line": 1, "h
               "Retry-After."},
     },
 )
-async def eval_program(body: EvalRequest, request: Request, executor: ExecutorDep,
+async def eval_program(body: EvalRequest, caller: CallerDep, executor: ExecutorDep,
                        settings: SettingsDep) -> Response:
-    enforce_rate_limit(request, settings)
-    outcome = await evaluate(executor, settings, body)
+    enforce_rate_limit(caller, settings)
+    outcome = await evaluate(executor, settings, body, owner=caller.key)
     # The worker wrote the JSON; re-encoding it here would only cost time.
     return Response(outcome.body, status_code=outcome.status, media_type="application/json")

@@ -1,4 +1,8 @@
-"""The training-run JSON API: start, read, follow (Server-Sent Events) and cancel runs."""
+"""The training-run JSON API: start (queued fairly), read, follow (Server-Sent Events),
+cancel, and delete runs.
+
+Cancel (POST /runs/{id}/cancel) stops a run and keeps it readable; DELETE /runs/{id} also
+cancels a live run, then forgets it: reading it again is 404."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from app.deps import ExecutorDep, SettingsDep
+from app import metrics
+from app.deps import CallerDep, ExecutorDep, SettingsDep
 from app.schemas import error_body
 from app.training.runs import RunNotFoundError, RunRegistry, TooManyRunsError
 from app.training.schemas import RunCreated, RunView
@@ -39,23 +44,37 @@ def _error(status: int, type_: str, error: Exception, hint: str | None = None,
     return JSONResponse(error_body(type_, str(error), hint=hint), status, headers=headers)
 
 
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds until trying again makes sense.",
+                                  "schema": {"type": "integer"}}}
+
+
 @router.post(
     "", status_code=201, response_model=RunCreated, summary="Start a training run",
-    responses={413: {"description": "Over a limit of this server (LimitError)."},
+    description="The run waits in a fair queue (round-robin over callers) until a worker is "
+    "free; its `queue` says where it stands and when it is expected to start.",
+    responses={400: {"description": "The body is not JSON."},
+               413: {"description": "Over a limit of this server (LimitError), e.g. epochs x "
+                     "steps per epoch over train_max_steps, or a body over max_body_bytes."},
                422: {"description": "Invalid spec, e.g. a loss that does not fit the data."},
-               503: {"description": "Too many runs, or every worker busy; see Retry-After."}},
+               429: {"description": "This caller (or class) already has as many runs queued "
+                     "or running as its quota allows (TooManyRunsError).",
+                     "headers": _RETRY_AFTER},
+               503: {"description": "The server's training queue is full (QueueFullError).",
+                     "headers": _RETRY_AFTER}},
 )
-async def create_run(spec: TrainSpec, request: Request, registry: RegistryDep) -> Response:
-    client = request.client.host if request.client else "unknown"
+async def create_run(spec: TrainSpec, caller: CallerDep, registry: RegistryDep) -> Response:
     try:
-        run = await registry.create(spec, client)
+        run = await registry.create(spec, caller)
     except SpecLimitError as over:
         return _error(413, "LimitError", over)
     except TooManyRunsError as busy:
-        return _error(503, "TooManyRunsError", busy, "Wait for a run to end, or cancel one.",
+        metrics.REFUSALS.labels("train_quota").inc()
+        return _error(429, "TooManyRunsError", busy, "Wait for a run to end, or cancel one.",
                       {"Retry-After": str(busy.retry_after_s)})
+    view = run.view()
     created = RunCreated(id=run.id, status=run.status, url=f"/runs/{run.id}",
-                         events_url=f"/runs/{run.id}/events")
+                         events_url=f"/runs/{run.id}/events",
+                         cancel_url=f"/runs/{run.id}/cancel", queue=view["queue"])
     return JSONResponse(created.model_dump(), 201, headers={"Location": created.url})
 
 
@@ -68,14 +87,26 @@ async def read_run(run_id: str, registry: RegistryDep) -> Response:
         return _error(404, "NotFoundError", missing)
 
 
-@router.delete("/{run_id}", response_model=RunView, status_code=202, responses=_NOT_FOUND,
-               summary="Cancel a run (202; 200 when it had already ended)")
+@router.post("/{run_id}/cancel", response_model=RunView, status_code=202,
+             responses={200: {"model": RunView, "description": "The run had already ended."},
+                        **_NOT_FOUND},
+             summary="Cancel a run, queued or running (202; 200 when it had already ended)")
 async def cancel_run(run_id: str, registry: RegistryDep) -> Response:
     try:
         run = registry.cancel(run_id)
     except RunNotFoundError as missing:
         return _error(404, "NotFoundError", missing)
     return JSONResponse(run.view(), 200 if run.done else 202)
+
+
+@router.delete("/{run_id}", status_code=204, response_class=Response, responses=_NOT_FOUND,
+               summary="Delete a run: cancel it if it is live, then forget it (404 after)")
+async def delete_run(run_id: str, registry: RegistryDep) -> Response:
+    try:
+        registry.delete(run_id)
+    except RunNotFoundError as missing:
+        return _error(404, "NotFoundError", missing)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.callers import caller_of
 from app.deps import SettingsDep
 from app.executor.base import QueueFullError
 from app.playground import train_form, train_views
@@ -44,7 +45,7 @@ async def start_run(request: Request, registry: RegistryDep,
     form = train_form.parse(fields)
     if form.spec is not None:
         try:
-            run = await registry.create(form.spec, _client(request))
+            run = await registry.create(form.spec, caller_of(request))
         except (SpecLimitError, TooManyRunsError, QueueFullError) as refused:
             form = form.refused(refused)
         else:
@@ -124,10 +125,6 @@ def _find(registry: RunRegistry, run_id: str) -> Run | None:
 def _recent(request: Request, registry: RunRegistry) -> list[dict[str, Any]]:
     ids = train_views.recent_ids(request.cookies.get(RECENT_COOKIE))
     return [run.view() for run in (_find(registry, i) for i in ids) if run is not None]
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _go_to(request: Request, url: str) -> Response:

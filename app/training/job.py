@@ -19,6 +19,7 @@ Events, in order (``type`` tells them apart):
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ import torch
 from pydantic import ValidationError
 
 from app.config import Settings
+from app.executor.handlers import JobContext
 from app.training import datasets
 from app.training.datasets import Split
 from app.training.loop import (
@@ -396,3 +398,12 @@ def num(value: float | None) -> float | str | None:
 def _rounded(t: torch.Tensor, digits: int) -> list[Any]:
     # Rounded in float64 so 0.12 is written as 0.12, not as float32's 0.11999999731779099.
     return t.double().round(decimals=digits).tolist()
+
+
+def handle_train_job(payload: dict[str, Any], context: JobContext) -> tuple[int, bytes]:
+    """The "train" job handler (registered in app/jobs.py): one run in a sandbox worker, its
+    events sent as they come, its summary as the result."""
+    started = time.monotonic()
+    summary = run_training_job(payload, context.emit, context.should_stop, context.settings)
+    summary.setdefault("elapsed_s", round(time.monotonic() - started, 3))
+    return 200, json.dumps(summary, allow_nan=False).encode()

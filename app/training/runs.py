@@ -15,12 +15,14 @@ import math
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app import metrics
+from app.callers import Caller
 from app.config import Settings
-from app.executor.base import Executor, Job, JobHandle, JobResult
+from app.executor.base import Executor, Job, JobHandle, JobResult, QueuePosition
 from app.training.spec import RunPlan, TrainSpec, check_limits
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ class RunNotFoundError(LookupError):
 
 
 class TooManyRunsError(Exception):
-    """This client, or the whole server, has as many runs going as it may."""
+    """This caller, or its class, has as many runs queued or running as its quota allows."""
 
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
@@ -51,7 +53,7 @@ class TooManyRunsError(Exception):
 @dataclass(eq=False)
 class Run:
     id: str
-    client: str
+    caller: Caller
     spec: TrainSpec
     plan: RunPlan
     created_at: float  # time.time(), for people
@@ -67,6 +69,8 @@ class Run:
     steps: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in STEP_COLUMNS})
     epochs: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in EPOCH_COLUMNS})
     handle: JobHandle | None = None
+    # Where the run waits while queued (the executor's answer, read by view()).
+    queue: Callable[[], QueuePosition | None] | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -124,7 +128,16 @@ class Run:
             "latest_snapshot": self.latest_snapshot,
             "summary": self.summary,
             "events_url": f"/runs/{self.id}/events",
+            "queue": self._queue_view(),
         }
+
+    def _queue_view(self) -> dict[str, Any] | None:
+        if self.status != "queued" or self.queue is None:
+            return None
+        where = self.queue()
+        if where is None:  # handed to a worker; its start event is on the way
+            return None
+        return {"position": where.position, "estimated_start_s": where.estimated_start_s}
 
 
 class RunRegistry:
@@ -135,23 +148,27 @@ class RunRegistry:
         self._drivers: set[asyncio.Task[None]] = set()
 
     # --- creating, reading, cancelling --------------------------------------------------
-    async def create(self, spec: TrainSpec, client: str) -> Run:
-        """Queue a run. Raises SpecLimitError (over a limit), TooManyRunsError, or the
-        executor's QueueFullError; in every case nothing is left behind."""
+    async def create(self, spec: TrainSpec, caller: Caller) -> Run:
+        """Queue a run; it waits its fair turn for a worker. Raises SpecLimitError (over a
+        limit), TooManyRunsError (over a quota), or the executor's QueueFullError; in every
+        case nothing is left behind."""
         run_plan = check_limits(spec, self.settings)
-        self._check_capacity(client)
-        run = Run(id=secrets.token_urlsafe(9), client=client, spec=spec, plan=run_plan,
+        self._check_quotas(caller)
+        run = Run(id=secrets.token_urlsafe(9), caller=caller, spec=spec, plan=run_plan,
                   created_at=time.time(), created_mono=time.monotonic())
         # Registered before the await below, so a concurrent create from the same client
         # already counts it against the caps.
         self._runs[run.id] = run
         job = Job(kind="train", payload=spec.model_dump(mode="json"),
-                  deadline_s=self.settings.train_deadline_s + self.settings.train_wrapup_s)
+                  deadline_s=self.settings.train_deadline_s + self.settings.train_wrapup_s,
+                  lane="batch", owner=caller.key, group=caller.class_id,
+                  expected_s=self.settings.train_expected_s)
         try:
-            run.handle = await self.executor.submit(job)
+            handle = run.handle = await self.executor.submit(job)
         except BaseException:
             del self._runs[run.id]
             raise
+        run.queue = lambda: self.executor.position(handle)
         task = asyncio.get_running_loop().create_task(self._drive(run), name=f"run-{run.id}")
         self._drivers.add(task)
         task.add_done_callback(self._drivers.discard)
@@ -164,12 +181,18 @@ class RunRegistry:
             raise RunNotFoundError(run_id) from None
 
     def cancel(self, run_id: str) -> Run:
-        """Ask the worker to stop the run; the run ends (status cancelled) once it has."""
+        """Stop the run: a queued run leaves the queue; a running one is asked to stop, and
+        ends (status cancelled, its metrics kept) once it has."""
         run = self.get(run_id)
         if not run.done and not run.cancel_requested and run.handle is not None:
             run.cancel_requested = True
             self.executor.cancel(run.handle)
         return run
+
+    def delete(self, run_id: str) -> None:
+        """Cancel the run if it is live and forget it: it is no longer readable."""
+        self.cancel(run_id)
+        del self._runs[run_id]
 
     async def stream(
         self, run_id: str, after: int = -1, heartbeat_s: float = 15.0
@@ -192,9 +215,9 @@ class RunRegistry:
             except TimeoutError:  # not the builtin on Python 3.10
                 yield None
 
-    def active(self, client: str | None = None) -> list[Run]:
+    def active(self, caller: Caller | None = None) -> list[Run]:
         return [r for r in self._runs.values()
-                if not r.done and (client is None or r.client == client)]
+                if not r.done and (caller is None or r.caller == caller)]
 
     async def close(self) -> None:
         """Stop following runs (server shutdown); the executor stops the workers."""
@@ -207,25 +230,35 @@ class RunRegistry:
         await asyncio.gather(*self._drivers, return_exceptions=True)
 
     # --- internals ----------------------------------------------------------------------
-    def _check_capacity(self, client: str) -> None:
-        mine = self.active(client)
+    def _check_quotas(self, caller: Caller) -> None:
+        mine = self.active(caller)
         if len(mine) >= self.settings.train_max_runs_per_client:
             raise TooManyRunsError(
-                f"you already have {len(mine)} training runs going, the most one client may "
-                f"have (setting train_max_runs_per_client); wait for one to end or cancel it",
-                self._retry_after(mine))
-        everyone = self.active()
-        if len(everyone) >= self.settings.train_max_active_runs:
+                f"you already have {len(mine)} training runs queued or running, the most one "
+                "caller may have (setting train_max_runs_per_client); wait for one to end or "
+                "cancel it", self._retry_after(mine))
+        if caller.class_id is None:
+            return
+        in_class = [r for r in self.active() if r.caller.class_id == caller.class_id]
+        if len(in_class) >= self.settings.train_max_runs_per_class:
             raise TooManyRunsError(
-                f"the server is running its {len(everyone)} training runs at once (setting "
-                "train_max_active_runs); try again when one ends", self._retry_after(everyone))
+                f"your class already has {len(in_class)} training runs queued or running, the "
+                "most one class may have (setting train_max_runs_per_class); try again when "
+                "one ends", self._retry_after(in_class))
 
     def _retry_after(self, runs: list[Run]) -> int:
-        """Seconds until the first of ``runs`` must have ended (its wall-time limit)."""
+        """Seconds until the first of ``runs`` is expected to have ended: its estimated start
+        (queued) plus a run's wall-time limit."""
         limit = self.settings.train_deadline_s + self.settings.train_wrapup_s
         now = time.monotonic()
-        soonest = min(r.created_mono + limit - now for r in runs)
-        return max(1, math.ceil(soonest))
+        ends = []
+        for run in runs:
+            where = run.queue() if run.queue is not None else None
+            if where is not None:
+                ends.append(where.estimated_start_s + limit)
+            else:
+                ends.append(run.created_mono + limit - now)
+        return max(1, math.ceil(min(ends)))
 
     async def _drive(self, run: Run) -> None:
         assert run.handle is not None  # set by create() before this task starts
@@ -241,6 +274,7 @@ class RunRegistry:
             log.exception("training run %s: the executor failed", run.id)
             summary = {"status": "failed", "reason": f"the sandbox failed: {error}", "hint": None}
         run.finish(summary)
+        metrics.RUNS.labels(run.status).inc()
         self._evict()
 
     def _evict(self) -> None:

@@ -11,11 +11,22 @@ RunStatus = Literal["queued", "running", "finished", "cancelled", "timed_out", "
                     "failed"]
 
 
+class QueueView(BaseModel):
+    position: int = Field(ge=1, description="1: the next run of the queue to start. Runs wait "
+                          "their fair turn: round-robin over callers, so a later run of "
+                          "someone else may start before your second one.")
+    estimated_start_s: float = Field(
+        ge=0, description="Seconds from now until the run is expected to start, from the "
+        "expected length of the runs ahead of it (their recent average on this server).")
+
+
 class RunCreated(BaseModel):
     id: str = Field(description="Unguessable run id; whoever knows it can read or cancel the run.")
     status: RunStatus
-    url: str = Field(description="GET: status and metrics so far; DELETE: cancel.")
+    url: str = Field(description="GET: status and metrics so far; DELETE: cancel and forget.")
     events_url: str = Field(description="GET: Server-Sent Events, the history then live.")
+    cancel_url: str = Field(description="POST: cancel (the run stays readable).")
+    queue: QueueView | None = Field(description="Where the run waits, while it is queued.")
 
 
 class Progress(BaseModel):
@@ -53,3 +64,4 @@ class RunView(BaseModel):
         description="Once the run ended: status, reason and hint, final metrics, parameters "
         "(name, shape, norm), optimizer state norms, steps_per_s.")
     events_url: str
+    queue: QueueView | None = Field(description="Where the run waits, while it is queued.")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from app.config import Settings
+from app.jsonmodel import JsonModel
 
 DatasetName = Literal["moons", "circles", "spirals", "xor", "blobs", "sine", "linear", "digits"]
 LossName = Literal["mse", "cross_entropy", "bce", "bce_with_logits", "l1", "huber", "smooth_l1"]
@@ -56,7 +57,7 @@ MAX_HIDDEN_LAYERS = 8
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class DatasetSpec(BaseModel):
+class DatasetSpec(JsonModel):
     model_config = _STRICT
 
     name: DatasetName = Field(
@@ -83,7 +84,7 @@ class DatasetSpec(BaseModel):
     )
 
 
-class ModelSpec(BaseModel):
+class ModelSpec(JsonModel):
     model_config = _STRICT
 
     hidden: list[int] = Field(
@@ -102,7 +103,14 @@ class ModelSpec(BaseModel):
         return self
 
 
-class OptimizerSpec(BaseModel):
+# The bounds _consistent() checks, stated in the schema too (schemathesis sent a layer_lrs
+# value of 0 that the schema allowed and the server refused).
+Beta = Annotated[float, Field(ge=0, lt=1)]
+LayerName = Annotated[str, StringConstraints(pattern=r"^(fc[0-9]{1,2}|out)$")]
+LayerLr = Annotated[float, Field(gt=0, le=10)]
+
+
+class OptimizerSpec(JsonModel):
     model_config = _STRICT
 
     name: OptimizerName = "adam"
@@ -111,9 +119,9 @@ class OptimizerSpec(BaseModel):
     )
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD and RMSprop only.")
     nesterov: bool = Field(False, description="SGD only; needs momentum > 0.")
-    betas: tuple[float, float] = Field((0.9, 0.999), description="Adam and AdamW only.")
+    betas: tuple[Beta, Beta] = Field((0.9, 0.999), description="Adam and AdamW only.")
     weight_decay: float = Field(0.0, ge=0, le=1)
-    layer_lrs: dict[str, float] = Field(
+    layer_lrs: dict[LayerName, LayerLr] = Field(
         {},
         max_length=MAX_HIDDEN_LAYERS + 1,
         description="Per-layer learning rates (one optimizer param group per layer), keyed by "
@@ -139,7 +147,7 @@ class OptimizerSpec(BaseModel):
         return self
 
 
-class SchedulerSpec(BaseModel):
+class SchedulerSpec(JsonModel):
     """Every scheduler steps once per optimizer step, so its shape does not depend on how a
     step is counted; StepLR's step_size is given in epochs because that is how people think
     of it."""
@@ -170,7 +178,7 @@ EXAMPLE_SPEC = {
 }
 
 
-class TrainSpec(BaseModel):
+class TrainSpec(JsonModel):
     """One training run. Reproducible: the same spec and seed give the same loss curve on the
     same device (data from a torch.Generator seeded with ``seed``, model init and dropout from
     ``torch.manual_seed(seed)``, shuffling from a generator seeded with ``seed + 1``)."""

@@ -24,6 +24,7 @@ from app.config import Settings
 from app.executor import oslayer
 from app.executor.base import Job
 from app.executor.local import LocalExecutor
+from app.jobs import JOB_HANDLERS, PRELOAD
 
 SCRATCH_TEXT = "written before the worker started"
 CAP_DAC_READ_SEARCH = 1 << 2
@@ -41,7 +42,9 @@ def in_a_pool(jobs: list[Job], self_test: bool, **overrides: Any
     settings = Settings(workers=1, **overrides)
 
     async def main() -> tuple[list[tuple[int, Any]], dict[str, str]]:
-        executor = LocalExecutor(settings, self_test=self_test)
+        handlers = {**JOB_HANDLERS, "selftest": "app.executor.oslayer:selftest_job"} \
+            if self_test else JOB_HANDLERS
+        executor = LocalExecutor(settings, handlers, preload=PRELOAD)
         await executor.start()
         try:
             status = _status_of(next(iter(executor._workers)).process.pid)

@@ -10,14 +10,14 @@ from pathlib import Path
 import torch
 
 from app.config import Settings
-from app.executor.local import LocalExecutor
+from app.jobs import make_executor
 
 
 def worker_limits() -> dict[str, tuple[str, str]]:
     """(soft, hard) of each limit of a fresh worker, as the kernel shows them."""
 
     async def main() -> str:
-        executor = LocalExecutor(Settings(workers=1))
+        executor = make_executor(Settings(workers=1))
         await executor.start()
         try:
             pid = next(iter(executor._workers)).process.pid

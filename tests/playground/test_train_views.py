@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import torch
 
+from app.callers import Caller
 from app.config import Settings
 from app.playground import train_views
 from app.training.job import run_training_job
@@ -31,8 +32,8 @@ def one_torch_thread() -> Iterator[None]:
 def recorded_run(spec: dict[str, Any], run_id: str = "run-a") -> Run:
     """A finished Run holding everything a worker would have sent for ``spec``."""
     parsed = TrainSpec.model_validate(spec)
-    run = Run(id=run_id, client="test", spec=parsed, plan=plan(parsed), created_at=time.time(),
-              created_mono=time.monotonic())
+    run = Run(id=run_id, caller=Caller("anonymous", "test"), spec=parsed, plan=plan(parsed),
+              created_at=time.time(), created_mono=time.monotonic())
     events: list[dict[str, Any]] = []
     summary = run_training_job(spec, events.append, lambda: False, SETTINGS)
     for event in events:

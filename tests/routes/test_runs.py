@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
-from app.executor.base import Capacity, Job, JobResult, QueueFullError
+from app.executor.base import Capacity, Job, JobHandle, JobResult, QueueFullError, QueuePosition
 from app.routes import runs
 from app.training.job import run_training_job
 from app.training.schemas import RunView
@@ -35,59 +35,69 @@ LONG = {**SMALL, "epochs": 1000}
 
 
 @dataclass
-class ThreadHandle:
-    id: str
+class ThreadJob:
     job: Job
     events: asyncio.Queue[dict[str, Any] | None]
     done: asyncio.Future[JobResult]
     stop: threading.Event = field(default_factory=threading.Event)
+    task: asyncio.Task[None] | None = None
 
 
 class ThreadExecutor:
-    """Executor protocol over a thread per job; ``queue_full`` makes submit refuse."""
+    """Executor protocol over a thread per job (no queue); ``queue_full`` makes submit
+    refuse."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.queue_full = False
         self.jobs: list[Job] = []
         self._ids = itertools.count(1)
+        self._running: dict[str, ThreadJob] = {}
 
-    async def submit(self, job: Job) -> ThreadHandle:
+    async def start(self) -> None: ...
+
+    def ready(self) -> bool:
+        return True
+
+    async def submit(self, job: Job) -> JobHandle:
         if self.queue_full:
             raise QueueFullError(retry_after_s=7)
         self.jobs.append(job)
         loop = asyncio.get_running_loop()
-        handle = ThreadHandle(f"t{next(self._ids)}", job, asyncio.Queue(), loop.create_future())
+        handle = JobHandle(f"t{next(self._ids)}")
+        state = self._running[handle.id] = ThreadJob(job, asyncio.Queue(), loop.create_future())
 
         def emit(event: dict[str, Any]) -> None:
             # Like the worker's pipe: the event crosses as JSON text, strictly.
             text = json.dumps(event, allow_nan=False)
-            loop.call_soon_threadsafe(handle.events.put_nowait, json.loads(text))
+            loop.call_soon_threadsafe(state.events.put_nowait, json.loads(text))
 
         def work() -> dict[str, Any]:
             # One torch thread, as in a sandbox worker (and no OpenMP threads spinning against
             # the rest of the test session).
             torch.set_num_threads(1)
-            return run_training_job(job.payload, emit, handle.stop.is_set, self.settings)
+            return run_training_job(job.payload, emit, state.stop.is_set, self.settings)
 
         async def drive() -> None:
             summary = await asyncio.to_thread(work)
-            handle.events.put_nowait(None)
-            handle.done.set_result(JobResult(200, json.dumps(summary, allow_nan=False).encode()))
+            state.events.put_nowait(None)
+            state.done.set_result(JobResult(200, json.dumps(summary, allow_nan=False).encode()))
 
-        task = loop.create_task(drive())
-        handle.task = task  # type: ignore[attr-defined]  # keep a reference while it runs
+        state.task = loop.create_task(drive())  # keep a reference while it runs
         return handle
 
-    async def result(self, handle: ThreadHandle) -> JobResult:
-        return await asyncio.shield(handle.done)
+    async def result(self, handle: JobHandle) -> JobResult:
+        return await asyncio.shield(self._running[handle.id].done)
 
-    async def events(self, handle: ThreadHandle) -> AsyncIterator[dict[str, Any]]:
-        while (event := await handle.events.get()) is not None:
+    async def events(self, handle: JobHandle) -> AsyncIterator[dict[str, Any]]:
+        while (event := await self._running[handle.id].events.get()) is not None:
             yield event
 
-    def cancel(self, handle: ThreadHandle) -> None:
-        handle.stop.set()
+    def cancel(self, handle: JobHandle) -> None:
+        self._running[handle.id].stop.set()
+
+    def position(self, handle: JobHandle) -> QueuePosition | None:
+        return None
 
     def capacity(self) -> Capacity:
         return Capacity(workers=1, busy=0, queued=0, max_queue=1)
@@ -99,7 +109,7 @@ class ThreadExecutor:
 
 
 def make_client(**limits: Any) -> tuple[TestClient, ThreadExecutor]:
-    settings = Settings(**{"train_max_active_runs": 4, "train_max_events_per_s": 1e9, **limits})
+    settings = Settings(**{"train_max_events_per_s": 1e9, **limits})
     executor = ThreadExecutor(settings)
     app = FastAPI()
     install_error_handlers(app)
@@ -246,34 +256,46 @@ def test_over_a_limit_is_413_and_queues_nothing() -> None:
     assert executor.jobs == []
 
 
-def test_per_client_cap_is_503_until_a_run_ends() -> None:
+def test_per_caller_quota_is_429_until_a_run_ends() -> None:
     test_client, _ = make_client(train_max_runs_per_client=1, train_deadline_s=30)
     with test_client:
         first = test_client.post("/runs", json=LONG).json()["id"]
         refused = test_client.post("/runs", json=SMALL)
-        assert refused.status_code == 503
+        assert refused.status_code == 429
         assert refused.json()["error"]["type"] == "TooManyRunsError"
         assert "train_max_runs_per_client" in refused.json()["error"]["message"]
         assert 1 <= int(refused.headers["retry-after"]) <= 33  # deadline + wrap-up
 
-        cancel = test_client.delete(f"/runs/{first}")
+        cancel = test_client.post(f"/runs/{first}/cancel")
         assert cancel.status_code == 202 and cancel.json()["cancel_requested"] is True
         view = wait_for_end(test_client, first)
         assert view["status"] == "cancelled"
         assert view["summary"]["reason"].startswith("Cancelled during epoch")
-        assert test_client.delete(f"/runs/{first}").status_code == 200  # already ended
+        assert test_client.post(f"/runs/{first}/cancel").status_code == 200  # already ended
         assert test_client.post("/runs", json=SMALL).status_code == 201
 
 
-def test_server_wide_cap_is_503() -> None:
-    test_client, _ = make_client(train_max_active_runs=1, train_max_runs_per_client=5)
-    with test_client:
-        first = test_client.post("/runs", json=LONG).json()["id"]
-        refused = test_client.post("/runs", json=SMALL)
-        assert refused.status_code == 503
-        assert "train_max_active_runs" in refused.json()["error"]["message"]
-        test_client.delete(f"/runs/{first}")
-        wait_for_end(test_client, first)
+def test_a_class_quota_counts_the_runs_of_every_caller_of_the_class() -> None:
+    from app.callers import Caller
+    from app.training.runs import RunRegistry, TooManyRunsError
+    from app.training.spec import TrainSpec
+
+    settings = Settings(train_max_runs_per_class=2, train_max_runs_per_client=5)
+
+    async def scenario() -> None:
+        registry = RunRegistry(ThreadExecutor(settings), settings)
+        spec = TrainSpec.model_validate(LONG)
+        first = await registry.create(spec, Caller("student", "ann", class_id="7b"))
+        second = await registry.create(spec, Caller("student", "ben", class_id="7b"))
+        with pytest.raises(TooManyRunsError, match="train_max_runs_per_class"):
+            await registry.create(spec, Caller("student", "cid", class_id="7b"))
+        # Another class, and callers without one, are not counted against it.
+        other = await registry.create(spec, Caller("student", "dan", class_id="8a"))
+        for run in (first, second, other):
+            registry.cancel(run.id)
+        await registry.close()
+
+    asyncio.run(scenario())
 
 
 def test_full_executor_queue_is_503_with_retry_after() -> None:
@@ -292,7 +314,7 @@ def test_cancel_ends_the_sse_stream_with_cancelled(runs_client: TestClient) -> N
     run_id = runs_client.post("/runs", json=LONG).json()["id"]
     while runs_client.get(f"/runs/{run_id}").json()["progress"]["total_iteration"] < 5:
         time.sleep(0.01)
-    runs_client.delete(f"/runs/{run_id}")
+    runs_client.post(f"/runs/{run_id}/cancel")
     events = read_sse(runs_client, f"/runs/{run_id}/events")
     assert events[-1][1] == "end" and events[-1][2]["status"] == "cancelled"
 
@@ -330,7 +352,7 @@ def test_the_app_trains_and_cancels_on_its_real_worker_pool(client: TestClient) 
     while client.get(f"/runs/{run_id}").json()["progress"]["total_iteration"] < 1:
         assert time.monotonic() < until, "the run never reported a step"
         time.sleep(0.02)
-    assert client.delete(f"/runs/{run_id}").status_code == 202
+    assert client.post(f"/runs/{run_id}/cancel").status_code == 202
     view = wait_for_end(client, run_id, timeout_s=30)
     # Ended by the loop itself (not by killing the worker): its reason and metrics are there.
     assert view["status"] == "cancelled"
@@ -350,10 +372,51 @@ def test_a_worker_killed_mid_run_fails_the_run_and_the_server_keeps_serving(
     while client.get(f"/runs/{run_id}").json()["progress"]["total_iteration"] < 1:
         assert time.monotonic() < until, "the run never reported a step"
         time.sleep(0.02)
-    handle = next(h for h in executor._handles.values() if h.job.kind == "train")
-    assert handle.worker is not None and handle.worker.process.pid in before
-    os.kill(handle.worker.process.pid, signal.SIGKILL)
+    local = next(j for j in executor._jobs.values()
+                 if j.job.kind == "train" and j.worker is not None)
+    assert local.worker.process.pid in before
+    os.kill(local.worker.process.pid, signal.SIGKILL)
     view = wait_for_end(client, run_id, timeout_s=30)
     assert view["status"] == "failed"
     assert "killed" in view["summary"]["reason"]
     assert client.post("/eval", json={"code": "1 + 1"}).json()["result"]["value"] == 2
+
+
+def test_delete_cancels_and_forgets_a_run_while_cancel_keeps_it(runs_client: TestClient
+                                                                 ) -> None:
+    kept = runs_client.post("/runs", json=LONG).json()["id"]
+    assert runs_client.post(f"/runs/{kept}/cancel").status_code == 202
+    assert wait_for_end(runs_client, kept)["status"] == "cancelled"
+    deleted = runs_client.post("/runs", json=LONG).json()["id"]
+    assert runs_client.delete(f"/runs/{deleted}").status_code == 204
+    assert runs_client.get(f"/runs/{deleted}").status_code == 404
+    assert runs_client.delete(f"/runs/{deleted}").status_code == 404
+    assert runs_client.post(f"/runs/{deleted}/cancel").status_code == 404
+    assert runs_client.get(f"/runs/{kept}").status_code == 200
+
+
+def test_runs_wait_in_the_queue_with_a_position_and_can_leave_it(client: TestClient) -> None:
+    """On the app's real pool: runs beyond the training workers queue instead of being
+    refused, say where they stand, and a queued run can be cancelled before it starts."""
+    executor = client.app.state.executor  # type: ignore[attr-defined]
+    slots = executor.capacity().extra["batch_slots"]
+    running = [client.post("/runs", json=LONG).json()["id"] for _ in range(slots)]
+    response = client.post("/runs", json=SMALL)
+    assert response.status_code == 201, response.text
+    queued = response.json()
+    assert queued["status"] == "queued" and queued["queue"]["position"] == 1
+    assert queued["queue"]["estimated_start_s"] >= 0
+    view = client.get(f"/runs/{queued['id']}").json()
+    assert view["queue"]["position"] == 1
+    page = client.get(f"/train/runs/{queued['id']}").text  # the run's page says so too
+    assert 'data-queue-position="1"' in page and "Number 1 in the queue" in page
+    cancelled = client.post(f"/runs/{queued['id']}/cancel")
+    assert cancelled.status_code in (200, 202)
+    view = wait_for_end(client, queued["id"], timeout_s=10)
+    assert view["status"] == "cancelled" and view["queue"] is None
+    assert "before it started" in view["summary"]["reason"]
+    assert view["progress"]["total_iteration"] == 0
+    for run_id in running:
+        client.post(f"/runs/{run_id}/cancel")
+    for run_id in running:
+        wait_for_end(client, run_id, timeout_s=30)

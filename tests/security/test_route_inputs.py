@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import app.routes as route_package
+from app.callers import Caller
 from app.config import get_settings
 from app.lessons import service as lesson_service
 from app.lessons.loader import catalog
@@ -131,6 +132,7 @@ FORMS: dict[str, dict[str, str]] = {
     # Buttons: no fields, but a body is still sent and must not matter.
     "/lessons/{lesson_id}/plot/{index}": {},
     "/train/runs/{run_id}/cancel": {},
+    "/runs/{run_id}/cancel": {},
 }
 FORM_ROUTES = [(m, r) for m, r in ROUTES if r.path in FORMS and m == "POST"]
 CHECK_ROUTE = "/lessons/{lesson_id}/check/{exercise_id}"
@@ -188,7 +190,8 @@ class NoTrainingRegistry(RunRegistry):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         spec = TrainSpec.model_validate(TINY_RUN)
-        run = Run(id=RUN_ID, client="testclient", spec=spec, plan=check_limits(spec, self.settings),
+        run = Run(id=RUN_ID, caller=Caller("anonymous", "testclient"), spec=spec,
+                  plan=check_limits(spec, self.settings),
                   created_at=time.time(), created_mono=time.monotonic())
         events: list[dict[str, Any]] = []
         summary = run_training_job(spec.model_dump(mode="json"), events.append, lambda: False,
@@ -199,9 +202,12 @@ class NoTrainingRegistry(RunRegistry):
         self._runs[run.id] = run
         self.held = run
 
-    async def create(self, spec: TrainSpec, client: str) -> Run:
+    async def create(self, spec: TrainSpec, caller: Caller) -> Run:
         check_limits(spec, self.settings)
         return self.held
+
+    def delete(self, run_id: str) -> None:
+        self.get(run_id)  # 404 for another id; the held run stays for the other cases
 
 
 @pytest.fixture(scope="module")

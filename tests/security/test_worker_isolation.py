@@ -25,6 +25,7 @@ from app.config import MiB, Settings
 from app.engine.program import from_json
 from app.executor.base import Job
 from app.executor.local import LocalExecutor
+from app.jobs import make_executor
 from tests.security.conftest import Canary
 from tests.security.corpus import CASES
 
@@ -115,7 +116,7 @@ def test_a_worker_that_crashes_natively_is_replaced(client: TestClient, intact: 
     pid = None
     deadline = time.monotonic() + 10
     while pid is None and time.monotonic() < deadline:
-        running = [h.worker for h in list(executor._handles.values()) if h.worker is not None]
+        running = [j.worker for j in list(executor._jobs.values()) if j.worker is not None]
         pid = running[0].process.pid if running else None
         time.sleep(0.02)
     assert pid is not None, "the program never reached a worker"
@@ -133,7 +134,7 @@ def run_pool(scenario: Callable[[LocalExecutor], Coroutine[Any, Any, None]],
              **overrides: Any) -> None:
     """Runs ``scenario`` against a pool of its own (one worker, the given settings)."""
     async def main() -> None:
-        executor = LocalExecutor(Settings(workers=1, **overrides))
+        executor = make_executor(Settings(workers=1, **overrides))
         await executor.start()
         try:
             await scenario(executor)

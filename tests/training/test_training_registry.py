@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app.callers import Caller
 from app.config import Settings
 from app.executor.base import Capacity, Job, JobResult
 from app.training.runs import RunNotFoundError, RunRegistry, summary_from_result
@@ -63,6 +64,9 @@ class ScriptedExecutor:
     def cancel(self, handle: ScriptedHandle) -> None:
         handle.cancelled = True
 
+    def position(self, handle: ScriptedHandle) -> None:
+        return None
+
     def capacity(self) -> Capacity:
         return Capacity(workers=1, busy=0, queued=0, max_queue=1)
 
@@ -74,7 +78,7 @@ class ScriptedExecutor:
 
 def registry(**limits: Any) -> tuple[RunRegistry, ScriptedExecutor]:
     executor = ScriptedExecutor()
-    settings = Settings(**{"train_max_active_runs": 10, "train_max_runs_per_client": 10,
+    settings = Settings(**{"train_max_runs_per_client": 10,
                            **limits})
     return RunRegistry(executor, settings), executor
 
@@ -87,7 +91,7 @@ async def settle() -> None:
 def test_stream_replays_then_follows_live_events() -> None:
     async def scenario() -> None:
         reg, ex = registry()
-        run = await reg.create(SPEC, "c1")
+        run = await reg.create(SPEC, Caller("anonymous", "c1"))
         handle = ex.handles[0]
         handle.send({"type": "start", "device": "cpu", "notices": []})
         await settle()
@@ -118,7 +122,7 @@ def test_stream_replays_then_follows_live_events() -> None:
 def test_stream_sends_heartbeats_while_idle() -> None:
     async def scenario() -> None:
         reg, ex = registry()
-        run = await reg.create(SPEC, "c1")
+        run = await reg.create(SPEC, Caller("anonymous", "c1"))
         stream = reg.stream(run.id, heartbeat_s=0.01)
         assert await anext(stream) is None
         ex.handles[0].end(FINISHED)
@@ -153,7 +157,7 @@ def test_results_map_to_a_run_status(body: Any, cancel_requested: bool, status: 
 def test_cancel_reaches_the_executor_once() -> None:
     async def scenario() -> None:
         reg, ex = registry()
-        run = await reg.create(SPEC, "c1")
+        run = await reg.create(SPEC, Caller("anonymous", "c1"))
         assert reg.cancel(run.id) is run and run.cancel_requested
         assert ex.handles[0].cancelled
         ex.handles[0].end({"ok": False, "error": {"type": "WorkerCrash", "message": "gone"}})
@@ -166,7 +170,7 @@ def test_cancel_reaches_the_executor_once() -> None:
 def test_finished_runs_beyond_the_kept_number_are_dropped_oldest_first() -> None:
     async def scenario() -> None:
         reg, ex = registry(train_runs_kept=2)
-        runs = [await reg.create(SPEC, "c1") for _ in range(4)]
+        runs = [await reg.create(SPEC, Caller("anonymous", "c1")) for _ in range(4)]
         for handle in ex.handles:
             handle.end(FINISHED)
         await settle()
@@ -181,7 +185,7 @@ def test_finished_runs_beyond_the_kept_number_are_dropped_oldest_first() -> None
 def test_an_executor_failure_fails_the_run_not_the_server() -> None:
     async def scenario() -> None:
         reg, ex = registry()
-        run = await reg.create(SPEC, "c1")
+        run = await reg.create(SPEC, Caller("anonymous", "c1"))
         ex.broken = True
         ex.handles[0].send({"type": "start"})
         await settle()
@@ -194,7 +198,7 @@ def test_an_executor_failure_fails_the_run_not_the_server() -> None:
 def test_close_cancels_what_is_running() -> None:
     async def scenario() -> None:
         reg, ex = registry()
-        run = await reg.create(SPEC, "c1")
+        run = await reg.create(SPEC, Caller("anonymous", "c1"))
         await settle()
         await reg.close()
         assert ex.handles[0].cancelled

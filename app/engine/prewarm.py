@@ -1,10 +1,11 @@
 """Warm torch up once in the forkserver, so that every worker forked from it starts warm.
 
-LocalExecutor names this module in the forkserver's preload list. The first run of the
-warm-up program imports about 800 modules lazily (torch._dynamo, sympy, torch.distributed ...)
-and registers meta kernels: about 2 s of CPU. Done in each worker, every replacement (one per
-``worker_max_programs`` programs, or after a kill) paid it again, on the cores that serve
-requests; done here, a new worker's own warm-up run takes tens of milliseconds.
+app/jobs.py names this module in the forkserver's preload list (LocalExecutor's ``preload``).
+The first run of the warm-up program imports about 800 modules lazily (torch._dynamo, sympy,
+torch.distributed ...) and registers meta kernels: about 2 s of CPU. Done in each worker,
+every replacement (one per ``worker_max_programs`` programs, or after a kill) paid it again,
+on the cores that serve requests; done here, a new worker's own warm-up run takes tens of
+milliseconds.
 Importing the sandbox imports matplotlib too (``app/engine/plots.py``), and the warm-up
 program draws a figure, so a worker's first plot pays no import (about 0.6 s) and no font
 loading. ``gc.freeze()`` then keeps the inherited objects out of the workers' collections.
@@ -28,8 +29,8 @@ def prewarm() -> None:
     if torch.version.cuda is not None or getattr(torch.version, "hip", None) is not None:
         return
     from app.config import Settings
+    from app.engine.job import WARM_UP_PROGRAM
     from app.engine.program import Sandbox
-    from app.executor.worker import WARM_UP_PROGRAM
 
     torch.set_num_threads(1)
     try:

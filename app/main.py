@@ -14,7 +14,7 @@ from app.errors import install_error_handlers
 from app.executor.local import LocalExecutor
 from app.headers import HeaderSizeLimitMiddleware
 from app.limits import BodySizeLimitMiddleware
-from app.routes import api, docs, lessons, pages, playground, runs, train_pages
+from app.routes import api, classroom, docs, lessons, pages, playground, runs, train_pages
 from app.web import SecurityHeadersMiddleware, static_files
 
 
@@ -60,6 +60,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(classroom.router)
     app.include_router(docs.router)
     app.include_router(lessons.router)
     app.include_router(pages.router)

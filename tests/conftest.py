@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
 # The suite sends hundreds of requests from one client address; the rate limiter has its own
 # tests (tests/test_ratelimit.py) with an explicit limit.
 os.environ.setdefault("PLAYGROUND_RATE_LIMIT_PER_MINUTE", "0")
+# The classroom's SQLite file and cookie key go to a temporary directory, not the checkout.
+os.environ.setdefault("PLAYGROUND_DATA_DIR", tempfile.mkdtemp(prefix="playground-data-"))
 
 # Under `make mutation`, mutmut wraps every function of app/engine and app/executor in a
 # trampoline: three Python frames per call instead of one. The sandbox's depth limits

@@ -26,16 +26,27 @@ _DUMMY_HASH = _hasher.hash("not a password of anyone")
 MIN_PASSWORD_CHARS = 10
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction (``python -m app.i18n``); the route translates it."""
+    return message
+
+
 class ClassroomError(Exception):
-    """A request the classroom refuses, with the message a user sees (it names the fix)."""
+    """A request the classroom refuses: ``message`` is an English msgid naming the fix, with
+    ``{placeholders}`` filled from ``params`` after translation."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message.format(**params))
+        self.message = message
+        self.params = params
 
 
 def clean_name(text: str, max_chars: int) -> str:
     name = " ".join(text.split())
     if not name:
-        raise ClassroomError("Please enter a name.")
+        raise ClassroomError(N_("Please enter a name."))
     if len(name) > max_chars:
-        raise ClassroomError(f"That name is too long: at most {max_chars} characters.")
+        raise ClassroomError(N_("That name is too long: at most {n} characters."), n=max_chars)
     return name
 
 
@@ -44,11 +55,13 @@ def clean_name(text: str, max_chars: int) -> str:
 def create_teacher(session: Session, username: str, password: str) -> Teacher:
     username = username.strip()
     if not username or len(username) > 64:
-        raise ClassroomError("A username needs 1 to 64 characters.")
+        raise ClassroomError(N_("A username needs 1 to 64 characters."))
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ClassroomError(f"A password needs at least {MIN_PASSWORD_CHARS} characters.")
+        raise ClassroomError(N_("A password needs at least {n} characters."),
+                             n=MIN_PASSWORD_CHARS)
     if session.scalar(select(Teacher).where(Teacher.username == username)) is not None:
-        raise ClassroomError(f"A teacher named {username!r} exists already: pick another name.")
+        raise ClassroomError(N_("A teacher named {name} exists already: pick another name."),
+                             name=username)
     teacher = Teacher(username=username, password_hash=_hasher.hash(password),
                       session_generation=0)
     session.add(teacher)
@@ -93,8 +106,8 @@ def create_class(session: Session, teacher_id: int, name: str, *, max_name_chars
     count = session.scalar(select(func.count()).select_from(Classroom)
                            .where(Classroom.teacher_id == teacher_id)) or 0
     if count >= max_classes:
-        raise ClassroomError(f"You have {count} classes, the most allowed: delete an old one "
-                             "first.")
+        raise ClassroomError(N_("You have {n} classes, the most allowed: delete an old one "
+                                "first."), n=count)
     for _ in range(10):  # a clash among 148 million codes is rare; retry it away
         code = codes.random_code(codes.JOIN_CODE_LENGTH)
         if session.scalar(select(Classroom.id).where(Classroom.join_code == code)) is None:
@@ -156,15 +169,15 @@ def join(session: Session, join_code: str, display_name: str, *, max_name_chars:
          max_students: int) -> NewSeat:
     classroom = class_by_code(session, join_code)
     if classroom is None:
-        raise ClassroomError("No class has that code: check it with your teacher.")
+        raise ClassroomError(N_("No class has that code: check it with your teacher."))
     if not classroom.joining_open or classroom.archived:
-        raise ClassroomError("This class is not taking new students: ask your teacher to "
-                             "open joining.")
+        raise ClassroomError(N_("This class is not taking new students: ask your teacher "
+                                "to open joining."))
     name = clean_name(display_name, max_name_chars)
     count = session.scalar(select(func.count()).select_from(Student)
                            .where(Student.class_id == classroom.id)) or 0
     if count >= max_students:
-        raise ClassroomError("This class is full: ask your teacher.")
+        raise ClassroomError(N_("This class is full: ask your teacher."))
     for _ in range(10):
         recovery = codes.random_code(codes.RECOVERY_CODE_LENGTH)
         student = Student(class_id=classroom.id, display_name=name,
@@ -175,7 +188,7 @@ def join(session: Session, join_code: str, display_name: str, *, max_name_chars:
         except IntegrityError:
             continue
         return NewSeat(student, recovery)
-    raise ClassroomError("Could not make a seat: please try again.")
+    raise ClassroomError(N_("Could not make a seat: please try again."))
 
 
 def recover(session: Session, recovery_code: str) -> Student | None:

@@ -4,6 +4,7 @@ CSRF token; every teacher page finds its class through the logged-in teacher."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -22,6 +23,8 @@ from app.classroom.models import Classroom, Student
 from app.config import Settings, get_settings
 from app.deps import SettingsDep
 from app.lessons.loader import catalog
+from app.lessons.models import ExerciseSection
+from app.lessons.service import section_anchor
 from app.ratelimit import RateLimitedError, RateLimiter
 from app.web import MAX_FORM_FIELDS, choose_locale, render, safe_next
 
@@ -138,6 +141,13 @@ def _exercise_titles(locale: str) -> dict[str, str]:
     return titles
 
 
+def _exercise_links() -> dict[str, str]:
+    """Where each exercise sits: its lesson page at the exercise's own section."""
+    return {f"{lesson.id}/{section.id}": f"/lessons/{lesson.id}#{section_anchor(index)}"
+            for lesson in catalog().lessons for index, section in enumerate(lesson.sections)
+            if isinstance(section, ExerciseSection)}
+
+
 def _join_link(request: Request, classroom: Classroom) -> str:
     return str(request.base_url).rstrip("/") + f"/join?code={classroom.join_code}"
 
@@ -251,8 +261,11 @@ async def qr_code(request: Request, class_id: int, settings: SettingsDep) -> Res
     with _session(settings) as session:
         room = _class(request, session, settings, class_id)
         link = _join_link(request, room)
-    svg = segno.make(link, error="m").svg_inline(scale=6, border=2, omitsize=False)
-    return Response(svg, media_type="image/svg+xml",
+    svg = io.BytesIO()
+    # A standalone SVG document (with its xmlns), which an <img> needs; no script can be in
+    # it: segno draws one path from the link's modules.
+    segno.make(link, error="m").save(svg, kind="svg", scale=6, border=2, xmldecl=False)
+    return Response(svg.getvalue(), media_type="image/svg+xml",
                     headers={"cache-control": "private, no-store"})
 
 
@@ -382,7 +395,8 @@ def _me_context(request: Request, student: Student, recovery: str | None) -> dic
     assert session is not None
     progress = service.student_progress(session, student)
     return {"student": student, "room": student.classroom, "progress": progress,
-            "titles": _exercise_titles(choose_locale(request)), "recovery": recovery}
+            "titles": _exercise_titles(choose_locale(request)), "links": _exercise_links(),
+            "recovery": recovery}
 
 
 @router.get("/me", response_class=HTMLResponse)

@@ -117,6 +117,7 @@ def test_class_lifecycle_qr_and_teacher_isolation(web: TestClient) -> None:
     qr = web.get(f"/teacher/classes/{class_id}/qr.svg")
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
     assert qr.text.startswith("<svg") and "<script" not in qr.text
+    assert 'xmlns="http://www.w3.org/2000/svg"' in qr.text  # an <img> shows only a document
     token = csrf_of(web, "/teacher/classes")
     web.post(f"/teacher/classes/{class_id}/rename", data={"csrf": token, "name": "Renamed"})
     web.post(f"/teacher/classes/{class_id}/joining", data={"csrf": token, "open": "0"})
@@ -168,11 +169,14 @@ def test_student_joins_checks_and_the_teacher_sees_it(web: TestClient) -> None:
     assert classroom_identity_kind(web) == "student"
     me = web.get("/me").text
     assert SCRIPT not in me and "&lt;script&gt;" in me and "not started" in me
+    index = next(i for i, section in enumerate(catalog().get(LESSON).sections)
+                 if section is exercise)
+    assert f'href="/lessons/{LESSON}#sec-{index}"' in me  # straight to the exercise
     check = f"/lessons/{LESSON}/check/{EXERCISE}"
     web.post(check, data={"code": "x = torch.tensor(1) +"})  # a syntax error
     web.post(check, data={"code": exercise.wrong})
     web.post(check, data={"code": exercise.solution})
-    assert "solved" in web.get("/me").text and "3 attempts" in web.get("/me").text
+    assert "solved" in web.get("/me").text and "attempts: 3" in web.get("/me").text
     # A student reaches no teacher page.
     assert web.get(f"/teacher/classes/{class_id}", follow_redirects=False).status_code == 303
 
@@ -180,7 +184,7 @@ def test_student_joins_checks_and_the_teacher_sees_it(web: TestClient) -> None:
     web.cookies.clear()
     answer = web.post("/join/recover", data={"csrf": csrf_of(web, "/join"),
                                              "recovery": recovery.lower()})
-    assert answer.status_code == 200 and "3 attempts" in answer.text
+    assert answer.status_code == 200 and "attempts: 3" in answer.text
     web.cookies.clear()
     assert web.post("/join/recover", data={"csrf": csrf_of(web, "/join"),
                                            "recovery": "AAAA-AAAA-AAAA"}).status_code == 400
@@ -189,7 +193,7 @@ def test_student_joins_checks_and_the_teacher_sees_it(web: TestClient) -> None:
     web.cookies.update(teacher_cookies)
     board = web.get(f"/teacher/classes/{class_id}/dashboard", headers={"HX-Request": "true"})
     assert board.text.lstrip().startswith('<div id="dashboard"')
-    assert "solved" in board.text and "3 attempts" in board.text
+    assert "solved" in board.text and "attempts: 3" in board.text
     assert "SyntaxError" in board.text and SCRIPT not in board.text
     student_link = re.search(rf"/teacher/classes/{class_id}/students/(\d+)", board.text)
     assert student_link

@@ -154,6 +154,11 @@ def _join_link(request: Request, classroom: Classroom) -> str:
 
 # --- teacher: login ---
 
+@router.get("/teacher")
+async def teacher_home() -> RedirectResponse:
+    return RedirectResponse("/teacher/classes", status_code=303)
+
+
 @router.get("/teacher/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str = "/teacher/classes") -> HTMLResponse:
     return _page(request, "login.html", "main", {"next": safe_next(next), "error": None})
@@ -419,19 +424,26 @@ async def leave(request: Request, settings: SettingsDep) -> RedirectResponse:
 
 # --- exercise checks as attempts (called by routes/lessons.py) ---
 
-def record_check(request: Request, settings: Settings, lesson_id: str, exercise_id: str,
-                 code: str, passed: bool, run_data: Mapping[str, Any] | None) -> None:
+async def record_check(request: Request, settings: Settings, lesson_id: str,
+                       exercise_id: str, code: str, passed: bool,
+                       run_data: Mapping[str, Any] | None) -> None:
     """Records an exercise check as an attempt when the request holds a seat; anonymous
-    checks store nothing."""
+    checks store nothing and never touch the database."""
     if identity.SEAT_COOKIE not in request.cookies:
         return
     error = (run_data or {}).get("error") or {}
+    await run_in_threadpool(_record, dict(request.cookies), settings, lesson_id, exercise_id,
+                            code, passed, str(error.get("type") or ""))
+
+
+def _record(cookies: dict[str, str], settings: Settings, lesson_id: str, exercise_id: str,
+            code: str, passed: bool, error_type: str) -> None:
     with _session(settings) as session:
-        student = identity.seat(session, _key(settings), request.cookies)
+        student = identity.seat(session, _key(settings), cookies)
         if student is None or student.classroom.archived:
             return
         service.record_attempt(session, student.id, lesson_id, exercise_id, passed=passed,
-                               error_type=str(error.get("type") or ""), code=code,
+                               error_type=error_type, code=code,
                                max_code_chars=settings.max_attempt_code_chars)
 
 

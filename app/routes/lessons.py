@@ -78,8 +78,8 @@ async def check_exercise(request: Request, lesson_id: str, exercise_id: str,
     code = (await form_fields(request, settings.max_body_bytes)).get("code", "")
     report = await checker.check_exercise(executor, settings, request, lesson.id, exercise, code)
     if not report.not_attempted:  # a student's seat records the check; anonymous: nothing
-        classroom.record_check(request, settings, lesson.id, exercise.id, code, report.passed,
-                               report.run.data)
+        await classroom.record_check(request, settings, lesson.id, exercise.id, code,
+                                     report.passed, report.run.data)
     index = next(i for i, s in enumerate(lesson.sections) if s is exercise)
     out = service.CheckRun(index, exercise.id, lesson.id, report, code)
     return _answer(request, lesson, out)

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from starlette.requests import Request
 
 from app.classroom import service, signing
 from app.classroom.db import database_for
+from app.classroom.models import Attempt
 from app.config import Settings, get_settings
 from app.lessons.loader import catalog
 from app.routes import classroom as classroom_routes
@@ -113,6 +115,9 @@ def test_class_lifecycle_qr_and_teacher_isolation(web: TestClient) -> None:
     class_id, code = create_class(web, SCRIPT)
     page = web.get(f"/teacher/classes/{class_id}").text
     assert SCRIPT not in page and "&lt;script&gt;" in page
+    # The grid polls, and static/classroom.js holds the polls of a hidden tab back.
+    assert 'hx-trigger="every 10s"' in page and "data-poll-while-visible" in page
+    assert '<script src="/static/classroom.js"' in page
     assert f"/join?code={code}" in page
     qr = web.get(f"/teacher/classes/{class_id}/qr.svg")
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
@@ -212,10 +217,13 @@ def classroom_identity_kind(web: TestClient) -> str | None:
     return found[0] if found else None
 
 
-def test_anonymous_checks_store_nothing_and_closed_class_refuses(web: TestClient) -> None:
+def test_anonymous_checks_store_nothing_and_closed_class_refuses(
+        web: TestClient, settings_for: Settings) -> None:
     exercise = catalog().get(LESSON).exercise(EXERCISE)
     answer = web.post(f"/lessons/{LESSON}/check/{EXERCISE}", data={"code": exercise.solution})
-    assert answer.status_code == 200
+    assert answer.status_code == 200 and "make-a-batch" in answer.text
+    with database_for(settings_for).session() as session:
+        assert session.scalar(select(func.count()).select_from(Attempt)) == 0
     login(web)
     class_id, code = create_class(web)
     web.post(f"/teacher/classes/{class_id}/joining",
@@ -241,3 +249,20 @@ def test_join_and_login_are_rate_limited(web: TestClient, settings_for: Settings
 def test_japanese_pages(web: TestClient) -> None:
     web.cookies.set("lang", "ja")
     assert "クラスに参加" in web.get("/join").text
+
+
+def test_cookies_are_secure_over_https(client: TestClient, settings_for: Settings) -> None:
+    client.app.dependency_overrides[get_settings] = lambda: settings_for
+    try:
+        with database_for(settings_for).session() as session:
+            service.create_teacher(session, "tanaka", PASSWORD)
+        https = TestClient(client.app, base_url="https://testserver")  # no lifespan: shared
+        token = re.search(r'name="csrf" value="([^"]+)"',
+                          https.get("/teacher/login").text).group(1)  # type: ignore[union-attr]
+        answer = https.post("/teacher/login", data={"csrf": token, "username": "tanaka",
+                                                    "password": PASSWORD},
+                            follow_redirects=False)
+        assert answer.status_code == 303
+        assert all("Secure" in h for h in answer.headers.get_list("set-cookie"))
+    finally:
+        client.app.dependency_overrides.pop(get_settings, None)

@@ -76,4 +76,6 @@ def csrf_ok(cookies: Mapping[str, str], submitted: str | None) -> bool:
     """Double submit: the form's hidden field must repeat the HttpOnly, SameSite=Strict
     cookie, which another site can neither read nor make the browser send."""
     cookie = cookies.get(CSRF_COOKIE)
-    return bool(cookie and submitted) and secrets.compare_digest(cookie, submitted or "")
+    if not cookie or not submitted:
+        return False
+    return secrets.compare_digest(cookie.encode(), submitted.encode())

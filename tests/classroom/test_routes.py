@@ -266,3 +266,17 @@ def test_cookies_are_secure_over_https(client: TestClient, settings_for: Setting
         assert all("Secure" in h for h in answer.headers.get_list("set-cookie"))
     finally:
         client.app.dependency_overrides.pop(get_settings, None)
+
+
+def test_the_app_migrates_its_database_at_start(client: TestClient) -> None:
+    """The session's app started with the default settings (tests/conftest.py points data_dir
+    at a temporary directory): its SQLite file exists and is at the newest revision."""
+    from sqlalchemy import create_engine, text
+
+    path = Path(get_settings().data_dir) / "classroom.sqlite3"
+    assert path.exists()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert revision == "0001"

@@ -165,3 +165,10 @@ def test_classroom_cookies_and_pages_are_private(web: TestClient, settings_for: 
     joined = web.post("/join", data={"csrf": csrf_of(web), "code": join_code, "name": "c"})
     seat = next(h for h in joined.headers.get_list("set-cookie") if h.startswith("seat="))
     assert "HttpOnly" in seat and "SameSite=lax" in seat
+
+
+def test_a_non_ascii_csrf_token_is_refused_not_a_crash(web: TestClient) -> None:
+    csrf_of(web)
+    web.cookies.set("csrf", "ascii-token")
+    assert web.post("/join", data={"csrf": "トークン", "code": "A", "name": "x"}).status_code \
+        == 403

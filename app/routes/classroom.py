@@ -225,8 +225,7 @@ async def create_class(request: Request, settings: SettingsDep) -> Response:
             room = service.create_class(session, teacher, fields.get("name", ""),
                                         max_name_chars=settings.max_display_name_chars,
                                         max_classes=settings.max_classes_per_teacher)
-        except service.ClassroomError as refused:
-            session.rollback()
+        except service.ClassroomError as refused:  # refused before anything was written
             rooms = service.teacher_classes(session, teacher)
             return _page(request, "classes.html", "main",
                          {"classes": rooms, "error": _say(request, refused)}, status_code=400)

@@ -112,6 +112,14 @@ def test_state_changing_forms_need_the_csrf_token(web: TestClient) -> None:
 
 def test_class_lifecycle_qr_and_teacher_isolation(web: TestClient) -> None:
     login(web)
+    refused = web.post("/teacher/classes", data={"csrf": csrf_of(web, "/teacher/classes"),
+                                                 "name": "x" * 41})
+    assert refused.status_code == 400 and "at most 40 characters" in refused.text
+    web.cookies.set("lang", "ja")
+    refused = web.post("/teacher/classes", data={"csrf": csrf_of(web, "/teacher/classes"),
+                                                 "name": "   "})
+    assert refused.status_code == 400 and "名前を入力してください" in refused.text
+    web.cookies.delete("lang")
     class_id, code = create_class(web, SCRIPT)
     page = web.get(f"/teacher/classes/{class_id}").text
     assert SCRIPT not in page and "&lt;script&gt;" in page

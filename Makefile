@@ -8,7 +8,7 @@ PORT ?= 8000
 # that version lies on the build machines' disk; an unpinned torch would download a
 # multi-gigabyte CUDA build.
 
-.PHONY: install install-test run test lint bench clean
+.PHONY: install install-test run test lint bench clean admin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,12 @@ $(BIN)/python:
 
 install: .stamp-install
 
-install-test: .stamp-install-test
+install-# A teacher account for the classroom (asks for the password): make admin TEACHER=ms-tanaka
+TEACHER ?= teacher
+admin: .stamp-install
+	$(BIN)/python -m app.admin create-teacher $(TEACHER)
+
+test: .stamp-install-test
 
 run: .stamp-install
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools

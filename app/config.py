@@ -454,6 +454,65 @@ class Settings(BaseSettings):
         "and a view is built for each traced step.",
     )
 
+    # --- the classroom (app/classroom): teachers, classes, students' seats ---
+    data_dir: str = Field(
+        "data",
+        description="Directory of the server's own files: the embedded SQLite database and the "
+        "secret that signs classroom cookies, so `make run` needs no database server.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the classroom database, e.g. "
+        "postgresql+psycopg://user:pw@host/db. Empty means an SQLite file in data_dir.",
+    )
+    secret_key: str = Field(
+        "",
+        description="Key signing the session, seat and CSRF cookies. Empty means a random key "
+        "kept in data_dir/secret_key, so cookies survive a restart; set it when several web "
+        "processes must accept each other's cookies.",
+    )
+    teacher_session_s: int = Field(
+        8 * 3600,
+        description="Lifetime of a teacher's login: a school day. A forgotten login on a shared "
+        "classroom computer stops working by the next morning.",
+    )
+    seat_cookie_s: int = Field(
+        180 * 24 * 3600,
+        description="Lifetime of a student's seat cookie: a term. A seat holds no password, and "
+        "the recovery code brings it back on another device after it expires.",
+    )
+    classroom_login_per_minute: int = Field(
+        10,
+        description="Teacher login attempts per minute per client address: slows password "
+        "guessing to a crawl while a mistyped password is retried freely.",
+    )
+    classroom_join_per_minute: int = Field(
+        30,
+        description="Join and recovery attempts per minute per client address. A whole class "
+        "behind one school NAT joins within a minute; guessing a 6-character code "
+        "(23^6 = 148 million) or a 12-character recovery code at this rate takes centuries.",
+    )
+    max_display_name_chars: int = Field(
+        40,
+        description="Longest student display name or class name: a name, not a text; keeps the "
+        "dashboard grid readable.",
+    )
+    max_classes_per_teacher: int = Field(
+        200,
+        description="Most classes one teacher may hold, so a scripted form cannot fill the "
+        "database.",
+    )
+    max_students_per_class: int = Field(
+        500,
+        description="Most seats in one class; a lecture hall is a few hundred. Bounds the "
+        "dashboard grid and what a leaked join code can add.",
+    )
+    max_attempt_code_chars: int = Field(
+        20_000,
+        description="Longest program stored with an attempt (as max_source_chars): the teacher "
+        "reads the latest one.",
+    )
+
 
     @property
     def effective_train_workers(self) -> int:

@@ -16,7 +16,17 @@ from app.headers import HeaderSizeLimitMiddleware
 from app.jobs import make_executor
 from app.limits import BodySizeLimitMiddleware
 from app.observability import RequestContextMiddleware, configure_json_logging
-from app.routes import api, docs, lessons, ops, pages, playground, runs, train_pages
+from app.routes import (
+    api,
+    classroom,
+    docs,
+    lessons,
+    ops,
+    pages,
+    playground,
+    runs,
+    train_pages,
+)
 from app.web import SecurityHeadersMiddleware, static_files
 
 
@@ -65,6 +75,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(classroom.router)
     app.include_router(docs.router)
     app.include_router(lessons.router)
     app.include_router(ops.router)

@@ -3,12 +3,19 @@ test session, so the suite pays for starting torch workers once."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 # The suite sends hundreds of requests from one client address; the rate limiter has its own
 # tests (tests/test_ratelimit.py) with an explicit limit.
 os.environ.setdefault("PLAYGROUND_RATE_LIMIT_PER_MINUTE", "0")
+# The classroom's SQLite file and cookie key go to a temporary directory, not the checkout.
+if "PLAYGROUND_DATA_DIR" not in os.environ:
+    os.environ["PLAYGROUND_DATA_DIR"] = tempfile.mkdtemp(prefix="playground-data-")
+    atexit.register(shutil.rmtree, os.environ["PLAYGROUND_DATA_DIR"], ignore_errors=True)
 
 # Under `make mutation`, mutmut wraps every function of app/engine and app/executor in a
 # trampoline: three Python frames per call instead of one. The sandbox's depth limits

@@ -2,8 +2,8 @@
 memory with Babel's own reader and writer at first use, so no build step or committed
 ``.mo`` can go stale against the ``.po`` it came from.
 
-Maintenance: ``python -m app.i18n`` extracts the messages of the templates and of
-``app/playground`` into ``messages.pot`` and merges them into each ``.po``; translators
+Maintenance: ``python -m app.i18n`` extracts the messages of the templates, ``app/playground``
+and ``app/classroom`` into ``messages.pot`` and merges them into each ``.po``; translators
 then fill in the Japanese ``msgstr`` lines. ``tests/playground/test_i18n.py`` fails while
 any message lacks a translation.
 """
@@ -32,6 +32,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 SOURCES = (
     ("templates", [("**.html", "jinja2")]),
     ("app/playground", [("**.py", "python")]),
+    ("app/classroom", [("**.py", "python")]),
 )
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 

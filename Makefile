@@ -32,12 +32,12 @@ $(BIN)/python:
 
 install: .stamp-install
 
-install-# A teacher account for the classroom (asks for the password): make admin TEACHER=ms-tanaka
+install-test: .stamp-install-test
+
+# A teacher account for the classroom (asks for the password): make admin TEACHER=ms-tanaka
 TEACHER ?= teacher
 admin: .stamp-install
 	$(BIN)/python -m app.admin create-teacher $(TEACHER)
-
-test: .stamp-install-test
 
 run: .stamp-install
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --loop uvloop --http httptools

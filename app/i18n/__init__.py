@@ -32,6 +32,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 SOURCES = (
     ("templates", [("**.html", "jinja2")]),
     ("app/playground", [("**.py", "python")]),
+    ("app/inspect", [("gradtrace.py", "python")]),  # the local rules of the gradient trace
 )
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 

@@ -39,3 +39,19 @@ def test_a_failing_program_still_has_its_trace(client: TestClient) -> None:
     EvalResponse.model_validate(body)
     assert [f["line"] for f in body["trace"]["frames"]] == [1]
     assert body["grad_trace"] == {"calls": [], "skipped_calls": 0}
+
+
+def test_the_results_page_writes_every_frame_and_every_node(client: TestClient) -> None:
+    code = ("x = torch.tensor([1.0, 2.0], requires_grad=True)\nv = x.detach()\n"
+            "for i in range(2):\n    v.mul_(2)\ny = (x * x).sum()\ny.backward()\n")
+    html = client.post("/run", data={"code": code, "seed": "0", "device": "auto"},
+                       headers={"HX-Request": "true"}).text
+    # The stepper is hidden until static/stepper.js shows it; the plain trace table stays.
+    assert "data-stepper hidden" in html and 'class="plain trace"' in html
+    assert html.count("data-frame=") == 7
+    assert html.count('aria-current="step"') == 7
+    assert "changed in place" in html and "storage S1" in html
+    assert html.count("data-grad-node=") == 3
+    assert "grad_a = grad · b, grad_b = grad · a" in html
+    assert "2 gradients arrived and were summed" in html
+    assert "[8.0, 16.0]" in html  # x.grad after the in-place doubling twice: 2 * [4, 8]

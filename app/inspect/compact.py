@@ -8,40 +8,41 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 
 from app.engine.builtins import bounded_repr
 from app.engine.text import without_addresses
-from app.inspect.floats import shortest_float32
 
 
 def tensor_values(tensor: torch.Tensor, max_values: int) -> tuple[list[Any], bool]:
-    """The first ``max_values`` elements in row-major order, and whether more exist."""
-    count = min(max_values, tensor.numel())
-    if tensor.device.type == "meta" or tensor.layout != torch.strided or count == 0:
-        return [], tensor.numel() > 0
-    with torch.no_grad():
-        data = tensor.detach()
-        if data.is_contiguous():
-            head = data.reshape(-1)[:count]
-        else:
-            # Element by element up to the bound: reshaping a broadcast view
-            # (zeros(1).expand(10**10)) would copy every element.
-            head = torch.stack([data[_unravel(i, data.shape)] for i in range(count)])
-        head = head.cpu()
-    if head.dtype.is_complex:
-        values: list[Any] = [str(v) for v in head.tolist()]
-    elif head.dtype in (torch.float16, torch.bfloat16):
-        values = head.float().tolist()
+    """The first ``max_values`` elements in row-major order, and whether more exist. Runs
+    once per variable per step, so it keeps to a few torch calls."""
+    numel = tensor.numel()
+    count = min(max_values, numel)
+    if count == 0 or tensor.layout != torch.strided or tensor.device.type == "meta":
+        return [], numel > 0
+    data = tensor.detach()
+    if data.is_contiguous():
+        head = data.reshape(-1)[:count]
     else:
-        values = head.tolist()
-    if head.dtype == torch.float32:
-        finite = torch.isfinite(head)
-        short = shortest_float32(head[finite].numpy().astype(np.float32))
-        for position, value in zip(finite.nonzero().reshape(-1).tolist(), short, strict=True):
-            values[position] = value
-    return values, tensor.numel() > max_values
+        # Element by element up to the bound: reshaping a broadcast view
+        # (zeros(1).expand(10**10)) would copy every element.
+        head = torch.stack([data[_unravel(i, data.shape)] for i in range(count)])
+    dtype = head.dtype
+    if dtype.is_complex:
+        return [str(v) for v in head.tolist()], numel > max_values
+    if dtype in (torch.float16, torch.bfloat16):
+        head = head.float()
+    if dtype == torch.float32:
+        # numpy writes each float32 as its shortest decimal that reads back the same (0.1,
+        # not 0.10000000149011612), as the other views do; for a dozen values this is
+        # cheaper than floats.shortest_float32's fixed cost.
+        return [_finite(float(text)) for text in head.cpu().numpy().astype(str)], \
+            numel > max_values
+    values = head.tolist()
+    if dtype.is_floating_point:
+        values = [_finite(v) for v in values]
+    return values, numel > max_values
 
 
 def _unravel(index: int, shape: torch.Size) -> tuple[int, ...]:
@@ -55,7 +56,7 @@ def _unravel(index: int, shape: torch.Size) -> tuple[int, ...]:
 def compact_tensor(tensor: torch.Tensor, max_values: int) -> dict[str, Any]:
     values, more = tensor_values(tensor, max_values)
     return {"shape": list(tensor.shape), "dtype": str(tensor.dtype).removeprefix("torch."),
-            "values": [_finite(v) for v in values], "more": more}
+            "values": values, "more": more}
 
 
 def _finite(value: Any) -> Any:

@@ -231,6 +231,12 @@ class Settings(BaseSettings):
         description="Most values shown per tensor in a trace frame or a gradient-trace node: "
         "enough to follow a small example, bounded however large the tensor is.",
     )
+    max_trace_text_chars: int = Field(
+        120,
+        description="Longest text of a non-tensor value in a trace frame: a frame repeats "
+        "every variable, so max_repr_chars (4,000) per value would make 60 frames of 16 "
+        "long lists megabytes.",
+    )
     max_grad_trace_calls: int = Field(
         4,
         description="Most backward() / autograd.grad calls recorded in the gradient trace; "

@@ -305,7 +305,7 @@ class Sandbox:
         s = self.settings
         return (StepTracer(StepperLimits(s.max_trace_frames, s.max_trace_iterations,
                                          s.max_trace_variables, s.max_trace_values,
-                                         s.max_repr_chars)),
+                                         s.max_trace_text_chars)),
                 GradTraceRecorder(s.max_grad_trace_calls, s.max_grad_trace_nodes,
                                   s.max_trace_values))
 

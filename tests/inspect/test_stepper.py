@@ -63,13 +63,15 @@ def test_a_loop_has_one_frame_per_pass_up_to_the_bound(sandbox: Sandbox) -> None
 
 def test_frames_and_values_are_bounded(sandbox: Sandbox) -> None:
     settings = sandbox.settings
-    code = "big = torch.zeros(1).expand(10**9)\n" + "".join(
+    code = "big = torch.zeros(1).expand(10**9)\nlong = list(range(10**4))\n" + "".join(
         f"v{k} = {k}\n" for k in range(settings.max_trace_frames + 10))
     trace = sandbox.run(code, device="cpu").body["trace"]
     assert len(trace["frames"]) == settings.max_trace_frames and trace["truncated"]
     big = var(trace["frames"][0], "big")
     assert len(big["values"]) == settings.max_trace_values and big["more"] is True
     assert all(len(f["variables"]) <= settings.max_trace_variables for f in trace["frames"])
+    text = var(trace["frames"][1], "long")["text"]
+    assert text.startswith("[0, 1, 2") and len(text) <= settings.max_trace_text_chars + 2
 
 
 def test_a_failed_program_keeps_the_frames_up_to_the_error(sandbox: Sandbox) -> None:

@@ -85,3 +85,17 @@ def test_japanese_stepper_and_gradient_trace(open_page, screenshot) -> None:
     page.keyboard.press("ArrowRight")
     expect(call.locator(".grad-node.current")).to_contain_text("2 個の勾配が届き")
     screenshot(page.locator("#autograd-panel"), "gradient-trace-ja")
+
+
+def test_without_javascript_the_step_list_and_every_node_show(open_page) -> None:
+    page = open_page(viewport={"width": 1280, "height": 900}, locale="en-US",
+                     java_script_enabled=False)
+    page.goto("/")
+    page.fill("#code", PROGRAM)
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#results .run-summary")
+    expect(page.locator("[data-stepper]")).to_be_hidden()
+    expect(page.locator("#trace-panel table.trace tbody tr")).to_have_count(5)
+    expect(page.locator(".grad-node")).to_have_count(3)
+    for index in range(3):
+        expect(page.locator(".grad-node").nth(index)).to_be_visible()

@@ -78,3 +78,9 @@ def test_a_failed_program_keeps_the_frames_up_to_the_error(sandbox: Sandbox) -> 
     body = sandbox.run("a = torch.ones(2, 3)\ntorch.mm(a, a)\n", device="cpu").body
     assert body["ok"] is False
     assert [f["line"] for f in body["trace"]["frames"]] == [1]
+
+
+def test_a_deleted_name_is_listed_as_removed(sandbox: Sandbox) -> None:
+    trace = frames(sandbox, "a = torch.ones(2)\nb = 1\ndel a\n")
+    assert trace[2]["removed"] == ["a"]
+    assert [v["name"] for v in trace[2]["variables"]] == ["b"]

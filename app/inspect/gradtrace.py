@@ -159,7 +159,12 @@ class GradTraceRecorder:
     def _view(self, tensor: Any) -> dict[str, Any] | None:
         if not isinstance(tensor, torch.Tensor):
             return None
-        return compact_tensor(tensor, self.max_values)
+        try:
+            return compact_tensor(tensor, self.max_values)
+        except Exception:
+            # Our hooks run inside the program's backward(): a gradient we cannot describe
+            # must not become the program's error.
+            return None
 
     def _before_leaf(self, call: _Call, node_id: str) -> Callable[..., None]:
         def hook(grad_outputs: tuple[Any, ...]) -> None:

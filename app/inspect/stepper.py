@@ -70,9 +70,17 @@ class StepTracer:
         storages: dict[tuple[str, int], str] = {}
         owners: dict[str, list[str]] = {}
         for name, value in list(variables.items())[:self.limits.max_variables]:
-            entry, state = self._entry(name, value)
-            if isinstance(value, torch.Tensor) and value.numel() > 0 \
-                    and value.layout == torch.strided and value.device.type != "meta":
+            try:
+                entry, state = self._entry(name, value)
+            except Exception:
+                # The trace runs between the program's statements: a value it cannot
+                # describe (an exotic tensor) must never change how the program ends.
+                entry = {"name": name, "kind": "value", "type": type(value).__name__,
+                         "text": f"<{type(value).__name__}>"}
+                state = _Seen(id(value), -1, entry["text"])
+            if isinstance(value, torch.Tensor) and entry["kind"] == "tensor" \
+                    and value.numel() > 0 and value.layout == torch.strided \
+                    and value.device.type != "meta":
                 key = (str(value.device), value.untyped_storage().data_ptr())
                 label = storages.setdefault(key, f"S{len(storages) + 1}")
                 entry["storage"] = label

@@ -212,6 +212,41 @@ class Settings(BaseSettings):
         200,
         description="Most per-statement trace entries returned.",
     )
+    max_trace_frames: int = Field(
+        60,
+        description="Most frames of the step-through trace (each holds every variable): "
+        "bounds the /eval body and the time spent tracing while the program runs.",
+    )
+    max_trace_iterations: int = Field(
+        10,
+        description="Most passes of one top-level loop shown as frames of the step-through "
+        "trace: a 1,000-step training loop would otherwise use up every frame.",
+    )
+    max_trace_variables: int = Field(
+        16,
+        description="Most variables shown in one frame of the step-through trace.",
+    )
+    max_trace_values: int = Field(
+        12,
+        description="Most values shown per tensor in a trace frame or a gradient-trace node: "
+        "enough to follow a small example, bounded however large the tensor is.",
+    )
+    max_trace_text_chars: int = Field(
+        120,
+        description="Longest text of a non-tensor value in a trace frame: a frame repeats "
+        "every variable, so max_repr_chars (4,000) per value would make 60 frames of 16 "
+        "long lists megabytes.",
+    )
+    max_grad_trace_calls: int = Field(
+        4,
+        description="Most backward() / autograd.grad calls recorded in the gradient trace; "
+        "a training loop's later calls run without our hooks.",
+    )
+    max_grad_trace_nodes: int = Field(
+        60,
+        description="Most autograd nodes hooked and recorded per backward call in the "
+        "gradient trace.",
+    )
     max_variables_reported: int = Field(
         100,
         description="Most user variables returned in one response.",

@@ -93,6 +93,96 @@ class Graph(BaseModel):
     edges: list[GraphEdge]
 
 
+class SmallTensor(BaseModel):
+    """A tensor in the traces: its first values (row-major), bounded by max_trace_values."""
+
+    shape: list[int]
+    dtype: str
+    values: list[Any]
+    more: bool = Field(description="True when the tensor has more values than shown.")
+
+
+class FrameVariable(BaseModel):
+    name: str
+    kind: Literal["tensor", "value"]
+    type: str
+    change: Literal["new", "inplace", "rebound", "changed"] | None = Field(
+        description="Since the previous frame: new name; in-place change (same tensor, "
+        "version went up); rebound to another tensor; other contents; or null (unchanged).")
+    text: str | None = Field(None, description="A non-tensor value's bounded repr.")
+    shape: list[int] | None = None
+    dtype: str | None = None
+    values: list[Any] | None = None
+    more: bool | None = None
+    version: int | None = Field(None, description="The tensor's version counter.")
+    requires_grad: bool | None = None
+    grad_fn: str | None = None
+    storage: str | None = Field(None, description="Storage label (S1, S2 ...) within this "
+                                "frame: equal labels share memory.")
+
+
+class SharedStorage(BaseModel):
+    storage: str
+    names: list[str]
+
+
+class Frame(BaseModel):
+    index: int
+    line: int
+    source: str
+    iteration: int | None = Field(None, description="The loop pass (1, 2 ...) when this "
+                                  "frame ends a pass of a top-level loop.")
+    variables: list[FrameVariable]
+    removed: list[str] = Field(description="Names deleted since the previous frame.")
+    shared: list[SharedStorage] = Field(description="Variables that share one storage.")
+
+
+class StepTrace(BaseModel):
+    frames: list[Frame]
+    truncated: bool = Field(description="More statements ran than max_trace_frames.")
+    skipped_iterations: int = Field(description="Loop passes beyond max_trace_iterations, "
+                                    "not shown as frames.")
+
+
+class SentGradient(BaseModel):
+    to: str | None = Field(description="The id of the node it went to (null: no node, "
+                           "an input that needs no gradient or was beyond the bound).")
+    grad: SmallTensor | None
+
+
+class GradNode(BaseModel):
+    id: str
+    order: int = Field(description="1 for the first node autograd ran, then 2, 3 ...")
+    name: str = Field(description="The node's class: MulBackward0, AccumulateGrad ...")
+    rule: str | None = Field(description="Its local rule (grad_a = grad · b), null when not "
+                             "in our table.")
+    received: list[SmallTensor | None] = Field(description="The gradient that flowed in, "
+                                               "one per forward output.")
+    sent: list[SentGradient] = Field(description="The gradient sent on, one per input.")
+    contributions: int = Field(description="How many nodes sent this node a gradient in "
+                               "this call (2 or more: they were summed).")
+    grad_before: SmallTensor | None = Field(None, description="AccumulateGrad: the leaf's "
+                                            ".grad before this call.")
+    grad_after: SmallTensor | None = Field(None, description="AccumulateGrad: after it.")
+    leaf: str | None = Field(None, description="AccumulateGrad: the leaf's variable name.")
+
+
+class GradCall(BaseModel):
+    index: int
+    call: Literal["backward()", "torch.autograd.grad"]
+    line: int | None
+    grad_outputs: list[SmallTensor | None] = Field(description="The gradient the pass "
+                                                   "started from (1.0 for a scalar).")
+    nodes: list[GradNode]
+    truncated: bool = Field(description="The graph had more nodes than "
+                            "max_grad_trace_nodes; the rest are not recorded.")
+
+
+class GradTrace(BaseModel):
+    calls: list[GradCall]
+    skipped_calls: int = Field(description="Calls beyond max_grad_trace_calls, not recorded.")
+
+
 class ErrorInfo(BaseModel):
     type: str = Field(description="The exception class, or SyntaxError / ForbiddenError / "
                       "LimitError / TimeoutError for programs the sandbox refused or stopped.")
@@ -121,6 +211,10 @@ class EvalResponse(BaseModel):
     steps: list[Step] = []
     stdout: str = ""
     graph: Graph | None = None
+    trace: StepTrace | None = Field(None, description="The step-through trace: a frame of "
+                                    "variables after each statement and loop pass.")
+    grad_trace: GradTrace | None = Field(None, description="What each autograd node "
+                                         "received and sent in each backward pass.")
     device: str | None = None
     notices: list[str] = []
     shared_values: list[Any] | None = Field(

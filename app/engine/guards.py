@@ -312,7 +312,9 @@ def guard_backward(ctx: GuardContext, target: Any, args: tuple[Any, ...],
               if leaf.grad is None]
     new = sum(leaf.numel() * leaf.element_size() for leaf in leaves)
     ctx.budget.check_bytes("backward()", new)
-    return Prepared(args, kwargs, _track_grads(ctx, leaves))
+    track = _track_grads(ctx, leaves)
+    finish = _capture_gradients(ctx, "backward()", roots)
+    return Prepared(args, kwargs, _unhook_then(finish, track))
 
 
 def guard_autograd_grad(ctx: GuardContext, function: Any, args: tuple[Any, ...],
@@ -323,7 +325,40 @@ def guard_autograd_grad(ctx: GuardContext, function: Any, args: tuple[Any, ...],
     listed = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs or ())
     ctx.budget.check_bytes("torch.autograd.grad", sum(
         t.numel() * t.element_size() for t in listed if isinstance(t, torch.Tensor)))
-    return Prepared(args, kwargs, lambda result: ctx.budget.live.track(result))
+    outputs = named.get("outputs")
+    roots = [outputs] if isinstance(outputs, torch.Tensor) else list(outputs or ())
+    finish = _capture_gradients(ctx, "torch.autograd.grad", roots)
+    return Prepared(args, kwargs, _unhook_then(finish, ctx.budget.live.track))
+
+
+class GradCapture(Protocol):
+    """The gradient trace of a run (app/inspect/gradtrace.py): hooks the graph for one call
+    and returns the function that unhooks it."""
+
+    def start(self, label: str, roots: Iterable[Any], line: int | None) -> Callable[[], None]:
+        ...
+
+
+def _capture_gradients(ctx: GuardContext, label: str, roots: list[Any]) -> Callable[[], None]:
+    """Our hooks around one backward pass, when this run records a gradient trace (the timed
+    repeats do not). If the call raises, the hooks stay until the next call or the end of the
+    run removes them; a stale hook records nothing."""
+    capture: GradCapture | None = getattr(ctx, "grad_trace", None)
+    if capture is None:
+        return _nothing
+    return capture.start(label, roots, ctx.line)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _unhook_then(finish: Callable[[], None],
+                 after: Callable[[Any], None]) -> Callable[[Any], None]:
+    def both(result: Any) -> None:
+        finish()
+        after(result)
+    return both
 
 
 def _dataset_length(dataset: Any, label: str, settings: Settings) -> int:

@@ -213,6 +213,8 @@ class Interpreter:
         self.namespaces = namespaces
         self.vetted = vetted
         self.on_step = on_step
+        # Called after each pass of a top-level loop (the step-through trace); None: no trace.
+        self.on_iteration: Callable[[ast.stmt], None] | None = None
         self.line: int | None = None
         self.depth = 0
         self.stdout: list[str] = []
@@ -313,6 +315,8 @@ class Interpreter:
             self.assign(stmt.target, item, scope)
             if self._iteration(stmt.body, scope):
                 return
+            if self.on_iteration is not None and scope is self.globals:
+                self.on_iteration(stmt)
         self.exec_block(stmt.orelse, scope)
 
     def _while(self, stmt: ast.While, scope: Scope) -> None:
@@ -320,6 +324,8 @@ class Interpreter:
             self.budget.step()
             if self._iteration(stmt.body, scope):
                 return
+            if self.on_iteration is not None and scope is self.globals:
+                self.on_iteration(stmt)
         self.exec_block(stmt.orelse, scope)
 
     def _iteration(self, body: list[ast.stmt], scope: Scope) -> bool:

@@ -32,7 +32,9 @@ from app.engine.plots import PlotSession
 from app.engine.policy import Namespace, Rule, build_namespaces
 from app.engine.predictions import PredictionCache
 from app.engine.text import without_addresses
+from app.inspect.gradtrace import GradTraceRecorder
 from app.inspect.graph import build_graph
+from app.inspect.stepper import StepperLimits, StepTracer
 from app.inspect.tensors import StorageLabels, ViewBuilder
 
 _MAX_STEP_SOURCE = 200
@@ -59,6 +61,10 @@ def _vetted_callables(namespaces: dict[str, Namespace]) -> dict[int, tuple[str, 
             vetted.setdefault(id(namespace.members[member]), (f"{namespace.name}.{member}", rule))
         pending.extend(m for m in namespace.members.values() if isinstance(m, Namespace))
     return vetted
+
+
+def _user_variables(scope: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in scope.items() if _is_user_variable(name, value)}
 
 
 def _is_user_variable(name: str, value: Any) -> bool:
@@ -223,8 +229,21 @@ class Sandbox:
             steps.append({"line": stmt.lineno, "source": program.step_source(stmt),
                           "value": view, "stdout": printed})
 
+        tracer, grad_trace = self._tracers()
+
+        def on_step_traced(stmt: ast.stmt, value: Any, has_value: bool) -> None:
+            on_step(stmt, value, has_value)
+            tracer.statement(stmt.lineno, program.step_source(stmt),
+                             _user_variables(interp.globals.vars))
+
+        def on_iteration(stmt: ast.stmt) -> None:
+            tracer.iteration(stmt, stmt.lineno, program.step_source(stmt),
+                             _user_variables(interp.globals.vars))
+
         plots = PlotSession(self.settings)
-        interp = self._interpreter(seed, deadline, on_step, plots)
+        interp = self._interpreter(seed, deadline, on_step_traced, plots)
+        interp.on_iteration = on_iteration
+        interp.grad_trace = grad_trace  # type: ignore[attr-defined]  # read by guards.py
         error: BaseException | None = None
         state = None
         with warnings.catch_warnings(record=True) as caught:
@@ -257,11 +276,14 @@ class Sandbox:
         variables = {name: value for name, value in interp.globals.vars.items()
                      if _is_user_variable(name, value)}
         variable_views = self._variable_views(views, variables)
+        traces = {"trace": tracer.result(), "grad_trace": grad_trace.result(variables)}
         device = _device_label(target)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         if error is not None:
-            return _error_outcome(error, interp.line, steps, stdout, notices, variable_views,
-                                  device, elapsed_ms)
+            failed = _error_outcome(error, interp.line, steps, stdout, notices, variable_views,
+                                    device, elapsed_ms)
+            failed.body.update(traces)
+            return failed
         assert state is not None
         result_view = None
         if state.has_result:
@@ -276,8 +298,16 @@ class Sandbox:
         graph = build_graph(roots, variables, views.tensor, cuts) if roots else None
         body = {"ok": True, "result": result_view, "variables": variable_views, "steps": steps,
                 "stdout": stdout, "graph": graph, "device": device, "notices": notices,
-                "elapsed_ms": elapsed_ms, "figures": plots.render(notices, deadline)}
+                **traces, "elapsed_ms": elapsed_ms, "figures": plots.render(notices, deadline)}
         return Outcome(200, body)
+
+    def _tracers(self) -> tuple[StepTracer, GradTraceRecorder]:
+        s = self.settings
+        return (StepTracer(StepperLimits(s.max_trace_frames, s.max_trace_iterations,
+                                         s.max_trace_variables, s.max_trace_values,
+                                         s.max_trace_text_chars)),
+                GradTraceRecorder(s.max_grad_trace_calls, s.max_grad_trace_nodes,
+                                  s.max_trace_values))
 
     def _variable_views(self, views: ViewBuilder, variables: dict[str, Any]) -> dict[str, Any]:
         views.set_owners(variables)

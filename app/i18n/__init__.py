@@ -33,6 +33,7 @@ SOURCES = (
     ("templates", [("**.html", "jinja2")]),
     ("app/playground", [("**.py", "python")]),
     ("app/classroom", [("**.py", "python")]),
+    ("app/inspect", [("gradtrace.py", "python")]),  # the local rules of the gradient trace
 )
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 

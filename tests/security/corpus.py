@@ -224,6 +224,21 @@ CASES: list[Case] = [
          400, F, "'grad_fn.register_prehook' is not available"),
     Case("grad-fn-chain-metadata", _GRAPH + "y.grad_fn.next_functions[0][0].metadata", 400, F,
          "'grad_fn.metadata' is not available"),
+    # The gradient trace's own hooks (app/inspect/gradtrace.py) are never reachable: not
+    # after backward() (removed), nor while it runs (from a program's Function.backward).
+    Case("grad-trace-hooks-after", _GRAPH + "y.backward(retain_graph=True)\n"
+         "y.grad_fn._backward_hooks", 400, F, "attributes starting with '_' are not allowed"),
+    Case("grad-trace-hooks-getattr", _GRAPH + "y.backward(retain_graph=True)\n"
+         "getattr(y.grad_fn, '_backward_hooks')", 400, F, "getattr() with the name"),
+    Case("grad-trace-hooks-during", """class Spy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+    @staticmethod
+    def backward(ctx, g):
+        return g + len(ctx._backward_hooks)
+x = torch.ones(2, requires_grad=True)
+Spy.apply(x).sum().backward()""", 400, F, "attributes starting with '_' are not allowed"),
     Case("module-forward-hook", "nn.Linear(1, 1).register_forward_hook(print)", 400, F,
          "registers a callback that torch runs later"),
     Case("untyped-storage", "torch.ones(3).untyped_storage()", 400, F, "exposes raw memory"),

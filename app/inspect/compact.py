@@ -1,0 +1,75 @@
+"""Small, bounded pictures of values for the step-through trace and the gradient trace: a
+tensor's shape, dtype and its first few values (never a copy in proportion to its numel), any
+other value as a bounded repr. These are shown many times per run (once per step, once per
+backward node), so each costs at most ``max_values`` elements and ``max_chars`` characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from app.engine.builtins import bounded_repr
+from app.engine.text import without_addresses
+
+
+def tensor_values(tensor: torch.Tensor, max_values: int) -> tuple[list[Any], bool]:
+    """The first ``max_values`` elements in row-major order, and whether more exist. Runs
+    once per variable per step, so it keeps to a few torch calls."""
+    numel = tensor.numel()
+    count = min(max_values, numel)
+    if count == 0 or tensor.layout != torch.strided or tensor.device.type == "meta":
+        return [], numel > 0
+    data = tensor.detach()
+    if data.is_contiguous():
+        head = data.reshape(-1)[:count]
+    else:
+        # Element by element up to the bound: reshaping a broadcast view
+        # (zeros(1).expand(10**10)) would copy every element.
+        head = torch.stack([data[_unravel(i, data.shape)] for i in range(count)])
+    dtype = head.dtype
+    if dtype.is_complex:
+        return [str(v) for v in head.tolist()], numel > max_values
+    if dtype in (torch.float16, torch.bfloat16):
+        head = head.float()
+    if dtype == torch.float32:
+        # numpy writes each float32 as its shortest decimal that reads back the same (0.1,
+        # not 0.10000000149011612), as the other views do; for a dozen values this is
+        # cheaper than floats.shortest_float32's fixed cost.
+        return [_finite(float(text)) for text in head.cpu().numpy().astype(str)], \
+            numel > max_values
+    values = head.tolist()
+    if dtype.is_floating_point:
+        values = [_finite(v) for v in values]
+    return values, numel > max_values
+
+
+def _unravel(index: int, shape: torch.Size) -> tuple[int, ...]:
+    position: list[int] = []
+    for size in reversed(shape):
+        position.append(index % size)
+        index //= size
+    return tuple(reversed(position))
+
+
+def compact_tensor(tensor: torch.Tensor, max_values: int) -> dict[str, Any]:
+    values, more = tensor_values(tensor, max_values)
+    return {"shape": list(tensor.shape), "dtype": str(tensor.dtype).removeprefix("torch."),
+            "values": values, "more": more}
+
+
+def _finite(value: Any) -> Any:
+    # JSON has no NaN or infinity: the text form, as the other views write it.
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def compact_text(value: Any, max_chars: int) -> str:
+    try:
+        return without_addresses(bounded_repr(value, max_chars))
+    except (RecursionError, MemoryError):
+        return f"<{type(value).__name__}>"

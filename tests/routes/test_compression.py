@@ -68,4 +68,6 @@ def test_the_autograd64_answer_is_at_most_100_kb_before_compression(client: Test
 
 def test_the_tiny_answer_is_not_larger_than_before(client: TestClient) -> None:
     _, body = _raw(client, "POST", "/eval", IDENTITY, json={"code": TINY, "seed": 0})
-    assert len(body) <= 2_900  # 2,863 bytes before the shared values and shortest floats
+    # 2,863 bytes before the shared values and shortest floats; the step-through trace's
+    # frames (docs/API.md, "trace") added about 1.5 kB for the stepper to show.
+    assert len(body) <= 4_500

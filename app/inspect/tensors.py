@@ -248,13 +248,13 @@ class ViewBuilder:
         if data.dtype in (torch.bfloat16, torch.float16) or (data.dtype.is_floating_point \
                 and data.dtype not in (torch.float32, torch.float64)):
             data = data.float()
-        values = data.cpu().tolist()
+        data = data.cpu()
         if data.is_complex() or (data.is_floating_point() and not bool(
                 torch.isfinite(data).all())):
-            values = _sanitize(values)
-        elif data.dtype == torch.float32 and not _already_shortest(values):
-            values = shortest_float32(data.cpu().numpy())
-        return values, truncated
+            return _sanitize(data.tolist()), truncated
+        if data.dtype == torch.float32:
+            return shortest_float32(data.numpy()), truncated
+        return data.tolist(), truncated
 
     def storage(self, t: torch.Tensor, name: str | None) -> dict[str, Any]:
         key = self.labels.key(t)
@@ -333,20 +333,6 @@ class ViewBuilder:
         if partial:
             view["truncated"] = True  # num_parameters counts the modules visited
         return view
-
-
-def _already_shortest(values: Any) -> bool:
-    """True when every widened float32 is written with at most 7 significant digits (its repr
-    is at most 8 characters): no shorter decimal is as close as half a float32 step then, so
-    the text is the shortest already (1.0, 0.5, 1e-05). Stops at the first long one."""
-    stack = [values]
-    while stack:
-        item = stack.pop()
-        if type(item) is list:
-            stack.extend(item)
-        elif len(repr(item)) > 8:
-            return False
-    return True
 
 
 def _content_key(t: torch.Tensor) -> tuple[Any, ...] | None:

@@ -246,6 +246,7 @@ class Sandbox:
             finally:
                 torch.set_grad_enabled(True)
                 torch.set_default_dtype(torch.float32)
+        views.settle()
         if len(steps) >= self.settings.max_steps_reported:
             notices.append(f"only the first {self.settings.max_steps_reported} statements are "
                            "traced (setting max_steps_reported)")

@@ -21,6 +21,8 @@ _MAX_DEPTH = 3
 _VIEW_COST = 16  # see ViewBuilder._cost
 # What a cut can leave of an address at the end of a text: without_addresses needs 8 digits.
 _PARTIAL_ADDRESS = re.compile(r"0x[0-9a-fA-F]{0,16}\Z")
+# A tensor view's costly parts: repr, values, truncated, stats, stats note.
+_Parts = tuple[str, Any, bool, "dict[str, Any] | None", "str | None"]
 
 
 def finite_or_text(value: float) -> float | str:
@@ -100,9 +102,18 @@ class ViewBuilder:
         # The costly parts of a tensor view (repr, values, stats), by content, for this request:
         # a program's tensors are viewed several times (their step, their variable, the result,
         # the graph's gradients), and torch's repr is most of the cost of a view.
-        self._memo: dict[tuple[Any, ...], tuple[str, Any, bool, dict[str, Any] | None,
-                                                str | None]] = {}
+        self._memo: dict[tuple[Any, ...], _Parts] = {}
+        # Once the program has ended (settle()), no tensor can change any more: the parts are
+        # also kept by tensor identity (the tensor held, so its id is not reused), and the
+        # variables, the result and the graph's gradients skip the content key (a copy of
+        # the bytes). While the program runs, a tensor can change without its version
+        # changing (through an array from .numpy()), so steps always key by content.
+        self._settled: dict[int, tuple[torch.Tensor, _Parts]] | None = None
         self._items_left = 0  # of max_items, for the view being built
+
+    def settle(self) -> None:
+        """The program has ended: from now on, views may reuse parts by tensor identity."""
+        self._settled = {}
 
     def set_owners(self, variables: dict[str, Any]) -> None:
         owners: dict[tuple[str, int], list[str]] = {}
@@ -216,14 +227,13 @@ class ViewBuilder:
             view.update(repr=self.text(tensor_text(t, self.limits)), values=None,
                         truncated=False, stats=None, storage=None, grad=None)
             return view
-        key = _content_key(t)
-        parts = self._memo.get(key) if key is not None else None
-        if parts is None:
-            values, truncated = self._values(t)
-            stats, note = tensor_stats(t, self.max_stats)
-            parts = (self.text(tensor_text(t, self.limits)), values, truncated, stats, note)
-            if key is not None:
-                self._memo[key] = parts
+        settled = self._settled.get(id(t)) if self._settled is not None else None
+        if settled is not None and settled[0] is t:
+            parts = settled[1]
+        else:
+            parts = self._content_parts(t)
+            if self._settled is not None:
+                self._settled[id(t)] = (t, parts)
         view["repr"], view["values"], view["truncated"], view["stats"], note = parts
         if note is not None:
             view["stats_note"] = note
@@ -232,6 +242,18 @@ class ViewBuilder:
         grad = t.grad if (t.is_leaf or t.retains_grad) and depth < _MAX_DEPTH else None
         view["grad"] = self.tensor(grad, None, depth + 1) if grad is not None else None
         return view
+
+    def _content_parts(self, t: torch.Tensor) -> _Parts:
+        """(repr, values, truncated, stats, stats note), shared by tensors of equal content."""
+        key = _content_key(t)
+        parts = self._memo.get(key) if key is not None else None
+        if parts is None:
+            values, truncated = self._values(t)
+            stats, note = tensor_stats(t, self.max_stats)
+            parts = (self.text(tensor_text(t, self.limits)), values, truncated, stats, note)
+            if key is not None:
+                self._memo[key] = parts
+        return parts
 
     def _values(self, t: torch.Tensor) -> tuple[Any, bool]:
         """At most max_values of the first values; a window is sliced first, so nothing

@@ -67,11 +67,14 @@ class StorageLabels:
         return (str(tensor.device), storage.data_ptr())
 
     def label(self, tensor: torch.Tensor) -> str:
-        key = self.key(tensor)
+        return self.label_of(self.key(tensor), tensor.untyped_storage())
+
+    def label_of(self, key: tuple[str, int], storage: Any) -> str:
+        """The label of ``storage``, whose key (``key()`` of a tensor on it) is ``key``."""
         found = self._labels.get(key)
         if found is None:
             found = self._labels[key] = f"s{len(self._labels) + 1}"
-            self._keep.append(tensor.untyped_storage())
+            self._keep.append(storage)
         return found
 
 
@@ -279,13 +282,14 @@ class ViewBuilder:
         return data.tolist(), truncated
 
     def storage(self, t: torch.Tensor, name: str | None) -> dict[str, Any]:
-        key = self.labels.key(t)
+        storage = t.untyped_storage()  # one lookup for the key, the label and the size
+        key = (str(t.device), storage.data_ptr())  # = self.labels.key(t)
         owners = [n for n in self.owners.get(key, []) if n != name]
         return {
-            "id": self.labels.label(t), "offset": t.storage_offset(),
+            "id": self.labels.label_of(key, storage), "offset": t.storage_offset(),
             "stride": dims(t.stride(), self.max_items),
             "contiguous": t.is_contiguous(), "version": _version(t), "shares_with": owners,
-            "nbytes": t.untyped_storage().nbytes(),
+            "nbytes": storage.nbytes(),
         }
 
     def ndarray(self, array: np.ndarray) -> dict[str, Any]:

@@ -21,6 +21,8 @@ _MAX_DEPTH = 3
 _VIEW_COST = 16  # see ViewBuilder._cost
 # What a cut can leave of an address at the end of a text: without_addresses needs 8 digits.
 _PARTIAL_ADDRESS = re.compile(r"0x[0-9a-fA-F]{0,16}\Z")
+# A tensor view's costly parts: repr, values, truncated, stats, stats note.
+_Parts = tuple[str, Any, bool, "dict[str, Any] | None", "str | None"]
 
 
 def finite_or_text(value: float) -> float | str:
@@ -65,11 +67,14 @@ class StorageLabels:
         return (str(tensor.device), storage.data_ptr())
 
     def label(self, tensor: torch.Tensor) -> str:
-        key = self.key(tensor)
+        return self.label_of(self.key(tensor), tensor.untyped_storage())
+
+    def label_of(self, key: tuple[str, int], storage: Any) -> str:
+        """The label of ``storage``, whose key (``key()`` of a tensor on it) is ``key``."""
         found = self._labels.get(key)
         if found is None:
             found = self._labels[key] = f"s{len(self._labels) + 1}"
-            self._keep.append(tensor.untyped_storage())
+            self._keep.append(storage)
         return found
 
 
@@ -100,9 +105,18 @@ class ViewBuilder:
         # The costly parts of a tensor view (repr, values, stats), by content, for this request:
         # a program's tensors are viewed several times (their step, their variable, the result,
         # the graph's gradients), and torch's repr is most of the cost of a view.
-        self._memo: dict[tuple[Any, ...], tuple[str, Any, bool, dict[str, Any] | None,
-                                                str | None]] = {}
+        self._memo: dict[tuple[Any, ...], _Parts] = {}
+        # Once the program has ended (settle()), no tensor can change any more: the parts are
+        # also kept by tensor identity (the tensor held, so its id is not reused), and the
+        # variables, the result and the graph's gradients skip the content key (a copy of
+        # the bytes). While the program runs, a tensor can change without its version
+        # changing (through an array from .numpy()), so steps always key by content.
+        self._settled: dict[int, tuple[torch.Tensor, _Parts]] | None = None
         self._items_left = 0  # of max_items, for the view being built
+
+    def settle(self) -> None:
+        """The program has ended: from now on, views may reuse parts by tensor identity."""
+        self._settled = {}
 
     def set_owners(self, variables: dict[str, Any]) -> None:
         owners: dict[tuple[str, int], list[str]] = {}
@@ -216,14 +230,13 @@ class ViewBuilder:
             view.update(repr=self.text(tensor_text(t, self.limits)), values=None,
                         truncated=False, stats=None, storage=None, grad=None)
             return view
-        key = _content_key(t)
-        parts = self._memo.get(key) if key is not None else None
-        if parts is None:
-            values, truncated = self._values(t)
-            stats, note = tensor_stats(t, self.max_stats)
-            parts = (self.text(tensor_text(t, self.limits)), values, truncated, stats, note)
-            if key is not None:
-                self._memo[key] = parts
+        settled = self._settled.get(id(t)) if self._settled is not None else None
+        if settled is not None and settled[0] is t:
+            parts = settled[1]
+        else:
+            parts = self._content_parts(t)
+            if self._settled is not None:
+                self._settled[id(t)] = (t, parts)
         view["repr"], view["values"], view["truncated"], view["stats"], note = parts
         if note is not None:
             view["stats_note"] = note
@@ -232,6 +245,18 @@ class ViewBuilder:
         grad = t.grad if (t.is_leaf or t.retains_grad) and depth < _MAX_DEPTH else None
         view["grad"] = self.tensor(grad, None, depth + 1) if grad is not None else None
         return view
+
+    def _content_parts(self, t: torch.Tensor) -> _Parts:
+        """(repr, values, truncated, stats, stats note), shared by tensors of equal content."""
+        key = _content_key(t)
+        parts = self._memo.get(key) if key is not None else None
+        if parts is None:
+            values, truncated = self._values(t)
+            stats, note = tensor_stats(t, self.max_stats)
+            parts = (self.text(tensor_text(t, self.limits)), values, truncated, stats, note)
+            if key is not None:
+                self._memo[key] = parts
+        return parts
 
     def _values(self, t: torch.Tensor) -> tuple[Any, bool]:
         """At most max_values of the first values; a window is sliced first, so nothing
@@ -248,22 +273,23 @@ class ViewBuilder:
         if data.dtype in (torch.bfloat16, torch.float16) or (data.dtype.is_floating_point \
                 and data.dtype not in (torch.float32, torch.float64)):
             data = data.float()
-        values = data.cpu().tolist()
+        data = data.cpu()
         if data.is_complex() or (data.is_floating_point() and not bool(
                 torch.isfinite(data).all())):
-            values = _sanitize(values)
-        elif data.dtype == torch.float32 and not _already_shortest(values):
-            values = shortest_float32(data.cpu().numpy())
-        return values, truncated
+            return _sanitize(data.tolist()), truncated
+        if data.dtype == torch.float32:
+            return shortest_float32(data.numpy()), truncated
+        return data.tolist(), truncated
 
     def storage(self, t: torch.Tensor, name: str | None) -> dict[str, Any]:
-        key = self.labels.key(t)
+        storage = t.untyped_storage()  # one lookup for the key, the label and the size
+        key = (str(t.device), storage.data_ptr())  # = self.labels.key(t)
         owners = [n for n in self.owners.get(key, []) if n != name]
         return {
-            "id": self.labels.label(t), "offset": t.storage_offset(),
+            "id": self.labels.label_of(key, storage), "offset": t.storage_offset(),
             "stride": dims(t.stride(), self.max_items),
             "contiguous": t.is_contiguous(), "version": _version(t), "shares_with": owners,
-            "nbytes": t.untyped_storage().nbytes(),
+            "nbytes": storage.nbytes(),
         }
 
     def ndarray(self, array: np.ndarray) -> dict[str, Any]:
@@ -333,20 +359,6 @@ class ViewBuilder:
         if partial:
             view["truncated"] = True  # num_parameters counts the modules visited
         return view
-
-
-def _already_shortest(values: Any) -> bool:
-    """True when every widened float32 is written with at most 7 significant digits (its repr
-    is at most 8 characters): no shorter decimal is as close as half a float32 step then, so
-    the text is the shortest already (1.0, 0.5, 1e-05). Stops at the first long one."""
-    stack = [values]
-    while stack:
-        item = stack.pop()
-        if type(item) is list:
-            stack.extend(item)
-        elif len(repr(item)) > 8:
-            return False
-    return True
 
 
 def _content_key(t: torch.Tensor) -> tuple[Any, ...] | None:

@@ -1,0 +1,82 @@
+"""to_json: the values lists written by orjson and spliced into the standard library's
+document read back as the same data as a plain ``json.dumps``, with the documented "nan" /
+"inf" texts, and a program's own strings cannot be taken for the splice markers."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.engine.program import Sandbox, from_json, to_json
+
+AUTOGRAD64 = """x = torch.randn(64, 64, requires_grad=True)
+w = torch.randn(64, 64, requires_grad=True)
+y = torch.tanh(x @ w)
+loss = (y * y).mean()
+loss.backward()
+w.grad"""
+
+
+def _plain(body: dict[str, Any]) -> Any:
+    """What the standard library alone makes of the body (no shared values, no orjson)."""
+    return json.loads(json.dumps(body, allow_nan=False))
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    return Sandbox(Settings())
+
+
+@pytest.mark.parametrize("code", [
+    AUTOGRAD64,
+    "x = torch.randn(20, 20) * 1e-7\ny = x * 1e30\nz = x.double()\nb = x > 0\ny",
+    "i = torch.arange(300) * (2**62 // 300)\nu = i\ni",
+    "a = np.arange(200.0) / 7\nb = a\na",
+    "t = torch.tensor([float('nan'), 1.0, float('-inf')] * 40)\nt",
+])
+def test_same_data_as_the_standard_library(sandbox: Sandbox, code: str) -> None:
+    body = sandbox.run(code).body
+    assert body["ok"], body
+    before = _plain(body)
+    written = to_json(body)
+    assert _plain(body) == before  # the body is put back as it was
+    assert from_json(written) == before
+
+
+def test_values_shown_several_times_are_written_once(sandbox: Sandbox) -> None:
+    body = sandbox.run(AUTOGRAD64).body
+    data = json.loads(to_json(body))
+    assert data["shared_values"]
+    assert list(data)[-1] == "elapsed_ms"
+    assert "values_ref" in data["variables"]["w"]["grad"]
+
+
+def test_a_stray_non_finite_float_is_written_as_text(sandbox: Sandbox) -> None:
+    body = sandbox.run("x = torch.ones(100)\ny = x\nx").body
+    values = body["variables"]["x"]["values"]  # shared by x, y and the result
+    values[0], values[1], values[2] = math.nan, math.inf, -math.inf
+    data = from_json(to_json(body))
+    assert data["result"]["values"][:4] == ["nan", "inf", "-inf", 1.0]
+    assert data["variables"]["y"]["values"][:3] == ["nan", "inf", "-inf"]
+
+
+def test_an_int_beyond_64_bits_in_a_values_list(sandbox: Sandbox) -> None:
+    body = sandbox.run("x = torch.ones(100)\nx").body
+    body["result"]["values"] = [2**70] * 100
+    assert json.loads(to_json(body))["result"]["values"] == [2**70] * 100
+
+
+def test_a_programs_text_is_never_taken_for_a_marker(sandbox: Sandbox) -> None:
+    # The markers are NUL, "v", 16 random hex digits and ":" then an index; a program can
+    # write the same shape of text, but not the random digits of this encoding.
+    code = ("s = '\\x00v0123456789abcdef:0'\nt = torch.arange(100.0)\nu = t\n"
+            "d = {'values': s}\n[s, t]")
+    body = sandbox.run(code).body
+    assert body["ok"], body
+    data = from_json(to_json(body))
+    assert data == _plain(body)
+    assert data["variables"]["s"]["value"] == "\x00v0123456789abcdef:0"

@@ -94,11 +94,18 @@
     var contentAttributes = { "aria-multiline": "true", spellcheck: "false",
                               autocapitalize: "off", autocorrect: "off" };
     if (label) contentAttributes["aria-label"] = label.textContent.trim();
-    var hint = document.querySelector("[data-hint-editor]");
-    if (hint) contentAttributes["aria-description"] = hint.textContent.trim();
     var host = document.createElement("div");
     host.className = "code-editor-host";
     var root = host.attachShadow({ mode: "open" });
+    var hint = document.querySelector("[data-hint-editor]");
+    if (hint) {
+      var description = document.createElement("span");
+      description.id = "editor-keys";
+      description.hidden = true;  // read as the description, never shown twice
+      description.textContent = hint.textContent.trim();
+      root.appendChild(description);
+      contentAttributes["aria-describedby"] = description.id;
+    }
 
     var view = new CM.EditorView({
       doc: textarea.value,

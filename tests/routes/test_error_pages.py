@@ -41,3 +41,10 @@ def test_error_page_speaks_the_chosen_language(client: TestClient) -> None:
 def test_htmx_request_keeps_the_json_error(client: TestClient) -> None:
     response = client.get("/no-such-page", headers={**BROWSER, "hx-request": "true"})
     assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
+
+
+def test_the_app_links_to_the_api_docs_and_back(client: TestClient) -> None:
+    assert '<a href="/docs">' in client.get("/").text
+    docs = client.get("/docs").text
+    assert '<a href="/">' in docs and 'href="/static/favicon.svg"' in docs
+    assert client.get("/static/favicon.svg").status_code == 200

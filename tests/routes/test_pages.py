@@ -174,3 +174,17 @@ def test_static_files_and_vendored_licence(client: TestClient) -> None:
     assert "addEventListener" in client.get("/static/app.js").text
     css = client.get("/static/app.css").text
     assert "@import" not in css and "url(http" not in css and "@font-face" not in css
+
+
+@pytest.mark.parametrize("path", ["/", "/compare"])
+def test_a_cut_short_permalink_says_so(client: TestClient, path: str) -> None:
+    share = permalink.Share(code="x = torch.arange(6)\nx.view(2, 3)") if path == "/" else \
+        permalink.Share(mode="compare", left="torch.ones(2)", right="torch.zeros(2)")
+    token = permalink.encode(share)
+    whole = client.get(path, params={"p": token})
+    assert whole.status_code == 200 and "broken-link" not in whole.text
+    cut = client.get(path, params={"p": token[: len(token) // 2]})
+    assert cut.status_code == 200
+    assert 'class="notice broken-link" role="alert"' in cut.text
+    assert "cut short" in cut.text
+    assert "broken-link" not in client.get(path).text  # no link, no notice

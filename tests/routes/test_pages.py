@@ -188,3 +188,17 @@ def test_a_cut_short_permalink_says_so(client: TestClient, path: str) -> None:
     assert 'class="notice broken-link" role="alert"' in cut.text
     assert "cut short" in cut.text
     assert "broken-link" not in client.get(path).text  # no link, no notice
+
+
+def test_compare_numbers_an_error_line_in_the_box_the_student_wrote(client: TestClient) -> None:
+    inputs = "a = torch.ones(2)\nb = torch.ones(3)"
+    response = client.post("/compare/run", data={
+        "inputs": inputs, "left": "c = a + a\nc", "right": "c = a\nd = a + b\nd", "seed": "0"})
+    assert response.status_code == 200
+    page = response.text
+    right = page[page.index('id="right-error-title"'):]
+    assert "line 2</span>" in right  # line 4 of the joined program, line 2 of the right box
+    assert '<span class="lineno" aria-hidden="true">2</span> d = a + b' in right
+    assert 'class="fact fact-status differs" data-topic="status"' in page
+    row = page[page.index('data-topic="status"'):]
+    assert "≠ differs" in row[:row.index("</tr>")]  # one side failed: the 'Finished?' row

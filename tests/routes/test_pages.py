@@ -98,7 +98,8 @@ def test_security_headers_and_htmx_config(client: TestClient) -> None:
     assert '"allowEval":false' in meta["content"]
     assert '"includeIndicatorStyles":false' in meta["content"]
     scripts = [a["src"] for a, _ in elements(response.text, "script")]
-    assert scripts == ["/static/vendor/htmx-2.0.11.min.js", "/static/app.js"]
+    assert scripts == ["/static/vendor/htmx-2.0.11.min.js", "/static/app.js",
+                       "/static/vendor/codemirror/codemirror.min.js", "/static/editor.js"]
 
 
 @pytest.mark.parametrize("path", ["/", "/compare", "/?example=backward",

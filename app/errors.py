@@ -4,6 +4,8 @@ error as an HTML page with the way back; API clients keep the JSON."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -30,7 +32,7 @@ def install_error_handlers(app: FastAPI) -> None:
                             headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
              "type": str(e.get("type", ""))}
@@ -54,7 +56,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=400)
 
 
-def _error_page(request: Request, status: int, problems: list[dict[str, str | list[str]]]
+def _error_page(request: Request, status: int, problems: Sequence[Mapping[str, object]]
                 ) -> Response:
     return render(request, "pages/error.html", "main",
                   {"active": "", "status": status, "problems": problems}, status_code=status)

@@ -30,9 +30,10 @@ def test_playground_and_lesson_have_no_serious_axe_violations(open_page, viewpor
     assert serious_violations(page) == []
 
 
-def test_lesson_has_a_table_of_contents(page: Page) -> None:
+def test_lesson_has_a_table_of_contents(page: Page, screenshot) -> None:
     page.goto("/lessons/stack-vs-cat")
     toc = page.locator("nav.lesson-toc")
+    screenshot(page, "lesson-toc")
     links = toc.locator("a")
     assert links.count() >= 2
     first = links.first.get_attribute("href")

@@ -4,6 +4,8 @@ without JavaScript, on a phone, and as an HTML 404."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_playground_browser import EDITOR, grid_values, set_code
@@ -122,3 +124,18 @@ def test_unknown_page_is_an_html_404_with_a_way_back(browser: Browser, server_ur
     expect(page.locator("main a[href='/']")).to_be_visible()
     screenshot(page, "not-found")
     context.close()
+
+
+def test_back_and_forward_keep_one_working_editor(page: Page) -> None:
+    page.goto("/?example=matmul")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#results .run-summary")
+    page.select_option("#example", "backward")
+    page.click(".picker button[type=submit]")  # htmx swaps the workspace and pushes history
+    expect(page.locator("#code")).to_have_value(re.compile("backward"))
+    page.go_back()  # htmx restores its snapshot of the run's page
+    expect(page.locator("#results .run-summary")).to_be_visible()
+    expect(page.locator(".code-editor-host")).to_have_count(1)
+    set_code(page, "torch.tensor([[3]]) * 3")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#result-panel .repr pre")).to_have_text("tensor([[9]])")

@@ -78,3 +78,14 @@ def test_heatmap_numbers_do_not_wrap(page: Page) -> None:
     cells = page.locator("#result-panel table.tgrid tbody td")
     heights = {round(c.bounding_box()["height"]) for c in cells.all()}  # type: ignore[index]
     assert len(heights) == 1  # one line each: a wrapped number would make its cell taller
+
+
+def test_phone_autograd_graph_keeps_its_drawn_size(open_page) -> None:
+    page = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    page.goto("/?example=backward")
+    page.click("#run-form button[type=submit]")
+    graph = page.locator("#autograd-panel svg.autograd")
+    expect(graph).to_be_visible()
+    drawn = float(graph.get_attribute("width") or 0)
+    shown = graph.evaluate("e => e.getBoundingClientRect().width")
+    assert abs(shown - drawn) < 1  # not shrunk to the screen: its 12 px labels stay 12 px

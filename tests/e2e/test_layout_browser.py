@@ -64,11 +64,15 @@ def test_phone_tap_targets_are_44px(open_page) -> None:
     page.goto("/?example=matmul")
     page.click("#run-form button[type=submit]")
     page.wait_for_selector("#results .run-summary")
-    small = page.evaluate("""() => [...document.querySelectorAll(
-        'main button, main .button, main select, main input, .site-nav a, .panel-nav a')]
-        .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
-        .map(e => e.outerHTML.slice(0, 80))""")
-    assert small == []
+    for path in ("", "/lessons/stack-vs-cat", "/compare"):
+        if path:
+            page.goto(path)
+        small = page.evaluate("""() => [...document.querySelectorAll(
+            'main button, main .button, main select, main input, main summary, .site-nav a, ' +
+            '.panel-nav a, .lesson-toc a, .lang-switch button')]
+            .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+            .map(e => e.outerHTML.slice(0, 80))""")
+        assert small == [], path
 
 
 def test_heatmap_numbers_do_not_wrap(page: Page) -> None:

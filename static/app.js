@@ -7,6 +7,7 @@
   // event, so htmx sends it as a fragment request (or the browser posts the form).
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (event.defaultPrevented) return;  // the code editor ran it already (editor.js)
     var form = event.target.closest && event.target.closest("form[data-run-form]");
     if (!form) return;
     event.preventDefault();

@@ -77,11 +77,6 @@
     "@media (max-width: 600px)": { ".cm-scroller": { minHeight: "10rem", maxHeight: "50vh" } }
   });
 
-  function submitForm(view) {
-    var form = view.dom.closest("form");
-    if (form) form.requestSubmit();
-    return true;
-  }
 
   function mount(textarea) {
     if (textarea.editorView) return;
@@ -129,7 +124,11 @@
         errorLineField,
         // Ctrl/Cmd+Enter runs (before the default keymap, where it would insert a line).
         // Tab indents; Escape then Tab moves focus on (CodeMirror's tab focus mode).
-        CM.keymap.of([{ key: "Mod-Enter", run: submitForm }]),
+        CM.keymap.of([{ key: "Mod-Enter", run: function () {
+          // the textarea's form: closest() would stop at the shadow root
+          if (textarea.form) textarea.form.requestSubmit();
+          return true;
+        } }]),
         CM.keymap.of([CM.indentWithTab].concat(CM.closeBracketsKeymap, CM.defaultKeymap,
                                                 CM.historyKeymap)),
         CM.EditorView.contentAttributes.of(contentAttributes),

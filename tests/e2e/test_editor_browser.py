@@ -139,3 +139,15 @@ def test_back_and_forward_keep_one_working_editor(page: Page) -> None:
     set_code(page, "torch.tensor([[3]]) * 3")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#result-panel .repr pre")).to_have_text("tensor([[9]])")
+
+
+def test_ctrl_enter_in_the_editor_runs_once_and_adds_no_line(page: Page) -> None:
+    page.goto("/")
+    set_code(page, "torch.ones(2)")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.url.endswith("/run") else None)
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#results .run-summary.ok")).to_be_visible()
+    page.wait_for_timeout(300)  # a second request would have been sent by now
+    assert len(posts) == 1
+    assert editor_text(page) == "torch.ones(2)"

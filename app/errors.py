@@ -1,7 +1,10 @@
 """One handler per error family: every error a user can cause is a 4xx/503 with a JSON body
-that names the fix — never a 500."""
+that names the fix — never a 500. A browser asking for a page (404, 422) gets the same
+error as an HTML page with the way back; API clients keep the JSON."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
@@ -14,6 +17,7 @@ from starlette.types import Scope
 from app.executor.base import QueueFullError
 from app.ratelimit import RateLimitedError
 from app.schemas import error_body
+from app.web import render, wants_html_page
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -31,12 +35,14 @@ def install_error_handlers(app: FastAPI) -> None:
                             headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
              "type": str(e.get("type", ""))}
             for e in exc.errors()[:20]
         ]
+        if wants_html_page(request):
+            return _error_page(request, 422, problems)
         return JSONResponse({"detail": problems}, status_code=422)
 
     @app.exception_handler(RecursionError)
@@ -47,6 +53,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (404, 405) and wants_html_page(request):
+            return _error_page(request, exc.status_code, [])
         if exc.status_code == 400:
             # FastAPI's answer to a body it cannot parse, in the error shape every JSON route
             # documents (schemathesis: "response violates schema").
@@ -76,3 +84,8 @@ def allowed_methods(app: FastAPI, scope: Scope) -> set[str]:
         if any(route.matches(probe)[0] == Match.FULL for route in app.routes):
             allowed.add(method)
     return allowed
+
+def _error_page(request: Request, status: int, problems: Sequence[Mapping[str, object]]
+                ) -> Response:
+    return render(request, "pages/error.html", "main",
+                  {"active": "", "status": status, "problems": problems}, status_code=status)

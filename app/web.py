@@ -91,6 +91,13 @@ def render(request: Request, template: str, block: str, context: Mapping[str, An
     return response
 
 
+def wants_html_page(request: Request) -> bool:
+    """A browser navigating (its Accept names text/html), not an API client or htmx: curl and
+    fetch send */* or application/json and keep getting JSON errors."""
+    return ("text/html" in request.headers.get("accept", "")
+            and request.headers.get("hx-request") != "true")
+
+
 def _local_url(request: Request) -> str:
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")

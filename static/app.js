@@ -7,6 +7,7 @@
   // event, so htmx sends it as a fragment request (or the browser posts the form).
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (event.defaultPrevented) return;  // the code editor ran it already (editor.js)
     var form = event.target.closest && event.target.closest("form[data-run-form]");
     if (!form) return;
     event.preventDefault();
@@ -75,6 +76,15 @@
     });
   }
 
+  // On a phone the results start below the editor, out of sight: bring the summary to the
+  // top so the Run button visibly did something. Left alone when it is already well in view
+  // (the desktop layout, where the results sit beside the editor).
+  function reveal(element) {
+    var box = element.getBoundingClientRect();
+    if (box.top >= 0 && box.bottom <= window.innerHeight * 0.6) return;
+    element.scrollIntoView({ block: "start" });
+  }
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
     if (target) target.setAttribute("aria-busy", "true");
@@ -86,7 +96,10 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     enhance(event.detail.elt || document);
     var summary = event.detail.elt && event.detail.elt.querySelector("[data-announce]");
-    if (summary) announce(summary.textContent.trim());
+    if (summary) {
+      announce(summary.textContent.trim());
+      reveal(summary);
+    }
     syncLanguageForm();
   });
   document.addEventListener("htmx:pushedIntoHistory", syncLanguageForm);

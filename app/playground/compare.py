@@ -23,6 +23,23 @@ def join_program(inputs: str, body: str) -> str:
     return f"{inputs}\n{body}" if inputs else body
 
 
+def input_line_count(inputs: str) -> int:
+    """How many lines ``join_program`` puts before the program's first line."""
+    inputs = inputs.rstrip("\n")
+    return inputs.count("\n") + 1 if inputs else 0
+
+
+def locate_line(inputs: str, body: str, line: int | None
+                ) -> tuple[str, int | None, str]:
+    """A line of the joined program as the student wrote it: ("inputs" or "program", its
+    line in that box, that box's text). The sandbox only sees the joined program, so its
+    line numbers count the inputs too."""
+    before = input_line_count(inputs)
+    if line is not None and 0 < line <= before:
+        return "inputs", line, inputs
+    return "program", (line - before if line is not None and line > before else line), body
+
+
 def input_names(inputs: str) -> list[str]:
     """Names the inputs program assigns at top level, in order."""
     try:
@@ -139,10 +156,10 @@ def compare(left: Side, right: Side, inputs: str) -> Comparison:
     out = Comparison(left, right)
     facts = out.facts
     if not (left.ok and right.ok):
-        facts.append(_fact("status",
-                           "ok" if left.ok else (left.error or {}).get("type", "error"),
-                           "ok" if right.ok else (right.error or {}).get("type", "error"),
-                           None))
+        left_end = "ok" if left.ok else (left.error or {}).get("type", "error")
+        right_end = "ok" if right.ok else (right.error or {}).get("type", "error")
+        # One side finished and the other did not: that is a difference, the first one.
+        facts.append(_fact("status", left_end, right_end, left_end == right_end))
     lv, rv = left.result, right.result
     if lv is not None or rv is not None:
         ls, rs = _shape(lv), _shape(rv)

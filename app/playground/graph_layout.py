@@ -2,9 +2,11 @@
 
 First the data (``layout_graph`` returns boxes and edge paths), then the drawing (the
 ``_graph.html`` macro only writes SVG elements at these coordinates). Layers follow the
-longest path from the leaves, so leaves sit on top and the result at the bottom, arrows
-pointing the way values flow forward (gradients flow back up). Node order inside a layer
-is improved by a few barycenter sweeps, enough for the small graphs a lesson builds.
+longest path from the leaves, then each node sinks to just above its first use (so a
+parameter sits next to the op that uses it, not in a top row whose edges would cross the
+boxes between), arrows pointing the way values flow forward (gradients flow back up).
+Node order inside a layer is improved by a few barycenter sweeps, enough for the small
+graphs a lesson builds.
 """
 
 from __future__ import annotations
@@ -152,6 +154,18 @@ def _ranks(ids: list[str], preds: dict[str, list[str]]) -> dict[str, int]:
     return rank
 
 
+def _sink_toward_uses(ids: list[str], rank: dict[str, int],
+                      succs: dict[str, list[str]]) -> dict[str, int]:
+    """Move each node down to just above its first use. Longest-path ranks put every leaf in
+    the top row, so a layer's weights (an MLP's W2, b2) sent edges through the rows between,
+    across the boxes there; one row above their use, the edge spans no other row."""
+    for n in sorted(ids, key=lambda m: rank[m], reverse=True):
+        below = [rank[s] for s in succs[n] if rank[s] > rank[n]]
+        if below:
+            rank[n] = max(rank[n], min(below) - 1)
+    return rank
+
+
 def _order(layers: list[list[str]], preds: dict[str, list[str]],
            succs: dict[str, list[str]]) -> None:
     """Barycenter sweeps: each node moves toward the mean position of its neighbours in the
@@ -192,7 +206,7 @@ def layout_graph(graph: dict[str, Any] | None, variables: dict[str, Any]) -> Gra
     for n in ids:
         boxes[n].inputs = [boxes[p].title for p in preds[n]]
 
-    rank = _ranks(ids, preds)
+    rank = _sink_toward_uses(ids, _ranks(ids, preds), succs)
     layers: list[list[str]] = [[] for _ in range(max(rank.values()) + 1)]
     for n in ids:
         layers[rank[n]].append(n)

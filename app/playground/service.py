@@ -36,6 +36,7 @@ class ScratchPage:
     run: Run | None = None
     example: str | None = None  # slug of the example the editor was loaded from
     examples: tuple[presets.Example, ...] = presets.EXAMPLES
+    broken_link: bool = False  # a permalink that did not decode (often cut short when copied)
 
     @property
     def token(self) -> str:
@@ -53,6 +54,7 @@ class ComparePage:
     comparison: compare_mod.Comparison | None = None
     presets: tuple[presets.ComparePreset, ...] = field(default=presets.COMPARE_PRESETS)
     repeat: int = compare_mod.REPEAT
+    broken_link: bool = False  # a permalink that did not decode (often cut short when copied)
 
     @property
     def token(self) -> str:
@@ -141,7 +143,8 @@ async def scratch_page(executor: Executor, settings: Settings, client: object, *
                                      shared.device)
         return page
     chosen = presets.example(example) or DEFAULT_EXAMPLE
-    return ScratchPage(Share(code=chosen.code), example=chosen.slug)
+    return ScratchPage(Share(code=chosen.code), example=chosen.slug,
+                       broken_link=bool(token) and shared is None)
 
 
 async def compare_page(executor: Executor, settings: Settings, client: object, *,
@@ -158,7 +161,7 @@ async def compare_page(executor: Executor, settings: Settings, client: object, *
             chosen = presets.compare_preset(preset) or DEFAULT_PRESET
             share = Share(mode="compare", inputs=chosen.inputs, left=chosen.left,
                           right=chosen.right)
-            return ComparePage(share, chosen)
+            return ComparePage(share, chosen, broken_link=bool(token) and shared is None)
         share = shared
     page = ComparePage(share, _matching_preset(share))
     left_code = compare_mod.join_program(share.inputs, share.left)

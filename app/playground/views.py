@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.playground.compare import locate_line
 from app.playground.graph_layout import layout_graph, shape_text
 from app.playground.grid import build_grid, format_ms, format_number
 from app.playground.storage import storage_groups
@@ -82,6 +83,7 @@ TEMPLATE_HELPERS: dict[str, Any] = {
     "is_array": is_array,
     "brief": brief,
     "source_line": source_line,
+    "locate_line": locate_line,
     "stat_text": stat_text,
     "leaf_gradients": leaf_gradients,
 }

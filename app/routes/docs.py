@@ -14,9 +14,16 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Torch Playground API</title>
 <link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+<link rel="stylesheet" href="/static/api-docs.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
 <body>
-<div id="swagger-ui"></div>
+<header class="docs-header">
+  <a href="/">&larr; Torch Playground</a>
+  <nav aria-label="The app"><a href="/">Scratchpad</a> <a href="/lessons">Lessons</a>
+  <a href="/train">Train</a></nav>
+</header>
+<main id="swagger-ui"></main>
 <script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script>
 </body>

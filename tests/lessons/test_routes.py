@@ -313,3 +313,14 @@ def test_an_example_is_editable_and_runs_in_place(client: TestClient, catalog: C
     broken = client.post(f"/lessons/mm-vs-mul/run/{g}", data={"code": "1/0"}, headers=HTMX).text
     assert "ZeroDivisionError" in broken and "this server did something else" not in broken
     assert "but it did not on this server" not in broken
+
+
+def test_a_whole_lesson_page_carries_its_chart_without_javascript(client: TestClient,
+                                                                  catalog: Catalog) -> None:
+    i = _index(catalog, "creating-tensors", lambda s: s.kind == "plot")
+    html = client.get("/lessons/creating-tensors").text  # what a browser without JS shows
+    out = html[html.index(f'id="sec-{i}-out"'):]
+    out = out[:out.index("</section>")]
+    assert '<svg class="plot' in out and "normal density" in out
+    form = html[html.index(f'action="/lessons/creating-tensors/plot/{i}'):]
+    assert 'hx-trigger="submit"' in form[:form.index(">")]  # drawn already: htmx leaves it

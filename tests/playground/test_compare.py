@@ -4,7 +4,14 @@ from typing import Any
 
 import torch
 
-from app.playground.compare import Side, compare, input_names, join_program, values_equal
+from app.playground.compare import (
+    Side,
+    compare,
+    input_names,
+    join_program,
+    locate_line,
+    values_equal,
+)
 
 
 def tensor_view(t: torch.Tensor, sid: str, shares: list[str], version: int = 0) -> dict[str, Any]:
@@ -83,7 +90,21 @@ def test_an_error_on_one_side_is_a_fact_not_a_crash() -> None:
     result = compare(ok, failed, "a = torch.ones(4, 2, 3)")
     facts = {f.topic: f for f in result.facts}
     assert (facts["status"].left, facts["status"].right) == ("ok", "RuntimeError")
+    assert facts["status"].same is False  # 'differs': one finished, the other did not
     assert facts["shape"].same is None and facts["values"].same is None
+    both = compare(failed, side(None, error={"type": "RuntimeError", "message": "x"}), "")
+    assert {f.topic: f for f in both.facts}["status"].same is True
+
+
+def test_error_lines_are_counted_in_the_box_the_student_wrote() -> None:
+    inputs, body = "a = torch.ones(2)\nb = torch.ones(3)\n\n", "c = a + b\nc"
+    joined = join_program(inputs, body)
+    assert joined.splitlines()[2] == "c = a + b"  # line 3 of what the sandbox runs
+    assert locate_line(inputs, body, 3) == ("program", 1, body)
+    assert locate_line(inputs, body, 4) == ("program", 2, body)
+    assert locate_line(inputs, body, 2) == ("inputs", 2, inputs)
+    assert locate_line("", body, 1) == ("program", 1, body)
+    assert locate_line(inputs, body, None) == ("program", None, body)
 
 
 def test_values_equal_tolerates_float_noise_only() -> None:

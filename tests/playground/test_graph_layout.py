@@ -57,3 +57,45 @@ def test_grad_text() -> None:
     assert grad_text({"kind": "tensor", "shape": [2, 1], "values": [[1.0], [2.0]]}) == "[1.0, 2.0]"
     big = {"kind": "tensor", "shape": [3, 4], "values": [[0.0] * 4] * 3}
     assert grad_text(big) == "[3, 4]"  # too many values for a node: its shape instead
+
+
+def _mlp_graph() -> dict:
+    """The graph torch records for a 2-layer MLP's loss (nn.Linear -> relu -> nn.Linear ->
+    mse_loss): each layer's weight enters through TBackward0, its bias straight into Addmm."""
+    def leaf(name: str) -> dict:
+        return {"id": name, "label": "AccumulateGrad", "kind": "leaf", "var": name,
+                "grad": None}
+
+    def op(id_: str, label: str, kind: str = "op") -> dict:
+        return {"id": id_, "label": label, "kind": kind, "var": None, "grad": None}
+
+    nodes = [op("loss", "MseLossBackward0", "output"), op("mm2", "AddmmBackward0"),
+             leaf("b2"), op("relu", "ReluBackward0"), op("mm1", "AddmmBackward0"),
+             leaf("b1"), op("t1", "TBackward0"), leaf("W1"), op("t2", "TBackward0"),
+             leaf("W2")]
+    pairs = [("mm2", "loss"), ("b2", "mm2"), ("relu", "mm2"), ("t2", "mm2"), ("W2", "t2"),
+             ("mm1", "relu"), ("b1", "mm1"), ("t1", "mm1"), ("W1", "t1")]
+    return {"nodes": nodes, "edges": [{"from": a, "to": b} for a, b in pairs]}
+
+
+def _crosses(box, x1: float, y1: float, x2: float, y2: float) -> bool:
+    """Whether the straight segment between an edge's ends passes through ``box``."""
+    for k in range(1, 100):
+        t = k / 100
+        x, y = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
+        if box.x < x < box.x + box.w and box.y < y < box.y + box.h:
+            return True
+    return False
+
+
+def test_mlp_edges_do_not_cross_other_nodes() -> None:
+    layout = layout_graph(_mlp_graph(), {})
+    assert layout is not None
+    boxes = {n.id: n for n in layout.nodes}
+    rows = sorted({n.y for n in layout.nodes})
+    for edge in layout.edges:
+        a, b = boxes[edge.source], boxes[edge.target]
+        # each edge joins neighbouring rows: W2 sits just above its TBackward0, b2 beside it
+        assert rows.index(b.y) - rows.index(a.y) == 1, (edge.source, edge.target)
+        others = [n for n in layout.nodes if n.id not in (edge.source, edge.target)]
+        assert not any(_crosses(n, a.cx, a.y + a.h, b.cx, b.y) for n in others), edge

@@ -99,7 +99,8 @@ def test_security_headers_and_htmx_config(client: TestClient) -> None:
     assert '"includeIndicatorStyles":false' in meta["content"]
     scripts = [a["src"] for a, _ in elements(response.text, "script")]
     assert scripts == ["/static/vendor/htmx-2.0.11.min.js", "/static/app.js",
-                       "/static/stepper.js"]
+                       "/static/stepper.js",
+                       "/static/vendor/codemirror/codemirror.min.js", "/static/editor.js"]
 
 
 @pytest.mark.parametrize("path", ["/", "/compare", "/?example=backward",
@@ -175,3 +176,31 @@ def test_static_files_and_vendored_licence(client: TestClient) -> None:
     assert "addEventListener" in client.get("/static/app.js").text
     css = client.get("/static/app.css").text
     assert "@import" not in css and "url(http" not in css and "@font-face" not in css
+
+
+@pytest.mark.parametrize("path", ["/", "/compare"])
+def test_a_cut_short_permalink_says_so(client: TestClient, path: str) -> None:
+    share = permalink.Share(code="x = torch.arange(6)\nx.view(2, 3)") if path == "/" else \
+        permalink.Share(mode="compare", left="torch.ones(2)", right="torch.zeros(2)")
+    token = permalink.encode(share)
+    whole = client.get(path, params={"p": token})
+    assert whole.status_code == 200 and "broken-link" not in whole.text
+    cut = client.get(path, params={"p": token[: len(token) // 2]})
+    assert cut.status_code == 200
+    assert 'class="notice broken-link" role="alert"' in cut.text
+    assert "cut short" in cut.text
+    assert "broken-link" not in client.get(path).text  # no link, no notice
+
+
+def test_compare_numbers_an_error_line_in_the_box_the_student_wrote(client: TestClient) -> None:
+    inputs = "a = torch.ones(2)\nb = torch.ones(3)"
+    response = client.post("/compare/run", data={
+        "inputs": inputs, "left": "c = a + a\nc", "right": "c = a\nd = a + b\nd", "seed": "0"})
+    assert response.status_code == 200
+    page = response.text
+    right = page[page.index('id="right-error-title"'):]
+    assert "line 2</span>" in right  # line 4 of the joined program, line 2 of the right box
+    assert '<span class="lineno" aria-hidden="true">2</span> d = a + b' in right
+    assert 'class="fact fact-status differs" data-topic="status"' in page
+    row = page[page.index('data-topic="status"'):]
+    assert "≠ differs" in row[:row.index("</tr>")]  # one side failed: the 'Finished?' row

@@ -160,6 +160,9 @@ def test_the_live_block_polls_while_running_and_stops_once_cancelled(
     attrs, html = live(client, run_id)
     assert attrs["hx-get"] == f"/train/runs/{run_id}" and attrs["hx-trigger"] == "every 1s"
     assert attrs["hx-swap"] == "outerHTML"
+    # without JavaScript (no polling) the page reloads itself while the run is live
+    refresh = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
+    assert refresh in client.get(f"/train/runs/{run_id}").text
     cancel, _ = one(html, "form", class_="cancel-form")
     assert cancel["hx-post"] == cancel["action"] == f"/train/runs/{run_id}/cancel"
     response = client.post(f"/train/runs/{run_id}/cancel", headers=HX)
@@ -168,6 +171,7 @@ def test_the_live_block_polls_while_running_and_stops_once_cancelled(
     view = wait_done(client, run_id)
     attrs, html = live(client, run_id)
     assert "hx-trigger" not in attrs and "hx-get" not in attrs  # polling stops here
+    assert 'http-equiv="refresh"' not in client.get(f"/train/runs/{run_id}").text
     assert attrs["data-status"] == view["status"] == "cancelled"
     assert not elements(html, "form", class_="cancel-form")
     _, card = one(html, "div", class_="stop-card")

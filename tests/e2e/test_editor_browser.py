@@ -1,0 +1,153 @@
+"""The scratchpad's code editor (CodeMirror 6, static/editor.js) in a real browser: typing,
+indenting, leaving it by keyboard, running what it shows, the error line; and the page
+without JavaScript, on a phone, and as an HTML 404."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.test_playground_browser import EDITOR, grid_values, set_code
+
+
+def editor_text(page: Page) -> str:
+    """What the form will post: the hidden textarea the editor keeps in step."""
+    return page.input_value("#code")
+
+
+def test_editor_replaces_the_textarea_with_numbered_highlighted_lines(page: Page) -> None:
+    page.goto("/")
+    expect(page.locator(EDITOR)).to_be_visible()
+    expect(page.locator("#code")).to_be_hidden()
+    lines = page.locator("#run-form .cm-line").count()
+    assert lines == editor_text(page).count("\n") + 1
+    numbers = page.locator("#run-form .cm-lineNumbers .cm-gutterElement:visible")
+    assert numbers.all_inner_texts()[:3] == ["1", "2", "3"]
+    # Python highlighting: keywords and names sit in styled spans, not bare text
+    assert page.locator("#run-form .cm-line span").count() > 0
+    # CodeMirror styles itself through constructable sheets: no <style> for the CSP to block
+    assert page.evaluate("document.querySelectorAll('style').length") == 0
+    assert page.evaluate(
+        "document.querySelector('.code-editor-host').shadowRoot.adoptedStyleSheets.length") > 0
+    expect(page.locator("[data-hint-editor]")).to_contain_text("Esc")
+
+
+def test_typing_auto_indents_and_tab_indents(page: Page) -> None:
+    page.goto("/")
+    set_code(page, "")
+    page.keyboard.type("for i in range(3):")
+    page.keyboard.press("Enter")
+    page.keyboard.type("x = i")
+    assert editor_text(page) == "for i in range(3):\n    x = i"  # indented after the colon
+    page.keyboard.press("Home")
+    page.keyboard.press("Tab")  # Tab indents one more level instead of leaving
+    assert editor_text(page) == "for i in range(3):\n        x = i"
+    expect(page.locator(EDITOR)).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    assert editor_text(page) == "for i in range(3):\n    x = i"
+
+
+def test_escape_then_tab_leaves_the_editor(page: Page) -> None:
+    page.goto("/")
+    page.click(EDITOR)
+    before = editor_text(page)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    expect(page.locator("#seed")).to_be_focused()  # the next control after the editor
+    assert editor_text(page) == before  # and no tab was typed
+
+
+def test_run_button_runs_the_editor_text(page: Page) -> None:
+    page.goto("/")
+    set_code(page, "t = torch.tensor([[7, 8]])\nt * 2")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#results .run-summary")
+    assert grid_values(page, "#result-panel .tensor-card") == [["14", "16"]]
+    assert "?p=" in page.url
+
+
+def test_error_line_is_marked_in_the_gutter(page: Page, screenshot) -> None:
+    page.goto("/")
+    set_code(page, "a = torch.ones(2)\nb = torch.ones(3)\nc = a + b\nc")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#results .error-card")).to_be_visible()
+    expect(page.locator("#run-form .cm-gutterElement.cm-error-gutter")).to_have_count(1)
+    expect(page.locator("#run-form .cm-error-line")).to_have_text("c = a + b")
+    screenshot(page.locator("#run-form"), "editor-error-line")
+    # a run that succeeds clears the mark
+    set_code(page, "torch.ones(2)")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#results .run-summary.ok")).to_be_visible()
+    expect(page.locator("#run-form .cm-gutterElement.cm-error-gutter")).to_have_count(0)
+
+
+def test_without_javascript_the_textarea_runs_and_copy_buttons_stay_hidden(
+        browser: Browser, server_url: str) -> None:
+    context = browser.new_context(base_url=server_url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/")
+    expect(page.locator("#code")).to_be_visible()
+    expect(page.locator(".cm-editor")).to_have_count(0)
+    page.fill("#code", "torch.tensor([[1, 2]]) + 1")
+    page.click("#run-form button[type=submit]")  # a plain form post: the whole page returns
+    assert grid_values(page, "#result-panel .tensor-card") == [["2", "3"]]
+    expect(page.locator("[data-copy-link]")).to_be_hidden()
+    expect(page.locator("[data-copy-from]")).to_be_hidden()
+    expect(page.locator("[data-hint-plain]")).to_be_visible()
+    context.close()
+
+
+def test_phone_run_brings_the_summary_into_view(open_page, screenshot) -> None:
+    page = open_page(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    page.goto("/?example=matmul")
+    summary = page.locator("#results .run-summary")
+    assert page.evaluate("document.getElementById('results').getBoundingClientRect().top") > 600
+    page.locator("#run-form button[type=submit]").tap()
+    expect(summary).to_be_in_viewport()
+    screenshot(page, "phone-after-run")
+    expect(page.locator("#announce")).to_contain_text("Ran in")
+    # scrolled so the summary leads the screen, not left at its bottom edge
+    assert page.evaluate("document.querySelector('#results .run-summary')"
+                         ".getBoundingClientRect().top") < 200
+
+
+def test_unknown_page_is_an_html_404_with_a_way_back(browser: Browser, server_url: str,
+                                                     screenshot) -> None:
+    # its own context: the page fixture counts the 404 itself as a console error
+    context = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 700})
+    page = context.new_page()
+    response = page.goto("/no-such-page")
+    assert response is not None and response.status == 404
+    assert response.headers["content-type"].startswith("text/html")
+    expect(page.locator("h1")).to_contain_text("not found")
+    expect(page.locator("main a[href='/']")).to_be_visible()
+    screenshot(page, "not-found")
+    context.close()
+
+
+def test_back_and_forward_keep_one_working_editor(page: Page) -> None:
+    page.goto("/?example=matmul")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#results .run-summary")
+    page.select_option("#example", "backward")
+    page.click(".picker button[type=submit]")  # htmx swaps the workspace and pushes history
+    expect(page.locator("#code")).to_have_value(re.compile("backward"))
+    page.go_back()  # htmx restores its snapshot of the run's page
+    expect(page.locator("#results .run-summary")).to_be_visible()
+    expect(page.locator(".code-editor-host")).to_have_count(1)
+    set_code(page, "torch.tensor([[3]]) * 3")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#result-panel .repr pre")).to_have_text("tensor([[9]])")
+
+
+def test_ctrl_enter_in_the_editor_runs_once_and_adds_no_line(page: Page) -> None:
+    page.goto("/")
+    set_code(page, "torch.ones(2)")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.url.endswith("/run") else None)
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#results .run-summary.ok")).to_be_visible()
+    page.wait_for_timeout(300)  # a second request would have been sent by now
+    assert len(posts) == 1
+    assert editor_text(page) == "torch.ones(2)"

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import math
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -141,6 +142,10 @@ class Run:
         return {"position": where.position, "estimated_start_s": where.estimated_start_s}
 
 
+# What secrets.token_urlsafe(9) makes. Any other id is unknown without asking the store, so a
+# request's id never names another key there (":events", ":cancel", patterns).
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{12}")
+
 # A run read from the shared store was started by another web process: its caller is not
 # known here (the store keeps no client addresses), and quotas only count this process's runs.
 ELSEWHERE = Caller(kind="anonymous", id="another web process")
@@ -219,7 +224,9 @@ class RunRegistry:
         run = self._runs.get(run_id)
         if run is not None:
             return run
-        stored = await self.store.load(run_id) if self.store is not None else None
+        if self.store is None or not RUN_ID.fullmatch(run_id):
+            raise RunNotFoundError(run_id)
+        stored = await self.store.load(run_id)
         if stored is None:
             raise RunNotFoundError(run_id)
         return run_from_store(stored)
@@ -264,6 +271,8 @@ class RunRegistry:
         ones as they come, ending after the run's ``end`` event. Yields None when nothing
         happened for ``heartbeat_s`` (so the caller can keep its connection alive)."""
         if run_id not in self._runs and self.store is not None:
+            if not RUN_ID.fullmatch(run_id):
+                raise RunNotFoundError(run_id)
             async for item in self.store.follow(run_id, after, heartbeat_s):
                 yield item
             return

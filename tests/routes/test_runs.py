@@ -458,8 +458,8 @@ def test_an_unreachable_run_store_is_a_503_that_names_the_fix() -> None:
     client, executor = make_client(run_store="redis",
                                    run_store_url=f"redis://127.0.0.1:{free_port()}/0")
     with client:
-        for response in (client.post("/runs", json=SMALL), client.get("/runs/some-run"),
-                         client.get("/runs/some-run/events")):
+        for response in (client.post("/runs", json=SMALL), client.get("/runs/AAAAAAAAAAAA"),
+                         client.get("/runs/AAAAAAAAAAAA/events")):  # an id of the right form
             assert response.status_code == 503
             assert response.headers["retry-after"] == "5"
             error = response.json()["error"]

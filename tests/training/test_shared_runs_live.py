@@ -1,6 +1,7 @@
 """Two real uvicorn servers sharing one Redis run store (run_store = "redis"): a run started
 on A is followed over SSE from B to its end, B reads the same final record as A, B cancels a
-run that A drives, and a restarted A still serves its finished run."""
+run that A drives, a run live when A shuts down ends (cancelled) for B, and a restarted A
+still serves its finished run."""
 
 from __future__ import annotations
 
@@ -93,6 +94,13 @@ def follow(url: str) -> list[tuple[int, str, dict[str, Any]]]:
     return events
 
 
+def wait_running(server: Server, run_id: str) -> None:
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{server.url}/runs/{run_id}", timeout=10).json()["status"] != "running":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.1)
+
+
 def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
         servers: list[Server], redis_url: str) -> None:
     a, b = servers
@@ -121,17 +129,22 @@ def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
 
     # Cancelled on B, stopped by A (which drives it), seen to its end from B.
     long_id = httpx.post(f"{a.url}/runs", json=LONG, timeout=10).json()["id"]
-    deadline = time.monotonic() + 20
-    while httpx.get(f"{b.url}/runs/{long_id}", timeout=10).json()["status"] != "running":
-        assert time.monotonic() < deadline, "the long run never started"
-        time.sleep(0.1)
+    wait_running(b, long_id)
     assert httpx.post(f"{b.url}/runs/{long_id}/cancel", timeout=10).status_code == 202
     ended = follow(f"{b.url}/runs/{long_id}/events")[-1]
     assert ended[1] == "end" and ended[2]["status"] == "cancelled"
     assert httpx.get(f"{a.url}/runs/{long_id}", timeout=10).json()["status"] == "cancelled"
 
-    # A restart of A keeps its finished runs: the new process reads them from the store.
+    # A run live when A shuts down ends as cancelled in the store too: B's followers stop.
+    live_id = httpx.post(f"{a.url}/runs", json=LONG, timeout=10).json()["id"]
+    wait_running(b, live_id)
     a.stop()
+    at_shutdown = httpx.get(f"{b.url}/runs/{live_id}", timeout=10).json()
+    assert at_shutdown["status"] == "cancelled"
+    assert at_shutdown["summary"]["reason"] == "The server shut down."
+    assert follow(f"{b.url}/runs/{live_id}/events")[-1][1] == "end"
+
+    # A restart of A keeps its finished runs: the new process reads them from the store.
     restarted = Server(redis_url)
     servers.append(restarted)
     restarted.wait_ready()

@@ -7,7 +7,7 @@ cancels a live run, then forgets it: reading it again is 404."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -37,10 +37,12 @@ async def get_registry(
 
 RegistryDep = Annotated[RunRegistry, Depends(get_registry)]
 
-_NOT_FOUND = {404: {"description": "No run with this id (or it was dropped long after it "
-                    "ended)."},
-              503: {"description": "The shared run store (setting run_store) is unreachable "
-                    "(StoreError)."}}
+# Statuses every route on one run answers besides its own.
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No run with this id (or it was dropped long after it ended)."},
+    503: {"description": "The shared run store (setting run_store) is unreachable "
+          "(StoreError)."},
+}
 
 
 def _store_down(error: StoreError) -> JSONResponse:

@@ -2,6 +2,8 @@
 event history and metrics, and lets any number of readers replay and follow it.
 
 One asyncio task per run consumes the executor's events; readers never touch the executor.
+With a shared RunStore (setting run_store), that task also writes the run's record and every
+event there, and runs started by other web processes are read and followed from it.
 Everything here runs on the event loop and does no CPU-heavy work (no torch import).
 """
 

@@ -23,7 +23,9 @@ _Entry = tuple[str, dict[str, str]]
 class RedisRunStore:
     def __init__(self, url: str, keep_s: int, prefix: str = "playground:") -> None:
         # decode_responses: records and events are JSON text, never bytes to the app.
-        self._redis = redis.from_url(url, decode_responses=True)
+        # A connect timeout, so an unreachable server is a prompt 503 (and shutdown does not
+        # hang on it); no read timeout, which would cut XREAD BLOCK's wait short.
+        self._redis = redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
         self._keep_s = keep_s
         self._prefix = prefix
 

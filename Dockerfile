@@ -22,7 +22,8 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY templates ./templates
 COPY static ./static
-RUN pip install . \
+# the redis extra: run_store = "redis" (docker-compose.yml) shares runs between servers
+RUN pip install ".[redis]" \
     && useradd --system --no-create-home --shell /usr/sbin/nologin playground
 # Not root: the server and its sandbox workers run as this user.
 USER playground

@@ -437,6 +437,22 @@ class Settings(BaseSettings):
         "replay; the oldest finished run is dropped first. Each keeps at most about 1 MB "
         "(steps are rate-limited, snapshots capped, events stored as JSON text).",
     )
+    run_store: Literal["local", "redis"] = Field(
+        "local",
+        description="Where run records and events live: 'local', in this web process (one "
+        "process; runs are lost on restart), or 'redis', a Redis server shared by every web "
+        "process, so any of them serves any run and its SSE stream and a restart keeps "
+        "finished runs (docs/SCALING.md).",
+    )
+    run_store_url: str = Field(
+        "redis://localhost:6379/0",
+        description="The Redis server of run_store='redis' (redis://host:port/db).",
+    )
+    run_store_keep_s: int = Field(
+        7 * 24 * 3600, ge=60,
+        description="How long the shared store keeps a finished run (spec, status, metrics, "
+        "events) for reading and replay: a week covers a lesson and its follow-up.",
+    )
 
     # --- the worker's OS layer (app/executor/oslayer.py) ---
     worker_os_layer: bool = Field(

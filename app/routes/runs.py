@@ -7,7 +7,7 @@ cancels a live run, then forgets it: reading it again is 404."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -18,6 +18,7 @@ from app.schemas import error_body
 from app.training.runs import RunNotFoundError, RunRegistry, TooManyRunsError
 from app.training.schemas import RunCreated, RunView
 from app.training.spec import SpecLimitError, TrainSpec
+from app.training.store import StoreError, make_run_store
 
 router = APIRouter(prefix="/runs", tags=["training runs"])
 
@@ -29,14 +30,24 @@ async def get_registry(
     # the app (and its executor). async: a plain def dependency would cost a thread hop.
     registry = getattr(request.app.state, "runs", None)
     if registry is None:
-        registry = request.app.state.runs = RunRegistry(executor, settings)
+        registry = request.app.state.runs = RunRegistry(executor, settings,
+                                                        make_run_store(settings))
     return registry
 
 
 RegistryDep = Annotated[RunRegistry, Depends(get_registry)]
 
-_NOT_FOUND = {404: {"description": "No run with this id (or it was dropped long after it "
-                    "ended)."}}
+# Statuses every route on one run answers besides its own.
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No run with this id (or it was dropped long after it ended)."},
+    503: {"description": "The shared run store (setting run_store) is unreachable "
+          "(StoreError)."},
+}
+
+
+def _store_down(error: StoreError) -> JSONResponse:
+    return _error(503, "StoreError", error, "Try again shortly; if it persists, the operator "
+                  "should check the server named by run_store_url.", {"Retry-After": "5"})
 
 
 def _error(status: int, type_: str, error: Exception, hint: str | None = None,
@@ -71,6 +82,8 @@ async def create_run(spec: TrainSpec, caller: CallerDep, registry: RegistryDep) 
         metrics.REFUSALS.labels("train_quota").inc()
         return _error(429, "TooManyRunsError", busy, "Wait for a run to end, or cancel one.",
                       {"Retry-After": str(busy.retry_after_s)})
+    except StoreError as down:
+        return _store_down(down)
     view = run.view()
     created = RunCreated(id=run.id, status=run.status, url=f"/runs/{run.id}",
                          events_url=f"/runs/{run.id}/events",
@@ -82,9 +95,11 @@ async def create_run(spec: TrainSpec, caller: CallerDep, registry: RegistryDep) 
             responses=_NOT_FOUND)
 async def read_run(run_id: str, registry: RegistryDep) -> Response:
     try:
-        return JSONResponse(registry.get(run_id).view())
+        return JSONResponse((await registry.find(run_id)).view())
     except RunNotFoundError as missing:
         return _error(404, "NotFoundError", missing)
+    except StoreError as down:
+        return _store_down(down)
 
 
 @router.post("/{run_id}/cancel", response_model=RunView, status_code=202,
@@ -93,9 +108,11 @@ async def read_run(run_id: str, registry: RegistryDep) -> Response:
              summary="Cancel a run, queued or running (202; 200 when it had already ended)")
 async def cancel_run(run_id: str, registry: RegistryDep) -> Response:
     try:
-        run = registry.cancel(run_id)
+        run = await registry.cancel_anywhere(run_id)
     except RunNotFoundError as missing:
         return _error(404, "NotFoundError", missing)
+    except StoreError as down:
+        return _store_down(down)
     return JSONResponse(run.view(), 200 if run.done else 202)
 
 
@@ -103,9 +120,11 @@ async def cancel_run(run_id: str, registry: RegistryDep) -> Response:
                summary="Delete a run: cancel it if it is live, then forget it (404 after)")
 async def delete_run(run_id: str, registry: RegistryDep) -> Response:
     try:
-        registry.delete(run_id)
+        await registry.delete_anywhere(run_id)
     except RunNotFoundError as missing:
         return _error(404, "NotFoundError", missing)
+    except StoreError as down:
+        return _store_down(down)
     return Response(status_code=204)
 
 
@@ -123,9 +142,11 @@ async def delete_run(run_id: str, registry: RegistryDep) -> Response:
 async def follow_run(run_id: str, registry: RegistryDep,
                      last_event_id: Annotated[str | None, Header()] = None) -> Response:
     try:
-        run = registry.get(run_id)
+        run = await registry.find(run_id)
     except RunNotFoundError as missing:
         return _error(404, "NotFoundError", missing)
+    except StoreError as down:
+        return _store_down(down)
     after = last_seen(last_event_id)
     if run.done and after >= len(run.history) - 1:
         return Response(status_code=204)

@@ -23,6 +23,7 @@ from app.playground.train_views import RECENT_COOKIE
 from app.routes.runs import RegistryDep
 from app.training.runs import Run, RunNotFoundError, RunRegistry, TooManyRunsError
 from app.training.spec import SpecLimitError
+from app.training.store import StoreError
 from app.web import form_fields, is_fragment_request, render
 
 router = APIRouter(include_in_schema=False)
@@ -32,10 +33,10 @@ COOKIE_MAX_AGE_S = 7 * 24 * 3600
 @router.get("/train", response_class=HTMLResponse)
 async def train_page(request: Request, registry: RegistryDep,
                      from_: Annotated[str | None, Query(alias="from")] = None) -> HTMLResponse:
-    earlier = _find(registry, from_) if from_ else None
+    earlier = await _find(registry, from_) if from_ else None
     form = train_form.form_of(earlier.spec) if earlier else train_form.default_form()
     return render(request, "pages/train.html", "train_form",
-                  _form_context(request, registry, form))
+                  await _form_context(request, registry, form))
 
 
 @router.post("/train", response_class=HTMLResponse)
@@ -51,22 +52,22 @@ async def start_run(request: Request, registry: RegistryDep,
         else:
             return _remembered(request, _go_to(request, f"/train/runs/{run.id}"), run.id)
     return render(request, "pages/train.html", "train_form",
-                  _form_context(request, registry, form))
+                  await _form_context(request, registry, form))
 
 
 @router.get("/train/compare", response_class=HTMLResponse)
 async def compare_runs(request: Request, registry: RegistryDep,
                        runs: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
     ids = train_views.selected_ids(runs or [])
-    found = [train_views.snapshot(run.view()) for run in (_find(registry, i) for i in ids)
+    found = [train_views.snapshot(run.view()) for run in [await _find(registry, i) for i in ids]
              if run is not None]
-    recent = train_views.recent_runs(_recent(request, registry), ids)
+    recent = train_views.recent_runs(await _recent(request, registry), ids)
     return await asyncio.to_thread(_compare_response, request, found, len(ids), recent)
 
 
 @router.get("/train/runs/{run_id}", response_class=HTMLResponse)
 async def run_page(request: Request, run_id: str, registry: RegistryDep) -> HTMLResponse:
-    run = _find(registry, run_id)
+    run = await _find(registry, run_id)
     response = await _render_run(request, run, run_id)
     if run is not None and not is_fragment_request(request):
         _remembered(request, response, run.id)
@@ -76,8 +77,8 @@ async def run_page(request: Request, run_id: str, registry: RegistryDep) -> HTML
 @router.post("/train/runs/{run_id}/cancel", response_class=HTMLResponse)
 async def cancel_run(request: Request, run_id: str, registry: RegistryDep) -> Response:
     try:
-        run = registry.cancel(run_id)
-    except RunNotFoundError:
+        run = await registry.cancel_anywhere(run_id)
+    except (RunNotFoundError, StoreError):
         return await _render_run(request, None, run_id)
     if not is_fragment_request(request):
         return RedirectResponse(f"/train/runs/{run.id}", status_code=303)
@@ -109,22 +110,24 @@ def _compare_response(request: Request, views: list[dict[str, Any]], asked: int,
     return render(request, "pages/train_compare.html", "comparison", context)
 
 
-def _form_context(request: Request, registry: RunRegistry,
-                  form: train_form.TrainForm) -> dict[str, object]:
+async def _form_context(request: Request, registry: RunRegistry,
+                        form: train_form.TrainForm) -> dict[str, object]:
     return {"active": "train", "form": form, "options": train_form.OPTIONS,
-            "recent": train_views.recent_runs(_recent(request, registry))}
+            "recent": train_views.recent_runs(await _recent(request, registry))}
 
 
-def _find(registry: RunRegistry, run_id: str) -> Run | None:
+async def _find(registry: RunRegistry, run_id: str) -> Run | None:
+    """The run, or None when it is unknown or the shared run store cannot be reached (the
+    page then says the run is not found; the JSON API answers 503 instead)."""
     try:
-        return registry.get(run_id)
-    except RunNotFoundError:
+        return await registry.find(run_id)
+    except (RunNotFoundError, StoreError):
         return None
 
 
-def _recent(request: Request, registry: RunRegistry) -> list[dict[str, Any]]:
+async def _recent(request: Request, registry: RunRegistry) -> list[dict[str, Any]]:
     ids = train_views.recent_ids(request.cookies.get(RECENT_COOKIE))
-    return [run.view() for run in (_find(registry, i) for i in ids) if run is not None]
+    return [run.view() for run in [await _find(registry, i) for i in ids] if run is not None]
 
 
 def _go_to(request: Request, url: str) -> Response:

@@ -2,6 +2,8 @@
 event history and metrics, and lets any number of readers replay and follow it.
 
 One asyncio task per run consumes the executor's events; readers never touch the executor.
+With a shared RunStore (setting run_store), that task also writes the run's record and every
+event there, and runs started by other web processes are read and followed from it.
 Everything here runs on the event loop and does no CPU-heavy work (no torch import).
 """
 
@@ -12,6 +14,7 @@ import contextlib
 import json
 import logging
 import math
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -23,7 +26,8 @@ from app import metrics
 from app.callers import Caller
 from app.config import Settings
 from app.executor.base import Executor, Job, JobHandle, JobResult, QueuePosition
-from app.training.spec import RunPlan, TrainSpec, check_limits
+from app.training.spec import RunPlan, TrainSpec, check_limits, plan
+from app.training.store import RunStore, StoredRun, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +144,37 @@ class Run:
         return {"position": where.position, "estimated_start_s": where.estimated_start_s}
 
 
+# What secrets.token_urlsafe(9) makes. Any other id is unknown without asking the store, so a
+# request's id never names another key there (":events", ":cancel", patterns).
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{12}")
+
+# A run read from the shared store was started by another web process: its caller is not
+# known here (the store keeps no client addresses), and quotas only count this process's runs.
+ELSEWHERE = Caller(kind="anonymous", id="another web process")
+
+
+def run_from_store(stored: StoredRun) -> Run:
+    """A run started by another process, rebuilt from its record and events (read-only)."""
+    spec = TrainSpec.model_validate(stored.record["spec"])
+    run = Run(id=stored.record["id"], caller=ELSEWHERE, spec=spec, plan=plan(spec),
+              created_at=stored.record["created_at"], created_mono=time.monotonic())
+    for kind, text in stored.events:
+        event = json.loads(text)
+        if kind == "end":
+            event.pop("type", None)
+            run.finish(event)
+        else:
+            run.record(event)
+    return run
+
+
 class RunRegistry:
-    def __init__(self, executor: Executor, settings: Settings) -> None:
+    def __init__(self, executor: Executor, settings: Settings,
+                 store: RunStore | None = None) -> None:
         self.executor = executor
         self.settings = settings
+        # None: this process's table is the only one (run_store = "local").
+        self.store = store
         self._runs: OrderedDict[str, Run] = OrderedDict()  # creation order, for eviction
         self._drivers: set[asyncio.Task[None]] = set()
 
@@ -159,6 +190,13 @@ class RunRegistry:
         # Registered before the await below, so a concurrent create from the same client
         # already counts it against the caps.
         self._runs[run.id] = run
+        try:
+            if self.store is not None:
+                await self.store.create(run.id, {"id": run.id, "created_at": run.created_at,
+                                                 "spec": spec.model_dump(mode="json")})
+        except BaseException:
+            del self._runs[run.id]
+            raise
         job = Job(kind="train", payload=spec.model_dump(mode="json"),
                   deadline_s=self.settings.train_deadline_s + self.settings.train_wrapup_s,
                   lane="batch", owner=caller.key, group=caller.class_id,
@@ -167,6 +205,9 @@ class RunRegistry:
             handle = run.handle = await self.executor.submit(job)
         except BaseException:
             del self._runs[run.id]
+            if self.store is not None:
+                with contextlib.suppress(StoreError):
+                    await self.store.delete(run.id)
             raise
         run.queue = lambda: self.executor.position(handle)
         task = asyncio.get_running_loop().create_task(self._drive(run), name=f"run-{run.id}")
@@ -179,6 +220,37 @@ class RunRegistry:
             return self._runs[run_id]
         except KeyError:
             raise RunNotFoundError(run_id) from None
+
+    async def find(self, run_id: str) -> Run:
+        """The run, from this process or else from the shared store (started elsewhere)."""
+        run = self._runs.get(run_id)
+        if run is not None:
+            return run
+        if self.store is None or not RUN_ID.fullmatch(run_id):
+            raise RunNotFoundError(run_id)
+        stored = await self.store.load(run_id)
+        if stored is None:
+            raise RunNotFoundError(run_id)
+        return run_from_store(stored)
+
+    async def cancel_anywhere(self, run_id: str) -> Run:
+        """cancel(), or for a run another process drives, ask that process to cancel it (it
+        does at the run's next event)."""
+        if run_id in self._runs or self.store is None:
+            return self.cancel(run_id)
+        run = await self.find(run_id)
+        if not run.done:
+            await self.store.request_cancel(run_id)
+            run.cancel_requested = True
+        return run
+
+    async def delete_anywhere(self, run_id: str) -> None:
+        if run_id in self._runs:
+            self.delete(run_id)
+        else:
+            await self.cancel_anywhere(run_id)  # RunNotFoundError when nobody has it
+        if self.store is not None:
+            await self.store.delete(run_id)
 
     def cancel(self, run_id: str) -> Run:
         """Stop the run: a queued run leaves the queue; a running one is asked to stop, and
@@ -200,6 +272,12 @@ class RunRegistry:
         """(index, type, json) of every event after ``after``: the history first, then live
         ones as they come, ending after the run's ``end`` event. Yields None when nothing
         happened for ``heartbeat_s`` (so the caller can keep its connection alive)."""
+        if run_id not in self._runs and self.store is not None:
+            if not RUN_ID.fullmatch(run_id):
+                raise RunNotFoundError(run_id)
+            async for item in self.store.follow(run_id, after, heartbeat_s):
+                yield item
+            return
         run = self.get(run_id)
         index = after + 1
         while True:
@@ -228,6 +306,8 @@ class RunRegistry:
         for task in list(self._drivers):
             task.cancel()
         await asyncio.gather(*self._drivers, return_exceptions=True)
+        if self.store is not None:
+            await self.store.close()
 
     # --- internals ----------------------------------------------------------------------
     def _check_quotas(self, caller: Caller) -> None:
@@ -265,17 +345,42 @@ class RunRegistry:
         try:
             async for event in self.executor.events(run.handle):
                 run.record(event)
+                await self._publish(run)
+                if (self.store is not None and not run.cancel_requested
+                        and await self._cancel_requested_elsewhere(run)):
+                    self.cancel(run.id)
             summary = summary_from_result(await self.executor.result(run.handle),
                                           run.cancel_requested)
         except asyncio.CancelledError:
             run.finish({"status": "cancelled", "reason": "The server shut down.", "hint": None})
+            await self._publish(run)  # so other processes see the run end, not hang
             raise
         except Exception as error:  # the executor broke, not the run: report it as failed
             log.exception("training run %s: the executor failed", run.id)
             summary = {"status": "failed", "reason": f"the sandbox failed: {error}", "hint": None}
         run.finish(summary)
+        await self._publish(run)
         metrics.RUNS.labels(run.status).inc()
         self._evict()
+
+    async def _publish(self, run: Run) -> None:
+        """Write the run's newest event to the shared store. A store failure costs other
+        processes their view of the run, never the run itself: it is logged, not raised."""
+        if self.store is None:
+            return
+        kind, text = run.history[-1]
+        try:
+            await self.store.append(run.id, kind, text)
+        except StoreError:
+            log.exception("training run %s: could not write its %s event to the run store",
+                          run.id, kind)
+
+    async def _cancel_requested_elsewhere(self, run: Run) -> bool:
+        assert self.store is not None
+        try:
+            return await self.store.cancel_requested(run.id)
+        except StoreError:
+            return False
 
     def _evict(self) -> None:
         finished = [r for r in self._runs.values() if r.done]

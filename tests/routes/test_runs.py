@@ -420,3 +420,48 @@ def test_runs_wait_in_the_queue_with_a_position_and_can_leave_it(client: TestCli
         client.post(f"/runs/{run_id}/cancel")
     for run_id in running:
         wait_for_end(client, run_id, timeout_s=30)
+
+
+# --- the shared run store (run_store = "redis") -----------------------------------------
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    pytest.importorskip("redis", reason="the redis client (pip install '.[redis]')")
+    from tests.services import ServiceMissingError, redis_server
+
+    try:
+        with redis_server() as url:
+            yield url
+    except ServiceMissingError as missing:
+        pytest.skip(str(missing))
+
+
+def test_a_run_of_one_app_is_read_and_replayed_by_another_sharing_the_store(
+        redis_url: str) -> None:
+    client_a, _ = make_client(run_store="redis", run_store_url=redis_url)
+    client_b, _ = make_client(run_store="redis", run_store_url=redis_url)
+    with client_a, client_b:
+        run_id = client_a.post("/runs", json=SMALL).json()["id"]
+        on_a = wait_for_end(client_a, run_id)
+        on_b = client_b.get(f"/runs/{run_id}").json()
+        assert on_b == on_a
+        assert read_sse(client_b, f"/runs/{run_id}/events") == read_sse(
+            client_a, f"/runs/{run_id}/events")
+        assert client_b.delete(f"/runs/{run_id}").status_code == 204
+        assert client_b.get(f"/runs/{run_id}").status_code == 404
+        assert client_a.get(f"/runs/{run_id}").status_code == 200  # A still holds its own
+
+
+def test_an_unreachable_run_store_is_a_503_that_names_the_fix() -> None:
+    pytest.importorskip("redis", reason="the redis client (pip install '.[redis]')")
+    from tests.services import free_port
+
+    client, executor = make_client(run_store="redis",
+                                   run_store_url=f"redis://127.0.0.1:{free_port()}/0")
+    with client:
+        for response in (client.post("/runs", json=SMALL), client.get("/runs/AAAAAAAAAAAA"),
+                         client.get("/runs/AAAAAAAAAAAA/events")):  # an id of the right form
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "5"
+            error = response.json()["error"]
+            assert error["type"] == "StoreError" and "run_store_url" in error["hint"]
+        assert not executor._running  # the refused run never reached the executor

@@ -55,3 +55,15 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway Redis server (Debian's redis-server) for the shared run store's tests."""
+    from tests.services import ServiceMissingError, redis_server
+
+    try:
+        with redis_server() as url:
+            yield url
+    except ServiceMissingError as missing:
+        pytest.skip(str(missing))

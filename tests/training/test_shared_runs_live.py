@@ -1,0 +1,154 @@
+"""Two real uvicorn servers sharing one Redis run store (run_store = "redis"): a run started
+on A is followed over SSE from B to its end, B reads the same final record as A, B cancels a
+run that A drives, a run live when A shuts down ends (cancelled) for B, and a restarted A
+still serves its finished run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip("redis", reason="the redis client (pip install '.[redis]')")
+
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+# Warm-up imports torch in each worker: ~30 s on a loaded 2-core machine.
+START_TIMEOUT_S = 180
+# Long enough (a few hundred steps) that B's stream is opened while the run is still going.
+FOLLOWED = {"dataset": {"name": "moons", "n_samples": 400}, "model": {"hidden": [8]},
+            "epochs": 15, "batch_size": 16}
+# Thousands of steps: caught running, cancelled long before its end.
+LONG = {**FOLLOWED, "epochs": 1000, "dataset": {"name": "moons", "n_samples": 200}}
+
+
+class Server:
+    def __init__(self, redis_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PLAYGROUND_WORKERS": "1", "PLAYGROUND_RUN_STORE": "redis",
+               "PLAYGROUND_RUN_STORE_URL": redis_url, "PLAYGROUND_RATE_LIMIT_PER_MINUTE": "0"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not become ready in time")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def servers(redis_url: str) -> Iterator[list[Server]]:
+    started = [Server(redis_url), Server(redis_url)]
+    try:
+        for server in started:
+            server.wait_ready()
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def follow(url: str) -> list[tuple[int, str, dict[str, Any]]]:
+    """(id, event, data) of every event of an SSE stream, read until the server closes it."""
+    events = []
+    with httpx.stream("GET", url, timeout=30) as response:
+        assert response.status_code == 200
+        frame: dict[str, str] = {}
+        for line in response.iter_lines():
+            if line == "":
+                if "data" in frame:
+                    events.append((int(frame["id"]), frame["event"], json.loads(frame["data"])))
+                frame = {}
+            elif not line.startswith(":"):
+                key, _, value = line.partition(": ")
+                frame[key] = value
+    return events
+
+
+def wait_running(server: Server, run_id: str) -> None:
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{server.url}/runs/{run_id}", timeout=10).json()["status"] != "running":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.1)
+
+
+def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
+        servers: list[Server], redis_url: str) -> None:
+    a, b = servers
+    created = httpx.post(f"{a.url}/runs", json=FOLLOWED, timeout=10)
+    assert created.status_code == 201
+    run_id = created.json()["id"]
+
+    events = follow(f"{b.url}/runs/{run_id}/events")  # opened while A's run is queued/running
+    assert [index for index, _, _ in events] == list(range(len(events)))
+    kinds = [kind for _, kind, _ in events]
+    assert kinds[0] == "start" and kinds[-1] == "end" and kinds.count("end") == 1
+    assert "step" in kinds and kinds.count("epoch") == FOLLOWED["epochs"]
+    assert events[-1][2]["status"] == "finished"
+
+    on_a = httpx.get(f"{a.url}/runs/{run_id}", timeout=10).json()
+    on_b = httpx.get(f"{b.url}/runs/{run_id}", timeout=10).json()
+    assert on_b["status"] == "finished"
+    for key in ("status", "spec", "summary", "metrics", "progress", "latest_snapshot",
+                "created_at", "device"):
+        assert on_b[key] == on_a[key], key
+    assert on_b["metrics"]["epochs"]["epoch"] == list(range(1, FOLLOWED["epochs"] + 1))
+    # A reconnecting EventSource on B resumes after the last event it saw.
+    assert httpx.get(f"{b.url}/runs/{run_id}/events", timeout=10,
+                     headers={"Last-Event-ID": str(events[-1][0])}).status_code == 204
+    assert httpx.get(f"{b.url}/runs/unknown-run", timeout=10).status_code == 404
+
+    # Cancelled on B, stopped by A (which drives it), seen to its end from B.
+    long_id = httpx.post(f"{a.url}/runs", json=LONG, timeout=10).json()["id"]
+    wait_running(b, long_id)
+    assert httpx.post(f"{b.url}/runs/{long_id}/cancel", timeout=10).status_code == 202
+    ended = follow(f"{b.url}/runs/{long_id}/events")[-1]
+    assert ended[1] == "end" and ended[2]["status"] == "cancelled"
+    assert httpx.get(f"{a.url}/runs/{long_id}", timeout=10).json()["status"] == "cancelled"
+
+    # A run live when A shuts down ends as cancelled in the store too: B's followers stop.
+    live_id = httpx.post(f"{a.url}/runs", json=LONG, timeout=10).json()["id"]
+    wait_running(b, live_id)
+    a.stop()
+    at_shutdown = httpx.get(f"{b.url}/runs/{live_id}", timeout=10).json()
+    assert at_shutdown["status"] == "cancelled"
+    assert at_shutdown["summary"]["reason"] == "The server shut down."
+    assert follow(f"{b.url}/runs/{live_id}/events")[-1][1] == "end"
+
+    # A restart of A keeps its finished runs: the new process reads them from the store.
+    restarted = Server(redis_url)
+    servers.append(restarted)
+    restarted.wait_ready()
+    again = httpx.get(f"{restarted.url}/runs/{run_id}", timeout=10).json()
+    for key in ("status", "spec", "summary", "metrics", "created_at"):
+        assert again[key] == on_a[key], key
+    assert [kind for _, kind, _ in follow(f"{restarted.url}/runs/{run_id}/events")] == kinds

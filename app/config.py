@@ -194,6 +194,13 @@ class Settings(BaseSettings):
         "bar categories). Each is drawn as a glyph path: 100,000 characters took 22 s to "
         "render.",
     )
+    max_pprint_width: int = Field(
+        1_000,
+        ge=1,
+        description="Widest line pprint.pprint / pformat may aim for (width=). The page's "
+        "output is a few hundred characters wide; the width only chooses where lines break, "
+        "and the text is bounded like print's either way.",
+    )
     max_plot_text_chars: int = Field(
         200,
         description="Longest title, label or legend entry. Text is laid out glyph by glyph; "

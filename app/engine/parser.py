@@ -57,6 +57,15 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset({
     # a namespace that refuses every use with what to do instead, so an unused import is free.
     "time", "os", "os.path", "sys", "collections", "itertools", "functools", "copy",
     "torch.autograd",
+    # Submodule spellings of vetted namespaces, and more standard-library namespaces
+    # (app/engine/stdlib.py): pprint through the bounded text path, timeit's clock, typing's
+    # annotation names.
+    "matplotlib", "torch.nn.utils", "torch.nn.utils.rnn",
+    "torch.distributions.multinomial", "torch.distributions.categorical",
+    "torch.distributions.normal", "torch.distributions.uniform",
+    "torch.distributions.bernoulli", "torch.distributions.multivariate_normal",
+    "torch.distributions.exponential", "torch.distributions.beta",
+    "pprint", "timeit", "typing",
 })
 
 # Imported only so that a program that never uses them runs: not worth listing as available.

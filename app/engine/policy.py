@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils import data as tud
 
-from app.engine import guards
+from app.engine import guards, numpy_rules
 from app.engine.admission import DISTRIBUTION_TYPES
 from app.engine.guards import Guard
 
@@ -546,6 +546,9 @@ NDARRAY_METHODS: dict[str, Rule] = _rules(Cost.NUMPY, """reshape astype sum mean
     all var""", NDARRAY)
 _guarded(NDARRAY_METHODS, guards.guard_tolist, "tolist")
 _guarded(NDARRAY_METHODS, guards.guard_ndarray_dot, "dot")
+NUMPY_FUNCTIONS["finfo"] = Rule(S, guard=numpy_rules.guard_finfo,
+                                note="machine limits of numpy's float types only (eps, max, "
+                                "tiny ...): numbers")
 
 MATH_FUNCTIONS = _names("""
     sqrt exp log log2 log10 sin cos tan atan2 floor ceil fabs isclose isnan isinf pow tanh
@@ -618,8 +621,14 @@ def build_namespaces() -> dict[str, Namespace]:
     # cannot be called (only MyFunction.apply, see Interpreter._function_apply).
     autograd = _namespace("torch.autograd", torch.autograd, AUTOGRAD_MEMBERS,
                           {"Function": torch.autograd.Function})
+    # import torch.distributions.multinomial / from torch.distributions.categorical import
+    # Categorical: each vetted class also in a namespace named after its torch submodule.
+    distribution_modules = {
+        cls.__module__.rsplit(".", 1)[1]: Namespace(
+            cls.__module__, {cls.__name__: cls}, {cls.__name__: DISTRIBUTION_MEMBERS[
+                cls.__name__]}) for cls in DISTRIBUTION_TYPES}
     distributions = _namespace("torch.distributions", torch.distributions,
-                               DISTRIBUTION_MEMBERS)
+                               DISTRIBUTION_MEMBERS, dict(distribution_modules))
     dtypes = {name: getattr(torch, name) for name in TORCH_DTYPES}
     torch_ns = _namespace("torch", torch, TORCH_FUNCTIONS, {
         **dtypes, **TORCH_VALUES, "nn": nn_ns, "optim": optim_ns, "utils": utils_ns,
@@ -647,6 +656,9 @@ def build_namespaces() -> dict[str, Namespace]:
         "torch.amp": amp, "torch.cuda.amp": cuda_amp, "numpy": np_ns, "math": math_ns,
         "random": random_ns, "torch.nn.init": init, "torch.accelerator": accelerator,
         "torch.distributions": distributions,
+        **{f"torch.distributions.{name}": module
+           for name, module in distribution_modules.items()},
+        "torch.nn.utils": utils, "torch.nn.utils.rnn": rnn,
         **build_stdlib_namespaces(),
         "torch.autograd": autograd,  # from torch.autograd import Function
     }

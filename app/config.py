@@ -194,6 +194,19 @@ class Settings(BaseSettings):
         "bar categories). Each is drawn as a glyph path: 100,000 characters took 22 s to "
         "render.",
     )
+    max_contour_cells: int = Field(
+        40_000,
+        ge=4,
+        description="Most values in the grid of one plt.contour / contourf (Z). Marching "
+        "squares visits every cell once per level, in Python-speed code; a 200 x 200 grid "
+        "with 20 levels drew in about half a second. A lesson's grids are under 100 x 100.",
+    )
+    max_contour_levels: int = Field(
+        50,
+        ge=1,
+        description="Most contour levels (levels=): each is a pass over the grid and a set "
+        "of paths in the SVG.",
+    )
     max_pprint_width: int = Field(
         1_000,
         ge=1,

@@ -146,7 +146,8 @@ class PlotSession:
         """``base`` with ``matplotlib.pyplot`` (and ``matplotlib`` holding only it) added."""
         pyplot = Namespace("matplotlib.pyplot", self._pyplot_members(), {})
         return {**base, "matplotlib.pyplot": pyplot,
-                "matplotlib": Namespace("matplotlib", {"pyplot": pyplot}, {})}
+                "matplotlib": Namespace("matplotlib", {"pyplot": pyplot,
+                                                       "use": _builtin(_use, "use")}, {})}
 
     def _pyplot_members(self) -> dict[str, Any]:
         def on_current_axes(name: str, method: str) -> Callable[..., Any]:
@@ -155,7 +156,8 @@ class PlotSession:
 
         members = {name: on_current_axes(name, name)
                    for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid",
-                                "axis", "colorbar")}
+                                "axis", "colorbar", "contour", "contourf", "axhline",
+                                "axvline")}
         for name in ("title", "xlabel", "ylabel", "xlim", "ylim"):
             members[name] = on_current_axes(name, f"set_{name}")
         members.update({
@@ -180,7 +182,8 @@ class PlotSession:
                                                             f"ax.{name}"), name)
 
         names = ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid", "axis",
-                 "set_title", "set_xlabel", "set_ylabel", "set_xlim", "set_ylim")
+                 "contour", "contourf", "axhline", "axvline", "set_title", "set_xlabel",
+                 "set_ylabel", "set_xlim", "set_ylim")
         proxy = PlotObject("Axes", {name: method(name) for name in names}, {})
         state.axes.append((axes, proxy))
         state.current = proxy
@@ -282,10 +285,15 @@ class PlotSession:
                              hint="Leave out dpi=; the default is 100.")
         pixels = width * resolution * height * resolution
         if pixels > self.settings.max_figure_pixels:
-            raise LimitError(f"a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
-                             f"{pixels:,.0f} pixels; the limit is "
-                             f"{self.settings.max_figure_pixels:,} (setting max_figure_pixels)",
-                             hint="Use a smaller figsize= or dpi=.")
+            # The size in inches is within max_figure_inches (checked above), so only the
+            # resolution is too fine: drawn at the highest dpi that fits. The SVG is vector
+            # art, so only raster parts (imshow) lose detail; the page scales it anyway.
+            lowered = math.floor(math.sqrt(self.settings.max_figure_pixels
+                                           / (width * height)))
+            self._notice(f"a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
+                         f"{pixels:,.0f} pixels, more than {self.settings.max_figure_pixels:,} "
+                         f"(setting max_figure_pixels): it is drawn at {lowered} dpi")
+            resolution = float(lowered)
         self.created += 1
         state = _FigureState(self.created, Figure(figsize=(width, height), dpi=resolution))
         state.proxy = self._figure_namespace(state)
@@ -334,6 +342,10 @@ class PlotSession:
             return None
         if name == "legend":
             return self._legend(state, axes, label, args, checked)
+        if name in ("contour", "contourf"):
+            return self._contour(state, axes, name, label, args, checked)
+        if name in ("axhline", "axvline"):
+            return self._reference_line(state, axes, name, label, args, checked)
         if name == "grid":
             if len(args) > 1 or (args and not isinstance(args[0], bool)):
                 raise TypeError(f"{label} takes True or False, e.g. plt.grid(True)")
@@ -419,6 +431,67 @@ class PlotSession:
         state.points, state.markers, state.bars = points, markers, bars
         state.artists = artists
 
+    def _contour(self, state: _FigureState, axes: Any, name: str, label: str,
+                 args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """contour(Z) or contour(X, Y, Z) with an optional level count or list. Marching
+        squares costs grid cells x levels, so both are bounded (max_contour_cells,
+        max_contour_levels); the grid's values count as figure points."""
+        levels = kwargs.pop("levels", None)
+        if len(args) in (2, 4):
+            args, levels = args[:-1], args[-1]
+        if len(args) not in (1, 3):
+            raise TypeError(f"{label} takes Z, or X, Y, Z (2-D grids, e.g. from "
+                            "torch.meshgrid), and optionally levels")
+        room = self.settings.max_figure_points - state.points
+        grids = [_data(value, label, room) for value in args]
+        surface = grids[-1]
+        if surface.ndim != 2 or min(surface.shape) < 2:
+            raise TypeError(f"{label}: Z is a 2-D grid of at least 2 x 2 values; got shape "
+                            f"{tuple(surface.shape)}")
+        for grid, axis_name in zip(grids[:-1], ("X", "Y"), strict=False):
+            if grid.shape != surface.shape and not (
+                    grid.ndim == 1 and grid.size == surface.shape[1 if axis_name == "X"
+                                                                  else 0]):
+                raise TypeError(f"{label}: {axis_name} has shape {tuple(grid.shape)}; it "
+                                f"must match Z {tuple(surface.shape)} (or be 1-D along it)")
+        cells = surface.size
+        if cells > self.settings.max_contour_cells:
+            raise LimitError(f"{label}: a grid of {cells:,} values; the limit is "
+                             f"{self.settings.max_contour_cells:,} (setting max_contour_cells)",
+                             hint="Use a coarser grid: a larger step in torch.arange.",
+                             predicted=True)
+        if levels is not None:
+            _contour_levels(levels, label, self.settings)
+        points = state.points + sum(grid.size for grid in grids)
+        if points > self.settings.max_figure_points:
+            raise _points_limit(label, points)
+        artists = state.artists + 1
+        self._check_artists(state, label, state.markers, state.bars, artists)
+        if levels is not None:
+            kwargs["levels"] = levels if isinstance(levels, int) else list(
+                _data(levels, label, self.settings.max_contour_levels))
+        getattr(axes, name)(*grids, **kwargs)
+        state.points, state.artists = points, artists
+
+    def _reference_line(self, state: _FigureState, axes: Any, name: str, label: str,
+                        args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """axhline(y=0, xmin=0, xmax=1) / axvline(x=0, ymin=0, ymax=1): one line."""
+        where = "y" if name == "axhline" else "x"
+        position = kwargs.pop(where, None)
+        if args:
+            if position is not None or len(args) > 3:
+                raise TypeError(f"{label} takes the {where} position, then optionally where "
+                                "the line starts and ends (0 to 1)")
+            position, *span = args
+        else:
+            span = []
+        values = [0.0 if position is None else _number(position, label),
+                  *(_number(v, label) for v in span)]
+        artists = state.artists + 1
+        self._check_artists(state, label, state.markers, state.bars, artists)
+        getattr(axes, name)(*values, **kwargs)
+        state.artists = artists
+
     def _add_text(self, state: _FigureState, label: str, texts: list[str]) -> None:
         """Every character is drawn as a glyph path: 500 category labels of 200 characters
         took 22 s to render. Counted as given (a replaced title still counts)."""
@@ -457,6 +530,8 @@ class PlotSession:
 
     def _legend(self, state: _FigureState, axes: Any, label: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> None:
+        if "prop" in kwargs:  # prop={"size": 14}: the font size, checked as fontsize=
+            kwargs["fontsize"] = kwargs.pop("prop")
         if len(args) > 1 or (args and not _is_text_list(args[0])):
             raise TypeError(f"{label} takes a list of labels, or none (then each plot's "
                             "label= is used)")
@@ -711,6 +786,32 @@ def _count(value: Any, name: str) -> int:
     return value
 
 
+def _contour_levels(value: Any, label: str, settings: Settings) -> int:
+    limit = settings.max_contour_levels
+    if isinstance(value, int) and not isinstance(value, bool):
+        count = value
+    elif isinstance(value, (list, tuple, np.ndarray, torch.Tensor)):
+        count = len(value)
+    else:
+        raise TypeError(f"{label}: levels takes a number of levels or a list of heights")
+    if not 1 <= count <= limit:
+        raise LimitError(f"{label}: {count:,} contour levels; at most {limit} (setting "
+                         "max_contour_levels)", hint="Use levels=10 or so.", predicted=True)
+    return count
+
+
+def _use(backend: Any, force: Any = True) -> None:
+    """matplotlib.use('Agg') in a script: figures here are always drawn as SVG after the
+    program, so the backend is never switched (that would change every later program)."""
+    if not isinstance(backend, str) or backend.lower() not in _BACKENDS:
+        raise ValueError("matplotlib.use takes a backend name such as 'Agg'; figures are "
+                         "drawn as SVG for you either way")
+
+
+_BACKENDS = frozenset({"agg", "svg", "pdf", "ps", "cairo", "template", "inline",
+                       "module://matplotlib_inline.backend_inline"})
+
+
 def _figure_size(value: Any, settings: Settings) -> tuple[float, float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise TypeError("figsize= takes (width, height) in inches, e.g. figsize=(6, 4)")
@@ -795,6 +896,17 @@ def _check_keyword(label: str, method: str, key: str, value: Any, settings: Sett
         if value not in _CHOICES[key]:
             raise ValueError(f"{where}: use one of " + ", ".join(sorted(_CHOICES[key])))
         return value
+    if kind == "prop":
+        if not isinstance(value, dict) or set(value) != {"size"}:
+            raise ForbiddenError(f"{where} takes a font size only, e.g. prop={{'size': 14}}",
+                                 hint="Or use fontsize=14.")
+        return _number(value["size"], where)
+    if kind == "levels":
+        return value  # checked with the grid (_contour_levels)
+    if kind == "colors":
+        return _color(value, where, settings)
+    if kind == "position":
+        return _number(value, where)
     if kind == "loc":
         if value not in _LEGEND_LOCATIONS:
             raise ValueError(f"{where}: use 'best', 'upper right', 'lower left' ...")
@@ -811,7 +923,9 @@ _KEYWORDS: dict[str, str] = {
     "interpolation": "choice", "origin": "choice", "loc": "loc", "fontsize": "number",
     "visible": "bool", "axis": "choice", "bottom": "number", "left": "number",
     "right": "number", "top": "number", "edgecolor": "color", "align": "choice",
-    "histtype": "choice",
+    "histtype": "choice", "prop": "prop", "levels": "levels", "colors": "colors",
+    "linewidths": "number", "linestyles": "linestyle", "x": "position", "y": "position",
+    "xmin": "number", "xmax": "number", "ymin": "number", "ymax": "number",
 }
 _LINE = frozenset({"label", "color", "alpha", "linewidth", "lw", "linestyle", "ls", "marker",
                    "markersize", "ms"})
@@ -824,7 +938,12 @@ _METHOD_KEYWORDS: dict[str, frozenset[str]] = {
     "hist": frozenset({"label", "color", "alpha", "bins", "range", "density", "histtype",
                        "edgecolor"}),
     "imshow": frozenset({"cmap", "vmin", "vmax", "aspect", "interpolation", "origin", "alpha"}),
-    "legend": frozenset({"loc", "fontsize"}),
+    "legend": frozenset({"loc", "fontsize", "prop"}),
+    "contour": frozenset({"levels", "colors", "cmap", "alpha", "linewidths", "linestyles",
+                          "vmin", "vmax"}),
+    "contourf": frozenset({"levels", "colors", "cmap", "alpha", "vmin", "vmax"}),
+    "axhline": _LINE | {"y", "xmin", "xmax"},
+    "axvline": _LINE | {"x", "ymin", "ymax"},
     "axis": frozenset(), "colorbar": frozenset(),
     "grid": frozenset({"visible", "axis", "alpha", "color", "linestyle", "ls", "linewidth",
                        "lw"}),

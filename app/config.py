@@ -168,9 +168,11 @@ class Settings(BaseSettings):
         "with its category label on a busy 2-core machine: 50,000 bars took a minute.",
     )
     max_figure_inches: float = Field(
-        20.0,
+        32.0,
         description="Largest width or height of a figure in inches (figsize=). The page shows "
-        "figures at most a column wide; larger sizes only cost rendering memory.",
+        "figures at most a column wide; larger sizes only cost rendering memory, and a figure "
+        "past max_figure_pixels is drawn at a lower dpi, so this bounds the layout only "
+        "(pytorch/examples' time-sequence plot is 30 x 10 inches).",
     )
     max_figure_dpi: int = Field(
         200,
@@ -206,6 +208,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Most contour levels (levels=): each is a pass over the grid and a set "
         "of paths in the SVG.",
+    )
+    max_axis_ticks: int = Field(
+        100,
+        ge=1,
+        description="Most tick positions one xticks / yticks call may set: each is a line and "
+        "a label matplotlib lays out and draws (a 10**5-tick axis took seconds); a lesson's "
+        "axes have tens.",
     )
     max_pprint_width: int = Field(
         1_000,

@@ -266,3 +266,12 @@ def guard_finfo(ctx: Any, function: Any, args: tuple[Any, ...], kwargs: dict[str
                          f"here, not {type(kind).__name__}",
                          hint="Write np.finfo(np.float32), or torch.finfo(torch.float32) for "
                          "a tensor's dtype.")
+
+
+def numpy_empty(*args: Any, **kwargs: Any) -> np.ndarray:
+    """numpy.empty as a program gets it: the array is filled (NaN, or 0 for integers and
+    bools) before the program sees it, so memory an earlier program left is never read,
+    as with torch.empty here."""
+    result = np.empty(*args, **kwargs)
+    result.fill(np.nan if result.dtype.kind in "fc" else 0)
+    return result

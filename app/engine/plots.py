@@ -157,7 +157,7 @@ class PlotSession:
         members = {name: on_current_axes(name, name)
                    for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid",
                                 "axis", "colorbar", "contour", "contourf", "axhline",
-                                "axvline")}
+                                "axvline", "text", "xticks", "yticks")}
         for name in ("title", "xlabel", "ylabel", "xlim", "ylim"):
             members[name] = on_current_axes(name, f"set_{name}")
         members.update({
@@ -182,7 +182,8 @@ class PlotSession:
                                                             f"ax.{name}"), name)
 
         names = ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid", "axis",
-                 "contour", "contourf", "axhline", "axvline", "set_title", "set_xlabel",
+                 "contour", "contourf", "axhline", "axvline", "text", "set_xticks",
+                 "set_yticks", "set_title", "set_xlabel",
                  "set_ylabel", "set_xlim", "set_ylim")
         proxy = PlotObject("Axes", {name: method(name) for name in names}, {})
         state.axes.append((axes, proxy))
@@ -346,15 +347,24 @@ class PlotSession:
             return self._contour(state, axes, name, label, args, checked)
         if name in ("axhline", "axvline"):
             return self._reference_line(state, axes, name, label, args, checked)
+        if name == "text":
+            return self._text_at(state, axes, label, args, checked)
+        if name in ("xticks", "yticks", "set_xticks", "set_yticks"):
+            return self._ticks(state, axes, name, label, args, checked)
         if name == "grid":
             if len(args) > 1 or (args and not isinstance(args[0], bool)):
                 raise TypeError(f"{label} takes True or False, e.g. plt.grid(True)")
             axes.grid(*args, **checked)
             return None
         if name == "axis":
-            if len(args) != 1 or args[0] not in _AXIS_MODES:
+            if len(args) == 1 and isinstance(args[0], (list, tuple)) and len(args[0]) == 4:
+                limits = [_number(v, label) for v in args[0]]
+                return tuple(axes.axis(limits))  # numpy floats, as matplotlib returns
+            if len(args) != 1 or isinstance(args[0], (list, tuple)) \
+                    or args[0] not in _AXIS_MODES:
                 raise ValueError(f"{label} takes one of " + ", ".join(
-                    repr(mode) for mode in sorted(_AXIS_MODES)) + ", e.g. plt.axis('off')")
+                    repr(mode) for mode in sorted(_AXIS_MODES)) + " or [xmin, xmax, ymin, ymax], "
+                    "e.g. plt.axis('off')")
             axes.axis(args[0])
             return None
         if name == "colorbar":
@@ -379,7 +389,7 @@ class PlotSession:
         state.figure.colorbar(mappable, ax=axes)
 
     def _draw(self, state: _FigureState, axes: Any, name: str, label: str,
-              args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+              args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not args:
             raise TypeError(f"{label} needs data, e.g. {label}(x, y)")
         points = state.points
@@ -427,9 +437,12 @@ class PlotSession:
         if name == "imshow" and len(converted) != 1:
             raise TypeError("plt.imshow takes one image (a 2-D array, or H x W x 3 / 4 "
                             "colours)")
-        getattr(axes, name)(*converted, **kwargs)
+        drawn = getattr(axes, name)(*converted, **kwargs)
         state.points, state.markers, state.bars = points, markers, bars
         state.artists = artists
+        if name == "hist":
+            return _hist_result(drawn)
+        return None
 
     def _contour(self, state: _FigureState, axes: Any, name: str, label: str,
                  args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -491,6 +504,71 @@ class PlotSession:
         self._check_artists(state, label, state.markers, state.bars, artists)
         getattr(axes, name)(*values, **kwargs)
         state.artists = artists
+
+    def _text_at(self, state: _FigureState, axes: Any, label: str, args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> PlotObject:
+        """plt.text(x, y, 'words'): one more artist, its characters counted as text."""
+        if len(args) != 3:
+            raise TypeError(f"{label} takes x, y and a text, e.g. {label}(0.5, 1.0, 'peak')")
+        x, y = _number(args[0], label), _number(args[1], label)
+        words = _text(args[2], label, self.settings)
+        self._add_text(state, label, [words])
+        artists = state.artists + 1
+        self._check_artists(state, label, state.markers, state.bars, artists)
+        axes.text(x, y, words, **kwargs)
+        state.artists = artists
+        return _stand_in("Text")
+
+    def _ticks(self, state: _FigureState, axes: Any, name: str, label: str,
+               args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """xticks(ticks, labels, rotation=, fontsize=): at most max_axis_ticks ticks, their
+        labels counted as text. Returns the tick positions and one opaque stand-in per tick
+        label, as matplotlib returns positions and Text objects."""
+        which = "x" if "x" in name else "y"
+        ticks = kwargs.pop("ticks", None)
+        labels = kwargs.pop("labels", None)
+        if len(args) > 2 or (args and ticks is not None) or (len(args) == 2
+                                                             and labels is not None):
+            raise TypeError(f"{label} takes tick positions and optionally their labels, e.g. "
+                            f"{label}([0, 1, 2], ['a', 'b', 'c'])")
+        if args:
+            ticks = args[0]
+        if len(args) == 2:
+            labels = args[1]
+        limit = self.settings.max_axis_ticks
+        positions = None
+        if ticks is not None:
+            positions = _data(ticks, label, self.settings.max_figure_points)
+            if positions.ndim != 1:
+                raise TypeError(f"{label}: tick positions are a 1-D list of numbers")
+            if positions.size > limit:
+                raise LimitError(f"{label}: {positions.size:,} ticks; at most {limit} "
+                                 "(setting max_axis_ticks)",
+                                 hint="Label every 10th position: ticks[::10].", predicted=True)
+        texts = None
+        if labels is not None:
+            if positions is None:  # matplotlib's own words
+                raise TypeError(f"{name}(): Parameter 'labels' can't be set without setting "
+                                "'ticks'")
+            if not isinstance(labels, (list, tuple)) or len(labels) != positions.size:
+                raise ValueError(f"{label}: give one label per tick position")
+            texts = [_text(v, label, self.settings) for v in labels]
+            self._add_text(state, label, texts)
+        axis = getattr(axes, f"{which}axis")
+        ticks_set = None
+        if positions is not None:
+            made = getattr(axes, f"set_{which}ticks")(positions, texts)
+            ticks_set = [_stand_in(type(tick).__name__) for tick in made]
+        style = {f"label{'size' if key == 'fontsize' else key}": value
+                 for key, value in kwargs.items()}  # labelsize=, labelrotation=
+        if style:
+            axes.tick_params(axis=which, **style)
+        if name.startswith("set_"):
+            return ticks_set
+        # pyplot returns the Tick objects it set, or the positions when none were given.
+        locations = ticks_set if ticks_set is not None else np.array(axis.get_ticklocs(),
+                                                                      copy=True)
+        return locations, [_stand_in("Text") for _ in axis.get_ticklabels()]
 
     def _add_text(self, state: _FigureState, label: str, texts: list[str]) -> None:
         """Every character is drawn as a glyph path: 500 category labels of 200 characters
@@ -786,6 +864,29 @@ def _count(value: Any, name: str) -> int:
     return value
 
 
+def _stand_in(kind: str) -> PlotObject:
+    """What matplotlib hands back as an artist (a bar's Rectangle, a Text): an opaque name
+    with no members, so nothing of matplotlib's object graph is reachable through it."""
+    return PlotObject(kind, {}, {})
+
+
+def _hist_result(drawn: Any) -> tuple[Any, Any, Any]:
+    """(n, bins, patches) as plain data: counts and edges as numpy arrays (a list of arrays
+    for several data sets), patches as stand-ins (a list per data set)."""
+    counts, edges, patches = drawn
+
+    def kept(value: Any) -> Any:
+        return [np.array(v, copy=True) for v in value] if isinstance(value, list) \
+            else np.array(value, copy=True)
+
+    def stand_ins(container: Any) -> list[Any]:
+        return [_stand_in(type(patch).__name__) for patch in container]
+
+    several = isinstance(patches, list) and bool(patches) and not hasattr(patches[0], "get_x")
+    opaque = [stand_ins(c) for c in patches] if several else stand_ins(patches)
+    return kept(counts), np.array(edges, copy=True), opaque
+
+
 def _contour_levels(value: Any, label: str, settings: Settings) -> int:
     limit = settings.max_contour_levels
     if isinstance(value, int) and not isinstance(value, bool):
@@ -905,6 +1006,8 @@ def _check_keyword(label: str, method: str, key: str, value: Any, settings: Sett
         return value  # checked with the grid (_contour_levels)
     if kind == "colors":
         return _color(value, where, settings)
+    if kind in ("ticks", "labels"):
+        return value  # checked with the ticks (_ticks)
     if kind == "position":
         return _number(value, where)
     if kind == "loc":
@@ -925,7 +1028,8 @@ _KEYWORDS: dict[str, str] = {
     "right": "number", "top": "number", "edgecolor": "color", "align": "choice",
     "histtype": "choice", "prop": "prop", "levels": "levels", "colors": "colors",
     "linewidths": "number", "linestyles": "linestyle", "x": "position", "y": "position",
-    "xmin": "number", "xmax": "number", "ymin": "number", "ymax": "number",
+    "rotation": "number", "ha": "choice", "va": "choice", "ticks": "ticks",
+    "labels": "labels", "xmin": "number", "xmax": "number", "ymin": "number", "ymax": "number",
 }
 _LINE = frozenset({"label", "color", "alpha", "linewidth", "lw", "linestyle", "ls", "marker",
                    "markersize", "ms"})
@@ -942,6 +1046,11 @@ _METHOD_KEYWORDS: dict[str, frozenset[str]] = {
     "contour": frozenset({"levels", "colors", "cmap", "alpha", "linewidths", "linestyles",
                           "vmin", "vmax"}),
     "contourf": frozenset({"levels", "colors", "cmap", "alpha", "vmin", "vmax"}),
+    "text": frozenset({"fontsize", "color", "alpha", "ha", "va", "rotation"}),
+    "xticks": frozenset({"ticks", "labels", "rotation", "fontsize"}),
+    "yticks": frozenset({"ticks", "labels", "rotation", "fontsize"}),
+    "set_xticks": frozenset({"ticks", "labels"}),
+    "set_yticks": frozenset({"ticks", "labels"}),
     "axhline": _LINE | {"y", "xmin", "xmax"},
     "axvline": _LINE | {"x", "ymin", "ymax"},
     "axis": frozenset(), "colorbar": frozenset(),
@@ -957,5 +1066,7 @@ _CHOICES: dict[str, frozenset[str]] = {
     "axis": frozenset({"x", "y", "both"}),
     "align": frozenset({"center", "edge"}),
     "histtype": frozenset({"bar", "step", "stepfilled"}),
+    "ha": frozenset({"center", "left", "right"}),
+    "va": frozenset({"center", "top", "bottom", "baseline"}),
 }
 

@@ -546,6 +546,8 @@ NDARRAY_METHODS: dict[str, Rule] = _rules(Cost.NUMPY, """reshape astype sum mean
     all var""", NDARRAY)
 _guarded(NDARRAY_METHODS, guards.guard_tolist, "tolist")
 _guarded(NDARRAY_METHODS, guards.guard_ndarray_dot, "dot")
+NUMPY_FUNCTIONS["empty"] = Rule(Cost.NUMPY, uninitialised=True,
+                                note=NUMPY + "; " + UNINITIALISED)
 NUMPY_FUNCTIONS["finfo"] = Rule(S, guard=numpy_rules.guard_finfo,
                                 note="machine limits of numpy's float types only (eps, max, "
                                 "tiny ...): numbers")
@@ -640,6 +642,7 @@ def build_namespaces() -> dict[str, Namespace]:
     np_ns = _namespace("numpy", np, NUMPY_FUNCTIONS, {
         "random": np_random, "pi": np.pi, "e": np.e, "inf": np.inf, "nan": np.nan,
         "ndarray": np.ndarray, **{name: getattr(np, name) for name in NUMPY_DTYPES},
+        "empty": numpy_rules.numpy_empty,
     })
     math_ns = _namespace("math", math, {name: Rule(S, note="a number from numbers")
                                         for name in MATH_FUNCTIONS}, MATH_VALUES)

@@ -268,14 +268,20 @@ def test_figures_are_not_started_past_the_deadline(sandbox: Sandbox) -> None:
 
 _SAMPLES = {"text": "'a'", "color": "'red'", "number": "0.5", "numbers": "2.0", "bool": "True",
             "marker": "'o'", "linestyle": "'--'", "cmap": "'gray'", "bins": "5",
-            "range": "(0, 1)", "loc": "'best'"}
+            "range": "(0, 1)", "loc": "'best'", "prop": "{'size': 9}", "levels": "4",
+            "colors": "'k'", "position": "0.5", "ticks": "[0, 1]",
+            "labels": "['a', 'b'], ticks=[0, 1]"}
 _CALLS = {"plot": "ax.plot([1, 2]{})", "scatter": "ax.scatter([1, 2], [3, 4]{})",
           "bar": "ax.bar([1, 2], [3, 4]{})", "hist": "ax.hist([1, 2, 2]{})",
           "imshow": "ax.imshow(torch.rand(3, 3){})", "legend": "ax.plot([1], label='x')\n"
           "ax.legend({})", "grid": "ax.grid({})", "set_title": "ax.set_title('t'{})",
           "set_xlabel": "ax.set_xlabel('x'{})", "set_ylabel": "ax.set_ylabel('y'{})",
           "suptitle": "fig.suptitle('s'{})", "set_xlim": "ax.set_xlim({})",
-          "set_ylim": "ax.set_ylim({})"}
+          "set_ylim": "ax.set_ylim({})", "contour": "ax.contour(torch.rand(4, 5){})",
+          "contourf": "ax.contourf(torch.rand(4, 5){})", "axhline": "ax.axhline({})",
+          "axvline": "ax.axvline({})", "text": "ax.text(0.5, 0.5, 't'{})",
+          "xticks": "plt.xticks({})", "yticks": "plt.yticks({})",
+          "set_xticks": "ax.set_xticks({})", "set_yticks": "ax.set_yticks({})"}
 
 
 def _keyword_cases() -> list[tuple[str, str]]:

@@ -70,6 +70,11 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset({
 
 # Imported only so that a program that never uses them runs: not worth listing as available.
 REFUSING_IMPORTS: frozenset[str] = frozenset({"os", "os.path", "sys"})
+# Other spellings of namespaces listed already (the refusal's list stays short).
+SPELLING_IMPORTS: frozenset[str] = frozenset(
+    name for name in ALLOWED_IMPORTS
+    if name.startswith("torch.distributions.") or name in ("matplotlib", "torch.nn.utils",
+                                                           "torch.nn.utils.rnn"))
 
 # Modules people import that the playground will never offer, with the reason it says.
 REFUSED_IMPORTS: dict[str, str] = {
@@ -362,7 +367,7 @@ def _check_module(node: ast.AST, module: str) -> None:
     reason = REFUSED_IMPORTS.get(module.split(".")[0])
     why = f" ({reason})" if reason else ""
     raise _refuse(node, f"'{module}' cannot be imported here{why}; available: "
-                  + ", ".join(sorted(ALLOWED_IMPORTS - REFUSING_IMPORTS)))
+                  + ", ".join(sorted(ALLOWED_IMPORTS - REFUSING_IMPORTS - SPELLING_IMPORTS)))
 
 
 def _check_future(node: ast.ImportFrom) -> None:

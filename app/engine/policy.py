@@ -653,14 +653,17 @@ def build_namespaces() -> dict[str, Namespace]:
                        note="k distinct items of a sequence (a deque of transitions in the "
                        "DQN tutorial): k bounded; reseeded generator")})
     return {
+        # First: program.py names a callable after the first namespace holding it that it
+        # walks to, from the end of this dict; these spellings must not rename
+        # torch.distributions.Normal in messages.
+        **{f"torch.distributions.{name}": module
+           for name, module in distribution_modules.items()},
         "torch": torch_ns, "torch.nn": nn_ns, "torch.nn.functional": functional,
         "torch.optim": optim_ns, "torch.optim.lr_scheduler": scheduler,
         "torch.utils": utils_ns, "torch.utils.data": data, "torch.cuda": cuda,
         "torch.amp": amp, "torch.cuda.amp": cuda_amp, "numpy": np_ns, "math": math_ns,
         "random": random_ns, "torch.nn.init": init, "torch.accelerator": accelerator,
         "torch.distributions": distributions,
-        **{f"torch.distributions.{name}": module
-           for name, module in distribution_modules.items()},
         "torch.nn.utils": utils, "torch.nn.utils.rnn": rnn,
         **build_stdlib_namespaces(),
         "torch.autograd": autograd,  # from torch.autograd import Function

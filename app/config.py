@@ -197,17 +197,18 @@ class Settings(BaseSettings):
         "render.",
     )
     max_contour_cells: int = Field(
-        40_000,
+        10_000,
         ge=4,
-        description="Most values in the grid of one plt.contour / contourf (Z). Marching "
-        "squares visits every cell once per level, in Python-speed code; a 200 x 200 grid "
-        "with 20 levels drew in about half a second. A lesson's grids are under 100 x 100.",
+        description="Most values in the grid of one plt.contour / contourf (Z). Every cell is "
+        "visited once per level and every crossing is a path point in the SVG: noise on a "
+        "200 x 200 grid with 50 levels took 10 s to draw (a 65 MB SVG); 100 x 100 with 20 "
+        "levels, 1.3 s on a loaded machine. A lesson's grids are under 100 x 100.",
     )
     max_contour_levels: int = Field(
-        50,
+        20,
         ge=1,
         description="Most contour levels (levels=): each is a pass over the grid and a set "
-        "of paths in the SVG.",
+        "of paths in the SVG (matplotlib's default is about 8).",
     )
     max_axis_ticks: int = Field(
         100,
@@ -215,6 +216,13 @@ class Settings(BaseSettings):
         description="Most tick positions one xticks / yticks call may set: each is a line and "
         "a label matplotlib lays out and draws (a 10**5-tick axis took seconds); a lesson's "
         "axes have tens.",
+    )
+    max_pprint_items: int = Field(
+        20_000,
+        ge=1,
+        description="Most items (container entries, nested ones included) pprint / pformat "
+        "lay out. pprint runs in plain Python without the interpreter's step budget: "
+        "300,000 two-item lists at width=1 took 10 s; 20,000 take 0.7 s on a loaded machine.",
     )
     max_pprint_width: int = Field(
         1_000,

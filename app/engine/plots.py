@@ -289,8 +289,8 @@ class PlotSession:
             # The size in inches is within max_figure_inches (checked above), so only the
             # resolution is too fine: drawn at the highest dpi that fits. The SVG is vector
             # art, so only raster parts (imshow) lose detail; the page scales it anyway.
-            lowered = math.floor(math.sqrt(self.settings.max_figure_pixels
-                                           / (width * height)))
+            lowered = max(math.floor(math.sqrt(self.settings.max_figure_pixels
+                                               / (width * height))), 1)
             self._notice(f"a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
                          f"{pixels:,.0f} pixels, more than {self.settings.max_figure_pixels:,} "
                          f"(setting max_figure_pixels): it is drawn at {lowered} dpi")

@@ -665,7 +665,7 @@ def _pprint_checked(ctx: Any, value: Any) -> None:
     __repr__ would run outside the interpreter), nesting is shallow, the item count is
     bounded, and a container that holds itself (pprint writes its id, a memory address) is
     refused."""
-    limit = ctx.settings.max_sequence_items
+    limit = ctx.settings.max_pprint_items
     seen = 0
     stack: list[tuple[Any, int, frozenset[int]]] = [(value, 0, frozenset())]
     while stack:
@@ -680,7 +680,9 @@ def _pprint_checked(ctx: Any, value: Any) -> None:
                 if isinstance(item, dict) else list(item)
             seen += len(children)
             if seen > limit:
-                raise _too_many("pprint", seen, limit)
+                raise LimitError(f"pprint would lay out more than {limit:,} items (setting "
+                                 "max_pprint_items)", hint="Print a part of it, or use print().",
+                                 predicted=True)
             inner = above | {id(item)}
             stack.extend((child, depth + 1, inner) for child in children)
         elif type(item) not in _PPRINT_ATOMS and not isinstance(item, _PPRINT_ARRAYS):

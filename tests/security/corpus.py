@@ -738,7 +738,7 @@ CASES: list[Case] = [
     Case('pprint-many-items',
          'import pprint\n'
          'pprint.pformat([[0] * 10**5] * 10**5)',
-         413, L, 'max_sequence_items'),
+         413, L, 'max_pprint_items'),
     Case('pprint-deep',
          'import pprint\n'
          'x = []\n'

@@ -24,6 +24,7 @@ from typing import Any
 
 import matplotlib
 import matplotlib.colors as mcolors
+import matplotlib.container as mcontainer
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -882,7 +883,10 @@ def _hist_result(drawn: Any) -> tuple[Any, Any, Any]:
     def stand_ins(container: Any) -> list[Any]:
         return [_stand_in(type(patch).__name__) for patch in container]
 
-    several = isinstance(patches, list) and bool(patches) and not hasattr(patches[0], "get_x")
+    # One data set: a BarContainer of bars, or a list of Polygons (histtype='step'); several:
+    # a list of those.
+    several = isinstance(patches, list) and bool(patches) and isinstance(
+        patches[0], (list, mcontainer.Container))
     opaque = [stand_ins(c) for c in patches] if several else stand_ins(patches)
     return kept(counts), np.array(edges, copy=True), opaque
 

@@ -365,13 +365,23 @@ n, bins, patches = plt.hist(data, bins=4)
 print(n, bins, len(patches), patches[0])
 n2, bins2, patches2 = plt.hist([[1., 2.], [2., 3.], [4., 4.]], bins=2)
 print(n2, bins2, len(patches2), len(patches2[0]))
+n3, bins3, patches3 = plt.hist(data, bins=3, histtype='step')
+print(n3, len(patches3), patches3[0])
+n4, bins4, patches4 = plt.hist([[1., 2.], [2., 3.]], bins=3, histtype='step')
+print(len(patches4), len(patches4[0]), patches4[1][0])
 """)
     figure = Figure()
     ax = figure.add_subplot(1, 1, 1)
     n, bins, patches = ax.hist(np.asarray([1, 2, 2, 3, 3, 3, 7], dtype=np.float32), bins=4)
     n2, bins2, patches2 = ax.hist(np.asarray([[1.0, 2.0], [2.0, 3.0], [4.0, 4.0]]), bins=2)
+    n3, _, patches3 = ax.hist(np.asarray([1, 2, 2, 3, 3, 3, 7], dtype=np.float32), bins=3,
+                              histtype="step")
+    _, _, patches4 = ax.hist(np.asarray([[1.0, 2.0], [2.0, 3.0]]), bins=3, histtype="step")
+    assert type(patches3[0]).__name__ == type(patches4[1][0]).__name__ == "Polygon"
     assert body["stdout"] == (f"{n} {bins} {len(patches)} <Rectangle>\n"
-                              f"{n2} {bins2} {len(patches2)} {len(patches2[0])}\n")
+                              f"{n2} {bins2} {len(patches2)} {len(patches2[0])}\n"
+                              f"{n3} {len(patches3)} <Polygon>\n"
+                              f"{len(patches4)} {len(patches4[0])} <Polygon>\n")
 
 
 def test_a_figure_past_the_pixel_limit_is_drawn_at_a_lower_dpi(sandbox: Sandbox) -> None:

@@ -168,9 +168,11 @@ class Settings(BaseSettings):
         "with its category label on a busy 2-core machine: 50,000 bars took a minute.",
     )
     max_figure_inches: float = Field(
-        20.0,
+        32.0,
         description="Largest width or height of a figure in inches (figsize=). The page shows "
-        "figures at most a column wide; larger sizes only cost rendering memory.",
+        "figures at most a column wide; larger sizes only cost rendering memory, and a figure "
+        "past max_figure_pixels is drawn at a lower dpi, so this bounds the layout only "
+        "(pytorch/examples' time-sequence plot is 30 x 10 inches).",
     )
     max_figure_dpi: int = Field(
         200,
@@ -193,6 +195,41 @@ class Settings(BaseSettings):
         description="Most characters of text in one figure (titles, labels, legend entries, "
         "bar categories). Each is drawn as a glyph path: 100,000 characters took 22 s to "
         "render.",
+    )
+    max_contour_cells: int = Field(
+        10_000,
+        ge=4,
+        description="Most values in the grid of one plt.contour / contourf (Z). Every cell is "
+        "visited once per level and every crossing is a path point in the SVG: noise on a "
+        "200 x 200 grid with 50 levels took 10 s to draw (a 65 MB SVG); 100 x 100 with 20 "
+        "levels, 1.3 s on a loaded machine. A lesson's grids are under 100 x 100.",
+    )
+    max_contour_levels: int = Field(
+        20,
+        ge=1,
+        description="Most contour levels (levels=): each is a pass over the grid and a set "
+        "of paths in the SVG (matplotlib's default is about 8).",
+    )
+    max_axis_ticks: int = Field(
+        100,
+        ge=1,
+        description="Most tick positions one xticks / yticks call may set: each is a line and "
+        "a label matplotlib lays out and draws (a 10**5-tick axis took seconds); a lesson's "
+        "axes have tens.",
+    )
+    max_pprint_items: int = Field(
+        20_000,
+        ge=1,
+        description="Most items (container entries, nested ones included) pprint / pformat "
+        "lay out. pprint runs in plain Python without the interpreter's step budget: "
+        "300,000 two-item lists at width=1 took 10 s; 20,000 take 0.7 s on a loaded machine.",
+    )
+    max_pprint_width: int = Field(
+        1_000,
+        ge=1,
+        description="Widest line pprint.pprint / pformat may aim for (width=). The page's "
+        "output is a few hundred characters wide; the width only chooses where lines break, "
+        "and the text is bounded like print's either way.",
     )
     max_plot_text_chars: int = Field(
         200,

@@ -67,6 +67,7 @@ _PLAIN_TYPES: frozenset[type] = frozenset({
     type(None), bool, int, float, complex, str, slice, range, type(Ellipsis), torch.Size,
     torch.dtype, torch.layout, torch.memory_format, torch.finfo, torch.iinfo,
     torch.Generator, type({}.keys()), type({}.values()), type({}.items()),
+    np.finfo,  # numpy.finfo(np.float32): numbers only (its type is checked by the guard)
 })
 _OBJECT_TYPES: tuple[type, ...] = tuple(t for t in (
     torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler,

@@ -42,6 +42,7 @@ from app.engine.plots import AxesGrid
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.predictions import module_key
 from app.engine.safety import guard_binop, guard_sequence_size
+from app.engine.stdlib_values import AnnotationName
 from app.engine.str_methods import call_str_method
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -1566,6 +1567,8 @@ class Interpreter:
                                   nn.ParameterList, nn.ParameterDict)):
             return container[index]
         if isinstance(container, AxesGrid):  # plt.subplots(2, 2): axes[0, 1]
+            return container.item(index)
+        if isinstance(container, AnnotationName):  # typing.List[int]: another annotation
             return container.item(index)
         if isinstance(container, tud.Dataset):
             if type(container) not in self.user_classes and not _is_item_index(index):

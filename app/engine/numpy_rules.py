@@ -239,3 +239,39 @@ def predict_operator(left: Any, right: Any, matmul: bool) -> tuple[int, int]:
 
 def predict_ndarray_method_bytes(array: np.ndarray, name: str, args: tuple[Any, ...]) -> int:
     return 8 * array.size
+
+
+# numpy.finfo: machine limits of a float type (np.finfo(np.float32).eps in the REINFORCE
+# example). Security: numpy.finfo(x) calls np.dtype(x), which reads attributes of any object
+# it is given (a program object's .dtype); only numpy's own float types and names get there.
+_FINFO_TYPES = (np.float16, np.float32, np.float64, float)
+_FINFO_NAMES = frozenset({"float16", "float32", "float64", "half", "single", "double",
+                          "float"})
+
+
+def guard_finfo(ctx: Any, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    from app.engine.guards import Prepared
+
+    if kwargs or len(args) != 1:
+        raise TypeError("numpy.finfo takes one float type, e.g. np.finfo(np.float32)")
+    kind = args[0]
+    if isinstance(kind, np.ndarray | np.floating):
+        kind = kind.dtype
+    if isinstance(kind, np.dtype) and kind.type in _FINFO_TYPES:
+        return Prepared((kind,), {})
+    if (isinstance(kind, type) and kind in _FINFO_TYPES) or (isinstance(kind, str)
+                                                             and kind in _FINFO_NAMES):
+        return Prepared((kind,), {})
+    raise ForbiddenError("numpy.finfo takes np.float16, np.float32, np.float64 or float "
+                         f"here, not {type(kind).__name__}",
+                         hint="Write np.finfo(np.float32), or torch.finfo(torch.float32) for "
+                         "a tensor's dtype.")
+
+
+def numpy_empty(*args: Any, **kwargs: Any) -> np.ndarray:
+    """numpy.empty as a program gets it: the array is filled (NaN, or 0 for integers and
+    bools) before the program sees it, so memory an earlier program left is never read,
+    as with torch.empty here."""
+    result = np.empty(*args, **kwargs)
+    result.fill(np.nan if result.dtype.kind in "fc" else 0)
+    return result

@@ -57,10 +57,24 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset({
     # a namespace that refuses every use with what to do instead, so an unused import is free.
     "time", "os", "os.path", "sys", "collections", "itertools", "functools", "copy",
     "torch.autograd",
+    # Submodule spellings of vetted namespaces, and more standard-library namespaces
+    # (app/engine/stdlib.py): pprint through the bounded text path, timeit's clock, typing's
+    # annotation names.
+    "matplotlib", "torch.nn.utils", "torch.nn.utils.rnn",
+    "torch.distributions.multinomial", "torch.distributions.categorical",
+    "torch.distributions.normal", "torch.distributions.uniform",
+    "torch.distributions.bernoulli", "torch.distributions.multivariate_normal",
+    "torch.distributions.exponential", "torch.distributions.beta",
+    "pprint", "timeit", "typing",
 })
 
 # Imported only so that a program that never uses them runs: not worth listing as available.
 REFUSING_IMPORTS: frozenset[str] = frozenset({"os", "os.path", "sys"})
+# Other spellings of namespaces listed already (the refusal's list stays short).
+SPELLING_IMPORTS: frozenset[str] = frozenset(
+    name for name in ALLOWED_IMPORTS
+    if name.startswith("torch.distributions.") or name in ("matplotlib", "torch.nn.utils",
+                                                           "torch.nn.utils.rnn"))
 
 # Modules people import that the playground will never offer, with the reason it says.
 REFUSED_IMPORTS: dict[str, str] = {
@@ -353,7 +367,7 @@ def _check_module(node: ast.AST, module: str) -> None:
     reason = REFUSED_IMPORTS.get(module.split(".")[0])
     why = f" ({reason})" if reason else ""
     raise _refuse(node, f"'{module}' cannot be imported here{why}; available: "
-                  + ", ".join(sorted(ALLOWED_IMPORTS - REFUSING_IMPORTS)))
+                  + ", ".join(sorted(ALLOWED_IMPORTS - REFUSING_IMPORTS - SPELLING_IMPORTS)))
 
 
 def _check_future(node: ast.ImportFrom) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import matplotlib
 import matplotlib.colors as mcolors
+import matplotlib.container as mcontainer
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -146,7 +147,8 @@ class PlotSession:
         """``base`` with ``matplotlib.pyplot`` (and ``matplotlib`` holding only it) added."""
         pyplot = Namespace("matplotlib.pyplot", self._pyplot_members(), {})
         return {**base, "matplotlib.pyplot": pyplot,
-                "matplotlib": Namespace("matplotlib", {"pyplot": pyplot}, {})}
+                "matplotlib": Namespace("matplotlib", {"pyplot": pyplot,
+                                                       "use": _builtin(_use, "use")}, {})}
 
     def _pyplot_members(self) -> dict[str, Any]:
         def on_current_axes(name: str, method: str) -> Callable[..., Any]:
@@ -155,7 +157,8 @@ class PlotSession:
 
         members = {name: on_current_axes(name, name)
                    for name in ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid",
-                                "axis", "colorbar")}
+                                "axis", "colorbar", "contour", "contourf", "axhline",
+                                "axvline", "text", "xticks", "yticks")}
         for name in ("title", "xlabel", "ylabel", "xlim", "ylim"):
             members[name] = on_current_axes(name, f"set_{name}")
         members.update({
@@ -180,7 +183,9 @@ class PlotSession:
                                                             f"ax.{name}"), name)
 
         names = ("plot", "scatter", "bar", "hist", "imshow", "legend", "grid", "axis",
-                 "set_title", "set_xlabel", "set_ylabel", "set_xlim", "set_ylim")
+                 "contour", "contourf", "axhline", "axvline", "text", "set_xticks",
+                 "set_yticks", "set_title", "set_xlabel",
+                 "set_ylabel", "set_xlim", "set_ylim")
         proxy = PlotObject("Axes", {name: method(name) for name in names}, {})
         state.axes.append((axes, proxy))
         state.current = proxy
@@ -282,10 +287,15 @@ class PlotSession:
                              hint="Leave out dpi=; the default is 100.")
         pixels = width * resolution * height * resolution
         if pixels > self.settings.max_figure_pixels:
-            raise LimitError(f"a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
-                             f"{pixels:,.0f} pixels; the limit is "
-                             f"{self.settings.max_figure_pixels:,} (setting max_figure_pixels)",
-                             hint="Use a smaller figsize= or dpi=.")
+            # The size in inches is within max_figure_inches (checked above), so only the
+            # resolution is too fine: drawn at the highest dpi that fits. The SVG is vector
+            # art, so only raster parts (imshow) lose detail; the page scales it anyway.
+            lowered = max(math.floor(math.sqrt(self.settings.max_figure_pixels
+                                               / (width * height))), 1)
+            self._notice(f"a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
+                         f"{pixels:,.0f} pixels, more than {self.settings.max_figure_pixels:,} "
+                         f"(setting max_figure_pixels): it is drawn at {lowered} dpi")
+            resolution = float(lowered)
         self.created += 1
         state = _FigureState(self.created, Figure(figsize=(width, height), dpi=resolution))
         state.proxy = self._figure_namespace(state)
@@ -334,15 +344,28 @@ class PlotSession:
             return None
         if name == "legend":
             return self._legend(state, axes, label, args, checked)
+        if name in ("contour", "contourf"):
+            return self._contour(state, axes, name, label, args, checked)
+        if name in ("axhline", "axvline"):
+            return self._reference_line(state, axes, name, label, args, checked)
+        if name == "text":
+            return self._text_at(state, axes, label, args, checked)
+        if name in ("xticks", "yticks", "set_xticks", "set_yticks"):
+            return self._ticks(state, axes, name, label, args, checked)
         if name == "grid":
             if len(args) > 1 or (args and not isinstance(args[0], bool)):
                 raise TypeError(f"{label} takes True or False, e.g. plt.grid(True)")
             axes.grid(*args, **checked)
             return None
         if name == "axis":
-            if len(args) != 1 or args[0] not in _AXIS_MODES:
+            if len(args) == 1 and isinstance(args[0], (list, tuple)) and len(args[0]) == 4:
+                limits = [_number(v, label) for v in args[0]]
+                return tuple(axes.axis(limits))  # numpy floats, as matplotlib returns
+            if len(args) != 1 or isinstance(args[0], (list, tuple)) \
+                    or args[0] not in _AXIS_MODES:
                 raise ValueError(f"{label} takes one of " + ", ".join(
-                    repr(mode) for mode in sorted(_AXIS_MODES)) + ", e.g. plt.axis('off')")
+                    repr(mode) for mode in sorted(_AXIS_MODES)) + " or [xmin, xmax, ymin, ymax], "
+                    "e.g. plt.axis('off')")
             axes.axis(args[0])
             return None
         if name == "colorbar":
@@ -367,7 +390,7 @@ class PlotSession:
         state.figure.colorbar(mappable, ax=axes)
 
     def _draw(self, state: _FigureState, axes: Any, name: str, label: str,
-              args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+              args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not args:
             raise TypeError(f"{label} needs data, e.g. {label}(x, y)")
         points = state.points
@@ -415,9 +438,138 @@ class PlotSession:
         if name == "imshow" and len(converted) != 1:
             raise TypeError("plt.imshow takes one image (a 2-D array, or H x W x 3 / 4 "
                             "colours)")
-        getattr(axes, name)(*converted, **kwargs)
+        drawn = getattr(axes, name)(*converted, **kwargs)
         state.points, state.markers, state.bars = points, markers, bars
         state.artists = artists
+        if name == "hist":
+            return _hist_result(drawn)
+        return None
+
+    def _contour(self, state: _FigureState, axes: Any, name: str, label: str,
+                 args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """contour(Z) or contour(X, Y, Z) with an optional level count or list. Marching
+        squares costs grid cells x levels, so both are bounded (max_contour_cells,
+        max_contour_levels); the grid's values count as figure points."""
+        levels = kwargs.pop("levels", None)
+        if len(args) in (2, 4):
+            args, levels = args[:-1], args[-1]
+        if len(args) not in (1, 3):
+            raise TypeError(f"{label} takes Z, or X, Y, Z (2-D grids, e.g. from "
+                            "torch.meshgrid), and optionally levels")
+        room = self.settings.max_figure_points - state.points
+        grids = [_data(value, label, room) for value in args]
+        surface = grids[-1]
+        if surface.ndim != 2 or min(surface.shape) < 2:
+            raise TypeError(f"{label}: Z is a 2-D grid of at least 2 x 2 values; got shape "
+                            f"{tuple(surface.shape)}")
+        for grid, axis_name in zip(grids[:-1], ("X", "Y"), strict=False):
+            if grid.shape != surface.shape and not (
+                    grid.ndim == 1 and grid.size == surface.shape[1 if axis_name == "X"
+                                                                  else 0]):
+                raise TypeError(f"{label}: {axis_name} has shape {tuple(grid.shape)}; it "
+                                f"must match Z {tuple(surface.shape)} (or be 1-D along it)")
+        cells = surface.size
+        if cells > self.settings.max_contour_cells:
+            raise LimitError(f"{label}: a grid of {cells:,} values; the limit is "
+                             f"{self.settings.max_contour_cells:,} (setting max_contour_cells)",
+                             hint="Use a coarser grid: a larger step in torch.arange.",
+                             predicted=True)
+        if levels is not None:
+            _contour_levels(levels, label, self.settings)
+        points = state.points + sum(grid.size for grid in grids)
+        if points > self.settings.max_figure_points:
+            raise _points_limit(label, points)
+        artists = state.artists + 1
+        self._check_artists(state, label, state.markers, state.bars, artists)
+        if levels is not None:
+            kwargs["levels"] = levels if isinstance(levels, int) else list(
+                _data(levels, label, self.settings.max_contour_levels))
+        getattr(axes, name)(*grids, **kwargs)
+        state.points, state.artists = points, artists
+
+    def _reference_line(self, state: _FigureState, axes: Any, name: str, label: str,
+                        args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """axhline(y=0, xmin=0, xmax=1) / axvline(x=0, ymin=0, ymax=1): one line."""
+        where = "y" if name == "axhline" else "x"
+        position = kwargs.pop(where, None)
+        if args:
+            if position is not None or len(args) > 3:
+                raise TypeError(f"{label} takes the {where} position, then optionally where "
+                                "the line starts and ends (0 to 1)")
+            position, *span = args
+        else:
+            span = []
+        values = [0.0 if position is None else _number(position, label),
+                  *(_number(v, label) for v in span)]
+        artists = state.artists + 1
+        self._check_artists(state, label, state.markers, state.bars, artists)
+        getattr(axes, name)(*values, **kwargs)
+        state.artists = artists
+
+    def _text_at(self, state: _FigureState, axes: Any, label: str, args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> PlotObject:
+        """plt.text(x, y, 'words'): one more artist, its characters counted as text."""
+        if len(args) != 3:
+            raise TypeError(f"{label} takes x, y and a text, e.g. {label}(0.5, 1.0, 'peak')")
+        x, y = _number(args[0], label), _number(args[1], label)
+        words = _text(args[2], label, self.settings)
+        self._add_text(state, label, [words])
+        artists = state.artists + 1
+        self._check_artists(state, label, state.markers, state.bars, artists)
+        axes.text(x, y, words, **kwargs)
+        state.artists = artists
+        return _stand_in("Text")
+
+    def _ticks(self, state: _FigureState, axes: Any, name: str, label: str,
+               args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """xticks(ticks, labels, rotation=, fontsize=): at most max_axis_ticks ticks, their
+        labels counted as text. Returns the tick positions and one opaque stand-in per tick
+        label, as matplotlib returns positions and Text objects."""
+        which = "x" if "x" in name else "y"
+        ticks = kwargs.pop("ticks", None)
+        labels = kwargs.pop("labels", None)
+        if len(args) > 2 or (args and ticks is not None) or (len(args) == 2
+                                                             and labels is not None):
+            raise TypeError(f"{label} takes tick positions and optionally their labels, e.g. "
+                            f"{label}([0, 1, 2], ['a', 'b', 'c'])")
+        if args:
+            ticks = args[0]
+        if len(args) == 2:
+            labels = args[1]
+        limit = self.settings.max_axis_ticks
+        positions = None
+        if ticks is not None:
+            positions = _data(ticks, label, self.settings.max_figure_points)
+            if positions.ndim != 1:
+                raise TypeError(f"{label}: tick positions are a 1-D list of numbers")
+            if positions.size > limit:
+                raise LimitError(f"{label}: {positions.size:,} ticks; at most {limit} "
+                                 "(setting max_axis_ticks)",
+                                 hint="Label every 10th position: ticks[::10].", predicted=True)
+        texts = None
+        if labels is not None:
+            if positions is None:  # matplotlib's own words
+                raise TypeError(f"{name}(): Parameter 'labels' can't be set without setting "
+                                "'ticks'")
+            if not isinstance(labels, (list, tuple)) or len(labels) != positions.size:
+                raise ValueError(f"{label}: give one label per tick position")
+            texts = [_text(v, label, self.settings) for v in labels]
+            self._add_text(state, label, texts)
+        axis = getattr(axes, f"{which}axis")
+        ticks_set = None
+        if positions is not None:
+            made = getattr(axes, f"set_{which}ticks")(positions, texts)
+            ticks_set = [_stand_in(type(tick).__name__) for tick in made]
+        style = {f"label{'size' if key == 'fontsize' else key}": value
+                 for key, value in kwargs.items()}  # labelsize=, labelrotation=
+        if style:
+            axes.tick_params(axis=which, **style)
+        if name.startswith("set_"):
+            return ticks_set
+        # pyplot returns the Tick objects it set, or the positions when none were given.
+        locations = ticks_set if ticks_set is not None else np.array(axis.get_ticklocs(),
+                                                                      copy=True)
+        return locations, [_stand_in("Text") for _ in axis.get_ticklabels()]
 
     def _add_text(self, state: _FigureState, label: str, texts: list[str]) -> None:
         """Every character is drawn as a glyph path: 500 category labels of 200 characters
@@ -457,6 +609,8 @@ class PlotSession:
 
     def _legend(self, state: _FigureState, axes: Any, label: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> None:
+        if "prop" in kwargs:  # prop={"size": 14}: the font size, checked as fontsize=
+            kwargs["fontsize"] = kwargs.pop("prop")
         if len(args) > 1 or (args and not _is_text_list(args[0])):
             raise TypeError(f"{label} takes a list of labels, or none (then each plot's "
                             "label= is used)")
@@ -711,6 +865,58 @@ def _count(value: Any, name: str) -> int:
     return value
 
 
+def _stand_in(kind: str) -> PlotObject:
+    """What matplotlib hands back as an artist (a bar's Rectangle, a Text): an opaque name
+    with no members, so nothing of matplotlib's object graph is reachable through it."""
+    return PlotObject(kind, {}, {})
+
+
+def _hist_result(drawn: Any) -> tuple[Any, Any, Any]:
+    """(n, bins, patches) as plain data: counts and edges as numpy arrays (a list of arrays
+    for several data sets), patches as stand-ins (a list per data set)."""
+    counts, edges, patches = drawn
+
+    def kept(value: Any) -> Any:
+        return [np.array(v, copy=True) for v in value] if isinstance(value, list) \
+            else np.array(value, copy=True)
+
+    def stand_ins(container: Any) -> list[Any]:
+        return [_stand_in(type(patch).__name__) for patch in container]
+
+    # One data set: a BarContainer of bars, or a list of Polygons (histtype='step'); several:
+    # a list of those.
+    several = isinstance(patches, list) and bool(patches) and isinstance(
+        patches[0], (list, mcontainer.Container))
+    opaque = [stand_ins(c) for c in patches] if several else stand_ins(patches)
+    return kept(counts), np.array(edges, copy=True), opaque
+
+
+def _contour_levels(value: Any, label: str, settings: Settings) -> int:
+    limit = settings.max_contour_levels
+    if isinstance(value, int) and not isinstance(value, bool):
+        count = value
+    elif isinstance(value, (list, tuple, np.ndarray, torch.Tensor)):
+        count = len(value)
+    else:
+        raise TypeError(f"{label}: levels takes a number of levels or a list of heights")
+    if not 1 <= count <= limit:
+        raise LimitError(f"{label}: {count:,} contour levels; at most {limit} (setting "
+                         "max_contour_levels)", hint="Use levels=10 or so.", predicted=True)
+    return count
+
+
+def _use(backend: Any, force: Any = True) -> None:
+    """matplotlib.use('Agg') in a script: figures here are always drawn as SVG after the
+    program, so the backend is never switched (that would change every later program)."""
+    if not isinstance(backend, str) or backend.lower() not in _BACKENDS:
+        raise ValueError("matplotlib.use takes a backend name such as 'Agg'; figures are "
+                         "drawn as SVG for you either way")
+
+
+_BACKENDS = frozenset({"agg", "svg", "pdf", "ps", "cairo", "template", "inline",
+                       "module://matplotlib_inline.backend_inline"})
+
+
 def _figure_size(value: Any, settings: Settings) -> tuple[float, float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise TypeError("figsize= takes (width, height) in inches, e.g. figsize=(6, 4)")
@@ -795,6 +1001,19 @@ def _check_keyword(label: str, method: str, key: str, value: Any, settings: Sett
         if value not in _CHOICES[key]:
             raise ValueError(f"{where}: use one of " + ", ".join(sorted(_CHOICES[key])))
         return value
+    if kind == "prop":
+        if not isinstance(value, dict) or set(value) != {"size"}:
+            raise ForbiddenError(f"{where} takes a font size only, e.g. prop={{'size': 14}}",
+                                 hint="Or use fontsize=14.")
+        return _number(value["size"], where)
+    if kind == "levels":
+        return value  # checked with the grid (_contour_levels)
+    if kind == "colors":
+        return _color(value, where, settings)
+    if kind in ("ticks", "labels"):
+        return value  # checked with the ticks (_ticks)
+    if kind == "position":
+        return _number(value, where)
     if kind == "loc":
         if value not in _LEGEND_LOCATIONS:
             raise ValueError(f"{where}: use 'best', 'upper right', 'lower left' ...")
@@ -811,7 +1030,10 @@ _KEYWORDS: dict[str, str] = {
     "interpolation": "choice", "origin": "choice", "loc": "loc", "fontsize": "number",
     "visible": "bool", "axis": "choice", "bottom": "number", "left": "number",
     "right": "number", "top": "number", "edgecolor": "color", "align": "choice",
-    "histtype": "choice",
+    "histtype": "choice", "prop": "prop", "levels": "levels", "colors": "colors",
+    "linewidths": "number", "linestyles": "linestyle", "x": "position", "y": "position",
+    "rotation": "number", "ha": "choice", "va": "choice", "ticks": "ticks",
+    "labels": "labels", "xmin": "number", "xmax": "number", "ymin": "number", "ymax": "number",
 }
 _LINE = frozenset({"label", "color", "alpha", "linewidth", "lw", "linestyle", "ls", "marker",
                    "markersize", "ms"})
@@ -824,7 +1046,17 @@ _METHOD_KEYWORDS: dict[str, frozenset[str]] = {
     "hist": frozenset({"label", "color", "alpha", "bins", "range", "density", "histtype",
                        "edgecolor"}),
     "imshow": frozenset({"cmap", "vmin", "vmax", "aspect", "interpolation", "origin", "alpha"}),
-    "legend": frozenset({"loc", "fontsize"}),
+    "legend": frozenset({"loc", "fontsize", "prop"}),
+    "contour": frozenset({"levels", "colors", "cmap", "alpha", "linewidths", "linestyles",
+                          "vmin", "vmax"}),
+    "contourf": frozenset({"levels", "colors", "cmap", "alpha", "vmin", "vmax"}),
+    "text": frozenset({"fontsize", "color", "alpha", "ha", "va", "rotation"}),
+    "xticks": frozenset({"ticks", "labels", "rotation", "fontsize"}),
+    "yticks": frozenset({"ticks", "labels", "rotation", "fontsize"}),
+    "set_xticks": frozenset({"ticks", "labels"}),
+    "set_yticks": frozenset({"ticks", "labels"}),
+    "axhline": _LINE | {"y", "xmin", "xmax"},
+    "axvline": _LINE | {"x", "ymin", "ymax"},
     "axis": frozenset(), "colorbar": frozenset(),
     "grid": frozenset({"visible", "axis", "alpha", "color", "linestyle", "ls", "linewidth",
                        "lw"}),
@@ -838,5 +1070,7 @@ _CHOICES: dict[str, frozenset[str]] = {
     "axis": frozenset({"x", "y", "both"}),
     "align": frozenset({"center", "edge"}),
     "histtype": frozenset({"bar", "step", "stepfilled"}),
+    "ha": frozenset({"center", "left", "right"}),
+    "va": frozenset({"center", "top", "bottom", "baseline"}),
 }
 

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils import data as tud
 
-from app.engine import guards
+from app.engine import guards, numpy_rules
 from app.engine.admission import DISTRIBUTION_TYPES
 from app.engine.guards import Guard
 
@@ -546,6 +546,11 @@ NDARRAY_METHODS: dict[str, Rule] = _rules(Cost.NUMPY, """reshape astype sum mean
     all var""", NDARRAY)
 _guarded(NDARRAY_METHODS, guards.guard_tolist, "tolist")
 _guarded(NDARRAY_METHODS, guards.guard_ndarray_dot, "dot")
+NUMPY_FUNCTIONS["empty"] = Rule(Cost.NUMPY, uninitialised=True,
+                                note=NUMPY + "; " + UNINITIALISED)
+NUMPY_FUNCTIONS["finfo"] = Rule(S, guard=numpy_rules.guard_finfo,
+                                note="machine limits of numpy's float types only (eps, max, "
+                                "tiny ...): numbers")
 
 MATH_FUNCTIONS = _names("""
     sqrt exp log log2 log10 sin cos tan atan2 floor ceil fabs isclose isnan isinf pow tanh
@@ -618,8 +623,14 @@ def build_namespaces() -> dict[str, Namespace]:
     # cannot be called (only MyFunction.apply, see Interpreter._function_apply).
     autograd = _namespace("torch.autograd", torch.autograd, AUTOGRAD_MEMBERS,
                           {"Function": torch.autograd.Function})
+    # import torch.distributions.multinomial / from torch.distributions.categorical import
+    # Categorical: each vetted class also in a namespace named after its torch submodule.
+    distribution_modules = {
+        cls.__module__.rsplit(".", 1)[1]: Namespace(
+            cls.__module__, {cls.__name__: cls}, {cls.__name__: DISTRIBUTION_MEMBERS[
+                cls.__name__]}) for cls in DISTRIBUTION_TYPES}
     distributions = _namespace("torch.distributions", torch.distributions,
-                               DISTRIBUTION_MEMBERS)
+                               DISTRIBUTION_MEMBERS, dict(distribution_modules))
     dtypes = {name: getattr(torch, name) for name in TORCH_DTYPES}
     torch_ns = _namespace("torch", torch, TORCH_FUNCTIONS, {
         **dtypes, **TORCH_VALUES, "nn": nn_ns, "optim": optim_ns, "utils": utils_ns,
@@ -631,6 +642,7 @@ def build_namespaces() -> dict[str, Namespace]:
     np_ns = _namespace("numpy", np, NUMPY_FUNCTIONS, {
         "random": np_random, "pi": np.pi, "e": np.e, "inf": np.inf, "nan": np.nan,
         "ndarray": np.ndarray, **{name: getattr(np, name) for name in NUMPY_DTYPES},
+        "empty": numpy_rules.numpy_empty,
     })
     math_ns = _namespace("math", math, {name: Rule(S, note="a number from numbers")
                                         for name in MATH_FUNCTIONS}, MATH_VALUES)
@@ -641,12 +653,18 @@ def build_namespaces() -> dict[str, Namespace]:
                        note="k distinct items of a sequence (a deque of transitions in the "
                        "DQN tutorial): k bounded; reseeded generator")})
     return {
+        # First: program.py names a callable after the first namespace holding it that it
+        # walks to, from the end of this dict; these spellings must not rename
+        # torch.distributions.Normal in messages.
+        **{f"torch.distributions.{name}": module
+           for name, module in distribution_modules.items()},
         "torch": torch_ns, "torch.nn": nn_ns, "torch.nn.functional": functional,
         "torch.optim": optim_ns, "torch.optim.lr_scheduler": scheduler,
         "torch.utils": utils_ns, "torch.utils.data": data, "torch.cuda": cuda,
         "torch.amp": amp, "torch.cuda.amp": cuda_amp, "numpy": np_ns, "math": math_ns,
         "random": random_ns, "torch.nn.init": init, "torch.accelerator": accelerator,
         "torch.distributions": distributions,
+        "torch.nn.utils": utils, "torch.nn.utils.rnn": rnn,
         **build_stdlib_namespaces(),
         "torch.autograd": autograd,  # from torch.autograd import Function
     }

@@ -20,6 +20,7 @@ import copy as pycopy
 import itertools
 import keyword
 import math
+import pprint as pypprint
 import time as pytime
 import types
 import weakref
@@ -34,12 +35,14 @@ from app.engine.errors import DeadlineError, ForbiddenError, LimitError
 from app.engine.guards import Prepared
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.stdlib_values import (
+    AnnotationName,
     CountedIterator,
     PlaygroundDeque,
     PlaygroundNamedTuple,
     UncountedIterator,
     namedtuple_repr,
 )
+from app.engine.text import without_addresses
 
 
 class _Call:
@@ -646,6 +649,113 @@ COPY_MEMBERS: dict[str, Rule] = {
 }
 
 
+# ============================================================================ pprint
+# What pprint lays out itself (the rest it writes with repr): the containers, and atoms whose
+# repr is the playground's own (bounded: tensors print summarised past 1,000 elements).
+_PPRINT_CONTAINERS = (list, tuple, dict, set, frozenset, collections.OrderedDict)
+_PPRINT_ATOMS = frozenset({type(None), bool, int, float, complex, str, torch.dtype,
+                           torch.device, torch.Size})
+_PPRINT_ARRAYS = (torch.Tensor, np.ndarray, np.number, np.bool_)
+_PPRINT_MAX_DEPTH = 50
+
+
+def _pprint_checked(ctx: Any, value: Any) -> None:
+    """Security: pprint walks containers recursively in C-speed Python and calls repr() on
+    everything else. Only containers and known atoms are accepted (a program object's
+    __repr__ would run outside the interpreter), nesting is shallow, the item count is
+    bounded, and a container that holds itself (pprint writes its id, a memory address) is
+    refused."""
+    limit = ctx.settings.max_pprint_items
+    seen = 0
+    stack: list[tuple[Any, int, frozenset[int]]] = [(value, 0, frozenset())]
+    while stack:
+        item, depth, above = stack.pop()
+        if type(item) in _PPRINT_CONTAINERS:
+            if id(item) in above:
+                raise ValueError("pprint: this container holds itself; print it instead")
+            if depth >= _PPRINT_MAX_DEPTH:
+                raise LimitError(f"pprint: containers nested more than {_PPRINT_MAX_DEPTH} "
+                                 "deep", hint="Print the inner part instead.")
+            children = [x for pair in item.items() for x in pair] \
+                if isinstance(item, dict) else list(item)
+            seen += len(children)
+            if seen > limit:
+                raise LimitError(f"pprint would lay out more than {limit:,} items (setting "
+                                 "max_pprint_items)", hint="Print a part of it, or use print().",
+                                 predicted=True)
+            inner = above | {id(item)}
+            stack.extend((child, depth + 1, inner) for child in children)
+        elif type(item) not in _PPRINT_ATOMS and not isinstance(item, _PPRINT_ARRAYS):
+            raise TypeError(f"pprint lays out lists, tuples, dicts, sets, numbers, strings, "
+                            f"tensors and arrays, not {type(item).__name__}; use print() for "
+                            "it")
+        elif type(item) is int and item.bit_length() > 10_000:
+            raise LimitError("pprint: an integer of more than 10,000 bits",
+                             hint="Print a smaller number.")
+
+
+def _pprint_options(ctx: Any, indent: Any, width: Any, depth: Any, compact: Any,
+                    sort_dicts: Any) -> dict[str, Any]:
+    widest = ctx.settings.max_pprint_width
+    for name, number, low, high in (("indent", indent, 0, 16), ("width", width, 1, widest)):
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+            raise ValueError(f"pprint: {name}= takes a whole number from {low} to {high}"
+                             + (" (setting max_pprint_width)" if name == "width" else ""))
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
+                              or depth < 1):
+        raise ValueError("pprint: depth= takes a whole number of 1 or more, or None")
+    for name, flag in (("compact", compact), ("sort_dicts", sort_dicts)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"pprint: {name}= takes True or False")
+    return {"indent": indent, "width": width, "depth": depth, "compact": compact,
+            "sort_dicts": sort_dicts}
+
+
+def pformat(ctx: Any, value: Any, indent: Any = 1, width: Any = 80, depth: Any = None, *,
+            compact: Any = False, sort_dicts: Any = True) -> str:
+    options = _pprint_options(ctx, indent, width, depth, compact, sort_dicts)
+    _pprint_checked(ctx, value)
+    text = pypprint.pformat(value, **options)
+    return without_addresses(text)
+
+
+def pprint_(ctx: Any, value: Any, stream: Any = None, indent: Any = 1, width: Any = 80,
+            depth: Any = None, *, compact: Any = False, sort_dicts: Any = True) -> None:
+    if stream is not None:
+        raise ForbiddenError("pprint(stream=...) is not available: pprint writes to the "
+                             "output below the program", ctx.line, hint="Leave out stream=.")
+    ctx.builtins["print"](pformat(ctx, value, indent, width, depth, compact=compact,
+                                  sort_dicts=sort_dicts))
+
+
+PPRINT_MEMBERS: dict[str, Rule] = {
+    "pprint": _rule("lists, tuples, dicts, sets, numbers, strings and tensors only (nesting "
+                    "and items bounded); writes through print's bounded output"),
+    "pformat": _rule("as pprint, returning the text"),
+    "pp": _rule("pprint with sort_dicts=False"),
+}
+
+
+def pp(ctx: Any, value: Any, *args: Any, sort_dicts: Any = False, **kwargs: Any) -> None:
+    pprint_(ctx, value, *args, sort_dicts=sort_dicts, **kwargs)
+
+
+# ============================================================================ timeit, typing
+TIMEIT_MEMBERS: dict[str, Rule] = {
+    "default_timer": Rule(Cost.SCALAR, note="time.perf_counter: reads a clock"),
+}
+# Annotation-only names: a program writes them in signatures (which the interpreter does not
+# evaluate) and in aliases such as Vector = List[float].
+TYPING_NAMES_SHOWN = ("List", "Dict", "Tuple", "Optional", "Union", "Any", "Callable",
+                      "Iterable", "Sequence")
+TYPING_REFUSALS: dict[str, tuple[str, str]] = {
+    "*": ("the playground offers typing's annotation names only ("
+          + ", ".join(TYPING_NAMES_SHOWN) + ")",
+          "Leave the annotation out; it does not change what the program does."),
+}
+TYPING_NAMES = TYPING_NAMES_SHOWN
+
+
 # ============================================================================ namespaces
 def _namespace(name: str, functions: dict[str, Any], rules: dict[str, Rule]) -> Namespace:
     assert functions.keys() == rules.keys(), name
@@ -698,6 +808,11 @@ def build_stdlib_namespaces() -> dict[str, Namespace]:
         "functools": _namespace("functools", {"partial": partial, "reduce": reduce},
                                 FUNCTOOLS_MEMBERS),
         "copy": _namespace("copy", {"deepcopy": deepcopy, "copy": copy}, COPY_MEMBERS),
+        "pprint": _namespace("pprint", {"pprint": pprint_, "pformat": pformat, "pp": pp},
+                             PPRINT_MEMBERS),
+        "timeit": _namespace("timeit", {"default_timer": pytime.perf_counter}, TIMEIT_MEMBERS),
+        "typing": Namespace("typing", {name: AnnotationName(name) for name in TYPING_NAMES},
+                            {}, TYPING_REFUSALS),
     }
 
 
@@ -710,11 +825,21 @@ def attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | N
         return frozenset({"maxlen"}), _free(DEQUE_METHODS), "deque"
     if isinstance(obj, types.FunctionType) and hasattr(obj, "playground_methods"):
         return frozenset(), obj.playground_methods, getattr(obj, "playground_label", "function")
+    if isinstance(obj, np.finfo):
+        return _FINFO_ATTRIBUTES, {}, "numpy.finfo"
+    if isinstance(obj, np.number | np.bool_):  # np.finfo(np.float32).eps.item()
+        return frozenset({"dtype"}), _NUMPY_SCALAR_METHODS, type(obj).__name__
     extra = DICT_LIKE_EXTRA.get(type(obj))
     if extra is not None:
         from app.engine.policy import DICT_METHODS
         return frozenset(), _free(DICT_METHODS | extra), type(obj).__name__
     return None
+
+
+_NUMPY_SCALAR_METHODS: dict[str, Rule] = {
+    "item": Rule(Cost.FREE, note="the Python number of a numpy scalar")}
+_FINFO_ATTRIBUTES = frozenset({"bits", "eps", "max", "min", "tiny", "resolution", "dtype",
+                               "smallest_normal", "precision"})
 
 
 def _free(names: frozenset[str]) -> dict[str, Rule]:

@@ -90,6 +90,49 @@ def namedtuple_repr(self: Any) -> str:
         for index, (name, item) in enumerate(zip(fields, self, strict=False))), ")")
 
 
+class AnnotationName:
+    """A name of ``typing`` (List, Optional ...) as a program sees it: it writes annotations
+    and aliases with it (``Vector = List[float]``) and nothing else. Subscripting makes
+    another annotation written as Python writes it; there is no typing machinery behind it
+    (no get_type_hints, no runtime checks), so there is nothing to reach through it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def item(self, index: Any) -> AnnotationName:
+        parts = index if isinstance(index, tuple) else (index,)
+        return AnnotationName(f"{self.text}[{', '.join(_annotation_text(p) for p in parts)}]")
+
+    def __repr__(self) -> str:
+        return f"typing.{self.text}"
+
+
+_BUILTIN_TYPE_NAMES = frozenset({"int", "float", "bool", "str", "complex", "list", "dict",
+                                 "tuple", "set", "object"})
+
+
+def _annotation_text(value: Any) -> str:
+    if isinstance(value, AnnotationName):
+        return repr(value)
+    if value is None:
+        return "None"
+    if isinstance(value, list):  # Callable[[int, str], float]
+        return "[" + ", ".join(_annotation_text(v) for v in value) + "]"
+    if isinstance(value, type):
+        return value.__qualname__ if value.__module__ == "builtins" \
+            else f"{value.__module__}.{value.__qualname__}"
+    if value is Ellipsis:
+        return "..."
+    # The program's int, float, list ... are the playground's own functions of those names.
+    name = getattr(value, "__name__", None) if callable(value) else None
+    if isinstance(name, str) and name.rstrip("_") in _BUILTIN_TYPE_NAMES:
+        return name.rstrip("_")
+    raise TypeError(f"a typing annotation takes types, such as List[int] or Dict[str, "
+                    f"float], not {type(value).__name__}")
+
+
 # Types of the values stdlib.py makes, for the admission gate (the dict subclasses are walked
 # as dicts, the namedtuples' items as a tuple's).
-STDLIB_VALUE_TYPES: tuple[type, ...] = (CountedIterator, PlaygroundDeque)
+STDLIB_VALUE_TYPES: tuple[type, ...] = (CountedIterator, PlaygroundDeque, AnnotationName)

@@ -268,14 +268,20 @@ def test_figures_are_not_started_past_the_deadline(sandbox: Sandbox) -> None:
 
 _SAMPLES = {"text": "'a'", "color": "'red'", "number": "0.5", "numbers": "2.0", "bool": "True",
             "marker": "'o'", "linestyle": "'--'", "cmap": "'gray'", "bins": "5",
-            "range": "(0, 1)", "loc": "'best'"}
+            "range": "(0, 1)", "loc": "'best'", "prop": "{'size': 9}", "levels": "4",
+            "colors": "'k'", "position": "0.5", "ticks": "[0, 1]",
+            "labels": "['a', 'b'], ticks=[0, 1]"}
 _CALLS = {"plot": "ax.plot([1, 2]{})", "scatter": "ax.scatter([1, 2], [3, 4]{})",
           "bar": "ax.bar([1, 2], [3, 4]{})", "hist": "ax.hist([1, 2, 2]{})",
           "imshow": "ax.imshow(torch.rand(3, 3){})", "legend": "ax.plot([1], label='x')\n"
           "ax.legend({})", "grid": "ax.grid({})", "set_title": "ax.set_title('t'{})",
           "set_xlabel": "ax.set_xlabel('x'{})", "set_ylabel": "ax.set_ylabel('y'{})",
           "suptitle": "fig.suptitle('s'{})", "set_xlim": "ax.set_xlim({})",
-          "set_ylim": "ax.set_ylim({})"}
+          "set_ylim": "ax.set_ylim({})", "contour": "ax.contour(torch.rand(4, 5){})",
+          "contourf": "ax.contourf(torch.rand(4, 5){})", "axhline": "ax.axhline({})",
+          "axvline": "ax.axvline({})", "text": "ax.text(0.5, 0.5, 't'{})",
+          "xticks": "plt.xticks({})", "yticks": "plt.yticks({})",
+          "set_xticks": "ax.set_xticks({})", "set_yticks": "ax.set_yticks({})"}
 
 
 def _keyword_cases() -> list[tuple[str, str]]:
@@ -312,3 +318,95 @@ plt.title('ramp')
     ax.set_title("ramp")
     assert _svgs(body) == [_reference(figure)]
     assert body["figures"][0]["alt"] == "Figure 1: ramp"
+
+
+def test_contour_reference_lines_text_ticks_and_legend_prop_match_matplotlib(
+        sandbox: Sandbox) -> None:
+    body = _run(sandbox, """x1, x2 = torch.meshgrid(torch.arange(-5.5, 1.0, 0.1),
+                        torch.arange(-3.0, 1.0, 0.1), indexing='ij')
+plt.plot([-5, -4, -3], [-2, -1, 0], '-o', color='#ff7f0e', label='trace')
+plt.contour(x1, x2, x1 ** 2 + 2 * x2 ** 2, colors='#1f77b4')
+plt.axhline(y=0.5, color='black', linestyle='dashed')
+plt.axvline(-1, 0.1, 0.9)
+plt.text(-4, 0.5, 'start', fontsize=12, ha='center')
+locs, labels = plt.xticks([-5, -3, -1], ['a', 'b', 'c'], rotation=45)
+print(len(locs), len(labels), labels[0])
+print(plt.axis([-6, 1, -3, 1]))
+plt.legend(prop={'size': 14})
+fig, ax = plt.subplots()
+ax.contourf(torch.arange(12.).reshape(3, 4), levels=5, cmap='viridis')
+ax.set_yticks([0, 1, 2])
+""")
+    x1, x2 = torch.meshgrid(torch.arange(-5.5, 1.0, 0.1), torch.arange(-3.0, 1.0, 0.1),
+                            indexing="ij")
+    first = Figure(figsize=(6.4, 4.8), dpi=100)
+    ax = first.add_subplot(1, 1, 1)
+    ax.plot(np.asarray([-5.0, -4.0, -3.0]), np.asarray([-2.0, -1.0, 0.0]), "-o",
+            color="#ff7f0e", label="trace")
+    ax.contour(x1.numpy(), x2.numpy(), (x1 ** 2 + 2 * x2 ** 2).numpy(), colors="#1f77b4")
+    ax.axhline(0.5, color="black", linestyle="dashed")
+    ax.axvline(-1.0, 0.1, 0.9)
+    ax.text(-4.0, 0.5, "start", fontsize=12, ha="center")
+    ticks = ax.set_xticks(np.asarray([-5.0, -3.0, -1.0]), ["a", "b", "c"])
+    ax.tick_params(axis="x", labelrotation=45.0)
+    limits = ax.axis([-6.0, 1.0, -3.0, 1.0])
+    ax.legend(fontsize=14.0)
+    second = Figure(figsize=(6.4, 4.8), dpi=100)
+    bx = second.add_subplot(1, 1, 1)
+    bx.contourf(np.arange(12.0, dtype=np.float32).reshape(3, 4), levels=5, cmap="viridis")
+    bx.set_yticks(np.asarray([0.0, 1.0, 2.0]))
+    assert body["stdout"] == f"{len(ticks)} 3 <Text>\n{tuple(limits)}\n"
+    assert _svgs(body) == [_reference(first), _reference(second)]
+
+
+def test_hist_returns_counts_edges_and_one_stand_in_per_bar(sandbox: Sandbox) -> None:
+    body = _run(sandbox, """data = torch.tensor([1., 2., 2., 3., 3., 3., 7.])
+n, bins, patches = plt.hist(data, bins=4)
+print(n, bins, len(patches), patches[0])
+n2, bins2, patches2 = plt.hist([[1., 2.], [2., 3.], [4., 4.]], bins=2)
+print(n2, bins2, len(patches2), len(patches2[0]))
+n3, bins3, patches3 = plt.hist(data, bins=3, histtype='step')
+print(n3, len(patches3), patches3[0])
+n4, bins4, patches4 = plt.hist([[1., 2.], [2., 3.]], bins=3, histtype='step')
+print(len(patches4), len(patches4[0]), patches4[1][0])
+""")
+    figure = Figure()
+    ax = figure.add_subplot(1, 1, 1)
+    n, bins, patches = ax.hist(np.asarray([1, 2, 2, 3, 3, 3, 7], dtype=np.float32), bins=4)
+    n2, bins2, patches2 = ax.hist(np.asarray([[1.0, 2.0], [2.0, 3.0], [4.0, 4.0]]), bins=2)
+    n3, _, patches3 = ax.hist(np.asarray([1, 2, 2, 3, 3, 3, 7], dtype=np.float32), bins=3,
+                              histtype="step")
+    _, _, patches4 = ax.hist(np.asarray([[1.0, 2.0], [2.0, 3.0]]), bins=3, histtype="step")
+    assert type(patches3[0]).__name__ == type(patches4[1][0]).__name__ == "Polygon"
+    assert body["stdout"] == (f"{n} {bins} {len(patches)} <Rectangle>\n"
+                              f"{n2} {bins2} {len(patches2)} {len(patches2[0])}\n"
+                              f"{n3} {len(patches3)} <Polygon>\n"
+                              f"{len(patches4)} {len(patches4[0])} <Polygon>\n")
+
+
+def test_a_figure_past_the_pixel_limit_is_drawn_at_a_lower_dpi(sandbox: Sandbox) -> None:
+    """karpathy's figsize=(16, 16) at 100 dpi: the largest dpi within max_figure_pixels."""
+    outcome = sandbox.run(PLT + "plt.figure(figsize=(16, 16))\n"
+                          "plt.imshow(torch.arange(9.).reshape(3, 3), cmap='Blues')\n"
+                          "plt.axis('off')")
+    body = outcome.body
+    assert body["ok"], body.get("error")
+    limit = sandbox.settings.max_figure_pixels
+    dpi = int((limit / (16 * 16)) ** 0.5)
+    assert (16 * dpi) ** 2 <= limit < (16 * (dpi + 1)) ** 2
+    figure = Figure(figsize=(16, 16), dpi=dpi)
+    ax = figure.add_subplot(1, 1, 1)
+    ax.imshow(np.arange(9.0, dtype=np.float32).reshape(3, 3), cmap="Blues")
+    ax.axis("off")
+    assert _svgs(body) == [_reference(figure)]
+    assert any(f"drawn at {dpi} dpi" in notice for notice in body["notices"])
+
+
+def test_matplotlib_import_forms_and_use(sandbox: Sandbox) -> None:
+    for code in ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+                 "plt.plot([1, 2])",
+                 "import matplotlib as mpl\nmpl.pyplot.plot([1, 2])",
+                 "import matplotlib\nmatplotlib.pyplot.plot([1, 2])"):
+        outcome = sandbox.run(code)
+        assert outcome.body["ok"], outcome.body.get("error")
+        assert len(outcome.body["figures"]) == 1

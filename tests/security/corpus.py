@@ -438,9 +438,12 @@ Spy.apply(x).sum().backward()""", 400, F, "attributes starting with '_' are not 
     Case("plt-switch-backend", _PLT + "plt.switch_backend('TkAgg')", 400, F,
          "switch_backend is not available"),
     Case("plt-get-backend", _PLT + "plt.get_backend()", 400, F, "get_backend is not available"),
-    Case("matplotlib-use", "import matplotlib.pyplot\nmatplotlib.use('TkAgg')", 400, F,
-         "matplotlib.use is not available"),
-    Case("import-matplotlib", "import matplotlib", 400, F, "'matplotlib' cannot be imported"),
+    # matplotlib.use('Agg') is accepted and does nothing (figures are always SVG); any other
+    # backend is refused, and nothing but pyplot (and use) is reachable from matplotlib.
+    Case("matplotlib-use", "import matplotlib.pyplot\nmatplotlib.use('TkAgg')", 200,
+         "ValueError", "takes a backend name such as 'Agg'"),
+    Case("import-matplotlib", "import matplotlib\nmatplotlib.backends", 400, F,
+         "matplotlib.backends is not available"),
     Case("import-matplotlib-other", "import matplotlib.backends.backend_agg", 400, F,
          "cannot be imported"),
     Case("from-matplotlib-pyplot-private", "from matplotlib.pyplot import matplotlib", 400, F,
@@ -458,8 +461,6 @@ Spy.apply(x).sum().backward()""", 400, F, "attributes starting with '_' are not 
     Case("plt-huge-figsize", _PLT + "plt.figure(figsize=(10**6, 10**6))", 413, L,
          "max_figure_inches"),
     Case("plt-huge-dpi", _PLT + "plt.figure(dpi=10**6)", 200, L, "max_figure_dpi"),
-    Case("plt-pixels", _PLT + "plt.figure(figsize=(20, 20), dpi=200)", 200, L,
-         "max_figure_pixels"),
     Case("plt-million-points", _PLT + "plt.plot(torch.arange(10**6))", 413, L,
          "max_figure_points"),
     Case("plt-million-points-list", _PLT + "plt.scatter([0.0] * 10**6, [0.0] * 10**6)",
@@ -543,8 +544,8 @@ Spy.apply(x).sum().backward()""", 400, F, "attributes starting with '_' are not 
          "torch.nn.utils.rnn.pack_sequence is not available"),
     Case("pad-sequence-module-internals", "nn.utils.rnn.torch", 400, F,
          "torch.nn.utils.rnn.torch is not available"),
-    Case("pad-sequence-import", "from torch.nn.utils.rnn import pad_sequence", 400, F,
-         "cannot be imported here"),
+    Case("pad-sequence-import", "from torch.nn.utils.rnn import pack_sequence", 400, F,
+         "'pack_sequence' is not available from torch.nn.utils.rnn"),
     Case("pad-sequence-globals", "nn.utils.rnn.pad_sequence.__globals__", 400, F,
          "attributes starting with '_' are not allowed"),
     Case("pad-sequence-0d", "nn.utils.rnn.pad_sequence([torch.tensor(1.)])", 200,
@@ -693,4 +694,185 @@ Spy.apply(x).sum().backward()""", 400, F, "attributes starting with '_' are not 
     Case("cache-default-dtype", "for d in [torch.float16, torch.float64]:\n"
          "    torch.set_default_dtype(d)\n    y = torch.ones(40 * 2**20)", 413, L,
          "would allocate 320.0 MB"),
+    # --- library gaps, round 2 (pprint, timeit, typing, numpy.finfo, import forms, plots)
+    Case('timeit-timeit-code-string',
+         'import timeit\n'
+         "timeit.timeit('import os')",
+         400, F, 'timeit.timeit is not available in the'),
+    Case('timeit-repeat',
+         'from timeit import repeat',
+         400, F, "'repeat' is not available from timeit"),
+    Case('timeit-timer-class',
+         'import timeit\n'
+         'timeit.Timer',
+         400, F, 'timeit.Timer is not available in the'),
+    Case('typing-get-type-hints',
+         'import typing\n'
+         'typing.get_type_hints',
+         400, F, 'typing.get_type_hints is not available'),
+    Case('typing-cast',
+         'from typing import cast',
+         400, F, "'cast' is not available from typing in"),
+    Case('typing-dunder-origin',
+         'from typing import List\n'
+         'List.__origin__',
+         400, F, "attributes starting with '_' are not"),
+    Case('typing-attribute',
+         'from typing import List\n'
+         'List.text',
+         400, F, 'attributes of an AnnotationName are not'),
+    Case('typing-subscript-object',
+         'from typing import List\n'
+         'List[print]',
+         200, 'TypeError', 'a typing annotation takes types, such'),
+    Case('typing-subscript-lambda',
+         'from typing import List\n'
+         'List[lambda: 1]',
+         200, 'TypeError', 'a typing annotation takes types, such'),
+    Case('pprint-program-object',
+         'from pprint import pprint\n'
+         'class A:\n'
+         '    pass\n'
+         'pprint([A()])',
+         200, 'TypeError', 'pprint lays out lists, tuples, dicts,'),
+    Case('pprint-self-holding',
+         'import pprint\n'
+         'x = [1]\n'
+         'x.append(x)\n'
+         'pprint.pprint(x)',
+         200, 'ValueError', 'pprint: this container holds itself;'),
+    Case('pprint-stream',
+         'import pprint\n'
+         'pprint.pprint(1, stream=None)\n'
+         'pprint.pprint(1, stream=1)',
+         400, F, 'pprint(stream=...) is not available:'),
+    Case('pprint-huge-width',
+         'import pprint\n'
+         'pprint.pprint([1], width=10**9)',
+         200, 'ValueError', 'max_pprint_width'),
+    Case('pprint-many-items',
+         'import pprint\n'
+         'pprint.pformat([[0] * 10**5] * 10**5)',
+         413, L, 'max_pprint_items'),
+    Case('pprint-deep',
+         'import pprint\n'
+         'x = []\n'
+         'for i in range(1000):\n'
+         '    x = [x]\n'
+         'pprint.pformat(x)',
+         200, L, 'pprint: containers nested more than 50'),
+    Case('pprint-printer-class',
+         'import pprint\n'
+         'pprint.PrettyPrinter',
+         400, F, 'pprint.PrettyPrinter is not available'),
+    Case('pprint-function',
+         'import pprint\n'
+         'pprint.pprint(print)',
+         200, 'TypeError', 'pprint lays out lists, tuples, dicts,'),
+    Case('finfo-program-object',
+         'import numpy as np\n'
+         'class A:\n'
+         '    dtype = 1\n'
+         'np.finfo(A())',
+         400, F, 'numpy.finfo takes np.float16,'),
+    Case('finfo-int-type',
+         'import numpy as np\n'
+         'np.finfo(np.int32)',
+         400, F, 'numpy.finfo takes np.float16,'),
+    Case('finfo-object-dtype',
+         'import numpy as np\n'
+         "np.finfo('object')",
+         400, F, 'numpy.finfo takes np.float16,'),
+    Case('finfo-private',
+         'import numpy as np\n'
+         'np.finfo(np.float32)._str_eps',
+         400, F, "attributes starting with '_' are not"),
+    Case('enum-import',
+         'from enum import Enum',
+         400, F, "'enum' cannot be imported here;"),
+    Case('distributions-submodule-other',
+         'from torch.distributions.multinomial import torch',
+         400, F, "'torch' is not available from"),
+    Case('distributions-transformed',
+         'import torch.distributions.transformed_distribution',
+         400, F, "'torch.distributions.transformed_distrib"),
+    Case('nn-utils-rnn-private',
+         'from torch.nn.utils.rnn import torch',
+         400, F, "'torch' is not available from"),
+    Case('matplotlib-rcparams',
+         'import matplotlib\n'
+         'matplotlib.rcParams',
+         400, F, 'matplotlib.rcParams is not available in'),
+    Case('matplotlib-use-module',
+         'import matplotlib\n'
+         "matplotlib.use('module://os')",
+         200, 'ValueError', 'matplotlib.use takes a backend name'),
+    Case('matplotlib-submodule',
+         'import matplotlib.colors',
+         400, F, "'matplotlib.colors' cannot be imported"),
+    Case('matplotlib-as-mpl-figure',
+         'import matplotlib as mpl\n'
+         'mpl.figure',
+         400, F, 'matplotlib.figure is not available in'),
+    Case('plt-contour-huge-grid',
+         _PLT + 'plt.contour(torch.rand(1000, 1000))',
+         413, L, 'max_figure_points'),
+    Case('plt-contour-many-levels',
+         _PLT + 'plt.contour(torch.rand(10, 10), levels=10**6)',
+         413, L, 'max_contour_levels'),
+    Case('plt-contour-level-list',
+         _PLT + 'plt.contour(torch.rand(10, 10), list(range(10**4)))',
+         413, L, 'max_contour_levels'),
+    Case('plt-contour-1d',
+         _PLT + 'plt.contour(torch.rand(10))',
+         200, 'TypeError', 'plt.contour: Z is a 2-D grid of at'),
+    Case('plt-contour-mismatch',
+         _PLT + 'plt.contour(torch.rand(3), torch.rand(4), torch.rand(10, 10))',
+         200, 'TypeError', 'plt.contour: X has shape (3,); it must'),
+    Case('plt-legend-prop-family',
+         _PLT + "plt.plot([1], label='a')\n"
+         "plt.legend(prop={'family': '/etc/passwd'})",
+         400, F, 'plt.legend(prop=) takes a font size'),
+    Case('plt-legend-prop-fname',
+         _PLT + "plt.plot([1], label='a')\n"
+         "plt.legend(prop={'size': 9, 'fname': '/x'})",
+         400, F, 'plt.legend(prop=) takes a font size'),
+    Case('plt-xticks-many',
+         _PLT + 'plt.xticks(list(range(10**5)))',
+         413, L, 'max_axis_ticks'),
+    Case('plt-xticks-huge-labels',
+         _PLT + "plt.xticks([1], ['x' * 10**6])",
+         413, L, 'max_plot_text_chars'),
+    Case('plt-text-huge',
+         _PLT + "plt.text(0, 0, 'x' * 10**6)",
+         413, L, 'max_plot_text_chars'),
+    Case('plt-text-many',
+         _PLT + 'for i in range(1000):\n'
+         "    plt.text(0, 0, 'a')",
+         413, L, 'max_figure_artists'),
+    Case('plt-axhline-many',
+         _PLT + 'for i in range(1000):\n'
+         '    plt.axhline(i)',
+         413, L, 'max_figure_artists'),
+    Case('plt-hist-patch-inside',
+         _PLT + 'n, b, p = plt.hist([1, 2])\n'
+         'p[0].figure',
+         400, F, 'Rectangle.figure is not available in'),
+    Case('plt-text-object-inside',
+         _PLT + "t = plt.text(0, 0, 'a')\n"
+         't.set_text',
+         400, F, 'Text.set_text is not available in the'),
+    Case('plt-huge-figsize-still',
+         _PLT + 'plt.figure(figsize=(33, 10))',
+         413, L, 'max_figure_inches'),
+    Case('plt-axis-list-objects',
+         _PLT + 'plt.axis([0, 1, 0, print])',
+         200, 'TypeError', 'plt.axis takes a number, not'),
+    Case('numpy-scalar-method',
+         'import numpy as np\n'
+         'np.finfo(np.float32).eps.tofile',
+         400, F, "'float32.tofile' is not available in"),
+    Case('plt-contour-cells',
+         _PLT + 'plt.contour(torch.rand(250, 250))',
+         413, L, 'max_contour_cells'),
 ]

@@ -56,8 +56,8 @@ CASES: dict[str, tuple[str, int, str, str]] = {
     "future-alias": ("from __future__ import division as d", 400, F,
                      "a __future__ import binds no name; leave out 'as d'"),
     "os-not-offered": ("import subprocess", 400, F, "available: collections, copy, "
-                       "functools, itertools, math, matplotlib.pyplot, numpy, random, time, "
-                       "torch,"),
+                       "functools, itertools, math, matplotlib.pyplot, numpy, pprint, random, "
+                       "time, timeit, torch,"),
     # --- time ----------------------------------------------------------------------------------
     "sleep-forever": ("import time\ntime.sleep(10**9)", 200, "TimeoutError",
                       "time.sleep(1e+09) would run past the program's deadline"),
@@ -214,8 +214,13 @@ CASES: dict[str, tuple[str, int, str, str]] = {
                 "'Normal.support' is not available"),
     "expand": ("torch.distributions.Normal(0.0, 1.0).expand((10**9,))", 400, F,
                "'Normal.expand' is not available"),
-    "distribution-module-path": ("from torch.distributions.normal import Normal", 400, F,
-                                 "'torch.distributions.normal' cannot be imported"),
+    # Each vetted class's own submodule is importable (from torch.distributions.normal import
+    # Normal); other submodules, and anything else inside those, are not.
+    "distribution-module-path": ("from torch.distributions.transforms import ExpTransform",
+                                 400, F, "'torch.distributions.transforms' cannot be imported"),
+    "distribution-module-other-name": ("from torch.distributions.normal import Normal\n"
+                                       "from torch.distributions.normal import math", 400, F,
+                                       "'math' is not available from torch.distributions.normal"),
     # --- torch.normal, torch.accelerator, numpy ----------------------------------------------
     "torch-normal-size": ("torch.normal(0.0, 1.0, size=(10**9,))", 413, L,
                           "torch.normal would allocate 7.5 GB"),

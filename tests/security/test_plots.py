@@ -167,3 +167,29 @@ def test_a_lesson_example_that_plots_shows_its_figure(client: TestClient) -> Non
     alts = re.findall(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" '
                       r'alt="([^"]*)"', response.text)
     assert alts == ["Figure 1: Learning rate per epoch, x: epoch, y: lr"]
+
+
+def test_the_new_plot_functions_and_modules_work_in_a_locked_down_worker(
+        client: TestClient) -> None:
+    """contour needs matplotlib's contour extension, pprint and typing their namespaces:
+    all present before the worker is locked down (no import from disk after it)."""
+    code = ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+            "import numpy as np\nfrom pprint import pprint\nfrom typing import List\n"
+            "from timeit import default_timer as timer\n"
+            "from torch.distributions.multinomial import Multinomial\n"
+            "x, y = torch.meshgrid(torch.arange(-2, 2, 0.5), torch.arange(-2, 2, 0.5), "
+            "indexing='ij')\nplt.contour(x, y, x ** 2 + y ** 2)\nplt.contourf(x ** 2)\n"
+            "plt.axhline(0.5)\nplt.text(0, 0, 'o')\nplt.xticks([0, 1], ['a', 'b'])\n"
+            "n, bins, p = plt.hist([1, 2, 2])\nplt.legend(prop={'size': 8})\n"
+            "plt.figure(figsize=(16, 16))\nplt.plot([1, 2])\n"
+            "pprint({'b': [1] * 30, 'a': str(List[int])})\n"
+            "print(np.finfo(np.float32).eps.item(), timer() > 0, "
+            "Multinomial(4, torch.tensor([0.5, 0.5])).sample().sum().item())")
+    response = client.post("/eval", json={"code": code})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ok"], body.get("error")
+    assert len(body["figures"]) == 2
+    for figure in body["figures"]:
+        _only_allowlisted(_svg(figure))
+    assert body["stdout"].endswith("1.1920928955078125e-07 True 4.0\n")

@@ -13,7 +13,7 @@ import concurrent.futures
 import json
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import jobs_for_tests
@@ -29,14 +29,35 @@ HANDLERS = {kind: f"{TEST}:{kind}_job"
             for kind in ("sleep", "stubborn", "crash", "mark", "failing")}
 
 
+# Settings a backend needs on the test machine: the Ray tests share one local cluster of two
+# CPUs (ray.init(num_cpus=2)), where up to three actors must fit at once.
+BACKEND_SETTINGS: dict[str, dict[str, Any]] = {"ray": {"ray_cpus_per_actor": 0.5}}
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[None]:
+    """One local Ray cluster for the whole session (starting one takes seconds)."""
+    try:
+        import ray
+    except ImportError as missing:
+        pytest.skip(f"the Ray backend's tests need the extra [ray] ({missing}); "
+                    "install it with: pip install -e '.[ray]'")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    yield
+    ray.shutdown()
+
+
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "ray":
+        request.getfixturevalue("ray_cluster")
     return str(request.param)
 
 
 def run(backend: str, scenario: Callable[[Executor], Coroutine[Any, Any, Any]],
         **overrides: Any) -> Any:
-    settings = Settings(**{"workers": 1, **overrides})
+    settings = Settings(**{"workers": 1, **BACKEND_SETTINGS.get(backend, {}), **overrides})
 
     async def main() -> Any:
         executor = BACKENDS[backend](settings, HANDLERS)

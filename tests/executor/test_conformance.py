@@ -13,7 +13,7 @@ import concurrent.futures
 import json
 import math
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import jobs_for_tests
@@ -34,24 +34,10 @@ HANDLERS = {kind: f"{TEST}:{kind}_job"
 BACKEND_SETTINGS: dict[str, dict[str, Any]] = {"ray": {"ray_cpus_per_actor": 0.5}}
 
 
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
-    """One local Ray cluster for the whole session (starting one takes seconds)."""
-    try:
-        import ray
-    except ImportError as missing:
-        pytest.skip(f"the Ray backend's tests need the extra [ray] ({missing}); "
-                    "install it with: pip install -e '.[ray]'")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
-    yield
-    ray.shutdown()
-
-
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "ray":
-        request.getfixturevalue("ray_cluster")
+        request.getfixturevalue("ray_cluster")  # tests/executor/conftest.py
     return str(request.param)
 
 

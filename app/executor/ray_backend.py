@@ -35,10 +35,11 @@ from typing import Any
 import ray
 import ray.exceptions
 
+from app import metrics
 from app.config import Settings
 from app.executor import oslayer
 from app.executor import worker as worker_module
-from app.executor.base import Capacity
+from app.executor.base import Capacity, JobHandle, JobResult
 from app.executor.channel import AsyncChannel
 from app.executor.handlers import HandlerSpecs, JobContext, load_handlers, warm_up_all
 from app.executor.local import LocalExecutor, WorkerDiedError, _error_result, _LocalJob, _Worker
@@ -54,6 +55,14 @@ _STREAM_AFTER_S = 0.05
 # How long one ``events`` call waits in the actor for the next event, checking this often.
 _EVENT_WAIT_S = 0.5
 _EVENT_POLL_S = 0.01
+
+
+def _cuda_fraction(settings: Settings) -> float:
+    """An actor's share of its GPU's memory: the one Ray placed it with (less a tenth for the
+    CUDA contexts), unless cuda_memory_fraction sets it."""
+    if settings.cuda_memory_fraction or not settings.ray_gpus_per_actor:
+        return settings.worker_cuda_memory_fraction
+    return round(0.9 * settings.ray_gpus_per_actor, 3)
 
 
 class SandboxActor:
@@ -72,8 +81,7 @@ class SandboxActor:
             torch.set_num_interop_threads(1)
         self._cuda = torch.cuda.is_available()
         if self._cuda:
-            torch.cuda.set_per_process_memory_fraction(
-                self._settings.worker_cuda_memory_fraction)
+            torch.cuda.set_per_process_memory_fraction(_cuda_fraction(self._settings))
             ones = torch.ones(8, 8, device="cuda")  # CUDA context before the lock-down
             (ones @ ones).sum().item()
         self._handlers = load_handlers(handler_specs)
@@ -179,8 +187,10 @@ class _NoChannel(AsyncChannel):
 class _ActorWorker(_Worker):
     actor: Any = None
     pid: int = 0
-    # The death Ray reported, for the job's error message.
-    died: str = ""
+    # Past worker_max_programs: a successor is starting; this one serves until it is ready.
+    succeeded: bool = False
+    # The successor is ready: retire at the end of the current job.
+    retired: bool = False
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -219,11 +229,26 @@ class RayExecutor(LocalExecutor):
             ray.init(address=address, num_cpus=num_cpus, include_dashboard=False,
                      log_to_driver=False, configure_logging=False)
             self._started_ray = True
+        self._check_room()
         resources: dict[str, float] = {"num_cpus": self.settings.ray_cpus_per_actor}
         if self.settings.ray_gpus_per_actor:
             resources["num_gpus"] = self.settings.ray_gpus_per_actor
         self._actor_class = _ray_untyped.remote(max_restarts=0, max_concurrency=_ACTOR_CONCURRENCY,
                                        **resources)(SandboxActor)
+
+    def _check_room(self) -> None:
+        """Refuse to start, naming the settings, when the cluster cannot hold the actors:
+        otherwise they would wait for resources that never come."""
+        cluster = _ray_untyped.cluster_resources()
+        for resource, per_actor, setting in (
+                ("CPU", self.settings.ray_cpus_per_actor, "ray_cpus_per_actor"),
+                ("GPU", self.settings.ray_gpus_per_actor, "ray_gpus_per_actor")):
+            needed = self.settings.workers * per_actor
+            if needed > cluster.get(resource, 0.0) + 1e-9:
+                raise RuntimeError(
+                    f"the Ray cluster has {cluster.get(resource, 0.0):g} {resource}s; "
+                    f"{self.settings.workers} actors (setting workers) of {per_actor:g} each "
+                    f"(setting {setting}) need {needed:g}: lower one of them, or add nodes")
 
     async def _new_worker(self) -> _Worker:
         actor = self._actor_class.remote(self._settings_json, self._handler_specs,
@@ -250,8 +275,55 @@ class RayExecutor(LocalExecutor):
                                      "available": _ray_untyped.available_resources()}
         return capacity
 
+    def _release(self, worker: _Worker) -> None:
+        """Recycling after worker_max_programs: a fresh actor takes seconds to start (a new
+        process importing torch), not the 0.1 s of a forked local worker, so the old actor
+        keeps serving until its successor is ready; actors that reach their quota together
+        never leave the pool empty."""
+        assert isinstance(worker, _ActorWorker)
+        worker.programs += 1
+        if worker.retired:
+            self._retire(worker)
+            return
+        if worker.programs >= self.settings.worker_max_programs and not worker.succeeded:
+            worker.succeeded = True
+            self._spawn_task(self._succeed(worker))
+        self._idle.append(worker)
+
+    async def _succeed(self, old: _ActorWorker) -> None:
+        try:
+            new = await self._new_worker()
+        except Exception:
+            log.exception("could not start the successor of a sandbox actor")
+            old.succeeded = False
+            return
+        if self._closed or old not in self._workers:  # closed, or old was replaced already
+            new.kill()
+            return
+        self._workers.add(new)
+        self._idle.append(new)
+        if old in self._idle:
+            self._idle.remove(old)
+            self._retire(old)
+        else:
+            old.retired = True  # at the end of its job
+        self._dispatch()
+
+    def _replace(self, worker: _Worker, reason: str) -> None:
+        if isinstance(worker, _ActorWorker) and worker.retired:  # its successor serves already
+            metrics.WORKER_RESTARTS.labels(reason).inc()
+            worker.kill()
+            self._workers.discard(worker)
+            return
+        super()._replace(worker, reason)
+
+    def _retire(self, worker: _ActorWorker) -> None:
+        metrics.WORKER_RESTARTS.labels("recycled").inc()
+        worker.kill()
+        self._workers.discard(worker)
+
     # --- a job on an actor --------------------------------------------------------------
-    def cancel(self, handle: Any) -> None:
+    def cancel(self, handle: JobHandle) -> None:
         local = self._jobs.get(handle.id)
         worker = local.worker if local is not None else None
         super().cancel(handle)  # a queued job leaves its queue; a running one: the kill timer
@@ -262,7 +334,7 @@ class RayExecutor(LocalExecutor):
         if local.worker is worker and not local.done.done():
             worker.kill()
 
-    async def _exchange(self, worker: _Worker, local: _LocalJob) -> Any:
+    async def _exchange(self, worker: _Worker, local: _LocalJob) -> JobResult:
         assert isinstance(worker, _ActorWorker)
         job = local.job
         loop = asyncio.get_running_loop()
@@ -283,17 +355,20 @@ class RayExecutor(LocalExecutor):
                                    timeout=min(remaining, until_streaming)
                                    if until_streaming > 0 else remaining)
                 if fetch is not None and fetch.done():
-                    for event in fetch.result():
+                    events = fetch.result()
+                    for event in events:
                         local.events.put_nowait(event)
                     fetch = None
+                    if not events:  # the job ended, or emits rarely: ask again a bit later
+                        streaming = loop.time() + _STREAM_AFTER_S
             if fetch is not None:  # its events were emitted before the ones run returns
                 for event in await fetch:
                     local.events.put_nowait(event)
-            status, body, events = result.result()
-            for event in events:
+            status, body, last_events = result.result()
+            for event in last_events:
                 local.events.put_nowait(event)
             self._release(worker)
-            return self._result(status, body)
+            return JobResult(int(status), bytes(body))
         except TimeoutError:
             self._replace(worker, "deadline")
             return _error_result(
@@ -319,8 +394,3 @@ class RayExecutor(LocalExecutor):
             if fetch is not None:
                 fetch.cancel()
 
-    @staticmethod
-    def _result(status: int, body: bytes) -> Any:
-        from app.executor.base import JobResult
-
-        return JobResult(int(status), bytes(body))

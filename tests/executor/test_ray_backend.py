@@ -117,3 +117,75 @@ def test_an_actor_is_locked_down_like_a_local_worker(ray_cluster: None, scratch:
     assert report["kill_parent"] == "EPERM"
     if os.geteuid() == 0:
         assert report["uid"] != 0 and report["euid"] != 0
+
+
+def test_more_actors_than_the_cluster_holds_are_refused_naming_the_settings(
+        ray_cluster: None) -> None:
+    import asyncio
+    import concurrent.futures
+
+    from app.config import Settings
+    from app.executor.ray_backend import RayExecutor
+    from app.jobs import JOB_HANDLERS
+
+    executor = RayExecutor(Settings(workers=5, ray_cpus_per_actor=1.0), JOB_HANDLERS)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool, \
+            pytest.raises(RuntimeError, match=r"2 CPUs; 5 actors .*ray_cpus_per_actor"):
+        pool.submit(asyncio.run, executor.start()).result()
+
+
+@pytest.mark.parametrize(("overrides", "fraction"), [
+    ({"ray_gpus_per_actor": 0.25}, 0.225),  # Ray's share, less a tenth for the contexts
+    ({"ray_gpus_per_actor": 0.25, "cuda_memory_fraction": 0.5}, 0.5),  # the setting wins
+    ({"workers": 3}, 0.3),  # CPU placement: the local pool's rule, 0.9 / workers
+])
+def test_an_actor_caps_its_gpu_memory_at_its_share(ray_cluster: None, overrides: dict[str, Any],
+                                                   fraction: float) -> None:
+    from app.config import Settings
+    from app.executor.ray_backend import _cuda_fraction
+
+    assert _cuda_fraction(Settings(**overrides)) == pytest.approx(fraction)
+
+
+def test_a_recycled_actor_serves_until_its_successor_is_ready(ray_cluster: None) -> None:
+    """worker_max_programs replaces an actor; a new one takes seconds to start, so no job
+    may wait for it: the old one answers meanwhile, and the successor starts clean."""
+    import asyncio
+    import concurrent.futures
+    import sys
+
+    from app.config import Settings
+    from app.executor.base import Job
+    from app.executor.ray_backend import RayExecutor
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    handlers = {"mark": "jobs_for_tests:mark_job"}
+
+    async def main() -> list[tuple[float, dict[str, Any]]]:
+        executor = RayExecutor(Settings(workers=1, ray_cpus_per_actor=0.5,
+                                        worker_max_programs=2), handlers)
+        await executor.start()
+        try:
+            seen: list[tuple[float, dict[str, Any]]] = []
+            until = time.monotonic() + 90
+            while time.monotonic() < until:
+                started = time.monotonic()
+                result = await executor.run(Job("mark", {"mark": str(len(seen))}, 10.0))
+                seen.append((time.monotonic() - started, json.loads(result.body)))
+                if seen[-1][1]["pid"] != seen[0][1]["pid"]:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            assert executor.capacity().workers == 1  # the old one retired
+            return seen
+        finally:
+            await executor.close()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        seen = pool.submit(asyncio.run, main()).result()
+    first_pid = seen[0][1]["pid"]
+    assert seen[-1][1]["pid"] != first_pid, "the actor was never recycled"
+    assert seen[-1][1]["found"] == []  # the successor has none of the old one's state
+    old = [body for _, body in seen[:-1]]
+    assert len(old) > 2 and all(body["pid"] == first_pid for body in old)
+    assert max(took for took, _ in seen) < 1.0, "a job waited for an actor to start"

@@ -166,6 +166,7 @@ class SandboxActor:
     def cancel(self, job_id: str) -> None:
         self._cancelled = job_id
 
+
 # run, events and cancel arrive concurrently: each gets a thread of the actor.
 _ACTOR_CONCURRENCY = 3
 
@@ -186,7 +187,6 @@ class _NoChannel(AsyncChannel):
 @dataclass(eq=False)
 class _ActorWorker(_Worker):
     actor: Any = None
-    pid: int = 0
     # Past worker_max_programs: a successor is starting; this one serves until it is ready.
     succeeded: bool = False
     # The successor is ready: retire at the end of the current job.
@@ -203,8 +203,6 @@ def _await(ref: Any) -> asyncio.Future[Any]:
 
 def _death_reason(error: BaseException) -> str:
     """Ray reports a dead actor's exit, not the signal that ended it."""
-    if "killed" in str(error) and "ray.kill" in str(error):
-        return "it was killed"
     return ("its process ended without a result: native code crashed (a fault such as "
             "SIGSEGV) or it ran out of memory; Ray does not report which")
 
@@ -233,8 +231,10 @@ class RayExecutor(LocalExecutor):
         resources: dict[str, float] = {"num_cpus": self.settings.ray_cpus_per_actor}
         if self.settings.ray_gpus_per_actor:
             resources["num_gpus"] = self.settings.ray_gpus_per_actor
-        self._actor_class = _ray_untyped.remote(max_restarts=0, max_concurrency=_ACTOR_CONCURRENCY,
-                                       **resources)(SandboxActor)
+        # Ray never restarts an actor by itself: the executor replaces it, and the job it
+        # was running gets its result (a restart would rerun nothing and hide the death).
+        self._actor_class = _ray_untyped.remote(
+            max_restarts=0, max_concurrency=_ACTOR_CONCURRENCY, **resources)(SandboxActor)
 
     def _check_room(self) -> None:
         """Refuse to start, naming the settings, when the cluster cannot hold the actors:
@@ -254,13 +254,12 @@ class RayExecutor(LocalExecutor):
         actor = self._actor_class.remote(self._settings_json, self._handler_specs,
                                          [os.path.abspath(p) for p in sys.path if p])
         try:
-            pid = await asyncio.wait_for(_await(actor.lock.remote()),
-                                         self.settings.ray_actor_start_s)
+            await asyncio.wait_for(_await(actor.lock.remote()), self.settings.ray_actor_start_s)
         except BaseException:
             with contextlib.suppress(Exception):
                 ray.kill(actor, no_restart=True)
             raise
-        return _ActorWorker(process=None, conn=_NoChannel(), actor=actor, pid=int(pid))
+        return _ActorWorker(process=None, conn=_NoChannel(), actor=actor)
 
     async def close(self) -> None:
         await super().close()

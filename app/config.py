@@ -322,10 +322,34 @@ class Settings(BaseSettings):
         "by user code). Workers share the device, so the shares must add up to less than "
         "one. 0: 0.9 / workers, leaving a tenth for the CUDA contexts.",
     )
-    executor_backend: Literal["local"] = Field(
+    executor_backend: Literal["local", "ray"] = Field(
         "local",
         description="Where sandboxed jobs run: 'local', a pool of worker processes on this "
-        "machine (app/executor/local.py). Other backends plug in behind the same protocol.",
+        "machine (app/executor/local.py); 'ray', sandbox workers as Ray actors "
+        "(app/executor/ray_backend.py, the optional extra [ray]).",
+    )
+    ray_address: str = Field(
+        "",
+        description="Ray cluster the 'ray' backend joins ('auto', or ray://host:port). Empty: "
+        "a local Ray instance with one CPU per worker, started by the server.",
+    )
+    ray_cpus_per_actor: float = Field(
+        1.0,
+        gt=0.0,
+        description="CPUs Ray reserves for one sandbox actor: one torch thread each, so one "
+        "per actor keeps actors from slowing each other down.",
+    )
+    ray_gpus_per_actor: float = Field(
+        0.0,
+        ge=0.0,
+        description="GPU share Ray reserves for one sandbox actor (0.25: four actors per GPU), "
+        "so Ray places actors on GPU nodes without overfilling a device. 0: CPU actors.",
+    )
+    ray_actor_start_s: float = Field(
+        180.0,
+        gt=0.0,
+        description="Longest wait for a new actor to import torch, warm up and lock down; "
+        "beyond it the cluster is taken to have no room for it and the actor is dropped.",
     )
     cancel_grace_s: float = Field(
         1.0,

@@ -28,9 +28,20 @@ def _local(settings: Settings, handlers: HandlerSpecs) -> Executor:
     return LocalExecutor(settings, handlers, preload=PRELOAD)
 
 
+def _ray(settings: Settings, handlers: HandlerSpecs) -> Executor:
+    # Imported only when chosen: ray is the optional extra [ray].
+    try:
+        from app.executor.ray_backend import RayExecutor
+    except ImportError as missing:
+        raise ValueError(f"executor_backend 'ray' needs Ray, which is not installed ({missing})"
+                         "; install the extra: pip install -e '.[ray]'") from None
+
+    return RayExecutor(settings, handlers)
+
+
 # Every backend, by the name the setting executor_backend uses. tests/executor's conformance
 # suite runs against each one listed here.
-BACKENDS: dict[str, Callable[[Settings, HandlerSpecs], Executor]] = {"local": _local}
+BACKENDS: dict[str, Callable[[Settings, HandlerSpecs], Executor]] = {"local": _local, "ray": _ray}
 
 
 def make_executor(settings: Settings, handlers: HandlerSpecs = JOB_HANDLERS) -> Executor:

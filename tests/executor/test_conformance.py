@@ -29,14 +29,21 @@ HANDLERS = {kind: f"{TEST}:{kind}_job"
             for kind in ("sleep", "stubborn", "crash", "mark", "failing")}
 
 
+# Settings a backend needs on the test machine: the Ray tests share one local cluster of two
+# CPUs (ray.init(num_cpus=2)), where up to three actors must fit at once.
+BACKEND_SETTINGS: dict[str, dict[str, Any]] = {"ray": {"ray_cpus_per_actor": 0.5}}
+
+
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "ray":
+        request.getfixturevalue("ray_cluster")  # tests/executor/conftest.py
     return str(request.param)
 
 
 def run(backend: str, scenario: Callable[[Executor], Coroutine[Any, Any, Any]],
         **overrides: Any) -> Any:
-    settings = Settings(**{"workers": 1, **overrides})
+    settings = Settings(**{"workers": 1, **BACKEND_SETTINGS.get(backend, {}), **overrides})
 
     async def main() -> Any:
         executor = BACKENDS[backend](settings, HANDLERS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from app.config import Settings
@@ -27,6 +29,14 @@ def test_a_malformed_handler_name_is_refused_before_any_worker_starts(spec: str)
 
 
 def test_an_unknown_backend_names_the_setting() -> None:
-    settings = Settings.model_construct(**{**Settings().model_dump(), "executor_backend": "ray"})
-    with pytest.raises(ValueError, match="executor_backend; this build has: local"):
+    settings = Settings.model_construct(**{**Settings().model_dump(), "executor_backend": "k8s"})
+    with pytest.raises(ValueError, match="executor_backend; this build has: local, ray"):
         make_executor(settings)
+
+
+def test_the_ray_backend_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails, as when not installed
+    monkeypatch.delitem(sys.modules, "app.executor.ray_backend", raising=False)
+    with pytest.raises(ValueError, match=r"needs Ray, which is not installed.*pip install -e "
+                                         r"'\.\[ray\]'"):
+        make_executor(Settings(workers=1, executor_backend="ray"))

@@ -97,7 +97,7 @@ _BUILTIN_EXCEPTIONS = frozenset(EXCEPTION_CLASSES.values())
 _CLASS_BASES = (nn.Module, tud.Dataset, object, torch.autograd.Function)
 # Methods a program's class may define although its torch base class has them.
 _OVERRIDABLE = frozenset({"__init__", "__len__", "__getitem__", "forward", "backward",
-                          "setup_context"})
+                          "setup_context", "__call__"})
 _MEMBER_DECORATORS = frozenset({StaticMethod, ClassMethod, Property})
 
 
@@ -601,6 +601,14 @@ class Interpreter:
                     _refuse_marker(target.id if isinstance(target, ast.Name) else target.name,
                                    item.lineno)
             if isinstance(item, ast.FunctionDef):
+                if item.name == "__call__" and torch_base is not object:
+                    # Security: torch's own __call__ runs hooks and forward; a replacement
+                    # would change what torch calls (Module.__call__, Function.apply).
+                    raise ForbiddenError(
+                        f"line {item.lineno}: '__call__' can be defined in a plain class only "
+                        f"(class Name: ...), not in a subclass of {torch_base.__name__}",
+                        item.lineno, hint="In an nn.Module define forward(self, x) instead: "
+                        "model(x) calls it.")
                 if item.name not in _OVERRIDABLE and hasattr(torch_base, item.name):
                     raise ForbiddenError(
                         f"line {item.lineno}: '{item.name}' would replace a method of "
@@ -774,11 +782,15 @@ class Interpreter:
             if name == "grad":
                 kernels.check_grad_assignment(obj, value)
             setattr(obj, name, value)
+        elif isinstance(obj, torch.Tensor) and name == policy.TENSOR_SETTABLE_DATA:
+            # p.data += x reaches here with p.data's own (updated) storage: a same-shape set.
+            kernels.check_data_assignment(obj, value)
+            obj.data = value
         else:
             raise ForbiddenError(
                 f"line {self.line}: setting '.{name}' on {self.describe_type(obj)} is not "
                 "allowed; only your own objects' attributes and tensor.requires_grad / "
-                "tensor.grad can be set", self.line)
+                "tensor.grad / tensor.data can be set", self.line)
 
     # ======================================================================== expressions
     def eval(self, node: ast.expr, scope: Scope) -> Any:
@@ -1079,6 +1091,10 @@ class Interpreter:
             return function(*args)
         if isinstance(function, nn.Module):
             return self.call_module(function, args, kwargs)
+        methods = self.user_classes.get(type(function))
+        if methods is not None and "__call__" in methods:
+            # An instance of the program's plain class with def __call__: interpreted.
+            return BoundUserMethod(methods["__call__"], function)(*args, **kwargs)
         vetted = self.vetted.get(id(function))
         if vetted is not None:
             label, rule = vetted
@@ -1404,6 +1420,10 @@ class Interpreter:
                 return _builtin(lambda *a, **k: base.__init__(instance, *a, **k))
             raise ForbiddenError("super() gives access to __init__ and the methods of your "
                                  "own classes only", self.line)
+        if name == "__class__":
+            # Security: the same stand-in as type(x), never the real class (a way to __mro__,
+            # __subclasses__ and constructors the program cannot name).
+            return self.builtins["type"](obj)
         cls = type(obj)
         if cls in self.user_classes:
             return self._user_attribute(obj, name)
@@ -1842,6 +1862,9 @@ def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | 
         return frozenset(), _STR_RULES, "str"
     if type(obj) in policy.DISTRIBUTION_TYPES:
         return policy.DISTRIBUTION_ATTRIBUTES, policy.DISTRIBUTION_METHODS, type(obj).__name__
+    if type(obj) in policy.RETURN_TYPES:
+        return (policy.RETURN_TYPE_ATTRIBUTES, _TUPLE_RULES,
+                f"torch.return_types.{type(obj).__name__}")
     container = _CONTAINER_METHODS.get(type(obj))
     if container is not None:
         return frozenset(), {name: Rule(Cost.FREE) for name in container}, type(obj).__name__
@@ -1867,6 +1890,7 @@ _CONTAINER_METHODS: dict[type, frozenset[str]] = {
     OrderedDict: policy.DICT_METHODS,  # what state_dict() returns
     set: policy.SET_METHODS, float: policy.FLOAT_METHODS,
 }
+_TUPLE_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.TUPLE_METHODS}
 # Built once: str has forty methods, and a dict of rules per attribute read cost more than
 # the formatting itself in a loop of '{}'.format(...).
 _STR_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.STR_METHODS}

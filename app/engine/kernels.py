@@ -88,6 +88,23 @@ def check_grad_assignment(tensor: torch.Tensor, value: Any) -> None:
             f"{value.device}", hint="Build it with torch.zeros_like(x).")
 
 
+def check_data_assignment(tensor: torch.Tensor, value: Any) -> None:
+    """``x.data = value``: torch lets it change the shape, dtype and layout under the tensor
+    (and under an optimizer's state shaped like it, the native-overflow class of
+    docs/SECURITY.md); here it may only swap in dense data of the same kind."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"a tensor's .data must be a tensor, not {type(value).__name__}")
+    check_dense(value, "a tensor assigned to .data")
+    if value.shape != tensor.shape or value.dtype != tensor.dtype \
+            or value.device != tensor.device:
+        raise ForbiddenError(
+            f"x.data = y keeps x's shape {list(tensor.shape)}, dtype "
+            f"{str(tensor.dtype).replace('torch.', '')} and device {tensor.device}; got shape "
+            f"{list(value.shape)}, dtype {str(value.dtype).replace('torch.', '')}, device "
+            f"{value.device}", hint="Change the values in place instead (x.data.copy_(y), "
+            "or x.data += y), or make a new tensor.")
+
+
 def check_parameters(params: Iterable[Any], what: str) -> None:
     for param in params:
         check_dense(param, what)

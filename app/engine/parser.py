@@ -87,10 +87,12 @@ REFUSED_IMPORTS: dict[str, str] = {
 }
 
 # Dunder names a program may write, and where.
-CLASS_DUNDER_METHODS: frozenset[str] = frozenset({"__init__", "__len__", "__getitem__"})
+CLASS_DUNDER_METHODS: frozenset[str] = frozenset({"__init__", "__len__", "__getitem__",
+                                                  "__call__"})
 ALLOWED_DUNDER_ATTRIBUTES: frozenset[str] = frozenset({
     "__version__",
     "__name__",  # of the program's own functions and classes, and of type(x): see get_attribute
+    "__class__",  # exactly type(x) (a TypeRef or the program's own class): see get_attribute
 })
 GRAD_MODE_DECORATORS: frozenset[str] = frozenset({
     "torch.no_grad", "torch.enable_grad", "torch.inference_mode",

@@ -164,6 +164,7 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
         unsqueeze clone masked_fill index_select gather scatter take
         one_hot cosine_similarity all any count_nonzero sort msort vander polar complex
         real imag angle conj cummax cummin diff histc searchsorted bucketize""", TORCH_MATH),
+    **_rules(M, "aminmax std_mean var_mean", TORCH_MATH),  # named/plain tuples of tensors
     **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul",
              MATMUL, matmul=True),
     **_rules(V, "t transpose permute narrow select movedim swapaxes swapdims split chunk "
@@ -199,6 +200,8 @@ TORCH_DTYPES = _names("""
     uint8 bool complex64 complex128 cfloat""")
 TORCH_VALUES = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
                 "float32": torch.float32}
+
+TORCH_RANDOM: dict[str, Rule] = _rules(S, "manual_seed seed initial_seed", SCALAR_TORCH)
 
 # ---------------------------------------------------------------------------------------------
 # torch.nn
@@ -346,6 +349,11 @@ TENSOR_DATA_ATTRIBUTES = frozenset(_names("""
     shape dtype device requires_grad grad grad_fn is_leaf data T mT H ndim is_cuda is_meta
     layout itemsize nbytes real imag names"""))
 TENSOR_SETTABLE = frozenset({"requires_grad", "grad"})
+TENSOR_SETTABLE_DATA = "data"  # x.data = y: same shape, dtype and device only (kernels.py)
+# torch.return_types named tuples (torch.max(x, 0), sort, topk, kthvalue, median, mode,
+# aminmax ...): their fields are the call's tensors, read like the tuple's items.
+RETURN_TYPES: tuple[type, ...] = tuple(torch.return_types.all_return_types)
+RETURN_TYPE_ATTRIBUTES = frozenset(_names("values indices min max mantissa exponent"))
 TENSOR_METHODS: dict[str, Rule] = {
     **_rules(M, """add sub mul div true_divide floor_divide remainder fmod pow abs neg exp
         exp2 expm1 log log2 log10 log1p sqrt rsqrt square sin cos tan asin acos atan atan2
@@ -621,10 +629,13 @@ def build_namespaces() -> dict[str, Namespace]:
     distributions = _namespace("torch.distributions", torch.distributions,
                                DISTRIBUTION_MEMBERS)
     dtypes = {name: getattr(torch, name) for name in TORCH_DTYPES}
+    # torch.random.manual_seed is torch.manual_seed: the program's generator, reset per program.
+    torch_random = _namespace("torch.random", torch.random, TORCH_RANDOM)
     torch_ns = _namespace("torch", torch, TORCH_FUNCTIONS, {
         **dtypes, **TORCH_VALUES, "nn": nn_ns, "optim": optim_ns, "utils": utils_ns,
         "cuda": cuda, "amp": amp, "version": version, "autograd": autograd,
         "accelerator": accelerator, "distributions": distributions,
+        "random": torch_random,
         "__version__": torch.__version__,
     })
     np_random = _namespace("numpy.random", np.random, NUMPY_RANDOM)
@@ -647,6 +658,7 @@ def build_namespaces() -> dict[str, Namespace]:
         "torch.amp": amp, "torch.cuda.amp": cuda_amp, "numpy": np_ns, "math": math_ns,
         "random": random_ns, "torch.nn.init": init, "torch.accelerator": accelerator,
         "torch.distributions": distributions,
+        "torch.random": torch_random,
         **build_stdlib_namespaces(),
         "torch.autograd": autograd,  # from torch.autograd import Function
     }

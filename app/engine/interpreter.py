@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils import data as tud
 
 from app.config import Settings
-from app.engine import kernels, policy, stdlib
+from app.engine import kernels, lazy, policy, stdlib
 from app.engine.admission import Admission, check_device
 from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
@@ -1222,6 +1222,8 @@ class Interpreter:
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(ref.label, ref.rule, kwargs)
         obj, name = ref.obj, ref.name
+        if isinstance(obj, nn.Module) and name == "apply":
+            return self._module_apply(obj, args, kwargs)
         if type(obj) is str:
             return call_str_method(self, obj, name, args, kwargs)
         if isinstance(obj, (torch.Tensor, nn.Module)):
@@ -1269,6 +1271,25 @@ class Interpreter:
             after(result)
         return result
 
+    def _module_apply(self, module: nn.Module, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> nn.Module:
+        """``net.apply(fn)`` as torch runs it (each child's subtree first, then the module
+        itself), with every fn call made here, on the budget: torch would call the
+        program's function from its own loop."""
+        if kwargs or len(args) != 1:
+            raise TypeError("apply() takes one function: net.apply(init_weights)")
+        function = args[0]
+        stack: list[tuple[nn.Module, bool]] = [(module, False)]
+        while stack:
+            self.budget.step()  # shared submodules are visited once per path, as in torch
+            current, children_done = stack.pop()
+            if children_done:
+                self.call(function, (current,), {})
+                continue
+            stack.append((current, True))
+            stack.extend((child, False) for child in reversed(list(current.children())))
+        return module
+
     def call_module(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if type(module) not in self.user_classes and _contains_user_module(module,
                                                                            self.user_classes):
@@ -1286,12 +1307,22 @@ class Interpreter:
             for layer in module:
                 value = self.call(layer, (value,), {})
             return value
+        materialises = False
         if type(module) not in self.user_classes:
             label = f"{type(module).__name__}(...)"
-            self.budget.predict(label, Rule(Cost.META, matmul=True),
-                                lambda: _module_on_meta(module, args, kwargs),
-                                args, kwargs, "module", key=module_key(module))
+            materialises = lazy.has_uninitialised(module)
+            if materialises:
+                # The parameters its first call makes count with its output (lazy.py).
+                self.budget.predict(label, Rule(Cost.META, matmul=True),
+                                    lambda: lazy.forward_on_meta(module, args, kwargs),
+                                    args, kwargs, "module")
+            else:
+                self.budget.predict(label, Rule(Cost.META, matmul=True),
+                                    lambda: _module_on_meta(module, args, kwargs),
+                                    args, kwargs, "module", key=module_key(module))
         result = module(*args, **kwargs)
+        if materialises:
+            self.budget.live.track([*module.parameters(), *module.buffers()])
         self.admission.admit(result, f"{type(module).__name__}(...)")
         self.budget.live.track(result)
         return result
@@ -1317,6 +1348,8 @@ class Interpreter:
             probe = cls(*bound.args, **bound.kwargs)
         total = 0
         for tensor in (*probe.parameters(), *probe.buffers()):
+            if lazy.is_uninitialised(tensor):
+                continue  # no data until the first call, which is sized then (lazy.py)
             if tensor.is_meta:
                 total += tensor.numel() * tensor.element_size()
             elif tensor.untyped_storage().data_ptr() not in given:

@@ -215,12 +215,17 @@ NN_LAYERS = _names("""
     ModuleList ModuleDict ParameterList ParameterDict Upsample PixelShuffle ZeroPad2d
     ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d TransformerEncoderLayer
     MultiheadAttention CosineSimilarity PairwiseDistance""")
+# Lazy layers: parameters made at the first call, sized before it (lazy.py).
+NN_LAZY_LAYERS = _names("""LazyLinear LazyConv1d LazyConv2d LazyConv3d LazyBatchNorm1d
+    LazyBatchNorm2d""")
 NN_LOSSES = _names("""MSELoss L1Loss CrossEntropyLoss NLLLoss BCELoss BCEWithLogitsLoss
     HuberLoss SmoothL1Loss KLDivLoss TripletMarginLoss MarginRankingLoss HingeEmbeddingLoss
     CosineEmbeddingLoss SoftMarginLoss MultiLabelSoftMarginLoss PoissonNLLLoss
     GaussianNLLLoss CTCLoss MultiMarginLoss""")
 NN_MEMBERS: dict[str, Rule] = {
     **{name: Rule(MOD, note=LAYER) for name in NN_LAYERS + NN_LOSSES},
+    **{name: Rule(MOD, note=LAYER + "; a lazy one's first call is sized on meta first")
+       for name in NN_LAZY_LAYERS},
     "Module": Rule(FREE, note="the base class of the program's own modules (its methods are "
                    "interpreted)"),
     "Parameter": Rule(V, guard=guards.guard_parameter,
@@ -464,6 +469,8 @@ MODULE_METHODS: dict[str, Rule] = {
              "the layers were built (and counted) by the program"),
     **_rules(S, "keys values items", "ModuleDict views of the program's own layers"),
     "flatten_parameters": Rule(FREE, note="RNN weight layout bookkeeping (a no-op on CPU)"),
+    "apply": Rule(FREE, note="calls the program's function on each submodule: the calls are "
+                  "made by the interpreter, on the budget (Interpreter._module_apply)"),
 }
 _guarded(MODULE_METHODS, guards.guard_load_state_dict, "load_state_dict")
 for _name in ("float", "double", "half", "bfloat16", "to"):

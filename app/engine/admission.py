@@ -121,7 +121,7 @@ class Admission:
                 raise LimitError(f"{label} gave a value too large or too deeply nested to "
                                  "check", hint="Work with smaller containers.")
             kind = type(value)
-            if kind in _TENSOR_TYPES:
+            if kind in _TENSOR_TYPES or isinstance(value, UninitializedTensorMixin):
                 check_tensor(value, label)
             elif kind in _PLAIN_TYPES or self.own(value):
                 continue

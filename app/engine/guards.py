@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils import data as tud
 
 from app.config import Settings
+from app.engine import lazy
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.kernels import check_dense, check_optimizer
 
@@ -252,7 +253,22 @@ def guard_load_state_dict(ctx: GuardContext, module: Any, args: tuple[Any, ...],
         raise ForbiddenError("load_state_dict(..., assign=True) is not available in the "
                              "playground", hint="Call load_state_dict(state_dict): it copies "
                              "the values into the module's own parameters.")
-    return Prepared(args, kwargs)
+    if not (isinstance(module, nn.Module) and lazy.has_uninitialised(module)):
+        return Prepared(args, kwargs)
+    # A lazy layer's load makes its parameters shaped like the loaded ones: sized first.
+    state = args[0] if args else kwargs.get("state_dict")
+    made = 0
+    if isinstance(state, dict):
+        for name, tensor in (*module.named_parameters(), *module.named_buffers()):
+            loaded = state.get(name)
+            if lazy.is_uninitialised(tensor) and isinstance(loaded, torch.Tensor):
+                made += loaded.numel() * loaded.element_size()
+    ctx.budget.check_bytes(f"{type(module).__name__}.load_state_dict", made)
+
+    def after(result: Any) -> None:
+        ctx.budget.live.track([*module.parameters(), *module.buffers()])
+
+    return Prepared(args, kwargs, after)
 
 
 _LEGACY_TYPE_NAMES = frozenset(

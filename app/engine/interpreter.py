@@ -1667,7 +1667,10 @@ class Interpreter:
         if isinstance(value, deque):
             return iter(value)
         if _is_torch_generator(value):
-            return value
+            # Each item passes the gate: a lazy layer's parameters() yields uninitialised
+            # ones, which only the layer may hold (admission.py).
+            label = f"{value.__name__}()"
+            return (self.admission.admit(item, label) for item in value)
         if isinstance(value, AxesGrid):
             return iter(value.rows())
         if isinstance(value, Iterator) and getattr(value, "playground_iterator", False):

@@ -19,8 +19,6 @@ from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
 from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, UninitializedTensorMixin
 
-from app.engine.budget import to_meta
-
 UNINITIALISED_TYPES: tuple[type, ...] = (UninitializedParameter, UninitializedBuffer)
 NOT_YET_HINT = ("A Lazy layer makes its parameters at its first call: call the model on an "
                 "input first (net(X)), then read them.")
@@ -40,6 +38,8 @@ def has_uninitialised(module: nn.Module) -> bool:
 
 
 def _meta_stand_in(tensor: torch.Tensor) -> torch.Tensor:
+    from app.engine.budget import to_meta  # budget -> policy -> guards -> this module
+
     if isinstance(tensor, UninitializedParameter):
         return UninitializedParameter(tensor.requires_grad, device="meta", dtype=tensor.dtype)
     if isinstance(tensor, UninitializedBuffer):
@@ -61,6 +61,8 @@ def forward_on_meta(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, 
         memo[id(tensor)] = stand_in
         if is_uninitialised(tensor):
             stand_ins.append(stand_in)
+    from app.engine.budget import to_meta
+
     twin = copy.deepcopy(module, memo)  # the layers' settings; tensors are the stand-ins
     with torch.no_grad():
         output = twin(*to_meta(args), **to_meta(kwargs))

@@ -21,7 +21,7 @@ from torch.utils import data as tud
 from app.config import Settings
 from app.engine import lazy
 from app.engine.errors import ForbiddenError, LimitError
-from app.engine.kernels import check_dense, check_optimizer
+from app.engine.kernels import check_dense, check_optimizer, check_optimizer_state_dict
 
 if TYPE_CHECKING:
     from app.engine.budget import Budget
@@ -153,6 +153,24 @@ def guard_optimizer_new(ctx: GuardContext, cls: Any, args: tuple[Any, ...],
                                for t in state.values() if isinstance(t, torch.Tensor)])
 
     return Prepared((), named, after)
+
+
+def guard_optimizer_load(ctx: GuardContext, optimizer: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Prepared:
+    """optimizer.load_state_dict(saved): the saved state becomes what step()'s kernels
+    trust, so it is checked before torch copies it in (kernels.py), and again after."""
+    named = _bind(type(optimizer).load_state_dict, (optimizer, *args), kwargs)
+    copied = check_optimizer_state_dict(optimizer, named.get("state_dict"))
+    # torch deep-copies the saved dict, then casts each state tensor to its parameter's type.
+    ctx.budget.check_bytes(f"{type(optimizer).__name__}.load_state_dict", 2 * copied)
+
+    def after(result: Any) -> None:
+        check_optimizer(optimizer)
+        ctx.budget.live.track([t for state in optimizer.state.values()
+                               if isinstance(state, dict)
+                               for t in state.values() if isinstance(t, torch.Tensor)])
+
+    return Prepared(args, kwargs, after)
 
 
 def guard_optimizer_step(ctx: GuardContext, optimizer: Any, args: tuple[Any, ...],

@@ -491,6 +491,10 @@ OPTIMIZER_METHODS: dict[str, Rule] = {
                  "equally shaped parameters, gradients and state; no fused/foreach) is "
                  "checked right before"),
     "add_param_group": Rule(FREE, note="a new group; checked at the next step()"),
+    "load_state_dict": Rule(IN, guard=guards.guard_optimizer_load,
+                            note="saved state checked before the load (plain data, dense "
+                            "tensors shaped like their parameters, no kernel options) and the "
+                            "optimizer checked again after (kernels.py)"),
     "state_dict": Rule(S, note="numbers and the optimizer's tensors (admitted on the way "
                        "out)"),
 }

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils import data as tud
+from torch.utils._device import DeviceContext
 
 from app.config import Settings
 from app.engine import kernels, lazy, policy, stdlib
@@ -233,6 +234,10 @@ class Interpreter:
         # The exceptions being handled by the program's except blocks (a bare raise re-raises
         # the innermost).
         self.handling: list[BaseException] = []
+        # torch.set_default_device(...) of this program: its own device context, exited by
+        # restore_default_device() when the program ends (a worker serves many programs).
+        self.default_device: DeviceContext | None = None
+        self.device_blocks = 0  # `with torch.device(...)` blocks open now
 
     # ======================================================================== statements
     def run(self, tree: ast.Module) -> RunState:
@@ -493,8 +498,34 @@ class Interpreter:
             return
         # torch's own __exit__ restores the grad mode; a True return never swallows errors
         # here because the exception is re-raised regardless.
-        with managers[0]:
-            self._enter_all(managers[1:], body, scope)
+        is_device = isinstance(managers[0], torch.device)
+        self.device_blocks += is_device
+        try:
+            with managers[0]:
+                self._enter_all(managers[1:], body, scope)
+        finally:
+            self.device_blocks -= is_device
+
+    def set_default_device(self, device: Any) -> None:
+        """``torch.set_default_device(d)``: like torch's, but the context is this program's
+        (torch's global one would outlive it in the worker). Device checked by the caller."""
+        if self.device_blocks:
+            # Security: torch keeps one device context at the bottom of its mode stack; set
+            # inside a with-block, the block's exit would leave its own context behind.
+            raise ForbiddenError(f"line {self.line}: torch.set_default_device() inside a "
+                                 "'with torch.device(...)' block is not available",
+                                 self.line, hint="Call it before or after the with block.")
+        self.restore_default_device()
+        if device is not None:
+            context = DeviceContext(device)
+            context.__enter__()
+            self.default_device = context
+
+    def restore_default_device(self) -> None:
+        """Undo the program's set_default_device (called when the program ends)."""
+        if self.default_device is not None:
+            context, self.default_device = self.default_device, None
+            context.__exit__(None, None, None)
 
     def _import(self, stmt: ast.Import, scope: Scope) -> None:
         for alias in stmt.names:
@@ -1096,6 +1127,9 @@ class Interpreter:
             # An instance of the program's plain class with def __call__: interpreted.
             return BoundUserMethod(methods["__call__"], function)(*args, **kwargs)
         vetted = self.vetted.get(id(function))
+        if vetted is not None and function is torch.set_default_device:
+            args, kwargs = self.devices.rewrite_call(function, vetted[0], args, kwargs, self)
+            return self.set_default_device(*args, **kwargs)
         if vetted is not None:
             label, rule = vetted
             return self.call_vetted(function, label, rule, args, kwargs)

@@ -181,6 +181,10 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
     "Tensor": Rule(M, uninitialised=True, note=UNINITIALISED),
     "from_numpy": Rule(B, note="shares a numeric numpy array's memory (counted once)"),
     "set_default_dtype": Rule(S, note="reset to float32 before and after every program"),
+    "set_default_device": Rule(FREE, note="run by the interpreter as its own device context "
+                               "(cpu or cuda, checked), exited when the program ends "
+                               "(Interpreter.set_default_device)"),
+    "get_default_device": Rule(S, note="the current default device, a torch.device"),
     "normal": Rule(FREE, guard=guards.guard_normal,
                    note="random numbers: the output (broadcast of mean and std, or size) is "
                    "sized by its guard before the call"),
@@ -440,7 +444,6 @@ REFUSED_WITH_REASON: dict[str, str] = {
     "compile": "compiles code",
     "cpp_extension": "compiles native code",
     "library": "overrides operators for every later program",
-    "set_default_device": "changes state shared with later programs",
     "set_per_process_memory_fraction": "is a server setting, not a program's",
     "set_printoptions": "changes state shared with later programs",
     "set_num_threads": "changes state shared with later programs",
@@ -679,4 +682,5 @@ def build_namespaces() -> dict[str, Namespace]:
 CONTEXT_MANAGER_TYPES: tuple[type, ...] = (
     torch.no_grad, torch.enable_grad, torch.inference_mode, torch.set_grad_enabled,
     torch.autocast,
+    torch.device,  # a cpu/cuda device (checked where it was made); exits like the others
 )

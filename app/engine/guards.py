@@ -519,6 +519,20 @@ def module_cast_guard(name: str) -> Guard:
 
 
 # ============================================================================ torch.normal
+def guard_histogram(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Prepared:
+    """torch.histogram has no meta kernel: its output (counts and bin edges) is sized by
+    ``bins`` (a count, or the edges as a tensor), which the input does not bound."""
+    source = args[0] if args else kwargs.get("input")
+    bins = args[1] if len(args) > 1 else kwargs.get("bins", 100)
+    if isinstance(bins, bool) or not isinstance(bins, (int, torch.Tensor)):
+        raise TypeError("torch.histogram: bins must be an integer or a 1-D tensor of bin edges")
+    count = bins.numel() if isinstance(bins, torch.Tensor) else max(bins, 0)
+    itemsize = source.element_size() if isinstance(source, torch.Tensor) else 8
+    ctx.budget.check_bytes("torch.histogram", (2 * count + 1) * itemsize)
+    return Prepared(args, kwargs)
+
+
 def guard_normal(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Prepared:
     """torch.normal has four overloads and only some take a device, so it is not dry-run on

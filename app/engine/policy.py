@@ -165,6 +165,7 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
         one_hot cosine_similarity all any count_nonzero sort msort vander polar complex
         real imag angle conj cummax cummin diff histc searchsorted bucketize""", TORCH_MATH),
     **_rules(M, "aminmax std_mean var_mean", TORCH_MATH),  # named/plain tuples of tensors
+    **_rules(M, "multinomial", TORCH_MATH),  # num_samples per row: sized by the dry run
     **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul",
              MATMUL, matmul=True),
     **_rules(V, "t transpose permute narrow select movedim swapaxes swapdims split chunk "
@@ -185,6 +186,8 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
                                "(cpu or cuda, checked), exited when the program ends "
                                "(Interpreter.set_default_device)"),
     "get_default_device": Rule(S, note="the current default device, a torch.device"),
+    "histogram": Rule(FREE, guard=guards.guard_histogram,
+                      note="no meta kernel: counts and edges sized by bins before the call"),
     "normal": Rule(FREE, guard=guards.guard_normal,
                    note="random numbers: the output (broadcast of mean and std, or size) is "
                    "sized by its guard before the call"),
@@ -362,7 +365,8 @@ TENSOR_SETTABLE_DATA = "data"  # x.data = y: same shape, dtype and device only (
 # torch.return_types named tuples (torch.max(x, 0), sort, topk, kthvalue, median, mode,
 # aminmax ...): their fields are the call's tensors, read like the tuple's items.
 RETURN_TYPES: tuple[type, ...] = tuple(torch.return_types.all_return_types)
-RETURN_TYPE_ATTRIBUTES = frozenset(_names("values indices min max mantissa exponent"))
+RETURN_TYPE_ATTRIBUTES = frozenset(_names("""values indices min max mantissa exponent hist
+    bin_edges"""))
 TENSOR_METHODS: dict[str, Rule] = {
     **_rules(M, """add sub mul div true_divide floor_divide remainder fmod pow abs neg exp
         exp2 expm1 log log2 log10 log1p sqrt rsqrt square sin cos tan asin acos atan atan2

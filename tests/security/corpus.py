@@ -41,7 +41,8 @@ CASES: list[Case] = [
     # --- classic Python sandbox escapes ----------------------------------------------------
     Case("subclasses", "().__class__.__bases__[0].__subclasses__()", 400, F,
          "attributes starting with '_'"),
-    Case("getattr", "getattr(torch, 'os')", 400, F,
+    Case("getattr", "getattr(torch, 'os')", 400, F, "torch.os is not available"),
+    Case("getattr-tensor", "getattr(torch.ones(1), 'data_ptr')", 400, F,
          "getattr() works on objects of your own classes only"),
     Case("type-call", "type(1)('5')", 400, F, "type(x) stands for a class and cannot be called"),
     Case("type-new-class", "X = type('X', (), {})", 400, F, "type() takes one argument here"),
@@ -108,7 +109,7 @@ CASES: list[Case] = [
     Case("global", "def f():\n    global _x\n    return 1", 400, F,
          "names starting with '_' are not allowed"),
     Case("try-except", "try:\n    getattr(torch, 'os')\nexcept BaseException:\n    pass", 400,
-         F, "getattr() works on objects of your own classes only"),
+         F, "torch.os is not available"),
     Case("with-as", "with torch.no_grad() as g:\n    pass", 400, F, "'with ... as name'"),
     Case("with-user-object", "class C:\n    pass\nwith C():\n    pass", 400, F,
          "'with' works with torch.no_grad()"),
@@ -765,6 +766,18 @@ CASES: list[Case] = [
          "opt = torch.optim.SGD([w], lr=0.1)\ng = opt.state_dict()['param_groups']\n"
          "opt.load_state_dict({'state': {0: {'x': print}}, 'param_groups': g})", 400, F,
          "a saved state may hold numbers"),
+    # torch.histogram has no meta kernel (sized by bins); multinomial by its dry run.
+    Case("histogram-huge", "torch.histogram(torch.ones(3), bins=10**9)", 413, L,
+         "torch.histogram would allocate"),
+    Case("histogram-bins-text", "torch.histogram(torch.ones(3), bins='auto')", 200,
+         "TypeError", "bins must be an integer"),
+    Case("multinomial-huge", "torch.multinomial(torch.ones(10**4), 10**9, replacement=True)",
+         413, L, "would allocate"),
+    # getattr/hasattr on a module: its listed members only, no private names, no setattr.
+    Case("getattr-module-private", "getattr(torch, '_C')", 400, F,
+         "names starting with '_'"),
+    Case("getattr-module-refused", "getattr(torch, 'load')", 400, F, "load reads files"),
+    Case("setattr-module", "setattr(nn, 'Linear', 1)", 400, F, "own classes only"),
     Case("opt-load-not-a-dict", "w = nn.Parameter(torch.ones(4))\n"
          "opt = torch.optim.SGD([w], lr=0.1)\nopt.load_state_dict([1])", 200, "TypeError",
          "takes what SGD.state_dict() returned"),

@@ -1256,8 +1256,6 @@ class Interpreter:
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(ref.label, ref.rule, kwargs)
         obj, name = ref.obj, ref.name
-        if isinstance(obj, nn.Module) and name == "apply":
-            return self._module_apply(obj, args, kwargs)
         if type(obj) is str:
             return call_str_method(self, obj, name, args, kwargs)
         if isinstance(obj, (torch.Tensor, nn.Module)):
@@ -1491,6 +1489,9 @@ class Interpreter:
             # Security: the same stand-in as type(x), never the real class (a way to __mro__,
             # __subclasses__ and constructors the program cannot name).
             return self.builtins["type"](obj)
+        if name == "apply" and isinstance(obj, nn.Module):
+            # Not torch's Module.apply (in no table: it calls fn from torch's own loop).
+            return _builtin(lambda *args, **kwargs: self._module_apply(obj, args, kwargs))
         cls = type(obj)
         if cls in self.user_classes:
             return self._user_attribute(obj, name)

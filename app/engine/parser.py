@@ -285,9 +285,7 @@ class _Validator:
             return
         if attr == "__init__" and _is_super_call(node.value):
             return
-        hint = ("Use type(x) for the class and type(x).__name__ for its name."
-                if attr == "__class__" else
-                "Private and dunder attributes are how sandboxes are escaped; use the public "
+        hint = ("Private and dunder attributes are how sandboxes are escaped; use the public "
                 "API.")
         raise _refuse(node, f"attributes starting with '_' are not allowed ('.{attr}')", hint)
 

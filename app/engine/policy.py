@@ -476,8 +476,6 @@ MODULE_METHODS: dict[str, Rule] = {
              "the layers were built (and counted) by the program"),
     **_rules(S, "keys values items", "ModuleDict views of the program's own layers"),
     "flatten_parameters": Rule(FREE, note="RNN weight layout bookkeeping (a no-op on CPU)"),
-    "apply": Rule(FREE, note="calls the program's function on each submodule: the calls are "
-                  "made by the interpreter, on the budget (Interpreter._module_apply)"),
 }
 _guarded(MODULE_METHODS, guards.guard_load_state_dict, "load_state_dict")
 for _name in ("float", "double", "half", "bfloat16", "to"):

@@ -504,7 +504,9 @@ def module_cast_guard(name: str) -> Guard:
                           None)
         if target is None or not isinstance(module, nn.Module):
             return Prepared(args, kwargs)
-        tensors = [*module.parameters(), *module.buffers()]
+        # A lazy layer's uninitialised tensors have no data yet (sized at the first call).
+        tensors = [t for t in (*module.parameters(), *module.buffers())
+                   if not lazy.is_uninitialised(t)]
         itemsize = torch.empty((), dtype=target).element_size()
         new = sum(t.numel() * itemsize for t in tensors
                   if t.is_floating_point() and t.dtype != target)

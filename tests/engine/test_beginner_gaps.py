@@ -29,6 +29,9 @@ PROGRAMS = {
         "result = [y1.flatten().tolist(), y2.flatten().tolist(), y3.flatten().tolist(), "
         "y4.flatten().tolist(), "
         "b2.running_mean.tolist(), list(c2.weight.shape), str(b1)]"),
+    "lazy_cast_before_first_call": (
+        "l = nn.LazyLinear(3).double()\ny = l(torch.ones(2, 4, dtype=torch.float64))\n"
+        "result = [str(l.weight.dtype), y.flatten().tolist()]"),
     "lazy_in_own_module_and_training": (
         "class MLP(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.hidden = nn.LazyLinear(16)\n        self.out = nn.LazyLinear(2)\n"

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
-from torch.nn.parameter import UninitializedTensorMixin
 from torch.utils import data as tud
 
 from app.engine.errors import ForbiddenError, LimitError
@@ -32,7 +31,7 @@ _MAX_ADMITTED_DEPTH = 64
 
 def check_tensor(tensor: torch.Tensor, label: str) -> None:
     """A tensor a program may hold: CPU or CUDA, strided, not quantized, no subclass."""
-    if isinstance(tensor, UninitializedTensorMixin):
+    if isinstance(tensor, _UNINITIALISED):
         # No data yet: only a lazy layer may hold one (Admission._walk), never the program.
         raise ForbiddenError(f"{label} gave a parameter that is not initialised yet",
                              hint="A Lazy layer makes its parameters at its first call: call "
@@ -121,7 +120,7 @@ class Admission:
                 raise LimitError(f"{label} gave a value too large or too deeply nested to "
                                  "check", hint="Work with smaller containers.")
             kind = type(value)
-            if kind in _TENSOR_TYPES or isinstance(value, UninitializedTensorMixin):
+            if kind in _TENSOR_TYPES or isinstance(value, _UNINITIALISED):
                 check_tensor(value, label)
             elif kind in _PLAIN_TYPES or self.own(value):
                 continue

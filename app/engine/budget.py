@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.nn.parameter import UninitializedTensorMixin
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 from torch.utils.flop_counter import FlopCounterMode
 
 from app.config import Settings
@@ -127,7 +127,8 @@ class LiveTensors:
 
     def track(self, value: Any) -> None:
         for tensor in iter_tensors(value):
-            if tensor.is_meta or isinstance(tensor, UninitializedTensorMixin):
+            if tensor.is_meta or isinstance(tensor, (UninitializedParameter,
+                                                                UninitializedBuffer)):
                 continue  # no data (an uninitialised one is counted when it is made)
             storage = tensor.untyped_storage()
             key = storage.data_ptr()

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.parameter import UninitializedTensorMixin
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from app.config import Settings, get_settings
 from app.engine.text import without_addresses
@@ -317,7 +317,7 @@ class ViewBuilder:
                 seen_parameters.add(id(parameter))
                 left -= 1
                 # A lazy layer's parameter has no shape until its first call (0 elements).
-                lazy = isinstance(parameter, UninitializedTensorMixin)
+                lazy = isinstance(parameter, (UninitializedParameter, UninitializedBuffer))
                 numel = 0 if lazy else parameter.numel()
                 total += numel
                 if len(parameters) < _MAX_ITEMS:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.modules.lazy import LazyModuleMixin
 from torch.utils import data as tud
 
 from app.engine.errors import ForbiddenError, LimitError
@@ -23,12 +24,18 @@ from app.engine.stdlib_values import STDLIB_VALUE_TYPES
 
 ALLOWED_DEVICE_TYPES = frozenset({"cpu", "cuda"})
 _TENSOR_TYPES = (torch.Tensor, nn.Parameter)
+_UNINITIALISED = (nn.parameter.UninitializedParameter, nn.parameter.UninitializedBuffer)
 _MAX_ADMITTED_ITEMS = 2_000_000
 _MAX_ADMITTED_DEPTH = 64
 
 
 def check_tensor(tensor: torch.Tensor, label: str) -> None:
     """A tensor a program may hold: CPU or CUDA, strided, not quantized, no subclass."""
+    if isinstance(tensor, _UNINITIALISED):
+        # No data yet: only a lazy layer may hold one (Admission._walk), never the program.
+        raise ForbiddenError(f"{label} gave a parameter that is not initialised yet",
+                             hint="A Lazy layer makes its parameters at its first call: call "
+                             "the model on an input first (net(X)), then read them.")
     if type(tensor) not in _TENSOR_TYPES:
         raise ForbiddenError(f"{label} gave a {type(tensor).__name__}, which the playground "
                              "does not hand to programs")
@@ -114,7 +121,7 @@ class Admission:
                 raise LimitError(f"{label} gave a value too large or too deeply nested to "
                                  "check", hint="Work with smaller containers.")
             kind = type(value)
-            if kind in _TENSOR_TYPES:
+            if kind in _TENSOR_TYPES or isinstance(value, _UNINITIALISED):
                 check_tensor(value, label)
             elif kind in _PLAIN_TYPES or self.own(value):
                 continue
@@ -126,6 +133,8 @@ class Admission:
                 # Its submodules were admitted when they were built or returned.
                 for tensor in (*value.parameters(recurse=False),
                                *value.buffers(recurse=False)):
+                    if isinstance(value, LazyModuleMixin) and type(tensor) in _UNINITIALISED:
+                        continue  # made (and checked) at the layer's first call
                     check_tensor(tensor, label)
             elif isinstance(value, np.ndarray):
                 if value.dtype.kind not in "biufc":

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 from torch.utils.flop_counter import FlopCounterMode
 
 from app.config import Settings
@@ -126,8 +127,9 @@ class LiveTensors:
 
     def track(self, value: Any) -> None:
         for tensor in iter_tensors(value):
-            if tensor.is_meta:
-                continue
+            if tensor.is_meta or isinstance(tensor, (UninitializedParameter,
+                                                                UninitializedBuffer)):
+                continue  # no data (an uninitialised one is counted when it is made)
             storage = tensor.untyped_storage()
             key = storage.data_ptr()
             if key == 0:

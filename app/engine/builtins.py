@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins as py
 import itertools
+import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -162,7 +163,12 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
     def next_(iterator: Any, *default: Any) -> Any:
         if not isinstance(iterator, Iterator):
             raise TypeError(f"'{type(iterator).__name__}' object is not an iterator")
-        return py.next(iterator, *default)
+        item = py.next(iterator, *default)
+        if isinstance(iterator, types.GeneratorType):
+            # next(model.parameters()): torch's generator, its item passes the gate as in a
+            # for loop (a lazy layer's uninitialised parameter does not).
+            interp.admission.admit(item, "next()")
+        return item
 
     def round_(number: Any, ndigits: int | None = None) -> Any:
         # Security: round(1, -10**8) computes 10**(10**8) in one C call. Once 10**-ndigits is

@@ -30,7 +30,8 @@ def _is_cuda(value: Any) -> bool:
 
 
 # Callables whose first positional argument names a device.
-_DEVICE_FIRST = (torch.device, torch.Generator, torch.amp.GradScaler, torch.autocast)
+_DEVICE_FIRST = (torch.device, torch.Generator, torch.amp.GradScaler, torch.autocast,
+                 torch.set_default_device)
 
 
 class DevicePolicy:
@@ -65,7 +66,7 @@ class DevicePolicy:
             return args, kwargs
         if "device" in kwargs:
             kwargs = {**kwargs, "device": self._map(kwargs["device"], sink)}
-        if function is torch.device and args:
+        if function in (torch.device, torch.set_default_device) and args:
             args = (self._map(args[0], sink), *args[1:])
         return args, kwargs
 

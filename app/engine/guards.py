@@ -19,8 +19,9 @@ from torch import nn
 from torch.utils import data as tud
 
 from app.config import Settings
+from app.engine import lazy
 from app.engine.errors import ForbiddenError, LimitError
-from app.engine.kernels import check_dense, check_optimizer
+from app.engine.kernels import check_dense, check_optimizer, check_optimizer_state_dict
 
 if TYPE_CHECKING:
     from app.engine.budget import Budget
@@ -154,6 +155,24 @@ def guard_optimizer_new(ctx: GuardContext, cls: Any, args: tuple[Any, ...],
     return Prepared((), named, after)
 
 
+def guard_optimizer_load(ctx: GuardContext, optimizer: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Prepared:
+    """optimizer.load_state_dict(saved): the saved state becomes what step()'s kernels
+    trust, so it is checked before torch copies it in (kernels.py), and again after."""
+    named = _bind(type(optimizer).load_state_dict, (optimizer, *args), kwargs)
+    copied = check_optimizer_state_dict(optimizer, named.get("state_dict"))
+    # torch deep-copies the saved dict, then casts each state tensor to its parameter's type.
+    ctx.budget.check_bytes(f"{type(optimizer).__name__}.load_state_dict", 2 * copied)
+
+    def after(result: Any) -> None:
+        check_optimizer(optimizer)
+        ctx.budget.live.track([t for state in optimizer.state.values()
+                               if isinstance(state, dict)
+                               for t in state.values() if isinstance(t, torch.Tensor)])
+
+    return Prepared(args, kwargs, after)
+
+
 def guard_optimizer_step(ctx: GuardContext, optimizer: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Prepared:
     """Checks what the kernels will trust; predicts the state the first step makes (Adam
@@ -252,7 +271,22 @@ def guard_load_state_dict(ctx: GuardContext, module: Any, args: tuple[Any, ...],
         raise ForbiddenError("load_state_dict(..., assign=True) is not available in the "
                              "playground", hint="Call load_state_dict(state_dict): it copies "
                              "the values into the module's own parameters.")
-    return Prepared(args, kwargs)
+    if not (isinstance(module, nn.Module) and lazy.has_uninitialised(module)):
+        return Prepared(args, kwargs)
+    # A lazy layer's load makes its parameters shaped like the loaded ones: sized first.
+    state = args[0] if args else kwargs.get("state_dict")
+    made = 0
+    if isinstance(state, dict):
+        for name, tensor in (*module.named_parameters(), *module.named_buffers()):
+            loaded = state.get(name)
+            if lazy.is_uninitialised(tensor) and isinstance(loaded, torch.Tensor):
+                made += loaded.numel() * loaded.element_size()
+    ctx.budget.check_bytes(f"{type(module).__name__}.load_state_dict", made)
+
+    def after(result: Any) -> None:
+        ctx.budget.live.track([*module.parameters(), *module.buffers()])
+
+    return Prepared(args, kwargs, after)
 
 
 _LEGACY_TYPE_NAMES = frozenset(
@@ -505,7 +539,9 @@ def module_cast_guard(name: str) -> Guard:
                           None)
         if target is None or not isinstance(module, nn.Module):
             return Prepared(args, kwargs)
-        tensors = [*module.parameters(), *module.buffers()]
+        # A lazy layer's uninitialised tensors have no data yet (sized at the first call).
+        tensors = [t for t in (*module.parameters(), *module.buffers())
+                   if not lazy.is_uninitialised(t)]
         itemsize = torch.empty((), dtype=target).element_size()
         new = sum(t.numel() * itemsize for t in tensors
                   if t.is_floating_point() and t.dtype != target)
@@ -520,6 +556,20 @@ def module_cast_guard(name: str) -> Guard:
 
 
 # ============================================================================ torch.normal
+def guard_histogram(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Prepared:
+    """torch.histogram has no meta kernel: its output (counts and bin edges) is sized by
+    ``bins`` (a count, or the edges as a tensor), which the input does not bound."""
+    source = args[0] if args else kwargs.get("input")
+    bins = args[1] if len(args) > 1 else kwargs.get("bins", 100)
+    if isinstance(bins, bool) or not isinstance(bins, (int, torch.Tensor)):
+        raise TypeError("torch.histogram: bins must be an integer or a 1-D tensor of bin edges")
+    count = bins.numel() if isinstance(bins, torch.Tensor) else max(bins, 0)
+    itemsize = source.element_size() if isinstance(source, torch.Tensor) else 8
+    ctx.budget.check_bytes("torch.histogram", (2 * count + 1) * itemsize)
+    return Prepared(args, kwargs)
+
+
 def guard_normal(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Prepared:
     """torch.normal has four overloads and only some take a device, so it is not dry-run on

@@ -21,9 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils import data as tud
+from torch.utils._device import DeviceContext
 
 from app.config import Settings
-from app.engine import kernels, policy, stdlib
+from app.engine import kernels, lazy, policy, stdlib
 from app.engine.admission import Admission, check_device
 from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
@@ -98,7 +99,7 @@ _BUILTIN_EXCEPTIONS = frozenset(EXCEPTION_CLASSES.values())
 _CLASS_BASES = (nn.Module, tud.Dataset, object, torch.autograd.Function)
 # Methods a program's class may define although its torch base class has them.
 _OVERRIDABLE = frozenset({"__init__", "__len__", "__getitem__", "forward", "backward",
-                          "setup_context"})
+                          "setup_context", "__call__"})
 _MEMBER_DECORATORS = frozenset({StaticMethod, ClassMethod, Property})
 
 
@@ -236,6 +237,10 @@ class Interpreter:
         # The exceptions being handled by the program's except blocks (a bare raise re-raises
         # the innermost).
         self.handling: list[BaseException] = []
+        # torch.set_default_device(...) of this program: its own device context, exited by
+        # restore_default_device() when the program ends (a worker serves many programs).
+        self.default_device: DeviceContext | None = None
+        self.device_blocks = 0  # `with torch.device(...)` blocks open now
 
     # ======================================================================== statements
     def run(self, tree: ast.Module) -> RunState:
@@ -500,8 +505,34 @@ class Interpreter:
             return
         # torch's own __exit__ restores the grad mode; a True return never swallows errors
         # here because the exception is re-raised regardless.
-        with managers[0]:
-            self._enter_all(managers[1:], body, scope)
+        is_device = isinstance(managers[0], torch.device)
+        self.device_blocks += is_device
+        try:
+            with managers[0]:
+                self._enter_all(managers[1:], body, scope)
+        finally:
+            self.device_blocks -= is_device
+
+    def set_default_device(self, device: Any) -> None:
+        """``torch.set_default_device(d)``: like torch's, but the context is this program's
+        (torch's global one would outlive it in the worker). Device checked by the caller."""
+        if self.device_blocks:
+            # Security: torch keeps one device context at the bottom of its mode stack; set
+            # inside a with-block, the block's exit would leave its own context behind.
+            raise ForbiddenError(f"line {self.line}: torch.set_default_device() inside a "
+                                 "'with torch.device(...)' block is not available",
+                                 self.line, hint="Call it before or after the with block.")
+        self.restore_default_device()
+        if device is not None:
+            context = DeviceContext(device)
+            context.__enter__()
+            self.default_device = context
+
+    def restore_default_device(self) -> None:
+        """Undo the program's set_default_device (called when the program ends)."""
+        if self.default_device is not None:
+            context, self.default_device = self.default_device, None
+            context.__exit__(None, None, None)
 
     def _import(self, stmt: ast.Import, scope: Scope) -> None:
         for alias in stmt.names:
@@ -608,6 +639,14 @@ class Interpreter:
                     _refuse_marker(target.id if isinstance(target, ast.Name) else target.name,
                                    item.lineno)
             if isinstance(item, ast.FunctionDef):
+                if item.name == "__call__" and torch_base is not object:
+                    # Security: torch's own __call__ runs hooks and forward; a replacement
+                    # would change what torch calls (Module.__call__, Function.apply).
+                    raise ForbiddenError(
+                        f"line {item.lineno}: '__call__' can be defined in a plain class only "
+                        f"(class Name: ...), not in a subclass of {torch_base.__name__}",
+                        item.lineno, hint="In an nn.Module define forward(self, x) instead: "
+                        "model(x) calls it.")
                 if item.name not in _OVERRIDABLE and hasattr(torch_base, item.name):
                     raise ForbiddenError(
                         f"line {item.lineno}: '{item.name}' would replace a method of "
@@ -781,11 +820,15 @@ class Interpreter:
             if name == "grad":
                 kernels.check_grad_assignment(obj, value)
             setattr(obj, name, value)
+        elif isinstance(obj, torch.Tensor) and name == policy.TENSOR_SETTABLE_DATA:
+            # p.data += x reaches here with p.data's own (updated) storage: a same-shape set.
+            kernels.check_data_assignment(obj, value)
+            obj.data = value
         else:
             raise ForbiddenError(
                 f"line {self.line}: setting '.{name}' on {self.describe_type(obj)} is not "
                 "allowed; only your own objects' attributes and tensor.requires_grad / "
-                "tensor.grad can be set", self.line)
+                "tensor.grad / tensor.data can be set", self.line)
 
     # ======================================================================== expressions
     def eval(self, node: ast.expr, scope: Scope) -> Any:
@@ -1086,7 +1129,14 @@ class Interpreter:
             return function(*args)
         if isinstance(function, nn.Module):
             return self.call_module(function, args, kwargs)
+        methods = self.user_classes.get(type(function))
+        if methods is not None and "__call__" in methods:
+            # An instance of the program's plain class with def __call__: interpreted.
+            return BoundUserMethod(methods["__call__"], function)(*args, **kwargs)
         vetted = self.vetted.get(id(function))
+        if vetted is not None and function is torch.set_default_device:
+            args, kwargs = self.devices.rewrite_call(function, vetted[0], args, kwargs, self)
+            return self.set_default_device(*args, **kwargs)
         if vetted is not None:
             label, rule = vetted
             return self.call_vetted(function, label, rule, args, kwargs)
@@ -1260,6 +1310,25 @@ class Interpreter:
             after(result)
         return result
 
+    def _module_apply(self, module: nn.Module, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> nn.Module:
+        """``net.apply(fn)`` as torch runs it (each child's subtree first, then the module
+        itself), with every fn call made here, on the budget: torch would call the
+        program's function from its own loop."""
+        if kwargs or len(args) != 1:
+            raise TypeError("apply() takes one function: net.apply(init_weights)")
+        function = args[0]
+        stack: list[tuple[nn.Module, bool]] = [(module, False)]
+        while stack:
+            self.budget.step()  # shared submodules are visited once per path, as in torch
+            current, children_done = stack.pop()
+            if children_done:
+                self.call(function, (current,), {})
+                continue
+            stack.append((current, True))
+            stack.extend((child, False) for child in reversed(list(current.children())))
+        return module
+
     def call_module(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if type(module) not in self.user_classes and _contains_user_module(module,
                                                                            self.user_classes):
@@ -1277,12 +1346,22 @@ class Interpreter:
             for layer in module:
                 value = self.call(layer, (value,), {})
             return value
+        materialises = False
         if type(module) not in self.user_classes:
             label = f"{type(module).__name__}(...)"
-            self.budget.predict(label, Rule(Cost.META, matmul=True),
-                                lambda: _module_on_meta(module, args, kwargs),
-                                args, kwargs, "module", key=module_key(module))
+            materialises = lazy.has_uninitialised(module)
+            if materialises:
+                # The parameters its first call makes count with its output (lazy.py).
+                self.budget.predict(label, Rule(Cost.META, matmul=True),
+                                    lambda: lazy.forward_on_meta(module, args, kwargs),
+                                    args, kwargs, "module")
+            else:
+                self.budget.predict(label, Rule(Cost.META, matmul=True),
+                                    lambda: _module_on_meta(module, args, kwargs),
+                                    args, kwargs, "module", key=module_key(module))
         result = module(*args, **kwargs)
+        if materialises:
+            self.budget.live.track([*module.parameters(), *module.buffers()])
         self.admission.admit(result, f"{type(module).__name__}(...)")
         self.budget.live.track(result)
         return result
@@ -1308,6 +1387,8 @@ class Interpreter:
             probe = cls(*bound.args, **bound.kwargs)
         total = 0
         for tensor in (*probe.parameters(), *probe.buffers()):
+            if lazy.is_uninitialised(tensor):
+                continue  # no data until the first call, which is sized then (lazy.py)
             if tensor.is_meta:
                 total += tensor.numel() * tensor.element_size()
             elif tensor.untyped_storage().data_ptr() not in given:
@@ -1411,6 +1492,13 @@ class Interpreter:
                 return _builtin(lambda *a, **k: base.__init__(instance, *a, **k))
             raise ForbiddenError("super() gives access to __init__ and the methods of your "
                                  "own classes only", self.line)
+        if name == "__class__":
+            # Security: the same stand-in as type(x), never the real class (a way to __mro__,
+            # __subclasses__ and constructors the program cannot name).
+            return self.builtins["type"](obj)
+        if name == "apply" and isinstance(obj, nn.Module):
+            # Not torch's Module.apply (in no table: it calls fn from torch's own loop).
+            return _builtin(lambda *args, **kwargs: self._module_apply(obj, args, kwargs))
         cls = type(obj)
         if cls in self.user_classes:
             return self._user_attribute(obj, name)
@@ -1623,7 +1711,10 @@ class Interpreter:
         if isinstance(value, deque):
             return iter(value)
         if _is_torch_generator(value):
-            return value
+            # Each item passes the gate: a lazy layer's parameters() yields uninitialised
+            # ones, which only the layer may hold (admission.py).
+            label = f"{value.__name__}()"
+            return (self.admission.admit(item, label) for item in value)
         if isinstance(value, AxesGrid):
             return iter(value.rows())
         if isinstance(value, Iterator) and getattr(value, "playground_iterator", False):
@@ -1851,6 +1942,9 @@ def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | 
         return frozenset(), _STR_RULES, "str"
     if type(obj) in policy.DISTRIBUTION_TYPES:
         return policy.DISTRIBUTION_ATTRIBUTES, policy.DISTRIBUTION_METHODS, type(obj).__name__
+    if type(obj) in policy.RETURN_TYPES:
+        return (policy.RETURN_TYPE_ATTRIBUTES, _TUPLE_RULES,
+                f"torch.return_types.{type(obj).__name__}")
     container = _CONTAINER_METHODS.get(type(obj))
     if container is not None:
         return frozenset(), {name: Rule(Cost.FREE) for name in container}, type(obj).__name__
@@ -1876,6 +1970,7 @@ _CONTAINER_METHODS: dict[type, frozenset[str]] = {
     OrderedDict: policy.DICT_METHODS,  # what state_dict() returns
     set: policy.SET_METHODS, float: policy.FLOAT_METHODS,
 }
+_TUPLE_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.TUPLE_METHODS}
 # Built once: str has forty methods, and a dict of rules per attribute read cost more than
 # the formatting itself in a loop of '{}'.format(...).
 _STR_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.STR_METHODS}

@@ -88,6 +88,23 @@ def check_grad_assignment(tensor: torch.Tensor, value: Any) -> None:
             f"{value.device}", hint="Build it with torch.zeros_like(x).")
 
 
+def check_data_assignment(tensor: torch.Tensor, value: Any) -> None:
+    """``x.data = value``: torch lets it change the shape, dtype and layout under the tensor
+    (and under an optimizer's state shaped like it, the native-overflow class of
+    docs/SECURITY.md); here it may only swap in dense data of the same kind."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"a tensor's .data must be a tensor, not {type(value).__name__}")
+    check_dense(value, "a tensor assigned to .data")
+    if value.shape != tensor.shape or value.dtype != tensor.dtype \
+            or value.device != tensor.device:
+        raise ForbiddenError(
+            f"x.data = y keeps x's shape {list(tensor.shape)}, dtype "
+            f"{str(tensor.dtype).replace('torch.', '')} and device {tensor.device}; got shape "
+            f"{list(value.shape)}, dtype {str(value.dtype).replace('torch.', '')}, device "
+            f"{value.device}", hint="Change the values in place instead (x.data.copy_(y), "
+            "or x.data += y), or make a new tensor.")
+
+
 def check_parameters(params: Iterable[Any], what: str) -> None:
     for param in params:
         check_dense(param, what)
@@ -133,3 +150,80 @@ def read_only_state(optimizer: torch.optim.Optimizer) -> dict[Any, dict[str, Any
     (``opt.state[p]['exp_avg'] = torch.zeros(1)``) fed a one-element buffer to a kernel that
     walks the parameter's size."""
     return {param: dict(state) for param, state in optimizer.state.items()}
+
+
+# What an optimizer's saved state may hold: torch deep-copies it on load, so no program
+# object (a function, a class instance) may ride along, only data.
+_STATE_VALUE_TYPES = (bool, int, float, str, type(None))
+_MAX_STATE_ITEMS = 1_000_000
+
+
+def check_optimizer_state_dict(optimizer: torch.optim.Optimizer, saved: Any) -> int:
+    """``optimizer.load_state_dict(saved)``: what step() will trust, checked before torch
+    copies it in (each saved state tensor becomes the state of the parameter at the same
+    position). Returns the bytes the load copies (torch deep-copies, then casts)."""
+    name = type(optimizer).__name__
+    if not isinstance(saved, dict) or not isinstance(saved.get("state"), dict) \
+            or not isinstance(saved.get("param_groups"), list):
+        raise TypeError(f"{name}.load_state_dict takes what {name}.state_dict() returned (a "
+                        "dict with 'state' and 'param_groups')")
+    copied = _check_plain_data(saved, f"{name}.load_state_dict")
+    saved_groups = saved["param_groups"]
+    if not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in saved_groups):
+        raise TypeError(f"{name}.load_state_dict: each of 'param_groups' needs a 'params' list")
+    for index, group in enumerate(saved_groups):
+        for option in KERNEL_OPTIONS:
+            if group.get(option) not in (None, False):
+                raise ForbiddenError(
+                    f"{name}.load_state_dict: param_groups[{index}]['{option}'] = "
+                    f"{group[option]!r} is not available in the playground (it selects a "
+                    "native kernel that trusts memory layout)",
+                    hint=f"Save the state of an optimizer built without '{option}'.")
+    current = [g["params"] for g in optimizer.param_groups]
+    if len(current) != len(saved_groups) or any(
+            len(a) != len(b["params"]) for a, b in zip(current, saved_groups, strict=True)):
+        return copied  # torch refuses it before changing anything
+    by_id = dict(zip((i for g in saved_groups for i in g["params"]),
+                     (p for g in current for p in g), strict=True))
+    shaped = not isinstance(optimizer, _STATE_SHAPED_LIKE_PARAM_EXEMPT)
+    for key, state in saved["state"].items():
+        param = by_id.get(key)
+        if not isinstance(state, dict) or param is None:
+            continue  # torch keeps it under its own key, where step() never looks
+        for entry, value in state.items():
+            if not isinstance(value, torch.Tensor):
+                continue
+            check_dense(value, f"{name}'s saved state '{entry}'")
+            if shaped and value.dim() > 0 and value.shape != param.shape:
+                raise ForbiddenError(
+                    f"{name}.load_state_dict: the saved state '{entry}' has shape "
+                    f"{list(value.shape)} but its parameter has {list(param.shape)}",
+                    hint="Load a state_dict() saved from an optimizer over the same "
+                    "parameters, in the same order.")
+    return copied
+
+
+def _check_plain_data(root: Any, label: str) -> int:
+    """Numbers, text, tensors and containers of them only; the bytes of the tensors."""
+    stack = [root]
+    seen = 0
+    total = 0
+    while stack:
+        value = stack.pop()
+        seen += 1
+        if seen > _MAX_STATE_ITEMS:
+            raise ForbiddenError(f"{label}: the state holds more than {_MAX_STATE_ITEMS:,} "
+                                 "items", hint="Load what state_dict() returned.")
+        if isinstance(value, torch.Tensor):
+            check_tensor(value, label)
+            total += value.numel() * value.element_size()
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif type(value) in (list, tuple):
+            stack.extend(value)
+        elif type(value) not in _STATE_VALUE_TYPES:
+            raise ForbiddenError(f"{label}: a saved state may hold numbers, text, tensors and "
+                                 f"lists or dicts of them, not {type(value).__name__}",
+                                 hint="Load what state_dict() returned.")
+    return total

@@ -101,10 +101,12 @@ REFUSED_IMPORTS: dict[str, str] = {
 }
 
 # Dunder names a program may write, and where.
-CLASS_DUNDER_METHODS: frozenset[str] = frozenset({"__init__", "__len__", "__getitem__"})
+CLASS_DUNDER_METHODS: frozenset[str] = frozenset({"__init__", "__len__", "__getitem__",
+                                                  "__call__"})
 ALLOWED_DUNDER_ATTRIBUTES: frozenset[str] = frozenset({
     "__version__",
     "__name__",  # of the program's own functions and classes, and of type(x): see get_attribute
+    "__class__",  # exactly type(x) (a TypeRef or the program's own class): see get_attribute
 })
 GRAD_MODE_DECORATORS: frozenset[str] = frozenset({
     "torch.no_grad", "torch.enable_grad", "torch.inference_mode",
@@ -297,9 +299,7 @@ class _Validator:
             return
         if attr == "__init__" and _is_super_call(node.value):
             return
-        hint = ("Use type(x) for the class and type(x).__name__ for its name."
-                if attr == "__class__" else
-                "Private and dunder attributes are how sandboxes are escaped; use the public "
+        hint = ("Private and dunder attributes are how sandboxes are escaped; use the public "
                 "API.")
         raise _refuse(node, f"attributes starting with '_' are not allowed ('.{attr}')", hint)
 

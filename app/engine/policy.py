@@ -164,6 +164,8 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
         unsqueeze clone masked_fill index_select gather scatter take
         one_hot cosine_similarity all any count_nonzero sort msort vander polar complex
         real imag angle conj cummax cummin diff histc searchsorted bucketize""", TORCH_MATH),
+    **_rules(M, "aminmax std_mean var_mean", TORCH_MATH),  # named/plain tuples of tensors
+    **_rules(M, "multinomial", TORCH_MATH),  # num_samples per row: sized by the dry run
     **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul",
              MATMUL, matmul=True),
     **_rules(V, "t transpose permute narrow select movedim swapaxes swapdims split chunk "
@@ -180,6 +182,12 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
     "Tensor": Rule(M, uninitialised=True, note=UNINITIALISED),
     "from_numpy": Rule(B, note="shares a numeric numpy array's memory (counted once)"),
     "set_default_dtype": Rule(S, note="reset to float32 before and after every program"),
+    "set_default_device": Rule(FREE, note="run by the interpreter as its own device context "
+                               "(cpu or cuda, checked), exited when the program ends "
+                               "(Interpreter.set_default_device)"),
+    "get_default_device": Rule(S, note="the current default device, a torch.device"),
+    "histogram": Rule(FREE, guard=guards.guard_histogram,
+                      note="no meta kernel: counts and edges sized by bins before the call"),
     "normal": Rule(FREE, guard=guards.guard_normal,
                    note="random numbers: the output (broadcast of mean and std, or size) is "
                    "sized by its guard before the call"),
@@ -200,6 +208,8 @@ TORCH_DTYPES = _names("""
 TORCH_VALUES = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
                 "float32": torch.float32}
 
+TORCH_RANDOM: dict[str, Rule] = _rules(S, "manual_seed seed initial_seed", SCALAR_TORCH)
+
 # ---------------------------------------------------------------------------------------------
 # torch.nn
 NN_LAYERS = _names("""
@@ -212,12 +222,17 @@ NN_LAYERS = _names("""
     ModuleList ModuleDict ParameterList ParameterDict Upsample PixelShuffle ZeroPad2d
     ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d TransformerEncoderLayer
     MultiheadAttention CosineSimilarity PairwiseDistance""")
+# Lazy layers: parameters made at the first call, sized before it (lazy.py).
+NN_LAZY_LAYERS = _names("""LazyLinear LazyConv1d LazyConv2d LazyConv3d LazyBatchNorm1d
+    LazyBatchNorm2d""")
 NN_LOSSES = _names("""MSELoss L1Loss CrossEntropyLoss NLLLoss BCELoss BCEWithLogitsLoss
     HuberLoss SmoothL1Loss KLDivLoss TripletMarginLoss MarginRankingLoss HingeEmbeddingLoss
     CosineEmbeddingLoss SoftMarginLoss MultiLabelSoftMarginLoss PoissonNLLLoss
     GaussianNLLLoss CTCLoss MultiMarginLoss""")
 NN_MEMBERS: dict[str, Rule] = {
     **{name: Rule(MOD, note=LAYER) for name in NN_LAYERS + NN_LOSSES},
+    **{name: Rule(MOD, note=LAYER + "; a lazy one's first call is sized on meta first")
+       for name in NN_LAZY_LAYERS},
     "Module": Rule(FREE, note="the base class of the program's own modules (its methods are "
                    "interpreted)"),
     "Parameter": Rule(V, guard=guards.guard_parameter,
@@ -346,6 +361,12 @@ TENSOR_DATA_ATTRIBUTES = frozenset(_names("""
     shape dtype device requires_grad grad grad_fn is_leaf data T mT H ndim is_cuda is_meta
     layout itemsize nbytes real imag names"""))
 TENSOR_SETTABLE = frozenset({"requires_grad", "grad"})
+TENSOR_SETTABLE_DATA = "data"  # x.data = y: same shape, dtype and device only (kernels.py)
+# torch.return_types named tuples (torch.max(x, 0), sort, topk, kthvalue, median, mode,
+# aminmax ...): their fields are the call's tensors, read like the tuple's items.
+RETURN_TYPES: tuple[type, ...] = tuple(torch.return_types.all_return_types)
+RETURN_TYPE_ATTRIBUTES = frozenset(_names("""values indices min max mantissa exponent hist
+    bin_edges"""))
 TENSOR_METHODS: dict[str, Rule] = {
     **_rules(M, """add sub mul div true_divide floor_divide remainder fmod pow abs neg exp
         exp2 expm1 log log2 log10 log1p sqrt rsqrt square sin cos tan asin acos atan atan2
@@ -427,7 +448,6 @@ REFUSED_WITH_REASON: dict[str, str] = {
     "compile": "compiles code",
     "cpp_extension": "compiles native code",
     "library": "overrides operators for every later program",
-    "set_default_device": "changes state shared with later programs",
     "set_per_process_memory_fraction": "is a server setting, not a program's",
     "set_printoptions": "changes state shared with later programs",
     "set_num_threads": "changes state shared with later programs",
@@ -476,6 +496,10 @@ OPTIMIZER_METHODS: dict[str, Rule] = {
                  "equally shaped parameters, gradients and state; no fused/foreach) is "
                  "checked right before"),
     "add_param_group": Rule(FREE, note="a new group; checked at the next step()"),
+    "load_state_dict": Rule(IN, guard=guards.guard_optimizer_load,
+                            note="saved state checked before the load (plain data, dense "
+                            "tensors shaped like their parameters, no kernel options) and the "
+                            "optimizer checked again after (kernels.py)"),
     "state_dict": Rule(S, note="numbers and the optimizer's tensors (admitted on the way "
                        "out)"),
 }
@@ -632,10 +656,13 @@ def build_namespaces() -> dict[str, Namespace]:
     distributions = _namespace("torch.distributions", torch.distributions,
                                DISTRIBUTION_MEMBERS, dict(distribution_modules))
     dtypes = {name: getattr(torch, name) for name in TORCH_DTYPES}
+    # torch.random.manual_seed is torch.manual_seed: the program's generator, reset per program.
+    torch_random = _namespace("torch.random", torch.random, TORCH_RANDOM)
     torch_ns = _namespace("torch", torch, TORCH_FUNCTIONS, {
         **dtypes, **TORCH_VALUES, "nn": nn_ns, "optim": optim_ns, "utils": utils_ns,
         "cuda": cuda, "amp": amp, "version": version, "autograd": autograd,
         "accelerator": accelerator, "distributions": distributions,
+        "random": torch_random,
         "__version__": torch.__version__,
     })
     np_random = _namespace("numpy.random", np.random, NUMPY_RANDOM)
@@ -665,6 +692,7 @@ def build_namespaces() -> dict[str, Namespace]:
         "random": random_ns, "torch.nn.init": init, "torch.accelerator": accelerator,
         "torch.distributions": distributions,
         "torch.nn.utils": utils, "torch.nn.utils.rnn": rnn,
+        "torch.random": torch_random,
         **build_stdlib_namespaces(),
         "torch.autograd": autograd,  # from torch.autograd import Function
     }
@@ -674,4 +702,5 @@ def build_namespaces() -> dict[str, Namespace]:
 CONTEXT_MANAGER_TYPES: tuple[type, ...] = (
     torch.no_grad, torch.enable_grad, torch.inference_mode, torch.set_grad_enabled,
     torch.autocast,
+    torch.device,  # a cpu/cuda device (checked where it was made); exits like the others
 )

@@ -252,7 +252,10 @@ class Sandbox:
             warnings.simplefilter("always")
             try:
                 with torch.device(target) if target != "cpu" else _nullcontext():
-                    state = interp.run(tree)
+                    try:
+                        state = interp.run(tree)
+                    finally:  # inside the target's context: torch stacks device contexts
+                        interp.restore_default_device()
             except RecursionError:
                 error = LimitError("the program nested calls too deeply",
                                    hint="A function that calls itself needs a stopping "
@@ -330,7 +333,10 @@ class Sandbox:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     with torch.device(target) if target != "cpu" else _nullcontext():
-                        interp.run(tree)
+                        try:
+                            interp.run(tree)
+                        finally:
+                            interp.restore_default_device()
             except Exception:
                 break
             finally:

@@ -71,7 +71,7 @@ def make_reflection_builtins(interp: Interpreter) -> dict[str, Callable[..., Any
         numbers[id(value)] = (value, number)
         return number
 
-    def own_object(value: Any, name: Any, function: str) -> None:
+    def own_object(value: Any, name: Any, function: str, modules: bool = False) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{function}(): attribute name must be a string")
         if name.startswith("_") or not name.isidentifier() or not name.isascii():
@@ -79,13 +79,16 @@ def make_reflection_builtins(interp: Interpreter) -> dict[str, Callable[..., Any
                                  "not available: names starting with '_' are how sandboxes "
                                  "are escaped", interp.line,
                                  hint="Use a plain attribute name.")
+        # getattr(nn, 'LSTM'): a module's listed members only (get_attribute's own rule).
+        if modules and isinstance(value, Namespace):
+            return
         if type(value) not in interp.user_classes:
             raise ForbiddenError(f"line {interp.line}: {function}() works on objects of your "
                                  f"own classes only, not on {interp.describe_type(value)}",
                                  interp.line, hint=f"Write obj.{name} directly.")
 
     def getattr_(value: Any, name: Any, default: Any = _MISSING) -> Any:
-        own_object(value, name, "getattr")
+        own_object(value, name, "getattr", modules=True)
         try:
             return interp.get_attribute(value, name)
         except AttributeError:
@@ -98,7 +101,7 @@ def make_reflection_builtins(interp: Interpreter) -> dict[str, Callable[..., Any
         interp.set_attribute(value, name, item)
 
     def hasattr_(value: Any, name: Any) -> bool:
-        own_object(value, name, "hasattr")
+        own_object(value, name, "hasattr", modules=True)
         try:
             interp.get_attribute(value, name)
         except AttributeError:

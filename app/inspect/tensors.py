@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from app.config import Settings, get_settings
 from app.engine.text import without_addresses
@@ -341,11 +342,15 @@ class ViewBuilder:
                     break
                 seen_parameters.add(id(parameter))
                 left -= 1
-                total += parameter.numel()
+                # A lazy layer's parameter has no shape until its first call (0 elements).
+                lazy = isinstance(parameter, (UninitializedParameter, UninitializedBuffer))
+                numel = 0 if lazy else parameter.numel()
+                total += numel
                 if len(parameters) < _MAX_ITEMS:
                     parameters.append({"name": prefix + name,
-                                       "shape": dims(parameter.shape, self.max_items),
-                                       "numel": parameter.numel(),
+                                       "shape": [] if lazy else dims(parameter.shape,
+                                                                     self.max_items),
+                                       "numel": numel,
                                        "requires_grad": parameter.requires_grad})
             children = [(f"{prefix}{key}.", child) for key, child
                         in islice(current._modules.items(), max(left, 0))

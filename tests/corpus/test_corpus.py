@@ -33,7 +33,7 @@ TIME_BUDGET_S = 40.0
 # Below the aim while the sandbox lacks constructs the corpus uses; the run's summary lists
 # what each refused program stops at.
 _NOT_YET = ("the sandbox does not support every construct the corpus uses yet (imports, "
-            "nn.LazyLinear, torch.normal, assigning .data, __call__ ...): the run's summary "
+            "plots, some standard-library modules, out= ...): the run's summary "
             "and docs/CORPUS.md list what each refused program stops at")
 
 

@@ -435,6 +435,9 @@ def test_class_variables_of_modules_and_subclasses(sandbox: Sandbox) -> None:
     assert refused.status == 400 and "comes from Module" in refused.body["error"]["message"]
 
 
-def test_the_class_attribute_refusal_names_type(sandbox: Sandbox) -> None:
-    error = sandbox.run("x = torch.ones(1)\nx.__class__.__name__").body["error"]
-    assert error["type"] == "ForbiddenError" and "type(x).__name__" in error["hint"]
+def test_the_class_attribute_is_type(sandbox: Sandbox) -> None:
+    body = run_ok(sandbox, "x = torch.ones(1)\nr = [x.__class__.__name__, "
+                  "x.__class__ == type(x), str(nn.ReLU().__class__)]")
+    assert plain(body["variables"]["r"]) == ["Tensor", True, str(torch.nn.ReLU)]
+    error = sandbox.run("x = torch.ones(1)\nx.__class__.__mro__").body["error"]
+    assert error["type"] == "ForbiddenError" and "'_'" in error["message"]

@@ -46,7 +46,7 @@ def test_running_a_program_leaves_its_tree_as_parsed(code: str) -> None:
 def test_a_refusal_is_checked_again_every_time_and_never_cached() -> None:
     sandbox = Sandbox(Settings())
     for _ in range(2):
-        outcome = sandbox.run("().__class__")
+        outcome = sandbox.run("().__class__.__mro__")
         assert outcome.status == 400
     assert len(sandbox.programs._entries) == 0
 
@@ -64,7 +64,7 @@ def test_the_cache_is_bounded_and_can_be_turned_off() -> None:
 def test_a_text_that_differs_in_one_character_is_checked_on_its_own() -> None:
     sandbox = Sandbox(Settings())
     assert sandbox.run("x = 1\nx").body["ok"]
-    outcome = sandbox.run("x = 1\nx.__class__")
+    outcome = sandbox.run("x = 1\nx.__class__.__mro__")
     assert outcome.status == 400
 
 
@@ -82,5 +82,5 @@ def test_the_web_process_remembers_only_texts_that_passed_under_the_same_setting
         passed.check(code, strict)  # other settings: checked again, and refused
     for _ in range(2):
         with pytest.raises(SandboxError):
-            passed.check("().__class__", loose)
+            passed.check("().__class__.__mro__", loose)
     assert list(passed._entries) == [code]

@@ -41,7 +41,8 @@ CASES: list[Case] = [
     # --- classic Python sandbox escapes ----------------------------------------------------
     Case("subclasses", "().__class__.__bases__[0].__subclasses__()", 400, F,
          "attributes starting with '_'"),
-    Case("getattr", "getattr(torch, 'os')", 400, F,
+    Case("getattr", "getattr(torch, 'os')", 400, F, "torch.os is not available"),
+    Case("getattr-tensor", "getattr(torch.ones(1), 'data_ptr')", 400, F,
          "getattr() works on objects of your own classes only"),
     Case("type-call", "type(1)('5')", 400, F, "type(x) stands for a class and cannot be called"),
     Case("type-new-class", "X = type('X', (), {})", 400, F, "type() takes one argument here"),
@@ -108,7 +109,7 @@ CASES: list[Case] = [
     Case("global", "def f():\n    global _x\n    return 1", 400, F,
          "names starting with '_' are not allowed"),
     Case("try-except", "try:\n    getattr(torch, 'os')\nexcept BaseException:\n    pass", 400,
-         F, "getattr() works on objects of your own classes only"),
+         F, "torch.os is not available"),
     Case("with-as", "with torch.no_grad() as g:\n    pass", 400, F, "'with ... as name'"),
     Case("with-user-object", "class C:\n    pass\nwith C():\n    pass", 400, F,
          "'with' works with torch.no_grad()"),
@@ -149,7 +150,8 @@ CASES: list[Case] = [
     # --- format strings ----------------------------------------------------------------------
     Case("str-format", "'{0.__class__}'.format(1)", 400, F,
          "attribute lookups inside format fields ('{0.__class__}')"),
-    Case("f-string", "x = 1\nf'{x.__class__}'", 400, F, "attributes starting with '_'"),
+    Case("f-string", "x = 1\nf'{x.__class__.__mro__}'", 400, F,
+         "attributes starting with '_'"),
     Case("percent-format-literal", "'%.999999f' % (1,)", 200, L,
          "precision of 999,999 is larger than the limit of 1,000 (setting max_format_width)"),
     Case("percent-format-variable", "s = '%*d'\ns % (10**9, 1)", 200, L,
@@ -203,8 +205,12 @@ CASES: list[Case] = [
          "library overrides operators"),
     Case("benchmark-timer", "torch.utils.benchmark.Timer(stmt='import os')", 400, F,
          "torch.utils.benchmark is not available"),
-    Case("set-default-device", "torch.set_default_device('cuda')", 400, F,
-         "set_default_device changes state shared with later programs"),
+    Case("set-default-device-meta", "torch.set_default_device('meta')", 400, F,
+         "the device 'meta' is not available"),
+    Case("set-default-device-in-with", "with torch.device('cpu'):\n"
+         "    torch.set_default_device('cpu')", 400, F, "inside a 'with torch.device"),
+    Case("with-device-meta", "with torch.device('meta'):\n    x = torch.ones(2)", 400, F,
+         "the device 'meta' is not available"),
     Case("memory-fraction", "torch.cuda.set_per_process_memory_fraction(1.0)", 400, F,
          "set_per_process_memory_fraction is a server setting"),
     Case("set-printoptions", "torch.set_printoptions(threshold=10**9)", 400, F,
@@ -875,4 +881,101 @@ Spy.apply(x).sum().backward()""", 400, F, "attributes starting with '_' are not 
     Case('plt-contour-cells',
          _PLT + 'plt.contour(torch.rand(250, 250))',
          413, L, 'max_contour_cells'),
+    # Beginner constructs of issue 9 (round 2): each opened only as far as it is safe ------
+    # x.__class__ is type(x): the TypeRef stand-in, nothing reachable through it.
+    Case("class-mro", "x = 1\nx.__class__.__mro__", 400, F, "attributes starting with '_'"),
+    Case("class-subclasses", "torch.ones(1).__class__.__subclasses__()", 400, F,
+         "attributes starting with '_'"),
+    Case("class-call", "t = torch.ones(1)\nt.__class__(5)", 400, F,
+         "type(x) stands for a class"),
+    Case("class-members", "nn.Linear(1, 1).__class__.forward", 400, F, "attributes of"),
+    # def __call__: a plain class only, a plain method, interpreted on the budget.
+    Case("module-dunder-call", "class M(nn.Module):\n    def __call__(self, x):\n"
+         "        return x", 400, F, "'__call__' can be defined in a plain class only"),
+    Case("function-dunder-call", "class F(torch.autograd.Function):\n"
+         "    def __call__(self, x):\n        return x", 400, F, "plain class only"),
+    Case("call-property", "class A:\n    @property\n    def __call__(self):\n"
+         "        return torch.ones\nA()(10**10)", 400, F, "must be a plain method"),
+    Case("call-recursion", "class A:\n    def __call__(self):\n        return self()\n"
+         "A()()", 200, L, "max_call_depth"),
+    Case("call-steps", "class A:\n    def __call__(self, n):\n        return n\na = A()\n"
+         "while True:\n    a(1)", 200, L, "max_steps"),
+    # x.data = y: same shape, dtype and device, dense (the optimizer kernels trust them).
+    Case("data-shape", "w = nn.Parameter(torch.ones(10**4))\n"
+         "opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)\n(w * w).sum().backward()\n"
+         "opt.step()\nw.data = torch.ones(1)", 400, F, "keeps x's shape [10000]"),
+    Case("data-expanded", "p = nn.Parameter(torch.ones(4))\np.data = torch.ones(1).expand(4)",
+         400, F, "must be a dense tensor"),
+    Case("data-dtype", "p = torch.ones(4)\np.data = torch.ones(4, dtype=torch.float64)", 400,
+         F, "dtype float32"),
+    Case("data-inplace-overlap", "p = torch.ones(1).expand(4)\np.data += 1", 400, F,
+         "share memory"),
+    # torch.return_types: the named fields only.
+    Case("return-types-internals", "torch.max(torch.ones(2, 2), 0).n_fields", 400, F,
+         "not available"),
+    # torch.random: seeding only, as torch.manual_seed.
+    Case("torch-random-set-state", "torch.random.set_rng_state(torch.zeros(5, "
+         "dtype=torch.uint8))", 400, F, "torch.random.set_rng_state is not available"),
+    Case("torch-random-fork", "torch.random.fork_rng()", 400, F, "not available"),
+    # Lazy layers: the first call is sized before it materialises; uninitialised parameters
+    # stay inside their layer.
+    Case("lazy-linear-huge", "l = nn.LazyLinear(10**5)\ny = l(torch.zeros(1, 5 * 10**4))",
+         413, L, "would allocate 18.6 GB"),
+    Case("lazy-conv-huge", "c = nn.LazyConv2d(10**4, 3)\ny = c(torch.zeros(1, 10**4, 4, 4))",
+         413, L, "LazyConv2d(...) would allocate"),
+    Case("lazy-sequential-huge", "net = nn.Sequential(nn.LazyLinear(10**5), nn.ReLU(), "
+         "nn.LazyLinear(10**5))\nnet(torch.zeros(1, 10))", 413, L, "Sequential(...)"),
+    Case("lazy-load-huge", "l = nn.LazyLinear(10**5)\nl.load_state_dict({'weight': "
+         "torch.zeros(1).expand(10**5, 10**4), 'bias': torch.zeros(10**5)})", 413, L,
+         "load_state_dict would allocate"),
+    Case("lazy-read-weight", "l = nn.LazyLinear(3)\nl.weight", 400, F,
+         "not initialised yet"),
+    Case("lazy-iterate", "for p in nn.LazyLinear(3).parameters():\n    q = p", 400, F,
+         "not initialised yet"),
+    Case("lazy-next", "next(nn.LazyLinear(3).parameters())", 400, F, "not initialised yet"),
+    Case("lazy-named", "dict(nn.Sequential(nn.LazyLinear(3)).named_parameters())", 400, F,
+         "not initialised yet"),
+    Case("lazy-state-dict", "nn.LazyLinear(3).state_dict()", 400, F, "not initialised yet"),
+    Case("lazy-optimizer-step", "l = nn.LazyLinear(3)\n"
+         "opt = torch.optim.SGD(l.parameters(), lr=0.1)\nopt.step()", 400, F,
+         "not initialised yet"),
+    # module.apply(fn): fn runs interpreted; a shared-module DAG is visited per path (as in
+    # torch), each visit a step.
+    Case("apply-exponential", "def f(m):\n    pass\ns = nn.Linear(1, 1)\n"
+         "for i in range(40):\n    s = nn.Sequential(s, nn.Sequential(s))\ns.apply(f)", 200,
+         L, "max_steps"),
+    # optimizer.load_state_dict: what step()'s kernels trust, checked at load.
+    Case("opt-load-shape", "w = nn.Parameter(torch.ones(4))\n"
+         "opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)\n"
+         "g = opt.state_dict()['param_groups']\n"
+         "opt.load_state_dict({'state': {0: {'momentum_buffer': torch.zeros(1)}}, "
+         "'param_groups': g})", 400, F, "has shape [1] but its parameter has [4]"),
+    Case("opt-load-expanded", "w = nn.Parameter(torch.ones(4))\n"
+         "opt = torch.optim.Adam([w])\ng = opt.state_dict()['param_groups']\n"
+         "opt.load_state_dict({'state': {0: {'step': torch.tensor(1.), 'exp_avg': "
+         "torch.zeros(1).expand(4), 'exp_avg_sq': torch.zeros(4)}}, 'param_groups': g})",
+         400, F, "must be a dense tensor"),
+    Case("opt-load-fused", "w = nn.Parameter(torch.ones(4))\nopt = torch.optim.Adam([w])\n"
+         "g = [dict(opt.state_dict()['param_groups'][0], fused=True)]\n"
+         "opt.load_state_dict({'state': {}, 'param_groups': g})", 400, F,
+         "['fused'] = True is not available"),
+    Case("opt-load-function", "w = nn.Parameter(torch.ones(4))\n"
+         "opt = torch.optim.SGD([w], lr=0.1)\ng = opt.state_dict()['param_groups']\n"
+         "opt.load_state_dict({'state': {0: {'x': print}}, 'param_groups': g})", 400, F,
+         "a saved state may hold numbers"),
+    # torch.histogram has no meta kernel (sized by bins); multinomial by its dry run.
+    Case("histogram-huge", "torch.histogram(torch.ones(3), bins=10**9)", 413, L,
+         "torch.histogram would allocate"),
+    Case("histogram-bins-text", "torch.histogram(torch.ones(3), bins='auto')", 200,
+         "TypeError", "bins must be an integer"),
+    Case("multinomial-huge", "torch.multinomial(torch.ones(10**4), 10**9, replacement=True)",
+         413, L, "would allocate"),
+    # getattr/hasattr on a module: its listed members only, no private names, no setattr.
+    Case("getattr-module-private", "getattr(torch, '_C')", 400, F,
+         "names starting with '_'"),
+    Case("getattr-module-refused", "getattr(torch, 'load')", 400, F, "load reads files"),
+    Case("setattr-module", "setattr(nn, 'Linear', 1)", 400, F, "own classes only"),
+    Case("opt-load-not-a-dict", "w = nn.Parameter(torch.ones(4))\n"
+         "opt = torch.optim.SGD([w], lr=0.1)\nopt.load_state_dict([1])", 200, "TypeError",
+         "takes what SGD.state_dict() returned"),
 ]

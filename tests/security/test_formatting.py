@@ -59,7 +59,7 @@ REFUSED = [
      "'{weight}'.format_map(m.state_dict())", "TypeError", "format_map() takes a dict here"),
     ("percent-mapping-subclass", "import torch\nm = torch.nn.Linear(1, 1)\n"
      "'%(weight)s' % m.state_dict()", "TypeError", "a mapping (a dict)"),
-    ("fstring-dunder", "x = 1\nf'{x.__class__}'", F, "attributes starting with '_'"),
+    ("fstring-dunder", "x = 1\nf'{x.__class__.__mro__}'", F, "attributes starting with '_'"),
     ("fstring-getattr", "x = 1\nf'{getattr(x, \"y\")}'", F,
      "getattr() works on objects of your own classes only, not on an int"),
     # a program's own __format__ / __str__ / __repr__ are refused by the parser

@@ -37,7 +37,7 @@ STOPPED = [
     ("memory-in-try-else", "try:\n    x = torch.zeros(10**11)\nexcept Exception as e:\n"
      "    print(e)\nelse:\n    pass\nfinally:\n    x = 2", 413, "LimitError", "would allocate"),
     ("refusal-in-try", "try:\n    getattr(torch, 'os')\nexcept BaseException:\n    pass",
-     400, "ForbiddenError", "getattr() works on objects of your own classes only"),
+     400, "ForbiddenError", "torch.os is not available"),
     ("refusal-bare-except", "try:\n    torch.ones(2).storage()\nexcept:\n    pass",
      400, "ForbiddenError", "'Tensor.storage' is not available"),
     ("refusal-in-own-handler", "class E(Exception):\n    pass\ntry:\n    raise E()\n"
@@ -95,7 +95,8 @@ STOPPED = [
      400, "ForbiddenError", "names starting with '_'"),
     ("getattr-tensor", "getattr(torch.ones(2), 'storage')", 400, "ForbiddenError",
      "own classes only"),
-    ("hasattr-torch", "hasattr(torch, 'os')", 400, "ForbiddenError", "own classes only"),
+    ("hasattr-torch", "hasattr(torch, 'os')", 400, "ForbiddenError",
+     "torch.os is not available"),
     ("getattr-dict-name", "class A:\n    pass\ngetattr(A(), '__dict__')", 400,
      "ForbiddenError", "names starting with '_'"),
     ("marker-attribute", "class A:\n    pass\na = A()\na.playground_builtin = True\na()", 400,
@@ -122,7 +123,8 @@ STOPPED = [
      "attributes of a TypeRef are not available"),
     ("name-of-torch-function", "torch.ones.__name__", 400, "ForbiddenError",
      "'__name__' of a builtin_function_or_method is not available"),
-    ("class-of-instance", "class A:\n    pass\nA().__class__", 400, "ForbiddenError",
+    # x.__class__ is type(x) (here the program's own class A); nothing beyond it.
+    ("class-of-instance", "class A:\n    pass\nA().__class__.__dict__", 400, "ForbiddenError",
      "attributes starting with '_'"),
     ("function-globals", "def f():\n    pass\nf.__globals__", 400, "ForbiddenError",
      "attributes starting with '_'"),

@@ -112,3 +112,50 @@ def test_the_same_seed_gives_the_same_answers(sandbox: Sandbox, intact: Canary) 
     first = sandbox.run("import random\nrandom.random()", seed=5).body["result"]["value"]
     second = sandbox.run("import random\nrandom.random()", seed=5).body["result"]["value"]
     assert first == second == random.Random(5).random()
+
+
+# torch.set_default_device and `with torch.device(...)` push a device context onto torch's
+# mode stack, which is per process: a worker serves many programs, so none may outlive its
+# program, whatever way the program ends.
+DEVICE_CHANGES = {
+    "set-default": "torch.set_default_device(DEVICE)",
+    "set-twice": "torch.set_default_device(DEVICE)\ntorch.set_default_device('cpu')",
+    "set-then-with": "torch.set_default_device(DEVICE)\nwith torch.device('cpu'):\n"
+                     "    x = torch.ones(1)",
+    "fails-inside-with": "torch.set_default_device(DEVICE)\nwith torch.device(DEVICE):\n"
+                         "    undefined_name",
+    "set-inside-with": "with torch.device(DEVICE):\n    torch.set_default_device(DEVICE)",
+}
+_DEVICE = "'cuda' if torch.cuda.is_available() else 'cpu'"
+
+
+def _device_modes() -> tuple[int, Any]:
+    from torch.utils import _device
+    return torch._C._len_torch_function_stack(), _device.CURRENT_DEVICE
+
+
+@pytest.mark.parametrize("repeat", [1, 2])
+@pytest.mark.parametrize("change", DEVICE_CHANGES.values(), ids=DEVICE_CHANGES.keys())
+def test_the_default_device_never_outlives_its_program(change: str, repeat: int,
+                                                        sandbox: Sandbox) -> None:
+    before = _device_modes()
+    sandbox.run(change.replace("DEVICE", f"({_DEVICE})"), repeat=repeat)
+    assert _device_modes() == before == (0, None)
+    assert torch.get_default_device() == torch.device("cpu")
+
+
+def test_a_worker_serves_the_next_program_on_the_default_device(intact: Canary) -> None:
+    """Through a one-worker pool: the programs run one after another in the same process.
+    On a CUDA server the first one moves the default to the GPU."""
+    from tests.security.test_worker_isolation import run_in_pool, run_pool
+
+    probe = "[str(torch.ones(1).device), str(torch.get_default_device())]"
+
+    async def scenario(executor: Any) -> None:
+        for change in DEVICE_CHANGES.values():
+            await run_in_pool(executor, change.replace("DEVICE", f"({_DEVICE})"), 30)
+            status, body = await run_in_pool(executor, probe, 30)
+            assert status == 200 and body["ok"], body.get("error")
+            assert [item["value"] for item in body["result"]["items"]] == ["cpu", "cpu"]
+
+    run_pool(scenario, deadline_s=30)

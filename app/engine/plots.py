@@ -329,6 +329,10 @@ class PlotSession:
         for axes_of, proxy in state.axes:
             if axes_of is axes:
                 state.current = proxy
+        if name == "hist" and len(args) == 2 and "bins" not in kwargs:
+            # plt.hist(x, 50): matplotlib's second parameter is bins; checked as bins=50 is,
+            # not converted as data (its bar count is what the limits below read).
+            args, kwargs = args[:1], {**kwargs, "bins": args[1]}
         checked = {key: _check_keyword(label, name, key, value, self.settings)
                    for key, value in kwargs.items()}
         if isinstance(checked.get("label"), str):
@@ -353,9 +357,10 @@ class PlotSession:
         if name in ("xticks", "yticks", "set_xticks", "set_yticks"):
             return self._ticks(state, axes, name, label, args, checked)
         if name == "grid":
-            if len(args) > 1 or (args and not isinstance(args[0], bool)):
+            # matplotlib takes any truth value first: plt.grid('minor') turns the grid on.
+            if len(args) > 1 or (args and not isinstance(args[0], (bool, int, str))):
                 raise TypeError(f"{label} takes True or False, e.g. plt.grid(True)")
-            axes.grid(*args, **checked)
+            axes.grid(*(bool(arg) for arg in args), **checked)
             return None
         if name == "axis":
             if len(args) == 1 and isinstance(args[0], (list, tuple)) and len(args[0]) == 4:

@@ -384,6 +384,20 @@ print(len(patches4), len(patches4[0]), patches4[1][0])
                               f"{len(patches4)} {len(patches4[0])} <Polygon>\n")
 
 
+def test_hist_takes_bins_second_and_grid_any_truth_value(sandbox: Sandbox) -> None:
+    """karpathy's makemore: plt.hist(values, 50) and plt.grid('minor'), as matplotlib reads
+    them (bins is hist's second parameter; a truthy first argument turns the grid on)."""
+    body = _run(sandbox, """data = [1., 2., 2., 3., 3., 3., 7.]
+n, bins, patches = plt.hist(data, 4)
+plt.grid('minor')
+print(n, bins, len(patches))
+""")
+    ax = Figure().add_subplot(1, 1, 1)
+    n, bins, patches = ax.hist(np.asarray([1, 2, 2, 3, 3, 3, 7], dtype=np.float64), 4)
+    ax.grid("minor")
+    assert body["stdout"] == f"{n} {bins} {len(patches)}\n"
+
+
 def test_a_figure_past_the_pixel_limit_is_drawn_at_a_lower_dpi(sandbox: Sandbox) -> None:
     """karpathy's figsize=(16, 16) at 100 dpi: the largest dpi within max_figure_pixels."""
     outcome = sandbox.run(PLT + "plt.figure(figsize=(16, 16))\n"

@@ -701,6 +701,14 @@ Spy.apply(x).sum().backward()""", 400, F, "attributes starting with '_' are not 
          "    torch.set_default_dtype(d)\n    y = torch.ones(40 * 2**20)", 413, L,
          "would allocate 320.0 MB"),
     # --- library gaps, round 2 (pprint, timeit, typing, numpy.finfo, import forms, plots)
+    Case('plt-hist-positional-bins',
+         'import matplotlib.pyplot as plt\n'
+         'plt.hist([1.0], 10**7)',
+         413, L, '10,000,000 bins; at most'),
+    Case('plt-grid-object',
+         'import matplotlib.pyplot as plt\n'
+         'plt.grid(print)',
+         200, 'TypeError', 'takes True or False'),
     Case('timeit-timeit-code-string',
          'import timeit\n'
          "timeit.timeit('import os')",

@@ -133,6 +133,17 @@ FORMS: dict[str, dict[str, str]] = {
     "/lessons/{lesson_id}/plot/{index}": {},
     "/train/runs/{run_id}/cancel": {},
     "/runs/{run_id}/cancel": {},
+    # The classroom's forms (each also carries the CSRF field; without a session or a
+    # matching cookie they are refused, which is what fuzzing them must keep true).
+    "/teacher/login": {"username": "teacher", "password": "x" * 12, "next": "/teacher",
+                       "csrf": "x"},
+    "/teacher/logout": {"csrf": "x"},
+    "/teacher/classes": {"name": "Class", "csrf": "x"},
+    "/teacher/classes/{class_id}/{action}": {"name": "Class", "confirm": "Class", "open": "1",
+                                             "archived": "1", "exercise": "x", "csrf": "x"},
+    "/join": {"code": "ABCDEF", "name": "Student", "csrf": "x"},
+    "/join/recover": {"recovery": "ABCDEFGHJKMN", "csrf": "x"},
+    "/me/leave": {"csrf": "x"},
 }
 FORM_ROUTES = [(m, r) for m, r in ROUTES if r.path in FORMS and m == "POST"]
 CHECK_ROUTE = "/lessons/{lesson_id}/check/{exercise_id}"
@@ -140,7 +151,8 @@ CHECK_ROUTE = "/lessons/{lesson_id}/check/{exercise_id}"
 
 def url_of(route: APIRoute, overrides: dict[str, str] | None = None) -> str:
     values = {"run_id": RUN_ID, "lesson_id": catalog().lessons[0].id, "index": "0",
-              "exercise_id": "x", **VALID_PATH_PARAMS.get(route.path, {}), **(overrides or {})}
+              "exercise_id": "x", "class_id": "1", "student_id": "1", "action": "rename",
+              **VALID_PATH_PARAMS.get(route.path, {}), **(overrides or {})}
     url = route.path
     for name in params(route, "path"):
         url = url.replace(f"{{{name}}}", quote(values[name], safe=""))

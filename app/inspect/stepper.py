@@ -4,12 +4,13 @@ changed since the previous frame, and which variables share storage.
 
 Frames are taken while the program runs, so each is bounded: at most ``max_variables``
 variables, ``max_values`` values per tensor and ``max_chars`` characters per other value.
-No value is kept between frames (only its identity, version and the small picture shown), so
-tracing holds no memory of the program alive.
+No value is kept between frames (only a weak reference, its version and the small picture
+shown), so tracing holds no memory of the program alive.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,9 @@ class StepperLimits:
 
 @dataclass(frozen=True)
 class _Seen:
-    ident: int
+    # A weak reference, not id(): a tensor freed since the last frame can leave its address
+    # (so its id) to a new one, which then looked like the same tensor changed.
+    tensor: weakref.ref[torch.Tensor] | None
     version: int
     picture: Any
 
@@ -77,7 +80,7 @@ class StepTracer:
                 # describe (an exotic tensor) must never change how the program ends.
                 entry = {"name": name, "kind": "value", "type": type(value).__name__,
                          "text": f"<{type(value).__name__}>"}
-                state = _Seen(id(value), -1, entry["text"])
+                state = _Seen(None, -1, entry["text"])
             if isinstance(value, torch.Tensor) and entry["kind"] == "tensor" \
                     and value.numel() > 0 and value.layout == torch.strided \
                     and value.device.type != "meta":
@@ -105,13 +108,14 @@ class StepTracer:
             entry = {"name": name, "kind": "tensor", "type": "Tensor", **picture,
                      "version": version, "requires_grad": bool(value.requires_grad),
                      "grad_fn": value.grad_fn.name() if value.grad_fn is not None else None}
-            return entry, _Seen(id(value), version, (picture["shape"], picture["values"]))
+            return entry, _Seen(weakref.ref(value), version,
+                                (picture["shape"], picture["values"]))
         if isinstance(value, nn.Module):
             text = type(value).__name__
         else:
             text = compact_text(value, self.limits.max_chars)
         entry = {"name": name, "kind": "value", "type": type(value).__name__, "text": text}
-        return entry, _Seen(id(value), -1, text)
+        return entry, _Seen(None, -1, text)
 
     @staticmethod
     def _change(before: _Seen | None, now: _Seen) -> str | None:
@@ -122,7 +126,9 @@ class StepTracer:
             return "new"
         if now.version < 0 or before.version < 0:  # not a tensor: only its text tells
             return "changed" if before.picture != now.picture else None
-        if before.ident == now.ident:
+        same_tensor = (before.tensor is not None and now.tensor is not None
+                       and before.tensor() is now.tensor())
+        if same_tensor:
             if now.version > before.version:
                 return "inplace"
             return "changed" if before.picture != now.picture else None

@@ -30,12 +30,6 @@ MATCH_RATE_AIM = 0.90
 # The whole corpus (both runs of every program) on a 2-core machine shared with others.
 TIME_BUDGET_S = 40.0
 
-# Below the aim while the sandbox lacks constructs the corpus uses; the run's summary lists
-# what each refused program stops at.
-_NOT_YET = ("the sandbox does not support every construct the corpus uses yet (imports, "
-            "plots, some standard-library modules, out= ...): the run's summary "
-            "and docs/CORPUS.md list what each refused program stops at")
-
 
 # A program the sandbox answers differently from plain Python, while its fix is pending:
 # name -> (condition, reason), run as a strict xfail so the fix shows up. Empty today.
@@ -81,7 +75,6 @@ def _table(verdicts: list[Verdict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(strict=False, reason=_NOT_YET)
 def test_match_rate_reaches_the_aim(sandbox: Sandbox) -> None:
     verdicts = [_verdict(sandbox, p.stem) for p in program_paths()]
     table = _table(verdicts)

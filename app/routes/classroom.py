@@ -14,9 +14,11 @@ import segno
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
-from app import i18n
+from app import callers, i18n
 from app.classroom import codes, identity, service, signing
 from app.classroom.db import database_for
 from app.classroom.models import Classroom, Student
@@ -454,3 +456,24 @@ def classroom_identity(request: Request) -> identity.Identity | None:
         return None
     with _session(settings) as session:
         return identity.classroom_identity(session, _key(settings), request.cookies)
+
+
+def _classroom_caller(connection: HTTPConnection) -> callers.Caller | None:
+    """A teacher's session or a student's seat as the request's Caller (with the class), so
+    rate limits, run quotas and the fair queue count students one by one behind one NAT."""
+    if not ({identity.TEACHER_COOKIE, identity.SEAT_COOKIE} & connection.cookies.keys()):
+        return None
+    settings = connection.app.dependency_overrides.get(get_settings, get_settings)()
+    try:
+        with _session(settings) as session:
+            found = identity.classroom_identity(session, _key(settings), connection.cookies)
+    except SQLAlchemyError:  # the class store is down: the program runner still serves
+        return None
+    if found is None:
+        return None
+    kind, ident, class_id = found
+    return callers.Caller(kind=kind, id=str(ident),
+                          class_id=None if class_id is None else str(class_id))
+
+
+callers.register_resolver(_classroom_caller)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from starlette.requests import Request
 
+from app.callers import Caller, caller_of
 from app.classroom import service, signing
 from app.classroom.db import database_for
 from app.classroom.models import Attempt
@@ -288,3 +289,32 @@ def test_the_app_migrates_its_database_at_start(client: TestClient) -> None:
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
     assert revision == "0001"
+
+
+def _caller(web: TestClient) -> Caller:
+    cookie = "; ".join(f"{name}={value}" for name, value in web.cookies.items())
+    request = Request({"type": "http", "app": web.app, "client": ("10.0.0.7", 1234),
+                       "headers": [(b"cookie", cookie.encode())]})
+    return caller_of(request)
+
+
+def test_seats_and_sessions_are_callers_of_their_own(web: TestClient) -> None:
+    """Students behind one school NAT (one address) get a Caller each, with their class, so
+    rate limits, run quotas and the fair queue count them one by one."""
+    assert _caller(web) == Caller(kind="anonymous", id="10.0.0.7")
+    login(web)
+    teacher = _caller(web)
+    assert teacher.kind == "teacher" and teacher.class_id is None
+    class_id, code = create_class(web)
+    seats = []
+    for name in ("Aiko", "Ben"):
+        web.cookies.clear()
+        _join(web, code, name)
+        seats.append(_caller(web))
+    assert [seat.kind for seat in seats] == ["student", "student"]
+    assert seats[0].id != seats[1].id and seats[0].key != seats[1].key
+    assert {seat.class_id for seat in seats} == {str(class_id)}
+    # A forged seat is no seat: the caller falls back to the address.
+    web.cookies.clear()
+    web.cookies.set("seat", "s1.c1.forged")
+    assert _caller(web) == Caller(kind="anonymous", id="10.0.0.7")

@@ -1,6 +1,7 @@
 """Throwaway real services for tests and benchmarks: a PostgreSQL cluster (Debian's
-``postgresql`` binaries: initdb + pg_ctl in a temporary directory) and a Redis server (Debian's
-``redis-server``), each on a free loopback port, stopped and removed on exit."""
+``postgresql`` binaries: initdb + pg_ctl in a temporary directory), a Redis server (Debian's
+``redis-server``) and the app itself under uvicorn, each on a free loopback port, stopped and
+removed on exit."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class ServiceMissingError(RuntimeError):
@@ -104,3 +109,52 @@ def redis_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class LiveServer:
+    """``uvicorn app.main:app`` in a subprocess of its own, with the given settings as
+    PLAYGROUND_* environment variables (for example {"PLAYGROUND_WORKERS": "1"})."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+
+    def wait_ready(self, timeout_s: float) -> None:
+        """Until /readyz answers 200: the workers are warm (torch imported in each)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.process.poll() is not None:
+                stderr = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"server exited: {stderr[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not become ready in time")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@contextmanager
+def live_server(env: dict[str, str], timeout_s: float = 120) -> Iterator[str]:
+    """A ready server; yields its base URL."""
+    server = LiveServer(env)
+    try:
+        server.wait_ready(timeout_s)
+        yield server.url
+    finally:
+        server.stop()

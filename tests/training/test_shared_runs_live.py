@@ -6,9 +6,6 @@ still serves its finished run."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +16,7 @@ import pytest
 
 pytest.importorskip("redis", reason="the redis client (pip install '.[redis]')")
 
-from tests.services import free_port
+from tests.services import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 # Warm-up imports torch in each worker: ~30 s on a loaded 2-core machine.
@@ -31,46 +28,19 @@ FOLLOWED = {"dataset": {"name": "moons", "n_samples": 400}, "model": {"hidden": 
 LONG = {**FOLLOWED, "epochs": 1000, "dataset": {"name": "moons", "n_samples": 200}}
 
 
-class Server:
-    def __init__(self, redis_url: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PLAYGROUND_WORKERS": "1", "PLAYGROUND_RUN_STORE": "redis",
-               "PLAYGROUND_RUN_STORE_URL": redis_url, "PLAYGROUND_RATE_LIMIT_PER_MINUTE": "0"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become ready in time")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+def store_server(redis_url: str) -> LiveServer:
+    """A server of its own whose runs live in the shared Redis store."""
+    return LiveServer({"PLAYGROUND_WORKERS": "1", "PLAYGROUND_RUN_STORE": "redis",
+                       "PLAYGROUND_RUN_STORE_URL": redis_url,
+                       "PLAYGROUND_RATE_LIMIT_PER_MINUTE": "0"})
 
 
 @pytest.fixture
-def servers(redis_url: str) -> Iterator[list[Server]]:
-    started = [Server(redis_url), Server(redis_url)]
+def servers(redis_url: str) -> Iterator[list[LiveServer]]:
+    started = [store_server(redis_url), store_server(redis_url)]
     try:
         for server in started:
-            server.wait_ready()
+            server.wait_ready(START_TIMEOUT_S)
         yield started
     finally:
         for server in started:
@@ -94,7 +64,7 @@ def follow(url: str) -> list[tuple[int, str, dict[str, Any]]]:
     return events
 
 
-def wait_running(server: Server, run_id: str) -> None:
+def wait_running(server: LiveServer, run_id: str) -> None:
     deadline = time.monotonic() + 20
     while httpx.get(f"{server.url}/runs/{run_id}", timeout=10).json()["status"] != "running":
         assert time.monotonic() < deadline, "the run never started"
@@ -102,7 +72,7 @@ def wait_running(server: Server, run_id: str) -> None:
 
 
 def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
-        servers: list[Server], redis_url: str) -> None:
+        servers: list[LiveServer], redis_url: str) -> None:
     a, b = servers
     created = httpx.post(f"{a.url}/runs", json=FOLLOWED, timeout=10)
     assert created.status_code == 201
@@ -145,9 +115,9 @@ def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
     assert follow(f"{b.url}/runs/{live_id}/events")[-1][1] == "end"
 
     # A restart of A keeps its finished runs: the new process reads them from the store.
-    restarted = Server(redis_url)
+    restarted = store_server(redis_url)
     servers.append(restarted)
-    restarted.wait_ready()
+    restarted.wait_ready(START_TIMEOUT_S)
     again = httpx.get(f"{restarted.url}/runs/{run_id}", timeout=10).json()
     for key in ("status", "spec", "summary", "metrics", "created_at"):
         assert again[key] == on_a[key], key

@@ -146,6 +146,9 @@ def test_the_ray_cluster_holds_every_actor_the_web_replicas_ask_for() -> None:
     settings = Settings(**{k[len(PREFIX):].lower(): v for k, v in _literal_env(_web()).items()})
     actors = deployment["spec"]["replicas"] * settings.workers
     head = cluster["spec"]["headGroupSpec"]
+    groups = [head, *cluster["spec"]["workerGroupSpecs"]]
+    for group in groups:  # KubeRay takes strings only
+        assert all(isinstance(v, str) for v in group["rayStartParams"].values()), group
     assert head["rayStartParams"]["num-cpus"] == "0", "no sandbox actor on the head"
     cpus = gpus = 0.0
     for group in cluster["spec"]["workerGroupSpecs"]:

@@ -22,8 +22,9 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY templates ./templates
 COPY static ./static
-# the redis extra: run_store = "redis" (docker-compose.yml) shares runs between servers
-RUN pip install ".[redis]" \
+# The redis and postgres extras: docker-compose.yml shares runs through Redis
+# (run_store = "redis") and keeps the classroom in PostgreSQL (postgresql+psycopg://).
+RUN pip install ".[redis,postgres]" \
     && useradd --system --no-create-home --shell /usr/sbin/nologin playground
 # Not root: the server and its sandbox workers run as this user.
 USER playground

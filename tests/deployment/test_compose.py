@@ -43,3 +43,15 @@ def test_the_app_shares_runs_through_redis_and_waits_for_its_services() -> None:
     assert {name: c["condition"] for name, c in app["depends_on"].items()} == {
         "redis": "service_healthy", "postgres": "service_healthy"}
     assert "--appendonly" in _compose()["services"]["redis"]["command"]
+
+
+def test_the_image_installs_the_drivers_the_compose_file_uses() -> None:
+    """A postgresql+psycopg:// URL needs the postgres extra in the image, Redis the redis
+    extra: without them the app fails at start inside compose."""
+    env = _compose()["services"]["app"]["environment"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    installed = dockerfile.split('pip install ".[', 1)[1].split("]", 1)[0].split(",")
+    if env.get("PLAYGROUND_DATABASE_URL", "").startswith("postgresql+psycopg://"):
+        assert "postgres" in installed
+    if env.get("PLAYGROUND_RUN_STORE") == "redis":
+        assert "redis" in installed

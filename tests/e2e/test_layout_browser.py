@@ -12,10 +12,23 @@ PHONE = {"width": 375, "height": 812}
 SERIOUS = {"serious", "critical"}
 
 
+def _known_false_positive(rule: str, node: dict[str, object]) -> bool:
+    """CodeMirror's scroller holds its contenteditable content, which takes the keyboard (the
+    caret scrolls it); the axe-core 4.4 that axe-playwright-python bundles does not count
+    contenteditable as focusable, so it flags the scroller whenever the code overflows it."""
+    return rule == "scrollable-region-focusable" and ".cm-scroller" in str(node["target"])
+
+
 def serious_violations(page: Page) -> list[str]:
     results = Axe().run(page)
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. {v['nodes'][0]['target']})"
-            for v in results.response["violations"] if v.get("impact") in SERIOUS]
+    found = []
+    for violation in results.response["violations"]:
+        nodes = [node for node in violation["nodes"]
+                 if not _known_false_positive(violation["id"], node)]
+        if violation.get("impact") in SERIOUS and nodes:
+            found.append(f"{violation['id']}: {violation['help']} ({len(nodes)}x, e.g. "
+                         f"{nodes[0]['target']})")
+    return found
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "375"])

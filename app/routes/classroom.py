@@ -14,6 +14,7 @@ import segno
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
@@ -28,6 +29,7 @@ from app.lessons.loader import catalog
 from app.lessons.models import ExerciseSection
 from app.lessons.service import section_anchor
 from app.ratelimit import RateLimitedError, RateLimiter
+from app.routes import ops
 from app.web import MAX_FORM_FIELDS, choose_locale, render, safe_next
 
 
@@ -477,3 +479,17 @@ def _classroom_caller(connection: HTTPConnection) -> callers.Caller | None:
 
 
 callers.register_resolver(_classroom_caller)
+
+
+def _database_ready(request: Request) -> str | None:
+    """For /readyz: the classroom's database answers a query."""
+    settings = request.app.dependency_overrides.get(get_settings, get_settings)()
+    try:
+        with _session(settings) as session:
+            session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        return f"the database did not answer ({type(error).__name__})"
+    return None
+
+
+ops.register_readiness_check("database", _database_ready)

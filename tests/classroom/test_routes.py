@@ -318,3 +318,13 @@ def test_seats_and_sessions_are_callers_of_their_own(web: TestClient) -> None:
     web.cookies.clear()
     web.cookies.set("seat", "s1.c1.forged")
     assert _caller(web) == Caller(kind="anonymous", id="10.0.0.7")
+
+
+def test_readyz_says_when_the_database_does_not_answer(web: TestClient,
+                                                       settings_for: Settings) -> None:
+    assert web.get("/readyz").status_code == 200
+    broken = settings_for.model_copy(update={"database_url": "postgresql+psycopg://nobody@"
+                                             "127.0.0.1:1/none?connect_timeout=1"})
+    web.app.dependency_overrides[get_settings] = lambda: broken
+    answer = web.get("/readyz")
+    assert answer.status_code == 503 and "did not answer" in answer.json()["database"]

@@ -59,6 +59,10 @@ HOST = "127.0.0.1"
 SERVER_OPTIONS = ["--loop", "uvloop", "--http", "httptools"]  # as the Makefile's `run`
 AIM_P99_MS = 250.0
 WINDOW_S = 10.0
+# Server counters worth reading next to the latencies (docs/SCALING.md, "Operating").
+WATCHED_METRICS = ("playground_worker_restarts_total", "playground_refusals_total",
+                   "playground_runs_total", "playground_queue_wait_seconds_sum",
+                   "playground_queue_wait_seconds_count")
 
 # What students type into the scratchpad: small programs, some with autograd.
 PROGRAMS = [
@@ -158,6 +162,7 @@ class Results:
     runs: list[RunRecord] = field(default_factory=list)
     trainers_done: int = 0  # train() calls that returned, whatever the outcome
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds during the class
+    metrics: list[str] = field(default_factory=list)  # the server's own counters, at the end
 
 
 def _error(results: Results, at: float, what: str) -> None:
@@ -262,6 +267,10 @@ async def classroom(args: argparse.Namespace) -> tuple[Results, dict[str, Any], 
         web1, sandbox1 = _process_tree_cpu(server.process.pid)
         results.cpu_s = {"web process": web1 - web0, "sandbox workers": sandbox1 - sandbox0,
                          "this bench (the clients)": _client_cpu() - client0}
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            text = (await client.get("/metrics")).text
+        results.metrics = [line for line in text.splitlines()
+                           if line.startswith(WATCHED_METRICS) and not line.endswith(" 0.0")]
         return results, ready, wall, server.log_text()
     finally:
         server.stop()
@@ -365,6 +374,7 @@ def report(args: argparse.Namespace, results: Results, ready: dict[str, Any], wa
     print("\nCPU during the class: " + ", ".join(
         f"{name} {seconds:.1f} s ({seconds / wall:.0%} of a core)"
         for name, seconds in results.cpu_s.items()))
+    print("server counters (non-zero): " + "; ".join(results.metrics))
     server_errors = [line for line in log.splitlines() if '"level": "ERROR"' in line
                      or '"level":"ERROR"' in line or "Traceback" in line]
     print(f"\nerrors: {len(results.errors)} client-side, {len(server_errors)} in the server log")

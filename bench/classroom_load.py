@@ -351,8 +351,11 @@ def report(args: argparse.Namespace, results: Results, ready: dict[str, Any], wa
     print("\n  queue shown at POST against what happened (in POST order)")
     print("  student  posted s  position  ahead  est. start s  real wait s  start rank")
     for record in runs:
+        # Runs that started between its POST and its own start, less those a worker had
+        # already taken when it was posted (shown at position 0, their start event later).
         ahead = sum(1 for other in started if other is not record and record.started is not None
-                    and record.posted <= (other.started or 0.0) < record.started)
+                    and record.posted <= (other.started or 0.0) < record.started
+                    and not (other.position == 0 and other.posted < record.posted))
         waited = (record.started - record.posted) if record.started is not None else math.nan
         rank = order.index(record) + 1 if record in started else 0
         shown_ahead = max(0, record.position - 1)

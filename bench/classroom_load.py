@@ -297,9 +297,9 @@ def _latency_row(label: str, values: list[float]) -> str:
 def report(args: argparse.Namespace, results: Results, ready: dict[str, Any], wall: float,
            log: str) -> int:
     runs = sorted(results.runs, key=lambda r: r.posted)
-    ended = [r for r in runs if r.ended is not None]
+    end_times = [r.ended for r in runs if r.ended is not None]
     burst_from = runs[0].posted if runs else math.inf
-    burst_to = max((r.ended for r in ended), default=burst_from)
+    burst_to = max(end_times, default=burst_from)
     print(f"server: uvicorn app.main:app {' '.join(SERVER_OPTIONS)}, default settings; "
           f"/readyz: {json.dumps(ready)}")
     print(f"{args.students} students (own source addresses 127.0.x.y), one /eval every 5-10 s "
@@ -414,6 +414,7 @@ def main() -> int:
     args = parser.parse_args()
     if not 0 <= args.runs <= args.students or args.students > 250 * 250:
         parser.error("--runs must be between 0 and --students")
+    loop: asyncio.AbstractEventLoop
     try:
         import uvloop
         loop = uvloop.new_event_loop()

@@ -170,8 +170,10 @@ def _error(results: Results, at: float, what: str) -> None:
 
 
 async def student(index: int, url: str, clock: float, stop: asyncio.Event,
-                  run_at: float | None, results: Results, rng: random.Random) -> None:
-    transport = httpx.AsyncHTTPTransport(local_address=student_address(index))
+                  run_at: float | None, results: Results, rng: random.Random,
+                  one_address: bool) -> None:
+    address = HOST if one_address else student_address(index)
+    transport = httpx.AsyncHTTPTransport(local_address=address)
     timeout = httpx.Timeout(30.0, read=None)  # an SSE stream waits between events
     async with httpx.AsyncClient(base_url=url, transport=transport, timeout=timeout) as client:
         trainer = asyncio.create_task(train(client, index, clock, run_at, results)) \
@@ -254,7 +256,8 @@ async def classroom(args: argparse.Namespace) -> tuple[Results, dict[str, Any], 
         client0 = _client_cpu()
         clock = time.monotonic()
         tasks = [asyncio.create_task(student(i, server.url, clock, stop, run_at.get(i),
-                                             results, random.Random(args.seed * 1000 + i)))
+                                             results, random.Random(args.seed * 1000 + i),
+                                             args.one_address))
                  for i in range(args.students)]
         await asyncio.sleep(args.minutes * 60)
         # Everyone keeps using the scratchpad until every run has ended (or a cap).
@@ -302,7 +305,8 @@ def report(args: argparse.Namespace, results: Results, ready: dict[str, Any], wa
     burst_to = max(end_times, default=burst_from)
     print(f"server: uvicorn app.main:app {' '.join(SERVER_OPTIONS)}, default settings; "
           f"/readyz: {json.dumps(ready)}")
-    print(f"{args.students} students (own source addresses 127.0.x.y), one /eval every 5-10 s "
+    where = "all from 127.0.0.1" if args.one_address else "own source addresses 127.0.x.y"
+    print(f"{args.students} students ({where}), one /eval every 5-10 s "
           f"each; {args.runs} default runs posted from {args.burst_at:g} s over "
           f"{args.burst_seconds:g} s; {wall:.0f} s in all; load average after "
           f"{os.getloadavg()[0]:.2f}")
@@ -411,6 +415,9 @@ def main() -> int:
     parser.add_argument("--max-wait", type=float, default=300.0,
                         help="seconds past --minutes to wait for runs to end")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--one-address", action="store_true",
+                        help="every student from 127.0.0.1: one caller to the server (what "
+                        "the per-student addresses avoid)")
     args = parser.parse_args()
     if not 0 <= args.runs <= args.students or args.students > 250 * 250:
         parser.error("--runs must be between 0 and --students")

@@ -299,13 +299,16 @@ class RunRegistry:
 
     async def close(self) -> None:
         """Stop following runs (server shutdown); the executor stops the workers."""
-        for run in self.active():
-            if run.handle is not None:
-                with contextlib.suppress(Exception):
-                    self.executor.cancel(run.handle)
+        handles = [run.handle for run in self.active() if run.handle is not None]
+        # The drivers first: each records "The server shut down." and publishes it. Cancelling
+        # the jobs first raced them: a worker's own "Cancelled during epoch N" could land
+        # before the driver's task was cancelled, and the reason depended on timing.
         for task in list(self._drivers):
             task.cancel()
         await asyncio.gather(*self._drivers, return_exceptions=True)
+        for handle in handles:
+            with contextlib.suppress(Exception):
+                self.executor.cancel(handle)
         if self.store is not None:
             await self.store.close()
 

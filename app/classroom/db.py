@@ -3,18 +3,22 @@ names another), its migrations (applied at start-up), and sessions."""
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Any fixed number: the PostgreSQL advisory lock that one migrating process holds at a time.
+MIGRATION_LOCK_KEY = 0x706C6179
 
 
 def database_url(settings: Settings) -> str:
@@ -37,11 +41,29 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def _one_migrator_at_a_time(engine: Engine) -> Iterator[None]:
+    """Web processes starting together (uvicorn --workers N, two servers on one data_dir)
+    would each create the tables and all but one fail with "table already exists". SQLite's
+    driver does not wrap DDL in the transaction, so a lock file beside the database
+    serialises them; PostgreSQL takes an advisory lock inside migrate()'s transaction."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def migrate(engine: Engine) -> None:
     """Brings the schema to the newest revision (a no-op when it is there already)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with _one_migrator_at_a_time(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -3,6 +3,11 @@ services' rules, and deleting a class with its data."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, inspect, select
 
@@ -27,6 +32,21 @@ def test_migrations_make_the_models_schema_and_run_twice(database_url: str) -> N
         columns = {c["name"] for c in inspector.get_columns(table.name)}
         assert columns == {c.name for c in table.columns}, table.name
     again.close()
+
+
+def test_processes_starting_together_migrate_one_at_a_time(database_url: str) -> None:
+    """uvicorn --workers 4 on a fresh database: every process starts; without the lock all
+    but one failed with "table teachers already exists"."""
+    # Each process imports first, then waits for the same instant: the migrations overlap.
+    migrate = ("import sys, time; from app.classroom.db import make_engine, migrate; "
+               "engine = make_engine(sys.argv[1]); "
+               "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); migrate(engine)")
+    root = Path(__file__).resolve().parents[2]
+    at = str(time.time() + 5)
+    starts = [subprocess.Popen([sys.executable, "-c", migrate, database_url, at], cwd=root,
+                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1][-500:] for p in starts]
+    assert [p.returncode for p in starts] == [0] * 4, errors
 
 
 def test_teacher_password_is_hashed_and_checked(db: Database) -> None:

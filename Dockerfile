@@ -25,7 +25,12 @@ COPY static ./static
 # The redis and postgres extras: docker-compose.yml shares runs through Redis
 # (run_store = "redis") and keeps the classroom in PostgreSQL (postgresql+psycopg://).
 RUN pip install ".[redis,postgres]" \
-    && useradd --system --no-create-home --shell /usr/sbin/nologin playground
+    && useradd --system --no-create-home --shell /usr/sbin/nologin playground \
+    && mkdir /srv/data && chown playground /srv/data
+# The server's own files (the SQLite classroom database and run store, the cookie-signing
+# secret) in a directory the server's user owns; a volume, so they outlive the container.
+ENV PLAYGROUND_DATA_DIR=/srv/data
+VOLUME ["/srv/data"]
 # Not root: the server and its sandbox workers run as this user.
 USER playground
 

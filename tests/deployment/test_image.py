@@ -49,6 +49,17 @@ def test_the_image_runs_as_a_non_root_user() -> None:
     assert users and users[-1] not in {"root", "0"}
 
 
+def test_the_data_directory_is_the_users_and_a_volume() -> None:
+    """The default SQLite stores live in data_dir: a root-owned one would refuse every write
+    (joining a class, starting a training run) of the non-root server."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    data_dir = re.search(r"^ENV PLAYGROUND_DATA_DIR=(\S+)$", dockerfile, re.M)
+    assert data_dir, "the image must set PLAYGROUND_DATA_DIR"
+    user = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)[-1]
+    assert f"chown {user} {data_dir[1]}" in dockerfile
+    assert f'VOLUME ["{data_dir[1]}"]' in dockerfile
+
+
 def _docker_reachable() -> str | None:
     """None when images can be built here, else why not."""
     if shutil.which("docker") is None:

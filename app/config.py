@@ -498,16 +498,23 @@ class Settings(BaseSettings):
         "replay; the oldest finished run is dropped first. Each keeps at most about 1 MB "
         "(steps are rate-limited, snapshots capped, events stored as JSON text).",
     )
-    run_store: Literal["local", "redis"] = Field(
-        "local",
-        description="Where run records and events live: 'local', in this web process (one "
-        "process; runs are lost on restart), or 'redis', a Redis server shared by every web "
-        "process, so any of them serves any run and its SSE stream and a restart keeps "
-        "finished runs (docs/SCALING.md).",
+    run_store: Literal["sqlite", "redis", "memory"] = Field(
+        "sqlite",
+        description="Where run records and events live: 'sqlite', a file in data_dir (one "
+        "host; a restart keeps finished runs, and web processes on the same host share it); "
+        "'redis', a Redis server shared by every web process on any host, so any of them "
+        "serves any run and its SSE stream (docs/SCALING.md); or 'memory', this process "
+        "only, lost on restart (nothing is written to disk).",
     )
     run_store_url: str = Field(
         "redis://localhost:6379/0",
         description="The Redis server of run_store='redis' (redis://host:port/db).",
+    )
+    run_store_poll_s: float = Field(
+        0.2, gt=0, le=5,
+        description="How often a follower of a run that another process drives asks the "
+        "SQLite store for new events (SQLite cannot notify): 0.2 s is below what a student "
+        "watching a chart notices and costs one indexed query per open stream.",
     )
     run_store_keep_s: int = Field(
         7 * 24 * 3600, ge=60,

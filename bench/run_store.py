@@ -1,5 +1,6 @@
 """Append+follow latency of a run's events in the two candidate shared stores, measured with
-their plain async clients on throwaway local servers (tests/services.py): one writer appends
+their plain async clients on throwaway local servers (tests/services.py), and in the default
+SQLite store (app/training/store/sqlite.py, a file in a temporary directory): one writer appends
 events as a training run's driver does (awaiting each append), one reader follows them as a
 second web process serving the SSE stream does. Latency is from the start of the append to
 the follower holding the event.
@@ -14,11 +15,13 @@ import asyncio
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.training.store.sqlite import SqliteRunStore
 from tests.services import postgres_server, redis_server
 
 STEP = json.dumps({"type": "step", "epoch": 1, "iteration": 3, "total_iteration": 3,
@@ -97,6 +100,32 @@ async def bench_postgres(url: str, n: int) -> list[float]:
     return got
 
 
+async def bench_sqlite(path: Path, n: int, poll_s: float) -> list[float]:
+    writer = SqliteRunStore(path, keep_s=3600, poll_s=poll_s)
+    reader = SqliteRunStore(path, keep_s=3600, poll_s=poll_s)  # another process's view
+    await writer.create("r", {"id": "r", "created_at": 0.0, "spec": {}})
+    sent: dict[int, float] = {}
+    got: list[float] = []
+
+    async def follow() -> None:
+        async for item in reader.follow("r", -1, heartbeat_s=5):
+            if item is not None:
+                got.append(time.perf_counter() - sent[item[0]])
+                if len(got) >= n:
+                    return
+
+    follower = asyncio.create_task(follow())
+    await asyncio.sleep(0.1)
+    for i in range(n):
+        sent[i] = time.perf_counter()
+        await writer.append("r", "step", _payload(i))
+        await asyncio.sleep(0.001)
+    await follower
+    await writer.close()
+    await reader.close()
+    return got
+
+
 def report(name: str, latencies: list[float], append_wall: float) -> None:
     ms = sorted(x * 1000 for x in latencies)
     print(f"{name:10s} events={len(ms)} append+follow latency: median {statistics.median(ms):.2f}"
@@ -107,7 +136,14 @@ def report(name: str, latencies: list[float], append_wall: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--poll-s", type=float, default=0.2,
+                        help="the SQLite follower's poll interval (setting run_store_poll_s)")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        start = time.perf_counter()
+        latencies = asyncio.run(bench_sqlite(Path(directory) / "runs.sqlite3", args.events,
+                                             args.poll_s))
+        report("sqlite", latencies, time.perf_counter() - start)
     with redis_server() as url:
         start = time.perf_counter()
         latencies = asyncio.run(bench_redis(url, args.events))

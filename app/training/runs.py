@@ -148,8 +148,9 @@ class Run:
 # request's id never names another key there (":events", ":cancel", patterns).
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{12}")
 
-# A run read from the shared store was started by another web process: its caller is not
-# known here (the store keeps no client addresses), and quotas only count this process's runs.
+# A run read from the store was started by another web process, or before a restart: its
+# caller is not known here (the store keeps no client addresses), and quotas only count this
+# process's runs.
 ELSEWHERE = Caller(kind="anonymous", id="another web process")
 
 
@@ -173,7 +174,7 @@ class RunRegistry:
                  store: RunStore | None = None) -> None:
         self.executor = executor
         self.settings = settings
-        # None: this process's table is the only one (run_store = "local").
+        # None: this process's table is the only one (run_store = "memory").
         self.store = store
         self._runs: OrderedDict[str, Run] = OrderedDict()  # creation order, for eviction
         self._drivers: set[asyncio.Task[None]] = set()

@@ -1,4 +1,5 @@
-"""Two real uvicorn servers sharing one Redis run store (run_store = "redis"): a run started
+"""Two real uvicorn servers sharing one run store (the default SQLite file in a shared data_dir,
+as processes on one host do, and a Redis server, as hosts of a cluster do): a run started
 on A is followed over SSE from B to its end, B reads the same final record as A, B cancels a
 run that A drives, a run live when A shuts down ends (cancelled) for B, and a restarted A
 still serves its finished run."""
@@ -14,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip("redis", reason="the redis client (pip install '.[redis]')")
-
 from tests.services import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,16 +27,26 @@ FOLLOWED = {"dataset": {"name": "moons", "n_samples": 400}, "model": {"hidden": 
 LONG = {**FOLLOWED, "epochs": 1000, "dataset": {"name": "moons", "n_samples": 200}}
 
 
-def store_server(redis_url: str) -> LiveServer:
-    """A server of its own whose runs live in the shared Redis store."""
-    return LiveServer({"PLAYGROUND_WORKERS": "1", "PLAYGROUND_RUN_STORE": "redis",
-                       "PLAYGROUND_RUN_STORE_URL": redis_url,
-                       "PLAYGROUND_RATE_LIMIT_PER_MINUTE": "0"})
+@pytest.fixture(params=["sqlite", "redis"])
+def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The settings that make servers share one store (each server has its own data_dir
+    otherwise: only the store is shared)."""
+    if request.param == "sqlite":  # the default: nothing to set but the directory
+        return {"PLAYGROUND_DATA_DIR": str(tmp_path)}
+    pytest.importorskip("redis", reason="the redis client (pip install '.[redis]')")
+    return {"PLAYGROUND_RUN_STORE": "redis",
+            "PLAYGROUND_RUN_STORE_URL": request.getfixturevalue("redis_url")}
+
+
+def store_server(store_env: dict[str, str]) -> LiveServer:
+    """A server of its own whose runs live in the shared store."""
+    return LiveServer({"PLAYGROUND_WORKERS": "1", "PLAYGROUND_RATE_LIMIT_PER_MINUTE": "0",
+                       **store_env})
 
 
 @pytest.fixture
-def servers(redis_url: str) -> Iterator[list[LiveServer]]:
-    started = [store_server(redis_url), store_server(redis_url)]
+def servers(store_env: dict[str, str]) -> Iterator[list[LiveServer]]:
+    started = [store_server(store_env), store_server(store_env)]
     try:
         for server in started:
             server.wait_ready(START_TIMEOUT_S)
@@ -72,7 +81,7 @@ def wait_running(server: LiveServer, run_id: str) -> None:
 
 
 def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
-        servers: list[LiveServer], redis_url: str) -> None:
+        servers: list[LiveServer], store_env: dict[str, str]) -> None:
     a, b = servers
     created = httpx.post(f"{a.url}/runs", json=FOLLOWED, timeout=10)
     assert created.status_code == 201
@@ -115,7 +124,7 @@ def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
     assert follow(f"{b.url}/runs/{live_id}/events")[-1][1] == "end"
 
     # A restart of A keeps its finished runs: the new process reads them from the store.
-    restarted = store_server(redis_url)
+    restarted = store_server(store_env)
     servers.append(restarted)
     restarted.wait_ready(START_TIMEOUT_S)
     again = httpx.get(f"{restarted.url}/runs/{run_id}", timeout=10).json()

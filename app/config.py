@@ -626,6 +626,12 @@ class Settings(BaseSettings):
         description="Most seats in one class; a lecture hall is a few hundred. Bounds the "
         "dashboard grid and what a leaked join code can add.",
     )
+    classroom_retention_days: int = Field(
+        365, ge=0,
+        description="A class nobody has used for this many days (no new seat, no exercise "
+        "check) is deleted with its students' names, programs and attempts, checked at start "
+        "and every 6 hours: a school year and its reports, not forever. 0 keeps everything.",
+    )
     max_attempt_code_chars: int = Field(
         20_000,
         description="Longest program stored with an attempt (as max_source_chars): the teacher "

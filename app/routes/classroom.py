@@ -4,9 +4,11 @@ CSRF token; every teacher page finds its class through the logged-in teacher."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
 from app import callers, i18n
-from app.classroom import codes, identity, service, signing
+from app.classroom import codes, identity, retention, service, signing
 from app.classroom.db import database_for
 from app.classroom.models import Classroom, Student
 from app.config import Settings, get_settings
@@ -32,15 +34,42 @@ from app.ratelimit import RateLimitedError, RateLimiter
 from app.routes import ops
 from app.web import MAX_FORM_FIELDS, choose_locale, render, safe_next
 
+log = logging.getLogger(__name__)
+
+# How often old classes are looked for (besides at start): retention counts in days.
+RETENTION_CHECK_S = 6 * 3600
+
+
+def _delete_inactive_classes(settings: Settings) -> None:
+    try:
+        with _session(settings) as session:
+            retention.delete_inactive_classes(session, settings.classroom_retention_days)
+    except SQLAlchemyError:  # the next check tries again; serving goes on meanwhile
+        log.exception("could not delete inactive classes")
+
+
+async def _retention_checks(settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(RETENTION_CHECK_S)
+        await run_in_threadpool(_delete_inactive_classes, settings)
+
 
 @asynccontextmanager
-async def _migrate_at_start(app: FastAPI) -> AsyncIterator[None]:
+async def _classroom_lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The schema is brought to the newest revision before the first request, not by it.
-    database_for(app.dependency_overrides.get(get_settings, get_settings)())
-    yield
+    settings = app.dependency_overrides.get(get_settings, get_settings)()
+    database_for(settings)
+    await run_in_threadpool(_delete_inactive_classes, settings)
+    checks = asyncio.get_running_loop().create_task(_retention_checks(settings))
+    try:
+        yield
+    finally:
+        checks.cancel()
+        with suppress(asyncio.CancelledError):
+            await checks
 
 
-router = APIRouter(include_in_schema=False, lifespan=_migrate_at_start)
+router = APIRouter(include_in_schema=False, lifespan=_classroom_lifespan)
 _limiters: dict[tuple[str, int], RateLimiter] = {}
 
 

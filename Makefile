@@ -45,7 +45,7 @@ run: .stamp-install
 # The executor seam is type-checked strictly: every backend must satisfy the Executor
 # protocol (app/executor/base.py), which app/jobs.py's make_executor() returns.
 MYPY_STRICT := app/executor app/jobs.py app/callers.py app/metrics.py app/observability.py \
-	app/training/store
+	app/training/store app/training/driver.py
 
 test: .stamp-install-test
 	$(BIN)/ruff check .

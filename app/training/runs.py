@@ -26,6 +26,7 @@ from app import metrics
 from app.callers import Caller
 from app.config import Settings
 from app.executor.base import Executor, Job, JobHandle, JobResult, QueuePosition
+from app.training import driver
 from app.training.spec import RunPlan, TrainSpec, check_limits, plan
 from app.training.store import RunStore, StoredRun, StoreError
 
@@ -194,7 +195,8 @@ class RunRegistry:
         try:
             if self.store is not None:
                 await self.store.create(run.id, {"id": run.id, "created_at": run.created_at,
-                                                 "spec": spec.model_dump(mode="json")})
+                                                 "spec": spec.model_dump(mode="json"),
+                                                 "driver": driver.this_process()})
         except BaseException:
             del self._runs[run.id]
             raise
@@ -232,7 +234,26 @@ class RunRegistry:
         stored = await self.store.load(run_id)
         if stored is None:
             raise RunNotFoundError(run_id)
-        return run_from_store(stored)
+        run = run_from_store(stored)
+        if not run.done and driver.is_gone(stored.record.get("driver")):
+            await self._end_orphan(run)
+        return run
+
+    async def _end_orphan(self, run: Run) -> None:
+        """End a run whose driving process was killed, for every reader (see driver.py)."""
+        assert self.store is not None
+        run.finish(dict(driver.ORPHANED))
+        log.warning("training run %s: its process is gone; recorded it as failed", run.id)
+        kind, text = run.history[-1]
+        await self.store.append(run.id, kind, text)
+
+    async def _check_driver(self, run_id: str) -> None:
+        """While following a run from the store: end it if its driver has gone."""
+        assert self.store is not None
+        stored = await self.store.load(run_id)
+        if stored is not None and not any(kind == "end" for kind, _ in stored.events) \
+                and driver.is_gone(stored.record.get("driver")):
+            await self._end_orphan(run_from_store(stored))
 
     async def cancel_anywhere(self, run_id: str) -> Run:
         """cancel(), or for a run another process drives, ask that process to cancel it (it
@@ -276,7 +297,10 @@ class RunRegistry:
         if run_id not in self._runs and self.store is not None:
             if not RUN_ID.fullmatch(run_id):
                 raise RunNotFoundError(run_id)
+            await self._check_driver(run_id)
             async for item in self.store.follow(run_id, after, heartbeat_s):
+                if item is None:  # quiet: is anyone still driving it?
+                    await self._check_driver(run_id)
                 yield item
             return
         run = self.get(run_id)

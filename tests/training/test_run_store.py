@@ -201,3 +201,21 @@ def test_sqlite_cancel_requests_end_with_the_run(tmp_path: Path) -> None:
         return during, after
 
     assert asyncio.run(scenario()) == (True, False)
+
+
+def test_sqlite_keeps_nothing_after_a_runs_end(tmp_path: Path) -> None:
+    """Two readers that both find a run's driver gone end it once; a late event is dropped."""
+    async def scenario() -> list[str]:
+        store = SqliteRunStore(tmp_path / "runs.sqlite3", KEEP_S, POLL_S)
+        run_id = _run_id()
+        await store.create(run_id, {"id": run_id, "created_at": 0.0, "spec": {}})
+        await store.append(run_id, "start", '{"type": "start"}')
+        await store.append(run_id, "end", '{"type": "end", "status": "failed"}')
+        await store.append(run_id, "end", '{"type": "end", "status": "failed"}')
+        await store.append(run_id, "step", '{"type": "step"}')
+        stored = await store.load(run_id)
+        await store.close()
+        assert stored is not None
+        return [kind for kind, _ in stored.events]
+
+    assert asyncio.run(scenario()) == ["start", "end"]

@@ -103,6 +103,12 @@ class SqliteRunStore:
         def work() -> None:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")  # the next idx is read under the lock
+                ended = self._db.execute("SELECT ended_at IS NOT NULL FROM runs WHERE id = ?",
+                                         (run_id,)).fetchone()
+                if ended is None or ended[0]:
+                    # A history ends with its end: two readers that both found a run's
+                    # driver gone end it once, and a late event of the driver is dropped.
+                    return
                 self._db.execute(
                     "INSERT INTO run_events (run_id, idx, kind, data) SELECT ?, "
                     "COALESCE(MAX(idx) + 1, 0), ?, ? FROM run_events WHERE run_id = ?",

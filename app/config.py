@@ -637,6 +637,40 @@ class Settings(BaseSettings):
         description="Longest program stored with an attempt (as max_source_chars): the teacher "
         "reads the latest one.",
     )
+    max_teacher_exercises: int = Field(
+        500,
+        description="Most exercises one teacher may write, so a scripted form cannot fill the "
+        "database; a year of weekly exercises for several courses is a few hundred.",
+    )
+    max_exercise_text_chars: int = Field(
+        10_000,
+        description="Longest task text of a teacher's exercise, per language: a few screens, "
+        "which a task on one page never needs more than.",
+    )
+    max_exercise_checks: int = Field(
+        6,
+        description="Most checks one teacher's exercise compares (rows of its form): each "
+        "names one value, and a task with more is better split in two.",
+    )
+    max_variant_params: int = Field(
+        8,
+        description="Most randomized inputs one exercise declares: enough for a shape, a few "
+        "numbers and a seed, and few enough for the dashboard to show them in a cell.",
+    )
+    exercise_validation_variants: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Variants whose reference is run before a teacher's exercise is saved: "
+        "the lowest values, the highest, and random ones; each is a sandbox run (about "
+        "0.1 s), and the extremes are where a shape-dependent reference breaks.",
+    )
+    teacher_reference_cache_entries: int = Field(
+        1_000,
+        description="Reference runs of teachers' exercises kept, one per (exercise, variant), "
+        "so a student's next check runs one program, not two; 1,000 holds a class of 500 "
+        "working on two exercises.",
+    )
 
 
     @property

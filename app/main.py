@@ -19,6 +19,7 @@ from app.observability import RequestContextMiddleware, configure_json_logging
 from app.routes import (
     api,
     classroom,
+    classroom_exercises,
     docs,
     lessons,
     ops,
@@ -76,6 +77,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(classroom.router)
+    app.include_router(classroom_exercises.router)
     app.include_router(docs.router)
     app.include_router(lessons.router)
     app.include_router(ops.router)

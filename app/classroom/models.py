@@ -51,6 +51,11 @@ class Classroom(Base):
         order_by="Student.id")
 
 
+# The lesson id of a teacher's own exercise in assignments and attempts (its exercise id is
+# the TeacherExercise's id): not a slug, so no catalog lesson can ever have it.
+TEACHER_LESSON = "_teacher"
+
+
 class Assignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (UniqueConstraint("class_id", "lesson_id", "exercise_id"),)
@@ -96,7 +101,36 @@ class Attempt(Base):
     # or a pass: what the dashboard's "most common errors" counts.
     error_type: Mapped[str] = mapped_column(String(100), default="")
     code: Mapped[str] = mapped_column(Text)
+    # The student's own values of a teacher's exercise with randomized inputs ("n=4,
+    # shape=(2, 3)"), as checked: what the dashboard shows; "" for every other exercise.
+    variant: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  server_default=func.now())
 
     student: Mapped[Student] = relationship(back_populates="attempts")
+
+
+class TeacherExercise(Base):
+    """An exercise a teacher wrote in the browser (app/classroom/exercises.py). Its texts
+    and programs may hold {{name}} placeholders of the randomized inputs ``params``
+    declares (app/classroom/variants.py)."""
+
+    __tablename__ = "teacher_exercises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teachers.id", ondelete="CASCADE"),
+                                            index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    prompt_en: Mapped[str] = mapped_column(Text)
+    prompt_ja: Mapped[str] = mapped_column(Text, default="")
+    starter: Mapped[str] = mapped_column(Text, default="")
+    solution: Mapped[str] = mapped_column(Text)
+    # The checks as JSON: [{"target": "var:y", "compare": "values", "rtol": ..., ...}]
+    checks: Mapped[str] = mapped_column(Text)
+    # The randomized inputs as the teacher typed them, one per line ("n: int 2..6").
+    params: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every edit: cached reference runs of the older text are never used again.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 server_default=func.now())

@@ -17,7 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.classroom import codes
-from app.classroom.models import Assignment, Attempt, Classroom, Student, Teacher
+from app.classroom.models import (
+    TEACHER_LESSON,
+    Assignment,
+    Attempt,
+    Classroom,
+    Student,
+    Teacher,
+)
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so a login takes as long either way and does not
@@ -197,10 +204,11 @@ def recover(session: Session, recovery_code: str) -> Student | None:
 
 
 def record_attempt(session: Session, student_id: int, lesson_id: str, exercise_id: str, *,
-                   passed: bool, error_type: str, code: str, max_code_chars: int) -> None:
+                   passed: bool, error_type: str, code: str, max_code_chars: int,
+                   variant: str = "") -> None:
     session.add(Attempt(student_id=student_id, lesson_id=lesson_id, exercise_id=exercise_id,
                         passed=passed, error_type=error_type[:100],
-                        code=code[:max_code_chars]))
+                        code=code[:max_code_chars], variant=variant))
     session.flush()
 
 
@@ -211,13 +219,14 @@ class Cell:
     state: Progress = "not_started"
     attempts: int = 0
     last_error: str = ""
+    variant: str = ""  # a teacher exercise's randomized inputs, as the last attempt had them
 
 
 def _cell(attempts: list[Attempt]) -> Cell:
     if not attempts:
         return Cell()
     state: Progress = "solved" if any(a.passed for a in attempts) else "tried"
-    return Cell(state, len(attempts), attempts[-1].error_type)
+    return Cell(state, len(attempts), attempts[-1].error_type, attempts[-1].variant)
 
 
 def student_progress(session: Session, student: Student) -> dict[str, Cell]:
@@ -265,18 +274,23 @@ def owned_student(session: Session, classroom: Classroom, student_id: int) -> St
 
 
 def dashboard_csv(board: Dashboard) -> str:
-    """One row per student, three columns per exercise. Cells that a spreadsheet would run
-    as a formula (=, +, -, @ first) are quoted with a leading apostrophe."""
+    """One row per student, three columns per exercise (a teacher's own exercise a fourth:
+    the variant). Cells that a spreadsheet would run as a formula (=, +, -, @ first) are
+    quoted with a leading apostrophe."""
     out = io.StringIO()
     writer = csv.writer(out)
     header = ["student"]
     for ref in board.exercises:
         header += [f"{ref.key} state", f"{ref.key} attempts", f"{ref.key} last error"]
+        if ref.lesson_id == TEACHER_LESSON:
+            header.append(f"{ref.key} variant")
     writer.writerow(header)
     for student, cells in board.rows:
         row = [_spreadsheet_safe(student.display_name)]
-        for cell in cells:
+        for ref, cell in zip(board.exercises, cells, strict=True):
             row += [cell.state, str(cell.attempts), cell.last_error]
+            if ref.lesson_id == TEACHER_LESSON:
+                row.append(_spreadsheet_safe(cell.variant))
         writer.writerow(row)
     return out.getvalue()
 

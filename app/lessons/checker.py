@@ -198,17 +198,39 @@ def _dtype_of(view: Any) -> str | None:
     return None
 
 
-def _close(got: Any, want: Any, tolerance: float) -> bool:
+@dataclass(frozen=True)
+class Tolerance:
+    """How far apart two numbers may be and still count as equal (math.isclose's rel_tol
+    and abs_tol); both 0 means exactly equal."""
+
+    rtol: float
+    atol: float
+
+
+EXACT = Tolerance(0.0, 0.0)
+
+
+def tolerance_of(check: Check) -> Tolerance:
+    """A check's tolerance: exact for "equal"; else its rtol and atol, each defaulting to
+    its ``tolerance`` (both at once), or DEFAULT_TOLERANCE."""
+    if check.compare == "equal":
+        return EXACT
+    both = check.tolerance or DEFAULT_TOLERANCE
+    return Tolerance(both if check.rtol is None else check.rtol,
+                     both if check.atol is None else check.atol)
+
+
+def _close(got: Any, want: Any, tolerance: Tolerance) -> bool:
     if isinstance(got, bool) or isinstance(want, bool):
         return got == want
     if isinstance(got, int | float) and isinstance(want, int | float):
-        if tolerance == 0:
+        if tolerance == EXACT:
             return got == want
-        return math.isclose(got, want, rel_tol=tolerance, abs_tol=tolerance)
+        return math.isclose(got, want, rel_tol=tolerance.rtol, abs_tol=tolerance.atol)
     return got == want  # "nan" == "nan": the same non-finite value counts as equal
 
 
-def _first_difference(got: Any, want: Any, tolerance: float,
+def _first_difference(got: Any, want: Any, tolerance: Tolerance,
                       index: tuple[int, ...] = ()) -> tuple[tuple[int, ...], Any, Any] | None:
     """The index of the first element that differs in two nested value lists."""
     if isinstance(want, list) and isinstance(got, list):
@@ -271,8 +293,7 @@ def compare(got: Any, want: Any, check: Check) -> Said | None:
                         "あるべきです。")
         if check.compare == "dtype":
             return None
-    tolerance = 0.0 if check.compare == "equal" else (check.tolerance or DEFAULT_TOLERANCE)
-    return _compare_values(got, want, tolerance, name)
+    return _compare_values(got, want, tolerance_of(check), name)
 
 
 def _payload(view: dict[str, Any]) -> Any:
@@ -287,7 +308,7 @@ def _payload(view: dict[str, Any]) -> Any:
     return view.get("repr")
 
 
-def _compare_values(got: dict[str, Any], want: dict[str, Any], tolerance: float,
+def _compare_values(got: dict[str, Any], want: dict[str, Any], tolerance: Tolerance,
                     name: Said) -> Said | None:
     g, w = _payload(got), _payload(want)
     if isinstance(g, dict) or isinstance(w, dict):
@@ -332,7 +353,8 @@ def _grid(values: Any) -> tuple[list[list[Any]], bool] | None:
     return [row[:MAX_GRID_COLUMNS] for row in rows[:MAX_GRID_ROWS]], cropped
 
 
-def _cells(mine: list[list[Any]], other: list[list[Any]], tolerance: float) -> list[list[Cell]]:
+def _cells(mine: list[list[Any]], other: list[list[Any]],
+           tolerance: Tolerance) -> list[list[Cell]]:
     def at(rows: list[list[Any]], i: int, j: int) -> Any:
         return rows[i][j] if i < len(rows) and j < len(rows[i]) else _MISSING
     return [[Cell(_number(v), at(other, i, j) is _MISSING or not _close(v, at(other, i, j),
@@ -353,7 +375,7 @@ def side_by_side(got: Any, want: Any, check: Check) -> SideBySide | None:
     if not (numeric(got) and numeric(want)) or any(
             _is_array(view) and view.get("values") is None for view in (got, want)):
         return None
-    tolerance = 0.0 if check.compare == "equal" else (check.tolerance or DEFAULT_TOLERANCE)
+    tolerance = tolerance_of(check)
     got_grid, want_grid = _grid(_payload(got)), _grid(_payload(want))
     got_shape = shape_text(_shape_of(got) or []) if _is_array(got) else "–"
     want_shape = shape_text(_shape_of(want) or []) if _is_array(want) else "–"
@@ -440,22 +462,34 @@ async def check_exercise(executor: Executor, settings: Settings, client: object,
     the catalog is fixed while the server runs) and compare them per the checks."""
     key = (lesson_id, exercise.id, "auto")
     reference = _reference_cache.get(key)
+    report, ran = await check_against(executor, settings, client, code, exercise.starter,
+                                      exercise.solution, exercise.checks, exercise.seed,
+                                      reference)
+    if reference is None and ran.get("ok"):
+        _reference_cache[key] = ran
+    return report
+
+
+async def check_against(executor: Executor, settings: Settings, client: object, code: str,
+                        starter: str, solution: str, checks: list[Check], seed: int,
+                        reference: dict[str, Any] | None = None,
+                        ) -> tuple[Report, dict[str, Any]]:
+    """Check ``code`` against ``solution`` (run here unless ``reference`` is its earlier
+    run): the report, and the reference's run for the caller to keep. Catalog exercises and
+    a teacher's own ones (app/classroom/exercises.py) are both checked here."""
     student_run: service.Run
     if reference is None:
-        student_run, reference_run = await asyncio.gather(
-            service.run_program(executor, settings, client, code, exercise.seed, "auto"),
-            run_reference(executor, settings, exercise.solution, exercise.seed))
-        reference = reference_run
-        if reference.get("ok"):
-            _reference_cache[key] = reference
+        student_run, reference = await asyncio.gather(
+            service.run_program(executor, settings, client, code, seed, "auto"),
+            run_reference(executor, settings, solution, seed))
     else:
-        student_run = await service.run_program(executor, settings, client, code,
-                                                exercise.seed, "auto")
-    if untouched(code, exercise.starter):
-        return Report(student_run, [NOT_ATTEMPTED], 0, not_attempted=True)
-    problems, checked = evaluate_attempt(student_run.data, reference, exercise.checks)
+        student_run = await service.run_program(executor, settings, client, code, seed,
+                                                "auto")
+    if untouched(code, starter):
+        return Report(student_run, [NOT_ATTEMPTED], 0, not_attempted=True), reference
+    problems, checked = evaluate_attempt(student_run.data, reference, checks)
     return Report(student_run, problems, checked,
-                  side_by_side_views(student_run.data, reference, exercise.checks))
+                  side_by_side_views(student_run.data, reference, checks)), reference
 
 
 def side_by_side_views(student: dict[str, Any], reference: dict[str, Any],

@@ -133,6 +133,10 @@ class Check(Strict):
     target: str
     compare: Literal["shape", "values", "dtype", "equal"]
     tolerance: Annotated[float, Field(gt=0, le=1)] | None = None
+    # math.isclose's rel_tol and abs_tol apart, where one shared tolerance does not fit
+    # (values near zero want an absolute bound, large ones a relative one).
+    rtol: Annotated[float, Field(ge=0, le=1)] | None = None
+    atol: Annotated[float, Field(ge=0, le=1e6)] | None = None
 
     @field_validator("target")
     @classmethod
@@ -145,8 +149,9 @@ class Check(Strict):
     def _sensible(self) -> Check:
         if self.target == "stdout" and self.compare != "equal":
             raise ValueError('printed output can only be compared with compare = "equal"')
-        if self.tolerance is not None and self.compare != "values":
-            raise ValueError('tolerance only applies to compare = "values"')
+        given = [k for k in ("tolerance", "rtol", "atol") if getattr(self, k) is not None]
+        if given and self.compare != "values":
+            raise ValueError(f'{" and ".join(given)} only apply to compare = "values"')
         return self
 
 

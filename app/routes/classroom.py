@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
 from app import callers, i18n
-from app.classroom import codes, identity, retention, service, signing
+from app.classroom import codes, exercises, identity, retention, service, signing
 from app.classroom.db import database_for
 from app.classroom.models import Classroom, Student
 from app.config import Settings, get_settings
@@ -125,7 +125,8 @@ async def _form_pairs(request: Request, settings: Settings) -> list[tuple[str, s
         body = (await request.body()).decode("utf-8", errors="replace")
         try:
             pairs = parse_qsl(body, keep_blank_values=True,
-                              max_num_fields=MAX_FORM_FIELDS + _exercise_count())
+                              max_num_fields=MAX_FORM_FIELDS + _exercise_count()
+                              + settings.max_teacher_exercises)
         except ValueError as too_many:
             raise HTTPException(400, "Too many form fields") from too_many
     submitted = next((v for k, v in pairs if k == identity.CSRF_FIELD), None)
@@ -267,12 +268,16 @@ async def create_class(request: Request, settings: SettingsDep) -> Response:
 
 def _class_context(request: Request, session: Session, room: Classroom) -> dict[str, Any]:
     locale = choose_locale(request)
-    chosen = {ref.key for ref in service.assigned(room)}
+    refs = service.assigned(room)
+    chosen = {ref.key for ref in refs}
     catalog_rows = [(lesson, [(f"{lesson.id}/{e.id}", e.id) for e in lesson.exercises])
                     for lesson in catalog().lessons if lesson.exercises]
+    own = exercises.teacher_exercises(session, room.teacher_id)
     return {"room": room, "join_link": _join_link(request, room),
             "pretty_code": room.join_code, "chosen": chosen, "catalog_rows": catalog_rows,
-            "board": service.dashboard(session, room), "titles": _exercise_titles(locale),
+            "own_exercises": [(exercises.ref(e).key, e.title) for e in own],
+            "board": service.dashboard(session, room),
+            "titles": {**_exercise_titles(locale), **exercises.titles(session, refs)},
             "error": None}
 
 
@@ -337,6 +342,7 @@ async def change_class(request: Request, class_id: int, action: str,
         elif action == "assignments":
             known = {f"{lesson.id}/{e.id}": service.ExerciseRef(lesson.id, e.id)
                      for lesson in catalog().lessons for e in lesson.exercises}
+            known.update(exercises.assignable(session, room.teacher_id))
             picked = [v for k, v in pairs if k == "exercise" and v in known]
             service.set_assignments(session, room, [known[k] for k in picked])
         else:
@@ -353,8 +359,10 @@ async def student_program(request: Request, class_id: int, student_id: int,
         if student is None:
             raise HTTPException(404, "No such student")
         latest = service.latest_attempt(session, room, student_id)
+        titles = {**_exercise_titles(choose_locale(request)),
+                  **exercises.titles(session, service.assigned(room))}
     return _page(request, "student.html", "main", {"room": room, "student": student,
-                                                   "latest": latest})
+                                                   "latest": latest, "titles": titles})
 
 
 @router.get("/teacher/classes/{class_id}/export.csv")
@@ -431,8 +439,11 @@ def _me_context(request: Request, student: Student, recovery: str | None) -> dic
     session = Session.object_session(student)
     assert session is not None
     progress = service.student_progress(session, student)
+    refs = service.assigned(student.classroom)
     return {"student": student, "room": student.classroom, "progress": progress,
-            "titles": _exercise_titles(choose_locale(request)), "links": _exercise_links(),
+            "titles": {**_exercise_titles(choose_locale(request)),
+                       **exercises.titles(session, refs)},
+            "links": {**_exercise_links(), **exercises.links(refs)},
             "recovery": recovery}
 
 

@@ -54,6 +54,22 @@ def test_tolerance_lets_rounding_pass(sandbox: Sandbox) -> None:
     assert verdict(sandbox, "torch.tensor([1.01])", "torch.tensor([1.0])", check)
 
 
+def test_rtol_and_atol_apart(sandbox: Sandbox) -> None:
+    """rtol scales with the value, atol does not: near zero only atol lets a value pass,
+    and a large value passes on rtol where the same absolute gap near 1 does not."""
+    near_zero = ("torch.tensor([1e-7, 1000.0])", "torch.tensor([0.0, 1000.05])")
+    relative = Check(target="result", compare="values", rtol=1e-4, atol=0)
+    absolute = Check(target="result", compare="values", rtol=0, atol=1e-6)
+    assert verdict(sandbox, *near_zero, relative) == [
+        "the result differs at [0]: 1e-07 vs 0.0 (yours vs expected)."]
+    assert verdict(sandbox, *near_zero, absolute) == [
+        "the result differs at [1]: 1000.0 vs 1000.05 (yours vs expected)."]
+    both = Check(target="result", compare="values", rtol=1e-4, atol=1e-6)
+    assert verdict(sandbox, *near_zero, both) == []
+    with pytest.raises(ValueError, match="rtol only apply"):
+        Check(target="result", compare="shape", rtol=1e-3)
+
+
 def test_dtype_and_equal(sandbox: Sandbox) -> None:
     assert verdict(sandbox, "torch.tensor([1, 2])", "torch.tensor([1., 2.])",
                    Check(target="result", compare="dtype")) == [

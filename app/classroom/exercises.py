@@ -181,7 +181,7 @@ def _check(row: CheckRow) -> Check:
             raise ClassroomError(N_("{key} must be a number, such as 1e-5."),
                                  key=key) from None
     try:
-        return Check(target=target, compare=compare, **tolerances)  # type: ignore[arg-type]
+        return Check(target=target, compare=compare, **tolerances)
     except ValidationError:
         raise ClassroomError(N_("rtol is a number from 0 to 1, atol from 0 to 1000000."),
                              ) from None

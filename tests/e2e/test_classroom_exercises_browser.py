@@ -131,3 +131,13 @@ def test_three_students_three_variants_two_solve(open_page, screenshot, tmp_path
     chika.goto("/me")
     expect(chika.locator("body")).to_contain_text("tried")
     expect(chika.locator("body")).not_to_contain_text("Aiko")
+
+    # In Japanese: the teacher's Japanese task with the same values.
+    chika.click("a:has-text('Column sums')")
+    chika.context.add_cookies([{"name": "lang", "value": "ja", "url": chika.url}])
+    chika.reload()
+    expect(chika.locator("[data-variant]")).to_have_text(f"あなたの入力: {seen['Chika']}")
+    size = re.search(r"size=(\([0-9, ]+\))", seen["Chika"])
+    assert size
+    expect(chika.locator(".caption")).to_contain_text(f"形状 {size.group(1)}")
+    screenshot(chika, "classroom-exercise-student-ja", full_page=True)

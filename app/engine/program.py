@@ -10,7 +10,6 @@ import ast
 import json
 import math
 import random
-import secrets
 import statistics
 import time
 import warnings
@@ -443,7 +442,7 @@ def _first_lines(message: str, keep: int = 12) -> str:
 def to_json(body: dict[str, Any]) -> bytes:
     """Strict JSON (no NaN); a stray non-finite float becomes its text form."""
     try:
-        return _dumps(body).encode()
+        return _dumps(body)
     except ValueError:
         return json.dumps(_scrub(body), allow_nan=False, separators=(",", ":")).encode()
 
@@ -451,77 +450,53 @@ def to_json(body: dict[str, Any]) -> bytes:
 _SHARED_MIN_VALUES = 64
 
 
-def _dumps(body: dict[str, Any]) -> str:
-    """``json.dumps(body, allow_nan=False, separators=(",", ":"))``, but a ``values`` list
-    that several views share is written once: ViewBuilder hands one tensor's values to its
-    step, its variable, the result and the graph. Such a list goes to the body's
-    ``shared_values`` (before ``elapsed_ms``, which stays last) and each view that shows it
-    says ``"values_ref": n`` instead of ``"values"`` (docs/API.md; ``from_json`` puts them
-    back). A program with a few 64x64 tensors answered 266 kB, four fifths of it repeats.
+def _dumps(body: dict[str, Any]) -> bytes:
+    """The body written by orjson (a 64x64 program's body in a tenth of the standard library's
+    time), with a ``values`` list that several views share written once: ViewBuilder hands
+    one tensor's values to its step, its variable, the result and the graph. Such a list goes
+    to the body's ``shared_values`` (before ``elapsed_ms``, which stays last) and each view
+    that shows it says ``"values_ref": n`` instead of ``"values"`` (docs/API.md; ``from_json``
+    puts them back). A program with a few 64x64 tensors answered 266 kB, four fifths of it
+    repeats.
 
-    Every ``values`` list is written by orjson (its floats ~20x faster than the standard
-    library's: they were most of a 64x64 program's JSON time) and spliced into the rest of
-    the document, which the standard library writes. orjson writes a non-finite float as
-    ``null``; a list whose text has ``null`` in it is written again by the standard library,
-    so a stray NaN still raises ValueError and ``to_json`` writes ``"nan"`` as before."""
+    orjson writes a non-finite float as ``null``, so the walk that finds the lists also looks
+    for one first: found, ValueError sends ``to_json`` to the standard library, which writes
+    ``"nan"``. orjson writes 1e-05 as ``0.00001`` (the same number to every JSON reader)."""
     holders: dict[int, list[dict[str, Any]]] = {}
     lists: dict[int, list[Any]] = {}
-    _find_values(body, holders, lists)
-    if not any(_size(values) >= _SHARED_MIN_VALUES for values in lists.values()):
-        # Small lists: splicing costs more than it saves (a 2x3 program's body).
-        return json.dumps(body, allow_nan=False, separators=(",", ":"))
-    # Security: the marker is unknowable to the program (its text was all made before), so
-    # no string of the program's can be taken for it.
-    marker = f"\x00v{secrets.token_hex(8)}:"
-    refs: dict[int, int] = {}
-    texts: list[str] = []
+    if not _find_values(body, holders, lists):
+        raise ValueError("a non-finite float")
+    shared = [key for key, found in holders.items()
+              if len(found) > 1 and _size(lists[key]) >= _SHARED_MIN_VALUES]
+    if not shared:
+        return _write(body)
+    refs = {key: index for index, key in enumerate(shared)}
     saved: list[tuple[dict[str, Any], list[tuple[str, Any]]]] = []
     try:
-        for key, found in holders.items():
-            shared = len(found) > 1 and _size(lists[key]) >= _SHARED_MIN_VALUES
-            if shared:
-                refs[key] = len(refs)
-            else:
-                texts.append(_values_text(lists[key]))
-            for holder in found:
+        for key in shared:
+            for holder in holders[key]:
                 saved.append((holder, list(holder.items())))
                 # Renamed in place, at the same position: the document keeps its key order.
-                replaced = [("values_ref", refs[key]) if shared and k == "values"
-                            else (k, f"{marker}{len(texts) - 1}" if k == "values" else v)
+                replaced = [("values_ref", refs[key]) if k == "values" else (k, v)
                             for k, v in holder.items()]
                 holder.clear()
                 holder.update(replaced)
-        document = body
-        if refs:
-            document = {k: v for k, v in body.items() if k != "elapsed_ms"}
-            document["shared_values"] = []
-            for key in refs:
-                document["shared_values"].append(f"{marker}{len(texts)}")
-                texts.append(_values_text(lists[key]))
-            if "elapsed_ms" in body:
-                document["elapsed_ms"] = body["elapsed_ms"]
-        skeleton = json.dumps(document, allow_nan=False, separators=(",", ":"))
+        document = {k: v for k, v in body.items() if k != "elapsed_ms"}
+        document["shared_values"] = [lists[key] for key in shared]
+        if "elapsed_ms" in body:
+            document["elapsed_ms"] = body["elapsed_ms"]
+        return _write(document)
     finally:
         for holder, items in reversed(saved):  # a dict met twice was saved twice
             holder.clear()
             holder.update(items)
-    pieces = skeleton.split(f'"{json.dumps(marker)[1:-1]}')
-    out = [pieces[0]]
-    for piece in pieces[1:]:
-        number, _, rest = piece.partition('"')
-        out.append(texts[int(number)])
-        out.append(rest)
-    return "".join(out)
 
 
-def _values_text(values: list[Any]) -> str:
+def _write(document: dict[str, Any]) -> bytes:
     try:
-        text = orjson.dumps(values).decode()
-    except orjson.JSONEncodeError:  # an int beyond 64 bits
-        return json.dumps(values, allow_nan=False, separators=(",", ":"))
-    if "null" in text:  # a non-finite float (or a None): the standard library decides
-        return json.dumps(values, allow_nan=False, separators=(",", ":"))
-    return text
+        return orjson.dumps(document)
+    except orjson.JSONEncodeError:  # an int beyond 64 bits: the standard library writes it
+        return json.dumps(document, allow_nan=False, separators=(",", ":")).encode()
 
 
 def _size(values: list[Any]) -> int:
@@ -553,18 +528,53 @@ def _expand_refs(value: Any, shared: list[Any]) -> None:
 
 
 def _find_values(value: Any, holders: dict[int, list[dict[str, Any]]],
-                 lists: dict[int, list[Any]]) -> None:
-    """Every dict with a ``values`` list, by the list's identity."""
-    if isinstance(value, dict):
+                 lists: dict[int, list[Any]]) -> bool:
+    """Every dict with a ``values`` list, by the list's identity; False as soon as a
+    non-finite float is met anywhere (the lists' items included)."""
+    if type(value) is dict:
         for key, item in value.items():
-            if key == "values" and type(item) is list:
+            kind = type(item)
+            if kind is float:
+                if not math.isfinite(item):
+                    return False
+            elif key == "values" and kind is list:
+                if id(item) not in lists:
+                    if not _all_finite(item):
+                        return False
+                    lists[id(item)] = item
                 holders.setdefault(id(item), []).append(value)
-                lists[id(item)] = item
-            elif isinstance(item, (dict, list)):
-                _find_values(item, holders, lists)
-    elif isinstance(value, list) and value and isinstance(value[0], dict):
-        for item in value:
-            _find_values(item, holders, lists)
+            elif (kind is dict or kind is list or kind is tuple) \
+                    and not _find_values(item, holders, lists):
+                return False
+        return True
+    if type(value) is list or type(value) is tuple:
+        if value and type(value[0]) is dict:
+            return all(_find_values(item, holders, lists) for item in value)
+        return _all_finite(value)
+    return _finite_item(value)
+
+
+def _all_finite(items: list[Any] | tuple[Any, ...]) -> bool:
+    """No NaN or infinity in a list, nested ones included. A list of numbers is summed in C:
+    the sum is finite unless an item is not (or finite items overflow, which only costs the
+    standard library's slower writer)."""
+    try:
+        return math.isfinite(sum(items))
+    except TypeError:  # not all numbers (texts, None, nested lists): item by item
+        return all(_finite_item(item) for item in items)
+    except OverflowError:  # an int beyond a float's range
+        return False
+
+
+def _finite_item(item: Any) -> bool:
+    kind = type(item)
+    if kind is float:
+        return math.isfinite(item)
+    if kind is list or kind is tuple:
+        return _all_finite(item)
+    if kind is dict:
+        return _find_values(item, {}, {})
+    return True
 
 
 def _scrub(value: Any) -> Any:
@@ -572,6 +582,6 @@ def _scrub(value: Any) -> Any:
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, dict):
         return {k: _scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_scrub(v) for v in value]
     return value

@@ -1,6 +1,6 @@
-"""to_json: the values lists written by orjson and spliced into the standard library's
-document read back as the same data as a plain ``json.dumps``, with the documented "nan" /
-"inf" texts, and a program's own strings cannot be taken for the splice markers."""
+"""to_json: the body written by orjson, with shared values lists written once, reads back as
+the same data as a plain ``json.dumps``; a non-finite float anywhere (which orjson would write
+as null) sends it to the standard library's writer and the documented "nan" / "inf" texts."""
 
 from __future__ import annotations
 
@@ -70,9 +70,7 @@ def test_an_int_beyond_64_bits_in_a_values_list(sandbox: Sandbox) -> None:
     assert json.loads(to_json(body))["result"]["values"] == [2**70] * 100
 
 
-def test_a_programs_text_is_never_taken_for_a_marker(sandbox: Sandbox) -> None:
-    # The markers are NUL, "v", 16 random hex digits and ":" then an index; a program can
-    # write the same shape of text, but not the random digits of this encoding.
+def test_a_programs_text_is_written_as_it_is(sandbox: Sandbox) -> None:
     code = ("s = '\\x00v0123456789abcdef:0'\nt = torch.arange(100.0)\nu = t\n"
             "d = {'values': s}\n[s, t]")
     body = sandbox.run(code).body
@@ -80,3 +78,27 @@ def test_a_programs_text_is_never_taken_for_a_marker(sandbox: Sandbox) -> None:
     data = from_json(to_json(body))
     assert data == _plain(body)
     assert data["variables"]["s"]["value"] == "\x00v0123456789abcdef:0"
+
+
+@pytest.mark.parametrize("stray", [
+    [1.0, math.nan],  # a list of numbers
+    ("shape", math.inf),  # a tuple
+    ["text", {"deep": [[0.5, -math.inf]]}],  # a dict inside a list that starts with a text
+    [[1.0, 2.0], [3.0, math.nan]],  # rows
+])
+def test_a_non_finite_float_anywhere_is_written_as_text(sandbox: Sandbox, stray: Any) -> None:
+    body = sandbox.run("x = torch.ones(100)\ny = x\nx").body
+    body["notices"] = stray
+    written = to_json(body)
+    assert b"null" not in written.split(b'"notices":')[1][:80]
+    assert json.loads(written)["notices"] == json.loads(json.dumps(_texts(stray)))
+
+
+def _texts(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _texts(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_texts(v) for v in value]
+    return value

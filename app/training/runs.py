@@ -315,8 +315,12 @@ class RunRegistry:
     # --- internals ----------------------------------------------------------------------
     def _check_quotas(self, caller: Caller) -> None:
         mine = self.active(caller)
+        if caller.max_runs == 0:  # an API key its teacher made for /eval alone
+            raise TooManyRunsError(
+                "this API key may not start training runs (its run quota is 0); ask the "
+                "teacher for a key with a run quota", self._retry_after(mine))
         if caller.max_runs is not None and len(mine) >= caller.max_runs:
-            # An API key's own quota, set by its teacher (0: a key that may not train).
+            # An API key's own quota, set by its teacher.
             raise TooManyRunsError(
                 f"this API key may have {caller.max_runs} training runs queued or running at "
                 f"once and has {len(mine)}; wait for one to end, or ask the teacher for a key "

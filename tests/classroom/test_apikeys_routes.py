@@ -159,7 +159,7 @@ def test_each_key_is_a_caller_with_its_own_limits(web: TestClient) -> None:
     refused = web.post("/runs", json={}, headers=bearer(slow))
     assert refused.status_code == 429
     assert refused.json()["error"]["type"] == "TooManyRunsError"
-    assert "this API key" in refused.json()["error"]["message"]
+    assert "this API key may not start training runs" in refused.json()["error"]["message"]
     started = web.post("/runs", json={}, headers=bearer(fast))
     assert started.status_code == 201, started.text
     web.post(f"{started.json()['cancel_url']}", headers=bearer(fast))

@@ -1,7 +1,7 @@
 """The classroom's pages as a teacher and a student see them, in English and Japanese at
 desktop size: the dashboard of a class with a few students and attempts, the projector with
 a spotlit program, the API keys page and the join page. Saved for docs/screenshots
-(``UPDATE_SCREENSHOTS=1``); each is also checked for what it must show."""
+(``UPDATE_SCREENSHOTS=1``); each is also checked for what it must show, and by axe-core."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from app.classroom import service
 from app.classroom.db import database_for
 from app.config import get_settings
 from app.lessons.loader import load_catalog
+from tests.e2e.test_layout_browser import serious_violations
 
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 800}
@@ -85,6 +86,7 @@ def test_dashboard_and_projector(open_page, screenshot, class_in_session,  # typ
     expect(page.locator(".spotlight-form")).to_have_count(4)  # Emma has checked nothing
     suffix = "" if locale == "en" else "-ja"
     screenshot(board, f"classroom-teacher-dashboard{suffix}")
+    assert serious_violations(page) == []
 
     # Spotlight Chloé's latest program (a wrong answer): it opens in the "projector" window.
     wrong = load_catalog().get("mm-vs-mul").exercise("two-products").wrong  # type: ignore[union-attr]
@@ -97,6 +99,7 @@ def test_dashboard_and_projector(open_page, screenshot, class_in_session,  # typ
     expect(projector.locator(".projector-failed")).to_be_visible()
     expect(projector.locator("#projector")).not_to_contain_text("Chloé")
     screenshot(projector, f"classroom-projector{suffix}")
+    assert serious_violations(projector) == []
 
 
 def test_api_keys_page(open_page, screenshot, class_in_session) -> None:  # type: ignore[no-untyped-def]
@@ -110,6 +113,7 @@ def test_api_keys_page(open_page, screenshot, class_in_session) -> None:  # type
     expect(page.locator(".new-key code")).to_have_text(re.compile(r"^tpk_[0-9a-f]{8}_\S{43}$"))
     expect(page.locator(".api-keys")).to_contain_text("Grading script")
     screenshot(page, "classroom-api-keys", full_page=True)
+    assert serious_violations(page) == []
 
 
 @pytest.mark.parametrize("locale", ["en", "ja"])
@@ -119,3 +123,4 @@ def test_join_page(open_page, screenshot, locale: str) -> None:  # type: ignore[
     expect(page.locator("#code")).to_have_value("K7QX3A")
     expect(page.locator("h1")).to_have_text("Join a class" if locale == "en" else "クラスに参加")
     screenshot(page, "classroom-join" + ("" if locale == "en" else "-ja"))
+    assert serious_violations(page) == []

@@ -42,7 +42,7 @@ import re
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +65,7 @@ from bench.classroom_load import (  # noqa: E402
 from bench.eval_latency import _process_tree_cpu  # noqa: E402
 
 AIM_P99_MS = 250.0
+WINDOW_S = 10.0
 PASSWORD = "bench teacher password"
 # Weights of what a student does next (the docstring's table).
 ACTIONS = (("scratchpad /eval", 30), ("scratchpad form", 15), ("exercise check", 30),
@@ -86,7 +87,10 @@ class Exercise:
 @dataclass
 class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # (sent at, s from the start; kind; ms) of every answered request, for the windows.
+    timeline: list[tuple[float, str, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    error_kinds: Counter[str] = field(default_factory=Counter)
     cpu_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -107,13 +111,16 @@ class Timed:
         except httpx.HTTPError as failed:
             self.results.errors.append(f"{at:6.1f} s {who} {kind}: {type(failed).__name__} "
                                        f"{failed}")
+            self.results.error_kinds[f"{kind}: {type(failed).__name__}"] += 1
             return None
         elapsed_ms = (time.monotonic() - started) * 1000
         if not ok(answer):
             self.results.errors.append(f"{at:6.1f} s {who} {kind}: {answer.status_code} "
                                        f"{answer.text[:160]!r}")
+            self.results.error_kinds[f"{kind}: {answer.status_code}"] += 1
             return None
         self.results.latencies[kind].append(elapsed_ms)
+        self.results.timeline.append((at, kind, elapsed_ms))
         return answer
 
 
@@ -273,6 +280,22 @@ def report(args: argparse.Namespace, results: Results, wall: float, log: str, so
               f"{max(values):8.1f}  {mark}")
         if aimed:
             aims.append((f"{kind} p99 < {AIM_P99_MS:g} ms ({p99:.0f} ms)", p99 < AIM_P99_MS))
+    settled = [(kind, ms) for at, kind, ms in results.timeline
+               if at >= args.join_seconds + WINDOW_S]
+    print(f"\nonce everyone has joined (from {args.join_seconds + WINDOW_S:g} s): "
+          "n, p50, p99 ms")
+    for kind in order:
+        values = [ms for k, ms in settled if k == kind]
+        if values:
+            print(f"  {kind:<24} {len(values):6d} {percentile(values, 0.5):8.1f} "
+                  f"{percentile(values, 0.99):8.1f}")
+    print(f"\nper {WINDOW_S:g} s window, page and check actions: start s, n, p50, p99, max ms")
+    for start in range(0, int(wall) + 1, int(WINDOW_S)):
+        values = [ms for at, kind, ms in results.timeline
+                  if start <= at < start + WINDOW_S and kind in AIMED]
+        if values:
+            print(f"  {start:5d} {len(values):5d} {percentile(values, 0.5):7.1f} "
+                  f"{percentile(values, 0.99):7.1f} {max(values):7.1f}")
     total = sum(len(v) for v in results.latencies.values())
     print(f"\n{total} requests answered, {total / wall:.1f} per second; solved cells on the "
           f"dashboard at the end: {solved}")
@@ -281,7 +304,8 @@ def report(args: argparse.Namespace, results: Results, wall: float, log: str, so
         for name, seconds in results.cpu_s.items()))
     server_errors = [line for line in log.splitlines() if '"level": "ERROR"' in line
                      or '"level":"ERROR"' in line or "Traceback" in line]
-    print(f"\nerrors: {len(results.errors)} client-side, {len(server_errors)} in the server log")
+    print(f"\nerrors: {len(results.errors)} client-side, {len(server_errors)} in the server log"
+          + "".join(f"; {kind} x {n}" for kind, n in results.error_kinds.most_common()))
     for line in (results.errors + server_errors)[:20]:
         print(f"  {line[:300]}")
     aims.append(("0 errors", not results.errors and not server_errors))

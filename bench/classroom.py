@@ -21,7 +21,9 @@ is over, each action picked at random:
 Meanwhile the teacher's class page is open: its dashboard grid is polled every 10 s as htmx
 does (``GET /teacher/classes/{id}/dashboard`` with ``HX-Request``).
 
-Printed: latency per action kind (client-side: n, p50, p99, max), errors of every kind, the
+Printed: latency per action kind (client-side: n, p50, p99, max) next to a baseline measured
+first in the same run (one student alone doing each action `--repeat` times: its p50 and the
+ratio), then once everyone has joined and per 10 s window; errors of every kind, the
 load average before and after (this machine is shared), CPU of the server and the clients,
 and the issue's aims: p99 < 250 ms for page and check actions (joins, lesson pages, exercise
 checks, /me, dashboard polls), 0 errors. The exit status is 1 when an aim is missed.
@@ -161,6 +163,39 @@ async def set_up_class(url: str, exercises: list[Exercise]) -> tuple[httpx.Async
     return teacher, class_id, code.group(1)
 
 
+async def act(client: httpx.AsyncClient, kind: str, who: str, timed: Timed,
+              rng: random.Random, exercises: list[Exercise]) -> None:
+    """One action of a student who has joined (the docstring's table)."""
+    exercise = rng.choice(exercises)
+    if kind == "scratchpad /eval":
+        program = rng.choice(PROGRAMS)
+        await timed(kind, who, lambda: client.post("/eval", json={"code": program, "seed": 0}),
+                    lambda r: r.status_code == 200 and bool(r.json().get("ok")))
+    elif kind == "scratchpad form":
+        program = rng.choice(PROGRAMS)
+        await timed(kind, who, lambda: client.post("/run", data={"code": program, "seed": "0"},
+                                                   headers=HTMX))
+    elif kind == "exercise check":
+        answer = exercise.solution if rng.random() < 0.5 else exercise.wrong
+        await timed(kind, who, lambda: client.post(
+            f"/lessons/{exercise.lesson}/check/{exercise.id}", data={"code": answer},
+            headers=HTMX))
+    elif kind == "lesson page":
+        await timed(kind, who, lambda: client.get(f"/lessons/{exercise.lesson}"))
+    else:
+        await timed(kind, who, lambda: client.get("/me"))
+
+
+async def join(client: httpx.AsyncClient, who: str, code: str, name: str,
+               timed: Timed) -> bool:
+    form = await timed("join page", who, lambda: client.get(f"/join?code={code}"))
+    if form is None:
+        return False
+    joined = await timed("join", who, lambda: client.post("/join", data={
+        "csrf": _csrf(form), "code": code, "name": name}))
+    return joined is not None
+
+
 async def student(index: int, url: str, code: str, exercises: list[Exercise],
                   timed: Timed, stop: asyncio.Event, rng: random.Random,
                   join_seconds: float) -> None:
@@ -168,55 +203,56 @@ async def student(index: int, url: str, code: str, exercises: list[Exercise],
     transport = httpx.AsyncHTTPTransport(local_address=student_address(index))
     async with httpx.AsyncClient(base_url=url, transport=transport, timeout=30.0) as client:
         await asyncio.sleep(rng.uniform(0, join_seconds))
-        form = await timed("join page", who, lambda: client.get(f"/join?code={code}"))
-        if form is None:
-            return
-        joined = await timed("join", who, lambda: client.post("/join", data={
-            "csrf": _csrf(form), "code": code, "name": f"Student {index:03d}"}))
-        if joined is None:
+        if not await join(client, who, code, f"Student {index:03d}", timed):
             return
         kinds = [kind for kind, _ in ACTIONS]
         weights = [weight for _, weight in ACTIONS]
         while not stop.is_set():
             sent = time.monotonic()
-            kind = rng.choices(kinds, weights)[0]
-            exercise = rng.choice(exercises)
-            if kind == "scratchpad /eval":
-                program = rng.choice(PROGRAMS)
-                await timed(kind, who, lambda p=program: client.post(  # type: ignore[misc]
-                    "/eval", json={"code": p, "seed": 0}),
-                    lambda r: r.status_code == 200 and bool(r.json().get("ok")))
-            elif kind == "scratchpad form":
-                program = rng.choice(PROGRAMS)
-                await timed(kind, who, lambda p=program: client.post(  # type: ignore[misc]
-                    "/run", data={"code": p, "seed": "0"}, headers=HTMX))
-            elif kind == "exercise check":
-                answer = exercise.solution if rng.random() < 0.5 else exercise.wrong
-                await timed(kind, who, lambda e=exercise, a=answer: client.post(  # type: ignore[misc]
-                    f"/lessons/{e.lesson}/check/{e.id}", data={"code": a}, headers=HTMX))
-            elif kind == "lesson page":
-                await timed(kind, who, lambda e=exercise: client.get(  # type: ignore[misc]
-                    f"/lessons/{e.lesson}"))
-            else:
-                await timed(kind, who, lambda: client.get("/me"))
+            await act(client, rng.choices(kinds, weights)[0], who, timed, rng, exercises)
             # Classroom pace: the next action 5 to 10 s after this one was sent.
             pause = rng.uniform(5, 10) - (time.monotonic() - sent)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(0.0, pause))
 
 
+async def alone(url: str, code: str, exercises: list[Exercise], teacher: httpx.AsyncClient,
+                class_id: int, repeat: int) -> Results:
+    """The baseline, measured in the same run just before the class: one student alone does
+    each action ``repeat`` times in a row (and the teacher polls), nobody else on the server."""
+    results = Results()
+    timed = Timed(results, time.monotonic())
+    rng = random.Random(0)
+    async with httpx.AsyncClient(base_url=url, timeout=30.0) as client:
+        for _ in range(repeat):
+            await join(client, "alone", code, "Alone", timed)
+            client.cookies.clear()
+        await join(client, "alone", code, "Alone", timed)
+        for kind, _ in ACTIONS:
+            for _ in range(repeat):
+                await act(client, kind, "alone", timed, rng, exercises)
+    for _ in range(repeat):
+        await poll_dashboard(teacher, class_id, timed)
+    return results
+
+
+async def poll_dashboard(teacher: httpx.AsyncClient, class_id: int, timed: Timed) -> None:
+    await timed("dashboard poll", "teacher", lambda: teacher.get(
+        f"/teacher/classes/{class_id}/dashboard", headers=HTMX),
+        lambda r: r.status_code == 200 and r.text.lstrip().startswith('<div id="dashboard"'))
+
+
 async def dashboard(teacher: httpx.AsyncClient, class_id: int, timed: Timed,
                     stop: asyncio.Event) -> None:
     """The class page open on the teacher's screen: its grid polled every 10 s (htmx)."""
     while not stop.is_set():
-        await timed("dashboard poll", "teacher", lambda: teacher.get(
-            f"/teacher/classes/{class_id}/dashboard", headers=HTMX),
-            lambda r: r.status_code == 200 and r.text.lstrip().startswith('<div id="dashboard"'))
+        await poll_dashboard(teacher, class_id, timed)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 10.0)
 
 
-async def session(args: argparse.Namespace, data_dir: str) -> tuple[Results, float, str, int]:
+async def session(args: argparse.Namespace, data_dir: str
+                  ) -> tuple[Results, Results, float, str, int]:
     # The teacher's account, made in the server's (still empty) database, as `make admin` does.
     database = Database(f"sqlite:///{Path(data_dir) / 'classroom.sqlite3'}")
     with database.session() as db:
@@ -228,6 +264,7 @@ async def session(args: argparse.Namespace, data_dir: str) -> tuple[Results, flo
         await server.wait_ready()
         exercises = _exercises(args.exercises)
         teacher, class_id, code = await set_up_class(server.url, exercises)
+        baseline = await alone(server.url, code, exercises, teacher, class_id, args.repeat)
         results = Results()
         stop = asyncio.Event()
         assert server.process is not None
@@ -250,22 +287,26 @@ async def session(args: argparse.Namespace, data_dir: str) -> tuple[Results, flo
         final = await teacher.get(f"/teacher/classes/{class_id}/dashboard", headers=HTMX)
         solved = final.text.count('class="cell-solved"')
         await teacher.aclose()
-        return results, wall, server.log_text(), solved
+        return results, baseline, wall, server.log_text(), solved
     finally:
         server.stop()
 
 
-def report(args: argparse.Namespace, results: Results, wall: float, log: str, solved: int,
+def report(args: argparse.Namespace, results: Results, baseline: Results, wall: float,
+           log: str, solved: int,
            load_before: tuple[float, float, float]) -> int:
     load_after = os.getloadavg()
     print(f"server: uvicorn app.main:app {' '.join(SERVER_OPTIONS)}, default settings "
           f"(data_dir a fresh temporary directory: SQLite)")
+    print(f"baseline: one student alone did each action {args.repeat} times first "
+          f"(errors: {len(baseline.errors)})")
     print(f"{args.students} students (own source addresses 127.0.x.y) joined within "
           f"{args.join_seconds:g} s, then one action every 5-10 s each; the teacher's "
           f"dashboard polled every 10 s; {wall:.0f} s in all; {os.cpu_count()} CPUs")
     print("load average (1, 5, 15 min): before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} "
           "{:.2f}".format(*load_before, *load_after))
-    print(f"\n{'action (client-side ms)':<26} {'n':>6} {'p50':>8} {'p99':>8} {'max':>8}  aim")
+    print(f"\n{'action (client-side ms)':<26} {'n':>6} {'p50':>8} {'p99':>8} {'max':>8} "
+          f"{'alone p50':>10} {'x alone':>8}  aim")
     order = ["join page", "join", *[kind for kind, _ in ACTIONS], "dashboard poll"]
     aims: list[tuple[str, bool]] = []
     for kind in order:
@@ -273,11 +314,12 @@ def report(args: argparse.Namespace, results: Results, wall: float, log: str, so
         if not values:
             print(f"{kind:<26} {0:6d}")
             continue
-        p99 = percentile(values, 0.99)
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        alone_p50 = percentile(baseline.latencies.get(kind, []), 0.5)
         aimed = kind in AIMED
         mark = ("held" if p99 < AIM_P99_MS else "MISSED") if aimed else ""
-        print(f"{kind:<26} {len(values):6d} {percentile(values, 0.5):8.1f} {p99:8.1f} "
-              f"{max(values):8.1f}  {mark}")
+        print(f"{kind:<26} {len(values):6d} {p50:8.1f} {p99:8.1f} {max(values):8.1f} "
+              f"{alone_p50:10.1f} {p50 / alone_p50:8.2f}  {mark}")
         if aimed:
             aims.append((f"{kind} p99 < {AIM_P99_MS:g} ms ({p99:.0f} ms)", p99 < AIM_P99_MS))
     settled = [(kind, ms) for at, kind, ms in results.timeline
@@ -324,6 +366,8 @@ def main() -> int:
                         help="the students join at random times within this window")
     parser.add_argument("--exercises", type=int, default=4, help="exercises assigned")
     parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=10,
+                        help="times one student alone does each action first (the baseline)")
     args = parser.parse_args()
     if not 1 <= args.students <= 250 * 250:
         parser.error("--students must be between 1 and 62500")
@@ -336,10 +380,11 @@ def main() -> int:
         loop = asyncio.new_event_loop()
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as data_dir:
         try:
-            results, wall, log, solved = loop.run_until_complete(session(args, data_dir))
+            results, baseline, wall, log, solved = loop.run_until_complete(
+                session(args, data_dir))
         finally:
             loop.close()
-    return report(args, results, wall, log, solved, load_before)
+    return report(args, results, baseline, wall, log, solved, load_before)
 
 
 if __name__ == "__main__":

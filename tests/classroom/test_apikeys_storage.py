@@ -127,3 +127,15 @@ def test_spotlight_keeps_the_picked_attempt_and_stays_in_its_class(db: Database)
         assert s.scalar(select(func.count()).select_from(Spotlight)) == 1
         spotlight.clear(s, room)
         assert spotlight.current(s, room) is None
+
+
+def test_sqlite_commits_to_a_write_ahead_log(db: Database) -> None:
+    """A commit appends to the log (no journal synced per commit): what keeps a class of 200
+    joining and checking at once fast on one SQLite file (bench/classroom.py)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    from sqlalchemy import text
+
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL

@@ -41,6 +41,7 @@ import contextlib
 import os
 import random
 import re
+import ssl
 import sys
 import tempfile
 import time
@@ -196,12 +197,24 @@ async def join(client: httpx.AsyncClient, who: str, code: str, name: str,
     return joined is not None
 
 
-async def student(index: int, url: str, code: str, exercises: list[Exercise],
-                  timed: Timed, stop: asyncio.Event, rng: random.Random,
-                  join_seconds: float) -> None:
+# One TLS context for every client (none is used over http, but httpx builds one per client
+# and per transport otherwise: 100 ms each on the loaded machine, 20 s for a class).
+_TLS = ssl.create_default_context()
+
+
+def student_client(index: int, url: str) -> httpx.AsyncClient:
+    """A student's browser: its own source address; an idle connection is dropped after 4 s,
+    before uvicorn closes it (its keep-alive is 5 s), so a request never races the close."""
+    transport = httpx.AsyncHTTPTransport(local_address=student_address(index), verify=_TLS,
+                                         limits=httpx.Limits(keepalive_expiry=4.0))
+    return httpx.AsyncClient(base_url=url, transport=transport, timeout=30.0, verify=_TLS)
+
+
+async def student(index: int, client: httpx.AsyncClient, code: str,
+                  exercises: list[Exercise], timed: Timed, stop: asyncio.Event,
+                  rng: random.Random, join_seconds: float) -> None:
     who = f"student {index}"
-    transport = httpx.AsyncHTTPTransport(local_address=student_address(index))
-    async with httpx.AsyncClient(base_url=url, transport=transport, timeout=30.0) as client:
+    async with client:
         await asyncio.sleep(rng.uniform(0, join_seconds))
         if not await join(client, who, code, f"Student {index:03d}", timed):
             return
@@ -265,6 +278,8 @@ async def session(args: argparse.Namespace, data_dir: str
         exercises = _exercises(args.exercises)
         teacher, class_id, code = await set_up_class(server.url, exercises)
         baseline = await alone(server.url, code, exercises, teacher, class_id, args.repeat)
+        # Made before the clock starts, so making them stalls no student's request.
+        clients = [student_client(i, server.url) for i in range(args.students)]
         results = Results()
         stop = asyncio.Event()
         assert server.process is not None
@@ -272,7 +287,7 @@ async def session(args: argparse.Namespace, data_dir: str
         client0 = _client_cpu()
         clock = time.monotonic()
         timed = Timed(results, clock)
-        tasks = [asyncio.create_task(student(i, server.url, code, exercises, timed, stop,
+        tasks = [asyncio.create_task(student(i, clients[i], code, exercises, timed, stop,
                                              random.Random(args.seed * 1000 + i),
                                              args.join_seconds))
                  for i in range(args.students)]

@@ -10,7 +10,7 @@ change: students behind one school NAT get a bucket, a turn and a quota each.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from starlette.requests import HTTPConnection
@@ -23,6 +23,11 @@ class Caller:
     kind: CallerKind
     id: str
     class_id: str | None = None
+    # Limits of this caller's own (an API key's), over the server-wide settings when set:
+    # /eval requests per minute, and training runs queued or running at once. Not part of
+    # who the caller is, so two requests of one key compare equal whatever they carry.
+    rate_limit_per_minute: int | None = field(default=None, compare=False)
+    max_runs: int | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -30,20 +35,37 @@ class Caller:
         return f"{self.kind}:{self.id}"
 
 
-# Each returns the connection's Caller, or None when it has nothing to say (no cookie of its
-# own): the first answer wins, else the caller is anonymous.
+class CallerRefusedError(Exception):
+    """Credentials a request presented and a resolver rejected (a wrong or revoked API key):
+    answered 401, never downgraded to anonymous, so a script learns its key is bad."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+# Each returns the connection's Caller, or None when it has nothing to say (no cookie or
+# header of its own), or raises CallerRefusedError: the first answer wins, else the caller is
+# anonymous.
 CallerResolver = Callable[[HTTPConnection], "Caller | None"]
 _resolvers: list[CallerResolver] = []
 
 
-def register_resolver(resolver: CallerResolver) -> None:
-    if resolver not in _resolvers:
+def register_resolver(resolver: CallerResolver, *, first: bool = False) -> None:
+    """``first``: asked before the others, for credentials a client presents explicitly (an
+    Authorization header), which must be honoured or refused whatever cookies ride along."""
+    if resolver in _resolvers:
+        return
+    if first:
+        _resolvers.insert(0, resolver)
+    else:
         _resolvers.append(resolver)
 
 
 def caller_of(connection: HTTPConnection) -> Caller:
     """The request's Caller, once per request: what a registered resolver finds (a signed
-    cookie, never a header a client writes), else the client address."""
+    cookie, an API key checked against its stored hash; never a bare name a client writes),
+    else the client address."""
     cached = connection.scope.get("playground.caller")
     if isinstance(cached, Caller):
         return cached

@@ -672,6 +672,39 @@ class Settings(BaseSettings):
         "working on two exercises.",
     )
 
+    # --- API keys (app/classroom/apikeys.py): scripts and API clients of a teacher ---
+    max_api_keys_per_teacher: int = Field(
+        50,
+        description="Most live (unrevoked) API keys one teacher may hold: one per script or "
+        "class is a handful; bounds what a scripted form can add.",
+    )
+    api_key_max_rate_per_minute: int = Field(
+        600,
+        description="The highest /eval rate a teacher may give one API key (requests per "
+        "minute): the anonymous per-address default, so a key never buys more than a "
+        "visitor's whole address gets.",
+    )
+    api_key_default_rate_per_minute: int = Field(
+        60,
+        description="The /eval rate a new API key's form suggests: one request a second "
+        "suits a grading script; the teacher may raise it up to api_key_max_rate_per_minute.",
+    )
+    api_key_max_runs: int = Field(
+        10,
+        description="The most training runs queued or running at once a teacher may give "
+        "one API key (0 is allowed: a key that may not train).",
+    )
+    api_key_default_runs: int = Field(
+        2,
+        description="Training runs queued or running at once that a new API key's form "
+        "suggests.",
+    )
+    api_key_last_used_every_s: int = Field(
+        60,
+        description="How often a key's 'last used' time is written (seconds): a busy script "
+        "calling many times a second would otherwise write the database on every request.",
+    )
+
 
     @property
     def effective_train_workers(self) -> int:

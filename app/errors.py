@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
+from app.callers import CallerRefusedError
 from app.executor.base import QueueFullError
 from app.ratelimit import RateLimitedError
 from app.schemas import error_body
@@ -26,6 +27,12 @@ def install_error_handlers(app: FastAPI) -> None:
         body = error_body("QueueFullError", str(exc), hint="Try again in a few seconds.")
         return JSONResponse(body, status_code=503,
                             headers={"Retry-After": str(exc.retry_after_s)})
+
+    @app.exception_handler(CallerRefusedError)
+    async def caller_refused(request: Request, exc: CallerRefusedError) -> JSONResponse:
+        body = error_body("AuthenticationError", str(exc), hint=exc.hint)
+        return JSONResponse(body, status_code=401,
+                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
     @app.exception_handler(RateLimitedError)
     async def rate_limited(request: Request, exc: RateLimitedError) -> JSONResponse:

@@ -18,6 +18,7 @@ from app.limits import BodySizeLimitMiddleware
 from app.observability import RequestContextMiddleware, configure_json_logging
 from app.routes import (
     api,
+    apikeys,
     classroom,
     classroom_exercises,
     docs,
@@ -26,6 +27,7 @@ from app.routes import (
     pages,
     playground,
     runs,
+    spotlight,
     train_pages,
 )
 from app.web import SecurityHeadersMiddleware, static_files
@@ -78,6 +80,8 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(classroom.router)
     app.include_router(classroom_exercises.router)
+    app.include_router(apikeys.router)
+    app.include_router(spotlight.router)
     app.include_router(docs.router)
     app.include_router(lessons.router)
     app.include_router(ops.router)

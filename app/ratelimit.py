@@ -52,12 +52,15 @@ _limiters: dict[int, RateLimiter] = {}
 
 
 def enforce_rate_limit(request: HTTPConnection | Caller, settings: Settings) -> None:
-    """Take a token from the bucket of the request's Caller (app/callers.py)."""
-    limiter = _limiters.get(settings.rate_limit_per_minute)
-    if limiter is None:
-        limiter = _limiters[settings.rate_limit_per_minute] = RateLimiter(
-            settings.rate_limit_per_minute)
+    """Take a token from the bucket of the request's Caller (app/callers.py), at the
+    caller's own rate when it has one."""
     caller = request if isinstance(request, Caller) else caller_of(request)
+    # An API key brings its own rate (app/classroom/apikeys.py); everyone else the setting's.
+    per_minute = (settings.rate_limit_per_minute if caller.rate_limit_per_minute is None
+                  else caller.rate_limit_per_minute)
+    limiter = _limiters.get(per_minute)
+    if limiter is None:
+        limiter = _limiters[per_minute] = RateLimiter(per_minute)
     try:
         limiter.take(caller.key)
     except RateLimitedError:

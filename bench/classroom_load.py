@@ -93,11 +93,14 @@ class LiveServer:
     port: int = 0
     log: Any = None
     process: subprocess.Popen[bytes] | None = None
+    # Settings of the bench's own (bench/classroom.py: a data_dir of its own), over the defaults.
+    settings_env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         self.port = _free_port()
         # The machine's defaults: no PLAYGROUND_* setting of the caller's shell comes along.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PLAYGROUND_")}
+        env.update(self.settings_env)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         # Kept open as long as the server runs; the report counts its errors.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115

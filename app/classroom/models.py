@@ -134,3 +134,42 @@ class TeacherExercise(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  server_default=func.now())
+
+
+class ApiKey(Base):
+    """A teacher's key for scripts and API clients (app/classroom/apikeys.py). The key itself
+    is shown once; only its prefix (to find it) and its SHA-256 (to check it) are kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teachers.id", ondelete="CASCADE"),
+                                            index=True)
+    # A key for a class counts against that class's quotas; None: the teacher's own.
+    class_id: Mapped[int | None] = mapped_column(
+        ForeignKey("classes.id", ondelete="CASCADE"), index=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    rate_limit_per_minute: Mapped[int] = mapped_column(Integer)
+    max_runs: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Spotlight(Base):
+    """The one program a class's projector shows (app/classroom/spotlight.py): an attempt,
+    picked by the teacher, kept as it was when picked."""
+
+    __tablename__ = "spotlights"
+
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                             server_default=func.now())
+
+    attempt: Mapped[Attempt] = relationship()

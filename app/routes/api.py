@@ -26,7 +26,10 @@ _ERROR_EXAMPLE = {"ok": False, "error": {"type": "ForbiddenError", "line": 1, "h
               "ForbiddenError.", "content": {"application/json": {"example": _ERROR_EXAMPLE}}},
         413: {"model": EvalResponse, "description": "A limit known before running: source too "
               "long, or a call predicted to exceed the memory/FLOPs budget (LimitError)."},
-        429: {"description": "Rate limited; see Retry-After."},
+        401: {"model": EvalResponse, "description": "An Authorization: Bearer header with a "
+              "wrong or revoked API key (AuthenticationError)."},
+        429: {"description": "Rate limited (per client address, or at an API key's own "
+              "rate); see Retry-After."},
         503: {"description": "Every sandbox worker is busy and the queue is full; see "
               "Retry-After."},
     },

@@ -64,6 +64,8 @@ _RETRY_AFTER = {"Retry-After": {"description": "Seconds until trying again makes
     description="The run waits in a fair queue (round-robin over callers) until a worker is "
     "free; its `queue` says where it stands and when it is expected to start.",
     responses={400: {"description": "The body is not JSON."},
+               401: {"description": "An Authorization: Bearer header with a wrong or revoked "
+                     "API key (AuthenticationError)."},
                413: {"description": "Over a limit of this server (LimitError), e.g. epochs x "
                      "steps per epoch over train_max_steps, or a body over max_body_bytes."},
                422: {"description": "Invalid spec, e.g. a loss that does not fit the data."},

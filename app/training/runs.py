@@ -340,7 +340,17 @@ class RunRegistry:
     # --- internals ----------------------------------------------------------------------
     def _check_quotas(self, caller: Caller) -> None:
         mine = self.active(caller)
-        if len(mine) >= self.settings.train_max_runs_per_client:
+        if caller.max_runs == 0:  # an API key its teacher made for /eval alone
+            raise TooManyRunsError(
+                "this API key may not start training runs (its run quota is 0); ask the "
+                "teacher for a key with a run quota", self._retry_after(mine))
+        if caller.max_runs is not None and len(mine) >= caller.max_runs:
+            # An API key's own quota, set by its teacher.
+            raise TooManyRunsError(
+                f"this API key may have {caller.max_runs} training runs queued or running at "
+                f"once and has {len(mine)}; wait for one to end, or ask the teacher for a key "
+                "with a larger run quota", self._retry_after(mine))
+        if caller.max_runs is None and len(mine) >= self.settings.train_max_runs_per_client:
             raise TooManyRunsError(
                 f"you already have {len(mine)} training runs queued or running, the most one "
                 "caller may have (setting train_max_runs_per_client); wait for one to end or "
@@ -366,7 +376,8 @@ class RunRegistry:
                 ends.append(where.estimated_start_s + limit)
             else:
                 ends.append(run.created_mono + limit - now)
-        return max(1, math.ceil(min(ends)))
+        # No run of its own (a key with a quota of 0): waiting helps no sooner than a run's limit.
+        return max(1, math.ceil(min(ends, default=limit)))
 
     async def _drive(self, run: Run) -> None:
         assert run.handle is not None  # set by create() before this task starts

@@ -144,6 +144,10 @@ FORMS: dict[str, dict[str, str]] = {
     "/join": {"code": "ABCDEF", "name": "Student", "csrf": "x"},
     "/join/recover": {"recovery": "ABCDEFGHJKMN", "csrf": "x"},
     "/me/leave": {"csrf": "x"},
+    "/teacher/keys": {"name": "Script", "class": "", "rate": "60", "runs": "1", "csrf": "x"},
+    "/teacher/keys/{key_id}/revoke": {"csrf": "x"},
+    "/teacher/classes/{class_id}/spotlight/set": {"student": "1", "csrf": "x"},
+    "/teacher/classes/{class_id}/spotlight/clear": {"csrf": "x"},
 }
 FORM_ROUTES = [(m, r) for m, r in ROUTES if r.path in FORMS and m == "POST"]
 CHECK_ROUTE = "/lessons/{lesson_id}/check/{exercise_id}"
@@ -152,6 +156,7 @@ CHECK_ROUTE = "/lessons/{lesson_id}/check/{exercise_id}"
 def url_of(route: APIRoute, overrides: dict[str, str] | None = None) -> str:
     values = {"run_id": RUN_ID, "lesson_id": catalog().lessons[0].id, "index": "0",
               "exercise_id": "x", "class_id": "1", "student_id": "1", "action": "rename",
+              "key_id": "1",
               **VALID_PATH_PARAMS.get(route.path, {}), **(overrides or {})}
     url = route.path
     for name in params(route, "path"):

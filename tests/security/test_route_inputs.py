@@ -148,7 +148,14 @@ FORMS: dict[str, dict[str, str]] = {
     "/teacher/keys/{key_id}/revoke": {"csrf": "x"},
     "/teacher/classes/{class_id}/spotlight/set": {"student": "1", "csrf": "x"},
     "/teacher/classes/{class_id}/spotlight/clear": {"csrf": "x"},
+    "/teacher/exercises": {"title": "T", "prompt_en": "Do it", "prompt_ja": "", "starter": "",
+                           "solution": "y = 1", "params": "n: int 1..3", "seed": "0",
+                           "target_0": "var", "name_0": "y", "compare_0": "values",
+                           "rtol_0": "", "atol_0": "", "csrf": "x"},
+    "/me/exercises/{exercise_id}/check": {"code": "y = 1", "csrf": "x"},
+    "/teacher/exercises/{exercise_id}/delete": {"csrf": "x"},
 }
+FORMS["/teacher/exercises/{exercise_id}"] = FORMS["/teacher/exercises"]
 FORM_ROUTES = [(m, r) for m, r in ROUTES if r.path in FORMS and m == "POST"]
 CHECK_ROUTE = "/lessons/{lesson_id}/check/{exercise_id}"
 
@@ -156,7 +163,7 @@ CHECK_ROUTE = "/lessons/{lesson_id}/check/{exercise_id}"
 def url_of(route: APIRoute, overrides: dict[str, str] | None = None) -> str:
     values = {"run_id": RUN_ID, "lesson_id": catalog().lessons[0].id, "index": "0",
               "exercise_id": "x", "class_id": "1", "student_id": "1", "action": "rename",
-              "key_id": "1",
+              "key_id": "1", **({"exercise_id": "1"} if "/exercises/" in route.path else {}),
               **VALID_PATH_PARAMS.get(route.path, {}), **(overrides or {})}
     url = route.path
     for name in params(route, "path"):

@@ -200,13 +200,15 @@ def run_page(view: dict[str, Any], start: dict[str, Any] | None,
     task = (start or {}).get("task") or (
         "regression" if spec["dataset"]["name"] in ("sine", "linear") else "classification")
     counters = _counters(progress, steps, view.get("summary"))
-    if replay is not None and replay.epoch is not None:
-        # A frame ends exactly at an epoch's end (steps are reported at a capped rate, so
-        # the last reported one may lie an epoch or more behind).
-        counters = Counters(epochs_done=replay.epoch, epochs=progress["epochs"],
-                            epoch=replay.epoch, iteration=per_epoch if replay.epoch else 0,
+    at_boundary = replay.epoch if replay is not None and replay.epoch is not None else (
+        (view.get("pause") or {}).get("epoch"))
+    if isinstance(at_boundary, int):
+        # A replay frame or a pause is exactly at an epoch's end (steps are reported at a
+        # capped rate, so the last reported one may lie an epoch or more behind).
+        counters = Counters(epochs_done=at_boundary, epochs=progress["epochs"],
+                            epoch=at_boundary, iteration=per_epoch if at_boundary else 0,
                             iterations_per_epoch=per_epoch,
-                            total_iteration=replay.epoch * per_epoch,
+                            total_iteration=at_boundary * per_epoch,
                             total_iterations=progress["total_iterations"])
     step_x = [t / per_epoch for t in steps["total_iteration"]]  # steps in epoch units
     epoch_x = epochs["epoch"]

@@ -224,7 +224,12 @@ class _JobHooks:
     def _wait(self, epoch_done: int) -> None:
         # The wall-time limit counts training, not waiting.
         self._deadline += self._pauses.wait(epoch_done, self._controls, self._should_stop,
-                                            time.monotonic, self._emit)
+                                            time.monotonic, self._emit_stamped)
+
+    def _emit_stamped(self, event: dict[str, Any]) -> None:
+        """Pause events carry the Unix time they happened at, so a reader can count down
+        what is left of the pause budget."""
+        self._emit({**event, "at": round(time.time(), 3)})
 
     def stop_reason(self) -> StopReason | None:
         if self._should_stop():

@@ -164,8 +164,11 @@ class Run:
         """While paused: after which epoch, and how much of the pause budget was left then."""
         if self.status != "paused" or self.paused_event is None:
             return None
-        return {"epoch": self.paused_event.get("epoch"),
-                "pause_left_s": self.paused_event.get("pause_left_s"),
+        left = float(self.paused_event.get("pause_left_s") or 0.0)
+        at = self.paused_event.get("at")
+        if isinstance(at, int | float):  # counted down from when it paused
+            left = max(0.0, left - max(0.0, time.time() - at))
+        return {"epoch": self.paused_event.get("epoch"), "pause_left_s": round(left, 1),
                 "max_pause_s": self.paused_event.get("max_pause_s")}
 
     def _queue_view(self) -> dict[str, Any] | None:

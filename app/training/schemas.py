@@ -24,8 +24,8 @@ class QueueView(BaseModel):
 class PauseView(BaseModel):
     epoch: int = Field(description="Epochs completed when the run paused (0: before the first).")
     pause_left_s: float = Field(
-        description="Seconds of the run's pause budget (setting train_max_pause_s) left when "
-        "it paused; when they run out the run resumes by itself.")
+        description="Seconds of the run's pause budget (setting train_max_pause_s) left now; "
+        "when they run out the run resumes by itself.")
     max_pause_s: float = Field(description="The whole budget: train_max_pause_s.")
 
 

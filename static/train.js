@@ -126,3 +126,24 @@
     sync();
   }
 })();
+
+// Keyboard focus survives the live block's swaps: the control pressed (Pause, Resume, Train
+// one more epoch), or, when it is gone because the run changed state, the first control now
+// offered, so a keyboard user never falls back to the top of the page.
+(function () {
+  var focused = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var live = document.getElementById("live");
+    focused = live && active && live.contains(active) && active.closest(".run-controls")
+      ? active.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focused) return;
+    var again = document.getElementById(focused);
+    var target = again && !again.disabled ? again
+      : document.querySelector("#live .run-controls button:not([disabled])");
+    focused = null;
+    if (target) target.focus();
+  });
+})();

@@ -135,6 +135,8 @@ def test_pause_step_resume_in_the_browser(page: Page, screenshot) -> None:
     page.click("#pause-run")
     page.wait_for_selector("#live[data-status=paused]", timeout=RUN_TIMEOUT_MS)
     expect(page.locator("#live .run-status")).to_have_text("Paused")
+    # The keyboard focus moved from Pause (gone now) to the first control the paused run offers.
+    expect(page.locator("#resume-run")).to_be_focused()
     note = page.locator(".pause-note")
     expect(note).to_contain_text("resumes by itself")
     at = int(note.get_attribute("data-paused-epoch") or "-1")
@@ -186,7 +188,10 @@ def test_a_fast_run_replays_at_a_pace_a_student_can_follow(page: Page, screensho
     stopped_at = page.locator("#live").get_attribute("data-replay-epoch")
     page.wait_for_timeout(800)
     expect(page.locator("#live")).to_have_attribute("data-replay-epoch", stopped_at or "")
+    # caret: Playwright's default hides the caret with an inline style, which the CSP refuses
     screenshot(page, "train-replay", full_page=True, caret="initial")
+    from tests.e2e.test_layout_browser import serious_violations
+    assert serious_violations(page) == []
     page.keyboard.press("Enter")  # Play on from there
     # It plays to the end by itself, one epoch per frame, and the end is the run as it ended.
     expect(page.locator("#live")).to_have_attribute("data-status", "finished", timeout=10_000)

@@ -235,3 +235,20 @@ def test_without_javascript_a_running_run_reloads_and_replay_uses_the_form(
     expect(page.locator("[data-replay-show]")).to_be_visible()
     page.goto(page.url.split("?")[0] + "?epoch=1")  # what Show sends for epoch 1
     expect(page.locator("#live .run-status")).to_have_text("Replay: after epoch 1 of 4")
+
+
+def test_replay_and_pause_controls_fit_a_phone_in_japanese(open_page, screenshot) -> None:
+    page = open_page(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True,
+                     locale="ja-JP")
+    page.goto("/train")
+    start_run(page, {"f-epochs": "5"})
+    wait_until_ended(page)
+    page.goto(page.url + "?epoch=2")
+    expect(page.locator("#live .run-status")).to_have_text("再生中: エポック 2 / 5 の後")
+    expect(page.locator("[data-replay-play]")).to_have_text("再生")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    for control in ("[data-replay-play]", "[data-replay-show]", "#replay-pace"):
+        box = page.locator(control).bounding_box()
+        assert box is not None and box["height"] >= 44, control  # a finger's tap target
+    page.locator(".replay-form").scroll_into_view_if_needed()
+    screenshot(page, "train-replay-phone-ja")

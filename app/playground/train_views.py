@@ -119,6 +119,10 @@ REPLAY_PACES: tuple[tuple[int, str], ...] = (
     (200, N_("5 epochs a second")),
 )
 DEFAULT_REPLAY_PACE_MS = 1000
+# Epochs shorter than this went by too fast to follow live: the page says so and suggests
+# the replay (the slowest pace offered is 2 s an epoch; half a second is where a moving
+# boundary becomes a blur).
+FAST_EPOCH_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,11 @@ class Replay:
     elapsed_s: float | None  # how long the run took (it is why a replay helps)
     paces: tuple[tuple[int, str], ...] = REPLAY_PACES
     pace_ms: int = DEFAULT_REPLAY_PACE_MS
+
+    @property
+    def too_fast(self) -> bool:
+        """Whether the run's epochs went by faster than a student can follow live."""
+        return self.elapsed_s is not None and self.elapsed_s < FAST_EPOCH_S * max(1, self.last)
 
 
 @dataclass

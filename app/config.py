@@ -437,6 +437,14 @@ class Settings(BaseSettings):
         "before killing its worker: enough to build the final summary, so the run reports "
         "timed_out itself rather than being killed.",
     )
+    train_max_pause_s: float = Field(
+        120.0, ge=0,
+        description="Most time one training run may spend paused, over all its pauses. A "
+        "paused run keeps its sandbox worker (one of train_workers), so the pause is bounded: "
+        "when this is used up the run resumes by itself and trains to its end, and its job's "
+        "wall-time limit grows by this much. Two minutes is enough to look at a decision "
+        "boundary and talk about it; 0 turns pausing off.",
+    )
     train_max_events_per_s: float = Field(
         20.0,
         description="Most per-iteration progress events per second of one run; steps between "
@@ -515,6 +523,13 @@ class Settings(BaseSettings):
         description="How often a follower of a run that another process drives asks the "
         "SQLite store for new events (SQLite cannot notify): 0.2 s is below what a student "
         "watching a chart notices and costs one indexed query per open stream.",
+    )
+    run_control_poll_s: float = Field(
+        0.5, gt=0, le=5,
+        description="How often the process driving a run looks in the shared store (sqlite or "
+        "redis) for a cancel, pause, resume or step sent through another web process. A "
+        "paused run sends no events, so this poll is what resumes it; half a second feels "
+        "immediate to a student and is two small reads per live run.",
     )
     run_store_keep_s: int = Field(
         7 * 24 * 3600, ge=60,

@@ -106,6 +106,12 @@ class Executor(Protocol):
         """Stop the job, queued or running; its result reports that it was cancelled."""
         ...
 
+    def control(self, handle: JobHandle, command: str) -> bool:
+        """Send a control command (a short ASCII word, e.g. "pause") to the job, which reads
+        it through JobContext.controls; a queued job gets it as soon as it starts. False when
+        the job has ended (or was never issued): nothing was sent."""
+        ...
+
     def position(self, handle: JobHandle) -> QueuePosition | None:
         """Where the job waits in its lane; None once it runs (or ended)."""
         ...

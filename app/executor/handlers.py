@@ -26,6 +26,10 @@ class JobContext:
     emit: Callable[[dict[str, Any]], None]
     # True once the job was cancelled; long handlers check it between steps.
     should_stop: Callable[[], bool]
+    # The control commands sent to the job since the last call (Executor.control), waiting
+    # up to the given seconds for one when none is there. Only handlers that can pause
+    # (training runs) call it.
+    controls: Callable[[float], list[str]] = lambda wait_s: []
 
 
 # (HTTP status, JSON body) of the job's result.

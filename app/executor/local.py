@@ -99,6 +99,10 @@ class _LocalJob:
     started_at: float | None = None
     cancelled: bool = False
     worker: _Worker | None = None
+    # Control commands that came before the job's message reached its worker: sent right
+    # after it, so a worker never sees a control before its job.
+    pending_controls: list[str] = field(default_factory=list)
+    sent: bool = False
 
 
 def _error_result(type_: str, message: str, hint: str | None) -> JobResult:
@@ -298,6 +302,29 @@ class LocalExecutor:
             with contextlib.suppress(Exception):
                 worker.process.kill()
 
+    def control(self, handle: JobHandle, command: str) -> bool:
+        if not command.isascii() or len(command) > worker_module.MAX_CONTROL_CHARS:
+            raise ValueError(f"a control command is a short ASCII word, not {command!r}")
+        local = self._jobs.get(handle.id)
+        if local is None or local.done.done() or local.cancelled:
+            return False
+        if local.worker is None or not local.sent:
+            local.pending_controls.append(command)
+            return True
+        self._send_control(local, local.worker, command)
+        return True
+
+    def _flush_controls(self, local: _LocalJob, worker: _Worker) -> None:
+        """Once the job's message is on its way: the commands that waited for it."""
+        local.sent = True
+        for command in local.pending_controls:
+            self._send_control(local, worker, command)
+        local.pending_controls.clear()
+
+    def _send_control(self, local: _LocalJob, worker: _Worker, command: str) -> None:
+        with contextlib.suppress(OSError):
+            worker.conn.send(worker_module.CONTROL + command.encode("ascii"))
+
     def position(self, handle: JobHandle) -> QueuePosition | None:
         local = self._jobs.get(handle.id)
         if local is None or local not in self._queues[local.job.lane]:
@@ -396,6 +423,7 @@ class LocalExecutor:
         deadline = loop.time() + job.deadline_s + self.settings.kill_grace_s
         try:
             worker.conn.send(message)
+            self._flush_controls(local, worker)
             while True:
                 remaining = deadline - loop.time()
                 if remaining <= 0:

@@ -92,6 +92,8 @@ class SandboxActor:
         # One drain at a time, so the events of one job leave in the order they were emitted.
         self._draining = threading.Lock()
         self._cancelled: str | None = None
+        # (job id, command) sent by control(), taken by the job's JobContext.controls.
+        self._controls: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._running: str | None = None
         self._locked = False
 
@@ -136,8 +138,23 @@ class SandboxActor:
             json.dumps(event, allow_nan=False)  # the same check as a local worker's
             self._events.put(event)
 
+        def controls(wait_s: float) -> list[str]:
+            taken: list[str] = []
+            waited = 0.0
+            while True:
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        owner, command = self._controls.get_nowait()
+                        if owner == job_id:
+                            taken.append(command)
+                if taken or waited >= wait_s or self._cancelled == job_id:
+                    return taken
+                time.sleep(_EVENT_POLL_S)
+                waited += _EVENT_POLL_S
+
         context = JobContext(settings=self._settings, deadline_s=deadline_s, emit=emit,
-                             should_stop=lambda: self._cancelled == job_id)
+                             should_stop=lambda: self._cancelled == job_id,
+                             controls=controls)
         try:
             return handler(payload, context)
         except Exception as failure:  # a handler's bug must not cost the worker
@@ -166,9 +183,12 @@ class SandboxActor:
     def cancel(self, job_id: str) -> None:
         self._cancelled = job_id
 
+    def control(self, job_id: str, command: str) -> None:
+        self._controls.put((job_id, command))
 
-# run, events and cancel arrive concurrently: each gets a thread of the actor.
-_ACTOR_CONCURRENCY = 3
+
+# run, events, cancel and control arrive concurrently: each gets a thread of the actor.
+_ACTOR_CONCURRENCY = 4
 
 
 class _NoChannel(AsyncChannel):
@@ -333,12 +353,17 @@ class RayExecutor(LocalExecutor):
         if local.worker is worker and not local.done.done():
             worker.kill()
 
+    def _send_control(self, local: _LocalJob, worker: _Worker, command: str) -> None:
+        if isinstance(worker, _ActorWorker):
+            worker.actor.control.remote(local.id, command)
+
     async def _exchange(self, worker: _Worker, local: _LocalJob) -> JobResult:
         assert isinstance(worker, _ActorWorker)
         job = local.job
         loop = asyncio.get_running_loop()
         deadline = loop.time() + job.deadline_s + self.settings.kill_grace_s
         result = _await(worker.actor.run.remote(local.id, job.kind, job.payload, job.deadline_s))
+        self._flush_controls(local, worker)
         streaming = loop.time() + _STREAM_AFTER_S
         fetch: asyncio.Future[Any] | None = None
         try:

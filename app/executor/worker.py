@@ -2,7 +2,9 @@
 
 Protocol over a socket pair (length-prefixed byte messages, see channel.py):
   parent -> worker: JSON job {"kind", "payload", "deadline_s"}; or b"C" (cancel the running
-  job: handlers that check ``should_stop`` end it cleanly, others are killed after a grace)
+  job: handlers that check ``should_stop`` end it cleanly, others are killed after a grace);
+  or b"T" + an ASCII command (a control for the running job, e.g. a training run's "pause":
+  handlers that take controls read them with ``controls``, others never see them)
   worker -> parent: b"K" ready | b"E" + JSON event | b"R" + 3-digit status + JSON body
 The worker never unpickles anything and the parent never unpickles what a worker sends:
 a compromised worker can only send bytes that the parent treats as a JSON document.
@@ -28,6 +30,9 @@ READY = b"K"
 EVENT = b"E"
 RESULT = b"R"
 CANCEL = b"C"
+CONTROL = b"T"
+# Longest control command accepted from the parent (they are short words like "pause").
+MAX_CONTROL_CHARS = 16
 
 def _open_file_count() -> int:
     try:
@@ -113,8 +118,8 @@ def worker_main(sock: socket.socket, settings_json: str, handler_specs: dict[str
             message = conn.recv()
         except (EOFError, OSError):
             return
-        if message == CANCEL:
-            continue  # a cancel that arrived after its job finished
+        if message == CANCEL or message[:1] == CONTROL:
+            continue  # a cancel or control that arrived after its job finished
         job = json.loads(message)
         deadline_s = float(job.get("deadline_s", settings.deadline_s))
         _limit_cpu_time(settings, deadline_s)
@@ -135,21 +140,48 @@ def worker_main(sock: socket.socket, settings_json: str, handler_specs: dict[str
         _send_result(conn, status, body, settings)
 
 
+class _Inbox:
+    """What the parent sent while a job runs: whether it was cancelled, and the control
+    commands not yet taken. Both read the one socket, so both go through here."""
+
+    def __init__(self, conn: BlockingChannel) -> None:
+        self._conn = conn
+        self.cancelled = False
+        self._controls: list[str] = []
+
+    def _read(self, wait_s: float) -> None:
+        timeout = max(0.0, wait_s)
+        while not self.cancelled and self._conn.poll(timeout):
+            message = self._conn.recv()
+            if message == CANCEL:
+                self.cancelled = True
+            elif message[:1] == CONTROL and len(message) <= 1 + MAX_CONTROL_CHARS:
+                self._controls.append(message[1:].decode("ascii", errors="replace"))
+            timeout = 0.0  # after the first message, take only what is already there
+
+    def should_stop(self) -> bool:
+        self._read(0.0)
+        return self.cancelled
+
+    def controls(self, wait_s: float = 0.0) -> list[str]:
+        """The commands sent since the last call; with none waiting, waits up to ``wait_s``
+        for one (a cancel also ends the wait)."""
+        if not self._controls:
+            self._read(wait_s)
+        else:
+            self._read(0.0)
+        taken, self._controls = self._controls, []
+        return taken
+
+
 def _context(conn: BlockingChannel, settings: Settings, deadline_s: float) -> JobContext:
-    cancelled = False
+    inbox = _Inbox(conn)
 
     def emit(event: dict[str, Any]) -> None:
         conn.send(EVENT + json.dumps(event, allow_nan=False).encode())
 
-    def should_stop() -> bool:
-        nonlocal cancelled
-        while not cancelled and conn.poll(0):
-            if conn.recv() == CANCEL:
-                cancelled = True
-        return cancelled
-
     return JobContext(settings=settings, deadline_s=deadline_s, emit=emit,
-                      should_stop=should_stop)
+                      should_stop=inbox.should_stop, controls=inbox.controls)
 
 
 def _send_result(conn: BlockingChannel, status: int, body: bytes, settings: Settings) -> None:

@@ -125,11 +125,44 @@ LAYER_LRS_FORMAT = N_("Write per-layer learning rates as name=value pairs separa
                       "commas, e.g. fc0=0.05, out=0.01.")
 
 
+# The label the student sees beside each field (msgids; the template translates them). The
+# form draws its labels from here, and errors name fields by them, never by their internal
+# names ("Batch size", not "batch_size").
+LABELS: dict[str, str] = {
+    "dataset": N_("Data set"), "n_samples": N_("Samples"), "noise": N_("Noise"),
+    "n_classes": N_("Classes"), "validation_fraction": N_("Validation share"),
+    "hidden": N_("Hidden layer widths"), "activation": N_("Activation"),
+    "dropout": N_("Dropout"), "batch_norm": N_("Batch norm after each hidden layer"),
+    "loss": N_("Loss"), "optimizer": N_("Optimizer"), "lr": N_("Learning rate"),
+    "momentum": N_("Momentum"), "nesterov": N_("Nesterov momentum (SGD)"),
+    "beta1": N_("Beta 1"), "beta2": N_("Beta 2"), "weight_decay": N_("Weight decay"),
+    "layer_lrs": N_("Per-layer learning rates"), "scheduler": N_("Scheduler"),
+    "step_size": N_("Step size (epochs)"), "gamma": N_("Decay factor (gamma)"),
+    "min_lr": N_("Final learning rate"), "warmup_steps": N_("Warm-up steps"),
+    "warmup_start_factor": N_("Start factor"), "epochs": N_("Epochs"),
+    "batch_size": N_("Batch size"), "grad_accumulation": N_("Gradient accumulation"),
+    "grad_clip": N_("Clip gradient norm at"), "seed": N_("Seed"), "device": N_("Device"),
+    "log_every": N_("Report every n-th step"), "shuffle": N_("Shuffle every epoch"),
+    "drop_last": N_("Drop the last, smaller batch"), "mixed_precision": N_("Mixed precision"),
+}
+
+
+def field_label(name: str) -> str:
+    """The visible label (a msgid) of the form field ``name``: what an error calls it.
+    A name without a label (none today) is shown as it is."""
+    return LABELS.get(name, name)
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str | None  # None: about the run as a whole
     message: str
     translate: bool = False  # a msgid of this module (else pydantic's or the core's words)
+
+    @property
+    def label(self) -> str | None:
+        """The field's visible label (a msgid), for the error summary."""
+        return field_label(self.field) if self.field else None
 
 
 @dataclass

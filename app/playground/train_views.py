@@ -109,6 +109,39 @@ class Table:
     rows: list[list[str]]
 
 
+# Replay paces offered on an ended run's page, as (milliseconds per epoch, label msgid):
+# the default run trains 30 epochs in about 2 s, far too fast to follow; one epoch a second
+# is slow enough to watch the boundary move and the loss fall, and the faster ones skim.
+REPLAY_PACES: tuple[tuple[int, str], ...] = (
+    (2000, N_("1 epoch every 2 s")),
+    (1000, N_("1 epoch a second")),
+    (500, N_("2 epochs a second")),
+    (200, N_("5 epochs a second")),
+)
+DEFAULT_REPLAY_PACE_MS = 1000
+# Epochs shorter than this went by too fast to follow live: the page says so and suggests
+# the replay (the slowest pace offered is 2 s an epoch; half a second is where a moving
+# boundary becomes a blur).
+FAST_EPOCH_S = 0.5
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The replay of an ended run: ``epoch`` is the frame shown (None: the end, as it
+    finished), ``last`` the last epoch with events."""
+
+    epoch: int | None
+    last: int
+    elapsed_s: float | None  # how long the run took (it is why a replay helps)
+    paces: tuple[tuple[int, str], ...] = REPLAY_PACES
+    pace_ms: int = DEFAULT_REPLAY_PACE_MS
+
+    @property
+    def too_fast(self) -> bool:
+        """Whether the run's epochs went by faster than a student can follow live."""
+        return self.elapsed_s is not None and self.elapsed_s < FAST_EPOCH_S * max(1, self.last)
+
+
 @dataclass
 class RunPage:
     id: str
@@ -137,6 +170,21 @@ class RunPage:
     epoch_table: Table | None = None
     # While the run waits for a worker: {"position", "estimated_start_s"} (GET /runs/{id}).
     queue: dict[str, Any] | None = None
+    # While paused: {"epoch", "pause_left_s", "max_pause_s"}; the control sent last.
+    pause: dict[str, Any] | None = None
+    control_requested: str | None = None
+    # Why the optimizer-state table is empty (a msgid), when it is.
+    optimizer_state_note: str | None = None
+    replay: Replay | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether the page follows a run still going (a replay frame never is)."""
+        return not self.done and (self.replay is None or self.replay.epoch is None)
+
+    @property
+    def replaying(self) -> bool:
+        return self.replay is not None and self.replay.epoch is not None
 
     @property
     def latest(self) -> list[tuple[str, str]]:
@@ -150,7 +198,10 @@ class RunPage:
         return out
 
 
-def run_page(view: dict[str, Any], start: dict[str, Any] | None) -> RunPage:
+def run_page(view: dict[str, Any], start: dict[str, Any] | None,
+             replay: Replay | None = None) -> RunPage:
+    """The page of a run; with ``replay`` whose epoch is set, ``view`` is the run as it was
+    then (runs.replay) and the page shows that frame of the replay."""
     spec = view["spec"]
     steps, epochs = view["metrics"]["steps"], view["metrics"]["epochs"]
     progress = view["progress"]
@@ -158,6 +209,16 @@ def run_page(view: dict[str, Any], start: dict[str, Any] | None) -> RunPage:
     task = (start or {}).get("task") or (
         "regression" if spec["dataset"]["name"] in ("sine", "linear") else "classification")
     counters = _counters(progress, steps, view.get("summary"))
+    at_boundary = replay.epoch if replay is not None and replay.epoch is not None else (
+        (view.get("pause") or {}).get("epoch"))
+    if isinstance(at_boundary, int):
+        # A replay frame or a pause is exactly at an epoch's end (steps are reported at a
+        # capped rate, so the last reported one may lie an epoch or more behind).
+        counters = Counters(epochs_done=at_boundary, epochs=progress["epochs"],
+                            epoch=at_boundary, iteration=per_epoch if at_boundary else 0,
+                            iterations_per_epoch=per_epoch,
+                            total_iteration=at_boundary * per_epoch,
+                            total_iterations=progress["total_iterations"])
     step_x = [t / per_epoch for t in steps["total_iteration"]]  # steps in epoch units
     epoch_x = epochs["epoch"]
     has_val = any(v is not None for v in epochs["val_loss"])
@@ -181,7 +242,8 @@ def run_page(view: dict[str, Any], start: dict[str, Any] | None) -> RunPage:
                               tone=2)], x_range=(0.0, float(progress["total_iterations"]))),
         grad=_grad_chart(steps, spec.get("grad_clip"), progress["total_iterations"]),
         grad_clip=spec.get("grad_clip"), facts=spec_facts(spec, progress),
-        queue=view.get("queue"))
+        queue=view.get("queue"), pause=view.get("pause"),
+        control_requested=view.get("control_requested"), replay=replay)
     snapshot = view.get("latest_snapshot")
     points = (start or {}).get("points")
     if snapshot and snapshot.get("type") == "boundary":
@@ -305,8 +367,11 @@ def _add_summary(page: RunPage, summary: dict[str, Any], epochs: dict[str, list[
             [[p["name"], "[" + ", ".join(str(n) for n in p["shape"]) + "]", str(p["numel"]),
               _text(p["norm"])] for p in summary["parameters"]])
     optimizer = summary.get("optimizer") or {}
-    if optimizer.get("state"):
-        page.optimizer_state = state_table(optimizer["state"])
+    state = optimizer.get("state") or []
+    if any(key != "name" for row in state for key in row):
+        page.optimizer_state = state_table(state)
+    elif optimizer:
+        page.optimizer_state_note = empty_state_reason(optimizer, page.summary)
     if optimizer.get("param_groups"):
         page.param_groups = Table(
             ["name", "lr", "weight_decay"],
@@ -317,6 +382,17 @@ def _add_summary(page: RunPage, summary: dict[str, Any], epochs: dict[str, list[
         [[str(e), *(_text(epochs[c][i]) for c in ("train_loss", "train_accuracy",
                                                   "val_loss", "val_accuracy"))]
          for i, e in enumerate(epochs["epoch"])])
+
+
+def empty_state_reason(optimizer: dict[str, Any], summary: dict[str, Any]) -> str:
+    """Why an optimizer kept no state (a msgid): an empty table would look like a bug."""
+    if not summary.get("iterations"):
+        return N_("The optimizer took no step, so it has no state yet.")
+    if optimizer.get("name") == "sgd":
+        return N_("SGD without momentum keeps no state: each step uses only the current "
+                  "gradient (parameter − learning rate × gradient). Set a momentum to see "
+                  "its momentum buffer here.")
+    return N_("This optimizer kept no state for these parameters.")
 
 
 def state_table(state: list[dict[str, Any]]) -> Table:

@@ -1,5 +1,5 @@
 """The training-run JSON API: start (queued fairly), read, follow (Server-Sent Events),
-cancel, and delete runs.
+pause, resume and step one epoch, cancel, and delete runs.
 
 Cancel (POST /runs/{id}/cancel) stops a run and keeps it readable; DELETE /runs/{id} also
 cancels a live run, then forgets it: reading it again is 404."""
@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from app import metrics
 from app.deps import CallerDep, ExecutorDep, SettingsDep
 from app.schemas import error_body
-from app.training.runs import RunNotFoundError, RunRegistry, TooManyRunsError
-from app.training.schemas import RunCreated, RunView
+from app.training.runs import RunEndedError, RunNotFoundError, RunRegistry, TooManyRunsError
+from app.training.schemas import Control, RunCreated, RunView
 from app.training.spec import SpecLimitError, TrainSpec
 from app.training.store import StoreError, make_run_store
 
@@ -118,6 +118,46 @@ async def cancel_run(run_id: str, registry: RegistryDep) -> Response:
     return JSONResponse(run.view(), 200 if run.done else 202)
 
 
+_CONTROLS: dict[Control, str] = {
+    "pause": "Pause the run at the next epoch boundary (before the first epoch if it has not "
+    "started). A paused run waits, holding its worker, until resume or step, a cancel, or the "
+    "end of its pause budget (setting train_max_pause_s, for the whole run): then it resumes "
+    "by itself. Its wall-time limit counts training, not pauses.",
+    "resume": "Go on training: leaves a pause, or forgets a pause not yet reached.",
+    "step": "Paused: train one more epoch, then pause again. Running: the same as pause.",
+}
+
+
+async def _control(run_id: str, command: Control, registry: RunRegistry) -> Response:
+    try:
+        run = await registry.control_anywhere(run_id, command)
+    except RunNotFoundError as missing:
+        return _error(404, "NotFoundError", missing)
+    except RunEndedError as ended:
+        return _error(409, "RunEndedError", ended, "Start a new run (POST /runs).")
+    except StoreError as down:
+        return _store_down(down)
+    return JSONResponse(run.view(), 202)
+
+
+def _control_route(command: Control) -> None:
+    async def control_run(run_id: str, registry: RegistryDep) -> Response:
+        return await _control(run_id, command, registry)
+
+    control_run.__name__ = f"{command}_run"
+    router.add_api_route(
+        f"/{{run_id}}/{command}", control_run, methods=["POST"], status_code=202,
+        response_model=RunView, summary=f"{command.capitalize()} a run",
+        description=_CONTROLS[command] + " Answers at once: the run acts at its next epoch "
+        "boundary, and its status (and the paused/resumed events) show when it did.",
+        responses={409: {"description": "The run has already ended (RunEndedError)."},
+                   **_NOT_FOUND})
+
+
+for _command in _CONTROLS:
+    _control_route(_command)
+
+
 @router.delete("/{run_id}", status_code=204, response_class=Response, responses=_NOT_FOUND,
                summary="Delete a run: cancel it if it is live, then forget it (404 after)")
 async def delete_run(run_id: str, registry: RegistryDep) -> Response:
@@ -135,8 +175,8 @@ async def delete_run(run_id: str, registry: RegistryDep) -> Response:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description":
                      "Each event: `id` (its index), `event` (start, step, epoch, boundary, "
-                     "curve, end) and `data` (JSON). The history comes first; the stream ends "
-                     "after `end`, whose data is the run's summary."},
+                     "curve, paused, resumed, end) and `data` (JSON). The history comes "
+                     "first; the stream ends after `end`, whose data is the run's summary."},
                204: {"description": "Last-Event-ID says the client has every event of a run "
                      "that has ended: nothing more will come (stops EventSource retrying)."},
                **_NOT_FOUND},

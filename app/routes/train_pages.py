@@ -1,7 +1,9 @@
 """The training pages: configure and start a run (a form that also works without
 JavaScript), follow it live (htmx polls the run's ``live`` block every second while it
-runs; the block of an ended run has no trigger, so polling stops), cancel it, and compare
-runs. The JSON API of the same runs is routes/runs.py; both read one RunRegistry.
+runs; the block of an ended run has no trigger, so polling stops), pause, resume, step or
+cancel it, replay an ended run epoch by epoch (``?epoch=N``: the run as it was then;
+train.js plays the frames at a chosen pace), and compare runs. The JSON API of the same
+runs is routes/runs.py; both read one RunRegistry.
 
 A browser's recent runs are a cookie of run ids: a run id is its only credential, so the
 list shows the runs this browser started or opened, never other people's.
@@ -21,7 +23,14 @@ from app.executor.base import QueueFullError
 from app.playground import train_form, train_views
 from app.playground.train_views import RECENT_COOKIE
 from app.routes.runs import RegistryDep
-from app.training.runs import Run, RunNotFoundError, RunRegistry, TooManyRunsError
+from app.training.runs import (
+    Run,
+    RunEndedError,
+    RunNotFoundError,
+    RunRegistry,
+    TooManyRunsError,
+    replay,
+)
 from app.training.spec import SpecLimitError
 from app.training.store import StoreError
 from app.web import form_fields, is_fragment_request, render
@@ -66,9 +75,11 @@ async def compare_runs(request: Request, registry: RegistryDep,
 
 
 @router.get("/train/runs/{run_id}", response_class=HTMLResponse)
-async def run_page(request: Request, run_id: str, registry: RegistryDep) -> HTMLResponse:
+async def run_page(request: Request, run_id: str, registry: RegistryDep,
+                   epoch: Annotated[int | None, Query(ge=0, le=1_000_000)] = None
+                   ) -> HTMLResponse:
     run = await _find(registry, run_id)
-    response = await _render_run(request, run, run_id)
+    response = await _render_run(request, run, run_id, epoch)
     if run is not None and not is_fragment_request(request):
         _remembered(request, response, run.id)
     return response
@@ -85,16 +96,48 @@ async def cancel_run(request: Request, run_id: str, registry: RegistryDep) -> Re
     return await _render_run(request, run, run_id)
 
 
+@router.post("/train/runs/{run_id}/{command}", response_class=HTMLResponse)
+async def control_run(request: Request, run_id: str, command: str,
+                      registry: RegistryDep) -> Response:
+    """Pause, resume or step: the same buttons with and without JavaScript."""
+    if command not in ("pause", "resume", "step"):
+        return await _render_run(request, None, run_id)
+    run: Run | None
+    try:
+        run = await registry.control_anywhere(run_id, command)
+    except RunEndedError:
+        run = await _find(registry, run_id)  # ended meanwhile: show how it ended
+    except (RunNotFoundError, StoreError):
+        run = None
+    if run is not None and not is_fragment_request(request):
+        return RedirectResponse(f"/train/runs/{run.id}", status_code=303)
+    return await _render_run(request, run, run_id)
+
+
 # --- helpers --------------------------------------------------------------------------
 # Charts and templates are built in a worker thread (a long run's page takes ~15 ms), from
 # a copy of the run's data taken here on the event loop, where the run appends to it.
-async def _render_run(request: Request, run: Run | None, run_id: str) -> HTMLResponse:
-    data = (train_views.snapshot(run.view()), run.start) if run else None
+RunData = tuple[dict[str, Any], dict[str, Any] | None, train_views.Replay | None]
+
+
+async def _render_run(request: Request, run: Run | None, run_id: str,
+                      epoch: int | None = None) -> HTMLResponse:
+    data: RunData | None = None
+    if run is not None:
+        shown, frame = run, None
+        last = run.epochs["epoch"][-1] if run.epochs["epoch"] else 0
+        if run.done and last:
+            if epoch is not None and epoch < last:  # the last epoch's frame is the end
+                shown, frame = replay(run, epoch), epoch
+            elapsed = (run.summary or {}).get("elapsed_s")
+            data = (train_views.snapshot(shown.view()), shown.start,
+                    train_views.Replay(frame, last, elapsed))
+        else:
+            data = (train_views.snapshot(run.view()), run.start, None)
     return await asyncio.to_thread(_run_response, request, data, run_id)
 
 
-def _run_response(request: Request, data: tuple[dict[str, Any], dict[str, Any] | None] | None,
-                  run_id: str) -> HTMLResponse:
+def _run_response(request: Request, data: RunData | None, run_id: str) -> HTMLResponse:
     page = train_views.run_page(*data) if data else None
     # A poll of a run that is gone still gets a 200 block (without a trigger: polling
     # stops); htmx would not swap a 404.
@@ -113,6 +156,7 @@ def _compare_response(request: Request, views: list[dict[str, Any]], asked: int,
 async def _form_context(request: Request, registry: RunRegistry,
                         form: train_form.TrainForm) -> dict[str, object]:
     return {"active": "train", "form": form, "options": train_form.OPTIONS,
+            "labels": train_form.LABELS,
             "recent": train_views.recent_runs(await _recent(request, registry))}
 
 

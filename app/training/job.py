@@ -15,6 +15,8 @@ Events, in order (``type`` tells them apart):
 - ``boundary`` (2-D sets): a grid x grid map of the model's prediction: ``probability`` of
   class 1 for two classes, else ``label`` and ``confidence``; rows run along y, columns along x.
 - ``curve`` (1-D regression): the model's prediction at evenly spaced x.
+- ``paused`` / ``resumed`` (control.py): the run waits between epochs after a ``pause`` or
+  ``step`` command; ``resumed`` says why it goes on (resume, step, cancelled, pause_limit).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.executor.handlers import JobContext
 from app.training import datasets
+from app.training.control import PauseControl
 from app.training.datasets import Split
 from app.training.loop import (
     Divergence,
@@ -48,6 +51,12 @@ from app.training.optim import make_optimizer, make_scheduler, state_summary
 from app.training.spec import RunPlan, SpecLimitError, TrainSpec, check_limits
 
 Emit = Callable[[dict[str, Any]], None]
+Controls = Callable[[float], list[str]]
+
+
+def no_controls(wait_s: float) -> list[str]:
+    """The controls of a run nobody can pause (tests, the benchmark)."""
+    return []
 
 # Points of the training set sent once for drawing: enough to show the shape of a set, few
 # enough that the start event stays small.
@@ -61,8 +70,10 @@ def run_training_job(
     emit: Emit,
     should_stop: Callable[[], bool],
     settings: Settings,
+    controls: Controls = no_controls,
 ) -> dict[str, Any]:
     """Train the run ``payload`` describes (a TrainSpec as JSON); return its final summary.
+    ``controls`` gives the pause/resume/step commands sent to the run (control.py).
 
     Never raises for a bad spec or a failed run: those are results (status failed).
     """
@@ -77,14 +88,14 @@ def run_training_job(
     except SpecLimitError as over:
         return _failed(str(over), started)
     try:
-        return _run(spec, run_plan, emit, should_stop, settings, started, deadline)
+        return _run(spec, run_plan, emit, should_stop, controls, settings, started, deadline)
     except Exception as error:  # a failed run is a result, not a crashed worker
         return _failed(f"{type(error).__name__}: {error}", started, hint=_failure_hint(error))
 
 
 def _run(
     spec: TrainSpec, run_plan: RunPlan, emit: Emit, should_stop: Callable[[], bool],
-    settings: Settings, started: float, deadline: float,
+    controls: Controls, settings: Settings, started: float, deadline: float,
 ) -> dict[str, Any]:
     notices: list[str] = []
     device = _pick_device(spec.device, settings, notices)
@@ -123,11 +134,15 @@ def _run(
     )
     snapshots = _Snapshots(spec, run_plan, raw, settings) if run_plan.in_features <= 2 else None
     emit(_start_event(spec, run_plan, device, notices, raw if snapshots else None))
-    hooks = _JobHooks(emit, should_stop, deadline, spec, settings, setup, snapshots, started)
+    pauses = PauseControl(spec.epochs, settings.train_max_pause_s)
+    hooks = _JobHooks(emit, should_stop, deadline, spec, settings, setup, snapshots, started,
+                      pauses, controls)
 
     train_started = time.monotonic()
+    hooks.pause_point(0)  # paused before it started (a pause sent while it was queued)
     outcome = train(setup, hooks)
-    train_s = time.monotonic() - train_started
+    # Time spent paused is not training time (steps_per_s would otherwise read low).
+    train_s = time.monotonic() - train_started - pauses.paused_s
     return _summary(spec, run_plan, setup, outcome, device, notices, started, train_s, settings)
 
 
@@ -153,8 +168,11 @@ class _JobHooks:
     def __init__(
         self, emit: Emit, should_stop: Callable[[], bool], deadline: float, spec: TrainSpec,
         settings: Settings, setup: Setup, snapshots: _Snapshots | None, started: float,
+        pauses: PauseControl, controls: Controls,
     ) -> None:
         self._emit = emit
+        self._pauses = pauses
+        self._controls = controls
         self._should_stop = should_stop
         self._deadline = deadline
         self._log_every = spec.log_every
@@ -191,8 +209,27 @@ class _JobHooks:
             "val_loss": num(r.val_loss), "val_accuracy": num(r.val_accuracy),
             "elapsed_s": round(time.monotonic() - self._started, 3),
         })
-        if self._snapshots is not None and self._snapshots.due(r.epoch):
+        pausing = self._pauses.will_pause(r.epoch, self._controls)
+        # A paused run always shows the boundary of the epoch it stopped after.
+        if self._snapshots is not None and (pausing or self._snapshots.due(r.epoch)):
             self._emit(self._snapshots.take(self._setup.model, r.epoch))
+        if pausing:
+            self._wait(r.epoch)
+
+    def pause_point(self, epoch_done: int) -> None:
+        """Pause here if asked (before the first epoch; on_epoch handles the others)."""
+        if self._pauses.will_pause(epoch_done, self._controls):
+            self._wait(epoch_done)
+
+    def _wait(self, epoch_done: int) -> None:
+        # The wall-time limit counts training, not waiting.
+        self._deadline += self._pauses.wait(epoch_done, self._controls, self._should_stop,
+                                            time.monotonic, self._emit_stamped)
+
+    def _emit_stamped(self, event: dict[str, Any]) -> None:
+        """Pause events carry the Unix time they happened at, so a reader can count down
+        what is left of the pause budget."""
+        self._emit({**event, "at": round(time.time(), 3)})
 
     def stop_reason(self) -> StopReason | None:
         if self._should_stop():
@@ -404,6 +441,7 @@ def handle_train_job(payload: dict[str, Any], context: JobContext) -> tuple[int,
     """The "train" job handler (registered in app/jobs.py): one run in a sandbox worker, its
     events sent as they come, its summary as the result."""
     started = time.monotonic()
-    summary = run_training_job(payload, context.emit, context.should_stop, context.settings)
+    summary = run_training_job(payload, context.emit, context.should_stop, context.settings,
+                               context.controls)
     summary.setdefault("elapsed_s", round(time.monotonic() - started, 3))
     return 200, json.dumps(summary, allow_nan=False).encode()

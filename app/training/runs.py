@@ -27,6 +27,7 @@ from app.callers import Caller
 from app.config import Settings
 from app.executor.base import Executor, Job, JobHandle, JobResult, QueuePosition
 from app.training import driver
+from app.training.control import COMMANDS
 from app.training.spec import RunPlan, TrainSpec, check_limits, plan
 from app.training.store import RunStore, StoredRun, StoreError
 
@@ -47,6 +48,14 @@ class RunNotFoundError(LookupError):
                          "then dropped)")
 
 
+class RunEndedError(Exception):
+    """A control (pause, resume, step) sent to a run that has already ended."""
+
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(f"training run {run_id!r} has already ended (status {status}); "
+                         "there is nothing left to pause, resume or step")
+
+
 class TooManyRunsError(Exception):
     """This caller, or its class, has as many runs queued or running as its quota allows."""
 
@@ -63,8 +72,12 @@ class Run:
     plan: RunPlan
     created_at: float  # time.time(), for people
     created_mono: float  # time.monotonic(), for deadlines
-    status: str = "queued"  # queued -> running -> one of TERMINAL
+    status: str = "queued"  # queued -> running (<-> paused) -> one of TERMINAL
     cancel_requested: bool = False
+    # The last control sent (pause, resume, step) until the run acts on it; the paused and
+    # resumed events say what the run did.
+    control_requested: str | None = None
+    paused_event: dict[str, Any] | None = None
     start: dict[str, Any] | None = None
     latest_snapshot: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
@@ -95,6 +108,15 @@ class Run:
                 self.epochs[column].append(event.get(column))
         elif kind in ("boundary", "curve"):
             self.latest_snapshot = event
+        elif kind == "paused":
+            self.status = "paused"
+            self.paused_event = event
+            self.control_requested = None
+        elif kind == "resumed":
+            self.status = "running"
+            self.paused_event = None
+            if self.control_requested != "pause":  # a pause sent after this step stays asked
+                self.control_requested = None
         self._append(kind, event)
 
     def finish(self, summary: dict[str, Any]) -> None:
@@ -120,6 +142,8 @@ class Run:
             "id": self.id,
             "status": self.status,
             "cancel_requested": self.cancel_requested,
+            "control_requested": self.control_requested,
+            "pause": self._pause_view(),
             "created_at": self.created_at,
             "spec": self.spec.model_dump(mode="json"),
             "device": self.start.get("device") if self.start else None,
@@ -135,6 +159,17 @@ class Run:
             "events_url": f"/runs/{self.id}/events",
             "queue": self._queue_view(),
         }
+
+    def _pause_view(self) -> dict[str, Any] | None:
+        """While paused: after which epoch, and how much of the pause budget was left then."""
+        if self.status != "paused" or self.paused_event is None:
+            return None
+        left = float(self.paused_event.get("pause_left_s") or 0.0)
+        at = self.paused_event.get("at")
+        if isinstance(at, int | float):  # counted down from when it paused
+            left = max(0.0, left - max(0.0, time.time() - at))
+        return {"epoch": self.paused_event.get("epoch"), "pause_left_s": round(left, 1),
+                "max_pause_s": self.paused_event.get("max_pause_s")}
 
     def _queue_view(self) -> dict[str, Any] | None:
         if self.status != "queued" or self.queue is None:
@@ -170,6 +205,24 @@ def run_from_store(stored: StoredRun) -> Run:
     return run
 
 
+def replay(run: Run, epoch: int) -> Run:
+    """The run as it was when epoch ``epoch`` ended (0: when it started), rebuilt from its
+    history: what a student watching live saw then, for replaying a fast run at a pace they
+    can follow. The copy is read-only and never ends (it has no ``end`` event)."""
+    copy = Run(id=run.id, caller=run.caller, spec=run.spec, plan=run.plan,
+               created_at=run.created_at, created_mono=run.created_mono)
+    for kind, text in run.history:
+        if kind == "end":
+            break
+        event = json.loads(text)
+        if kind in ("step", "epoch") and int(event.get("epoch", 0)) > epoch:
+            break
+        copy.record(event)
+    if copy.status == "paused":  # a pause is live state, not part of the story replayed
+        copy.status, copy.paused_event = "running", None
+    return copy
+
+
 class RunRegistry:
     def __init__(self, executor: Executor, settings: Settings,
                  store: RunStore | None = None) -> None:
@@ -201,7 +254,8 @@ class RunRegistry:
             del self._runs[run.id]
             raise
         job = Job(kind="train", payload=spec.model_dump(mode="json"),
-                  deadline_s=self.settings.train_deadline_s + self.settings.train_wrapup_s,
+                  deadline_s=self.settings.train_deadline_s + self.settings.train_wrapup_s
+                  + self.settings.train_max_pause_s,
                   lane="batch", owner=caller.key, group=caller.class_id,
                   expected_s=self.settings.train_expected_s)
         try:
@@ -264,6 +318,32 @@ class RunRegistry:
         if not run.done:
             await self.store.request_cancel(run_id)
             run.cancel_requested = True
+        return run
+
+    def control(self, run_id: str, command: str) -> Run:
+        """Send pause, resume or step (control.py says what each does) to a run this process
+        drives. A queued run gets it when it starts. Raises RunEndedError for an ended run."""
+        if command not in COMMANDS:
+            raise ValueError(f"unknown control {command!r}; one of {', '.join(COMMANDS)}")
+        run = self.get(run_id)
+        if run.done or run.cancel_requested or run.handle is None:
+            raise RunEndedError(run_id, run.status)
+        if self.executor.control(run.handle, command):
+            run.control_requested = command
+        return run
+
+    async def control_anywhere(self, run_id: str, command: str) -> Run:
+        """control(), or for a run another process drives, ask that process to send it (it
+        polls the store while it drives the run, paused or not)."""
+        if run_id in self._runs or self.store is None:
+            return self.control(run_id, command)
+        if command not in COMMANDS:
+            raise ValueError(f"unknown control {command!r}; one of {', '.join(COMMANDS)}")
+        run = await self.find(run_id)
+        if run.done:
+            raise RunEndedError(run_id, run.status)
+        await self.store.request_control(run_id, command)
+        run.control_requested = command
         return run
 
     async def delete_anywhere(self, run_id: str) -> None:
@@ -381,6 +461,8 @@ class RunRegistry:
 
     async def _drive(self, run: Run) -> None:
         assert run.handle is not None  # set by create() before this task starts
+        watcher = (asyncio.get_running_loop().create_task(self._watch_store(run))
+                   if self.store is not None else None)
         try:
             async for event in self.executor.events(run.handle):
                 run.record(event)
@@ -397,6 +479,9 @@ class RunRegistry:
         except Exception as error:  # the executor broke, not the run: report it as failed
             log.exception("training run %s: the executor failed", run.id)
             summary = {"status": "failed", "reason": f"the sandbox failed: {error}", "hint": None}
+        finally:
+            if watcher is not None:
+                watcher.cancel()
         run.finish(summary)
         await self._publish(run)
         metrics.RUNS.labels(run.status).inc()
@@ -413,6 +498,24 @@ class RunRegistry:
         except StoreError:
             log.exception("training run %s: could not write its %s event to the run store",
                           run.id, kind)
+
+    async def _watch_store(self, run: Run) -> None:
+        """While this process drives the run: the cancels and controls other processes put
+        in the store. Polled, not only at each event: a paused run sends no events."""
+        assert self.store is not None and run.handle is not None
+        while not run.done:
+            await asyncio.sleep(self.settings.run_control_poll_s)
+            try:
+                commands = await self.store.take_controls(run.id)
+                cancel = not run.cancel_requested and await self.store.cancel_requested(run.id)
+            except StoreError:
+                continue
+            if cancel:
+                self.cancel(run.id)
+            for command in commands:
+                if command in COMMANDS and not run.done and self.executor.control(run.handle,
+                                                                                    command):
+                    run.control_requested = command
 
     async def _cancel_requested_elsewhere(self, run: Run) -> bool:
         assert self.store is not None

@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-RunStatus = Literal["queued", "running", "finished", "cancelled", "timed_out", "diverged",
-                    "failed"]
+RunStatus = Literal["queued", "running", "paused", "finished", "cancelled", "timed_out",
+                    "diverged", "failed"]
+Control = Literal["pause", "resume", "step"]
 
 
 class QueueView(BaseModel):
@@ -18,6 +19,14 @@ class QueueView(BaseModel):
     estimated_start_s: float = Field(
         ge=0, description="Seconds from now until the run is expected to start, from the "
         "expected length of the runs ahead of it (their recent average on this server).")
+
+
+class PauseView(BaseModel):
+    epoch: int = Field(description="Epochs completed when the run paused (0: before the first).")
+    pause_left_s: float = Field(
+        description="Seconds of the run's pause budget (setting train_max_pause_s) left now; "
+        "when they run out the run resumes by itself.")
+    max_pause_s: float = Field(description="The whole budget: train_max_pause_s.")
 
 
 class RunCreated(BaseModel):
@@ -51,6 +60,9 @@ class RunView(BaseModel):
     id: str
     status: RunStatus
     cancel_requested: bool
+    control_requested: Control | None = Field(
+        description="The pause, resume or step sent last, until the run acts on it.")
+    pause: PauseView | None = Field(description="While the run is paused.")
     created_at: float = Field(description="Unix time the run was queued.")
     spec: dict[str, Any]
     device: str | None = Field(description="Where the run trains, once it started.")

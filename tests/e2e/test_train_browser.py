@@ -124,3 +124,131 @@ def test_phone_width_reads_without_sideways_scrolling(open_page, screenshot) -> 
     page.locator("#live .run-head").scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, 380)")  # the counters and the first chart
     screenshot(page, "train-phone")
+
+
+def test_pause_step_resume_in_the_browser(page: Page, screenshot) -> None:
+    from tests.e2e.test_layout_browser import serious_violations
+
+    page.goto("/train")
+    start_run(page, {"f-epochs": "1000", "f-batch_size": "16"})
+    page.wait_for_selector("#live[data-status=running]", timeout=RUN_TIMEOUT_MS)
+    page.click("#pause-run")
+    page.wait_for_selector("#live[data-status=paused]", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#live .run-status")).to_have_text("Paused")
+    # The keyboard focus moved from Pause (gone now) to the first control the paused run offers.
+    expect(page.locator("#resume-run")).to_be_focused()
+    note = page.locator(".pause-note")
+    expect(note).to_contain_text("resumes by itself")
+    at = int(note.get_attribute("data-paused-epoch") or "-1")
+    expect(page.locator("[data-counter=epoch]")).to_have_text(str(at))
+    page.wait_for_timeout(1500)  # polls go on; the run stays where it is
+    expect(page.locator(".pause-note")).to_have_attribute("data-paused-epoch", str(at))
+    screenshot(page, "train-paused", full_page=True)
+    assert serious_violations(page) == []
+
+    page.click("#step-run")  # one more epoch, then paused again
+    expect(page.locator(".pause-note")).to_have_attribute(
+        "data-paused-epoch", str(at + 1), timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("[data-counter=epoch]")).to_have_text(str(at + 1))
+
+    page.click("#resume-run")
+    page.wait_for_selector("#live[data-status=running]", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#pause-run")).to_be_visible()
+    page.click("#cancel-run")
+    wait_until_ended(page)
+    expect(page.locator("#live .run-status")).to_have_text("Cancelled")
+
+
+# Every frame htmx swaps in during a replay: which epoch it shows.
+WATCH_FRAMES = """
+window.frames_ = [];
+document.addEventListener("htmx:afterSettle", function () {
+  var live = document.getElementById("live");
+  if (live) window.frames_.push(live.getAttribute("data-replay-epoch"));
+});
+"""
+
+
+def test_a_fast_run_replays_at_a_pace_a_student_can_follow(page: Page, screenshot) -> None:
+    page.goto("/train")
+    start_run(page, {"f-epochs": "6"})
+    wait_until_ended(page)
+    play = page.locator("[data-replay-play]")
+    expect(play).to_be_visible()  # JavaScript shows Play and the pace
+    expect(page.locator(".replay-form")).to_contain_text("too fast to follow")
+    page.select_option("[data-replay-pace]", "500")
+    page.evaluate(WATCH_FRAMES)
+    play.click()
+    expect(page.locator("#live")).to_have_attribute("data-replay-epoch", "2")
+    expect(page.locator("#live .run-status")).to_have_text("Replay: after epoch 2 of 6")
+    expect(page.locator("[data-replay-play]")).to_have_text("Stop")
+    expect(page.locator("[data-replay-play]")).to_be_focused()  # focus follows the swap
+    page.keyboard.press("Enter")  # Stop, from the keyboard
+    expect(page.locator("[data-replay-play]")).to_have_text("Play")
+    stopped_at = page.locator("#live").get_attribute("data-replay-epoch")
+    page.wait_for_timeout(800)
+    expect(page.locator("#live")).to_have_attribute("data-replay-epoch", stopped_at or "")
+    # caret: Playwright's default hides the caret with an inline style, which the CSP refuses
+    screenshot(page, "train-replay", full_page=True, caret="initial")
+    from tests.e2e.test_layout_browser import serious_violations
+    assert serious_violations(page) == []
+    page.keyboard.press("Enter")  # Play on from there
+    # It plays to the end by itself, one epoch per frame, and the end is the run as it ended.
+    expect(page.locator("#live")).to_have_attribute("data-status", "finished", timeout=10_000)
+    expect(page.locator("[data-replay-play]")).to_have_text("Play")
+    frames = page.evaluate("window.frames_")
+    assert [f for f in frames if f is not None] == [str(n) for n in range(6)]
+    assert frames[-1] is None, frames
+    expect(page.locator("[data-replay-pace]")).to_have_value("500")  # the pace is kept
+
+
+def test_without_javascript_a_running_run_reloads_and_replay_uses_the_form(
+        open_page) -> None:
+    page = open_page(viewport={"width": 1280, "height": 900}, locale="en-US",
+                     java_script_enabled=False)
+    page.goto("/train")
+    page.fill("#f-epochs", "1000")
+    page.fill("#f-batch_size", "16")
+    with page.expect_navigation(url="**/train/runs/**"):
+        page.click("#train_form .train-actions button[type=submit] >> nth=0")
+    run_url = page.url
+    # The page reloads itself while the run is live (a noscript meta refresh).
+    loads: list[str] = []
+    page.on("load", lambda: loads.append(page.url))
+    page.wait_for_timeout(4000)
+    assert loads and loads[0] == run_url, loads
+    page.click("#cancel-run")  # a plain form post, then the run's page
+    page.wait_for_selector("#live[data-status=cancelled]", timeout=RUN_TIMEOUT_MS)
+    if page.locator(".replay-form").count():  # cancelled after at least one epoch
+        expect(page.locator("[data-replay-play]")).to_be_hidden()  # Play needs JavaScript
+        page.locator("[data-replay-show]").click()  # Show: the end's epoch is the end
+        expect(page.locator("#live")).to_have_attribute("data-status", "cancelled")
+    page.goto("/train")
+    page.fill("#f-epochs", "4")
+    with page.expect_navigation(url="**/train/runs/**"):
+        page.click("#train_form .train-actions button[type=submit] >> nth=0")
+    for _ in range(60):  # reloads by itself until the run has ended
+        if page.locator("#live[data-status=finished]").count():
+            break
+        page.wait_for_timeout(1000)
+    expect(page.locator("[data-replay-play]")).to_be_hidden()
+    expect(page.locator("[data-replay-show]")).to_be_visible()
+    page.goto(page.url.split("?")[0] + "?epoch=1")  # what Show sends for epoch 1
+    expect(page.locator("#live .run-status")).to_have_text("Replay: after epoch 1 of 4")
+
+
+def test_replay_and_pause_controls_fit_a_phone_in_japanese(open_page, screenshot) -> None:
+    page = open_page(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True,
+                     locale="ja-JP")
+    page.goto("/train")
+    start_run(page, {"f-epochs": "5"})
+    wait_until_ended(page)
+    page.goto(page.url + "?epoch=2")
+    expect(page.locator("#live .run-status")).to_have_text("再生中: エポック 2 / 5 の後")
+    expect(page.locator("[data-replay-play]")).to_have_text("再生")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    for control in ("[data-replay-play]", "[data-replay-show]", "#replay-pace"):
+        box = page.locator(control).bounding_box()
+        assert box is not None and box["height"] >= 44, control  # a finger's tap target
+    page.locator(".replay-form").scroll_into_view_if_needed()
+    screenshot(page, "train-replay-phone-ja")

@@ -52,3 +52,14 @@ def mark_job(payload: dict[str, Any], context: JobContext) -> tuple[int, bytes]:
 
 def failing_job(payload: dict[str, Any], context: JobContext) -> tuple[int, bytes]:
     raise RuntimeError("a handler bug")
+
+
+def controls_job(payload: dict[str, Any], context: JobContext) -> tuple[int, bytes]:
+    """Collects the control commands sent to it until "done" (or ``s`` seconds), emitting a
+    "waiting" event once it listens, and returns them in order."""
+    context.emit({"type": "waiting"})
+    got: list[str] = []
+    until = time.monotonic() + float(payload.get("s", 10))
+    while "done" not in got and time.monotonic() < until and not context.should_stop():
+        got += context.controls(0.2)
+    return 200, json.dumps({"ok": True, "controls": got}).encode()

@@ -26,7 +26,7 @@ from app.jobs import BACKENDS
 
 TEST = jobs_for_tests.__name__
 HANDLERS = {kind: f"{TEST}:{kind}_job"
-            for kind in ("sleep", "stubborn", "crash", "mark", "failing")}
+            for kind in ("sleep", "stubborn", "crash", "mark", "failing", "controls")}
 
 
 # Settings a backend needs on the test machine: the Ray tests share one local cluster of two
@@ -277,3 +277,19 @@ def test_a_class_of_30_finishes_when_the_queue_math_says(backend: str) -> None:
     bound = math.ceil(students / slots) * d
     assert bound <= total_s < bound * 1.5 + 0.5
     assert program_s < 0.5
+
+
+def test_controls_reach_the_job_in_order_even_when_sent_while_it_was_queued(
+        backend: str) -> None:
+    async def scenario(executor: Executor) -> None:
+        busy = await executor.submit(job("sleep", s=0.5))  # holds the only worker
+        handle = await executor.submit(job("controls", s=10))
+        assert executor.control(handle, "pause") and executor.control(handle, "step")
+        events = executor.events(handle)
+        assert await anext(events) == {"type": "waiting"}  # it runs and listens now
+        assert executor.control(handle, "resume") and executor.control(handle, "done")
+        assert (await body(executor, handle))["controls"] == ["pause", "step", "resume", "done"]
+        assert not executor.control(handle, "pause")  # ended: nothing is sent
+        await body(executor, busy)
+
+    run(backend, scenario)

@@ -320,12 +320,14 @@ def test_cancel_ends_the_sse_stream_with_cancelled(runs_client: TestClient) -> N
 
 
 def test_job_carries_the_spec_and_a_deadline_past_the_runs_own() -> None:
-    test_client, executor = make_client(train_deadline_s=20, train_wrapup_s=3)
+    test_client, executor = make_client(train_deadline_s=20, train_wrapup_s=3,
+                                        train_max_pause_s=30)
     with test_client:
         run_id = test_client.post("/runs", json=SMALL).json()["id"]
         wait_for_end(test_client, run_id)
     (job,) = executor.jobs
-    assert job.kind == "train" and job.deadline_s == 23
+    # The run's own limit, its wrap-up, and the most it may spend paused (holding its worker).
+    assert job.kind == "train" and job.deadline_s == 53
     assert job.payload["dataset"]["name"] == "moons" and job.payload["epochs"] == 3
 
 

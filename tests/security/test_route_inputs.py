@@ -132,7 +132,11 @@ FORMS: dict[str, dict[str, str]] = {
     # Buttons: no fields, but a body is still sent and must not matter.
     "/lessons/{lesson_id}/plot/{index}": {},
     "/train/runs/{run_id}/cancel": {},
+    "/train/runs/{run_id}/{command}": {},
     "/runs/{run_id}/cancel": {},
+    "/runs/{run_id}/pause": {},
+    "/runs/{run_id}/resume": {},
+    "/runs/{run_id}/step": {},
     # The classroom's forms (each also carries the CSRF field; without a session or a
     # matching cookie they are refused, which is what fuzzing them must keep true).
     "/teacher/login": {"username": "teacher", "password": "x" * 12, "next": "/teacher",
@@ -164,6 +168,7 @@ def url_of(route: APIRoute, overrides: dict[str, str] | None = None) -> str:
     values = {"run_id": RUN_ID, "lesson_id": catalog().lessons[0].id, "index": "0",
               "exercise_id": "x", "class_id": "1", "student_id": "1", "action": "rename",
               "key_id": "1", **({"exercise_id": "1"} if "/exercises/" in route.path else {}),
+              "command": "pause",
               **VALID_PATH_PARAMS.get(route.path, {}), **(overrides or {})}
     url = route.path
     for name in params(route, "path"):

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from app.config import Settings
-from app.training.job import run_training_job
+from app.training.job import Controls, no_controls, run_training_job
 
 # Unthrottled step events, so a test sees every optimizer step.
 EVERY_STEP = {"train_max_events_per_s": 1e9}
@@ -29,15 +29,20 @@ class JobRun:
 def run_job(
     spec: dict[str, Any],
     should_stop: Callable[[], bool] = lambda: False,
+    controls: Controls = no_controls,
+    watch: Callable[[dict[str, Any]], None] = lambda event: None,
     **settings: Any,
 ) -> JobRun:
+    """``watch`` sees each event as it is emitted (a scripted student reacts to them)."""
     events: list[dict[str, Any]] = []
 
     def emit(event: dict[str, Any]) -> None:
         # The worker sends events as JSON: each must survive a strict round trip.
         events.append(json.loads(json.dumps(event, allow_nan=False)))
+        watch(event)
 
-    summary = run_training_job(spec, emit, should_stop, Settings(**{**EVERY_STEP, **settings}))
+    summary = run_training_job(spec, emit, should_stop, Settings(**{**EVERY_STEP, **settings}),
+                               controls)
     json.dumps(summary, allow_nan=False)
     return JobRun(summary, events)
 

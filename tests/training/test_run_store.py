@@ -219,3 +219,23 @@ def test_sqlite_keeps_nothing_after_a_runs_end(tmp_path: Path) -> None:
         return [kind for kind, _ in stored.events]
 
     assert asyncio.run(scenario()) == ["start", "end"]
+
+
+def test_control_requests_are_taken_once_in_order(open_store: Opener) -> None:
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
+        asker, driver = open_store(), open_store()  # another process asks, the driver takes
+        run_id = _run_id()
+        await driver.create(run_id, {"id": run_id, "created_at": 0.0, "spec": {}})
+        await asker.request_control(run_id, "pause")
+        await asker.request_control(run_id, "step")
+        first = await driver.take_controls(run_id)
+        second = await driver.take_controls(run_id)
+        await asker.request_control(run_id, "resume")
+        await driver.append(run_id, "end", json.dumps({"status": "finished"}))
+        after_end = await driver.take_controls(run_id)  # an ended run drops what was asked
+        await driver.delete(run_id)
+        await asker.close()
+        await driver.close()
+        return first, second, after_end
+
+    assert asyncio.run(scenario()) == (["pause", "step"], [], [])

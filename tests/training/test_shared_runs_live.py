@@ -80,6 +80,15 @@ def wait_running(server: LiveServer, run_id: str) -> None:
         time.sleep(0.1)
 
 
+def wait_status(server: LiveServer, run_id: str, status: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while (view := httpx.get(f"{server.url}/runs/{run_id}", timeout=10).json())["status"] \
+            != status:
+        assert time.monotonic() < deadline, view["status"]
+        time.sleep(0.1)
+    return view
+
+
 def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
         servers: list[LiveServer], store_env: dict[str, str]) -> None:
     a, b = servers
@@ -113,6 +122,24 @@ def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
     ended = follow(f"{b.url}/runs/{long_id}/events")[-1]
     assert ended[1] == "end" and ended[2]["status"] == "cancelled"
     assert httpx.get(f"{a.url}/runs/{long_id}", timeout=10).json()["status"] == "cancelled"
+
+    # Paused, stepped and cancelled through B, done by A: A polls the store for controls,
+    # since a paused run sends no events to check at.
+    paused_id = httpx.post(f"{a.url}/runs", json=LONG, timeout=10).json()["id"]
+    wait_running(b, paused_id)
+    assert httpx.post(f"{b.url}/runs/{paused_id}/pause", timeout=10).status_code == 202
+    at = wait_status(b, paused_id, "paused")["pause"]["epoch"]
+    time.sleep(0.6)
+    assert httpx.get(f"{a.url}/runs/{paused_id}", timeout=10).json()["progress"]["epoch"] == at
+    assert httpx.post(f"{b.url}/runs/{paused_id}/step", timeout=10).status_code == 202
+    deadline = time.monotonic() + 20
+    while (view := httpx.get(f"{b.url}/runs/{paused_id}", timeout=10).json())["progress"][
+            "epoch"] != at + 1 or view["status"] != "paused":
+        assert time.monotonic() < deadline, view["status"]
+        time.sleep(0.1)
+    assert httpx.post(f"{b.url}/runs/{paused_id}/cancel", timeout=10).status_code == 202
+    ended = follow(f"{b.url}/runs/{paused_id}/events")[-1]
+    assert ended[2]["status"] == "cancelled" and ended[2]["epochs_completed"] == at + 1
 
     # A run live when A shuts down ends as cancelled in the store too: B's followers stop.
     live_id = httpx.post(f"{a.url}/runs", json=LONG, timeout=10).json()["id"]

@@ -42,6 +42,12 @@ class RunStore(Protocol):
     async def cancel_requested(self, run_id: str) -> bool:
         """Whether request_cancel() was called for the run."""
 
+    async def request_control(self, run_id: str, command: str) -> None:
+        """Ask the process driving the run to send it a control (pause, resume, step)."""
+
+    async def take_controls(self, run_id: str) -> list[str]:
+        """The controls requested since the last call, oldest first (each is taken once)."""
+
     async def delete(self, run_id: str) -> None:
         """Forget the run."""
 

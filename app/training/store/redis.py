@@ -38,6 +38,9 @@ class RedisRunStore:
     def _cancel_key(self, run_id: str) -> str:
         return f"{self._prefix}run:{run_id}:cancel"
 
+    def _control_key(self, run_id: str) -> str:
+        return f"{self._prefix}run:{run_id}:control"
+
     async def create(self, run_id: str, record: dict[str, Any]) -> None:
         try:
             await self._redis.set(self._record_key(run_id), json.dumps(record))
@@ -51,7 +54,7 @@ class RedisRunStore:
                 if kind == "end":  # finished runs are kept keep_s, then expire
                     for key in (self._record_key(run_id), self._events_key(run_id)):
                         pipe.expire(key, self._keep_s)
-                    pipe.delete(self._cancel_key(run_id))
+                    pipe.delete(self._cancel_key(run_id), self._control_key(run_id))
                 await pipe.execute()
         except RedisError as error:
             raise StoreError(f"the run store failed: {error}") from error
@@ -101,10 +104,29 @@ class RedisRunStore:
         except RedisError as error:
             raise StoreError(f"the run store failed: {error}") from error
 
+    async def request_control(self, run_id: str, command: str) -> None:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(self._control_key(run_id), command)
+                pipe.expire(self._control_key(run_id), self._keep_s)
+                await pipe.execute()
+        except RedisError as error:
+            raise StoreError(f"the run store failed: {error}") from error
+
+    async def take_controls(self, run_id: str) -> list[str]:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.lrange(self._control_key(run_id), 0, -1)
+                pipe.delete(self._control_key(run_id))
+                commands, _ = await pipe.execute()
+        except RedisError as error:
+            raise StoreError(f"the run store failed: {error}") from error
+        return [str(c) for c in commands]
+
     async def delete(self, run_id: str) -> None:
         try:
             await self._redis.delete(self._record_key(run_id), self._events_key(run_id),
-                                     self._cancel_key(run_id))
+                                     self._cancel_key(run_id), self._control_key(run_id))
         except RedisError as error:
             raise StoreError(f"the run store failed: {error}") from error
 

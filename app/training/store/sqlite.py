@@ -22,7 +22,7 @@ from app.training.store.base import StoredEvent, StoredRun, StoreError
 _BATCH = 500
 
 # Bumped with every change to the tables below; an older file is migrated by _migrate().
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: run_controls (pause, resume, step asked through another process)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS run_events (
     data TEXT NOT NULL,
     PRIMARY KEY (run_id, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_controls (
+    seq INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    command TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_controls_by_run ON run_controls (run_id, seq);
 """
 
 T = TypeVar("T")
@@ -113,9 +119,10 @@ class SqliteRunStore:
                     "INSERT INTO run_events (run_id, idx, kind, data) SELECT ?, "
                     "COALESCE(MAX(idx) + 1, 0), ?, ? FROM run_events WHERE run_id = ?",
                     (run_id, kind, data, run_id))
-                if kind == "end":  # retention starts; a stale cancel request is dropped
+                if kind == "end":  # retention starts; stale cancel and controls are dropped
                     self._db.execute("UPDATE runs SET ended_at = ?, cancel_requested = 0 "
                                      "WHERE id = ?", (time.time(), run_id))
+                    self._db.execute("DELETE FROM run_controls WHERE run_id = ?", (run_id,))
         await self._call(work)
 
     def _alive(self, run_id: str) -> str | None:
@@ -177,10 +184,31 @@ class SqliteRunStore:
             return row is not None and bool(row[0])
         return await self._call(work)
 
+    async def request_control(self, run_id: str, command: str) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("INSERT INTO run_controls (run_id, command) SELECT id, ? "
+                                 "FROM runs WHERE id = ? AND ended_at IS NULL",
+                                 (command, run_id))
+        await self._call(work)
+
+    async def take_controls(self, run_id: str) -> list[str]:
+        def work() -> list[str]:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                rows = self._db.execute("SELECT command FROM run_controls WHERE run_id = ? "
+                                        "ORDER BY seq", (run_id,)).fetchall()
+                if rows:
+                    self._db.execute("DELETE FROM run_controls WHERE run_id = ?", (run_id,))
+            return [str(command) for (command,) in rows]
+        return await self._call(work)
+
     async def delete(self, run_id: str) -> None:
         def work() -> None:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM run_controls WHERE run_id = ?", (run_id,))
                 self._db.execute("DELETE FROM run_events WHERE run_id = ?", (run_id,))
                 self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         await self._call(work)

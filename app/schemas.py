@@ -79,6 +79,9 @@ class GraphNode(BaseModel):
     kind: Literal["leaf", "op", "output"]
     var: str | None = None
     grad: View | None = None
+    backward: dict[str, Any] | None = Field(
+        None, description="After a recorded backward pass: {received (the gradient that "
+        "flowed in, as SmallTensor), norm, rule, call, steps: [[call index, order], ...]}.")
 
 
 class GraphEdge(BaseModel):

@@ -307,7 +307,8 @@ class Sandbox:
         roots.extend((n, v) for n, v in variables.items() if isinstance(v, torch.Tensor))
         cuts = {name: cut for name, value in variables.items()
                 if isinstance(value, torch.Tensor) and (cut := interp.cut_source(value))}
-        graph = build_graph(roots, variables, views.tensor, cuts) if roots else None
+        graph = build_graph(roots, variables, views.tensor, cuts,
+                            grad_trace.flowed) if roots else None
         found = provenance.result(state.result, state.has_result, variables)
         body = {"ok": True, "result": result_view, "variables": variable_views, "steps": steps,
                 "stdout": stdout, "graph": graph, "device": device, "notices": notices,

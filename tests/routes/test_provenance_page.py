@@ -63,3 +63,17 @@ def test_mm_cells_name_a_row_and_a_column_and_write_the_sum(client: TestClient) 
 
 def test_no_panel_for_an_operation_that_computes(client: TestClient) -> None:
     assert "data-provenance" not in page(client, "torch.tensor([1., 2.]).exp()\n")
+
+
+def test_the_drawn_graph_shows_gradients_after_backward(client: TestClient) -> None:
+    code = ("x = torch.tensor([1., 2.], requires_grad=True)\nh = x * x\ny = h.sum()\n"
+            "y.backward()\n")
+    body = client.post("/eval", json={"code": code}).json()
+    EvalResponse.model_validate(body)
+    html = page(client, code)
+    svg = html[html.index('<svg class="autograd"'):html.index("</svg>")]
+    # MulBackward0 received dy/dh = [1, 1]; its rule is drawn, wrapped, under it.
+    assert '<text x="' in svg and ">grad in [1.0, 1.0]</text>" in svg
+    assert ">grad_a = grad · b, grad_b = grad ·</text>" in svg
+    assert re.search(r'data-node="n\d+" data-grad-steps="1:2"', svg)
+    assert 'data-backward-call="1"' in html

@@ -45,7 +45,11 @@
 
     cells.forEach(function (cell, i) {
       cell.tabIndex = i === 0 ? 0 : -1;
-      cell.addEventListener("focus", function () { show(cell); });
+      cell.addEventListener("focus", function () {
+        // Roving tabindex: the focused cell is the one Tab returns to.
+        cells.forEach(function (other) { other.tabIndex = other === cell ? 0 : -1; });
+        show(cell);
+      });
       cell.addEventListener("mouseenter", function () { show(cell); });
       cell.addEventListener("keydown", function (event) {
         var grid = rows();
@@ -58,11 +62,7 @@
         else if (event.key === "ArrowUp") { target = grid[r - 1] && grid[r - 1][Math.min(c, grid[r - 1].length - 1)]; }
         else { return; }
         event.preventDefault();
-        if (target) {
-          cell.tabIndex = -1;
-          target.tabIndex = 0;
-          target.focus();
-        }
+        if (target) { target.focus(); }
       });
     });
     if (hint) { hint.hidden = false; }

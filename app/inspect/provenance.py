@@ -70,6 +70,7 @@ class ProvenanceLimits:
 @dataclass
 class _Entry:
     tensor: weakref.ref[torch.Tensor]
+    version: int  # the tensor's version counter then: a later in-place change voids the record
     record: dict[str, Any]
 
 
@@ -100,7 +101,7 @@ class ProvenanceRecorder:
             return
         record.update({"op": label, "line": line})
         self._entries.pop(id(result), None)
-        self._entries[id(result)] = _Entry(weakref.ref(result), record)
+        self._entries[id(result)] = _Entry(weakref.ref(result), _version(result), record)
         while len(self._entries) > self.limits.max_records:
             self._entries.popitem(last=False)
 
@@ -240,9 +241,17 @@ class ProvenanceRecorder:
             if len(found) >= self.limits.max_records:
                 break
             entry = self._entries.get(id(value)) if isinstance(value, torch.Tensor) else None
-            if entry is not None and entry.tensor() is value:
+            if entry is not None and entry.tensor() is value \
+                    and _version(value) == entry.version:
                 found.append({"target": target, **entry.record})
         return found
+
+
+def _version(tensor: torch.Tensor) -> int:
+    try:
+        return int(tensor._version)
+    except (AttributeError, RuntimeError):  # an inference tensor keeps no version
+        return -1
 
 
 def _codes(inputs: list[torch.Tensor]) -> tuple[list[int], list[torch.Tensor]]:

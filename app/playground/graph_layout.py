@@ -130,6 +130,15 @@ def _identity(text: str) -> str:
     return text
 
 
+def N_(message: str) -> str:
+    """Mark a word drawn in the graph for extraction (app/i18n); ``translate`` turns it into
+    the page's language when the layout is computed."""
+    return message
+
+
+GRAD_IN = N_("grad in")  # before a node's incoming gradient: "grad in [1.0, 1.0]"
+
+
 @lru_cache(maxsize=len(i18n.LOCALES))
 def _gettext(locale: str) -> Callable[[str], str]:
     return i18n.translations(locale).gettext
@@ -164,7 +173,7 @@ def _node_box(node: dict[str, Any], variables: dict[str, Any],
     if isinstance(backward, dict):
         box.steps = " ".join(f"{c}:{o}" for c, o in backward.get("steps") or [])
         if kind != "leaf":  # a leaf already shows its .grad
-            box.flow_lines.append(f"{translate('grad in')} "
+            box.flow_lines.append(f"{translate(GRAD_IN)} "
                                   f"{flow_text(backward.get('received'), backward.get('norm'))}")
             if backward.get("rule"):
                 box.flow_lines += textwrap.wrap(translate(str(backward["rule"])), RULE_CHARS)

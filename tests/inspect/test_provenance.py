@@ -133,3 +133,10 @@ def test_the_program_sees_no_difference(sandbox: Sandbox) -> None:
     y = record(body, "y")
     assert y["op"] == "Tensor.T" and y["inputs"][0]["name"] is None
     assert y["sources"] == [[0, r * 2 + c] for c, r in cells([2, 4])]
+
+
+def test_an_in_place_change_afterwards_voids_the_record(sandbox: Sandbox) -> None:
+    body = run(sandbox, "a = torch.tensor([1., 2.])\nb = a.clone()\nc = a.clone()\n"
+                        "b[0] = 5.0\nv = a.view(2, 1)\na.add_(1)\n")
+    # b was changed after clone; v is a view of a, which changed through a.
+    assert [r["target"] for r in body["provenance"]] == ["c"]

@@ -294,7 +294,8 @@ class Settings(BaseSettings):
     max_provenance_records: int = Field(
         8,
         description="Most operations whose provenance a run keeps (the latest ones) and "
-        "returns: the result and a few variables are what the page shows.",
+        "returns: the result and a few variables are what the page shows. 0 turns "
+        "provenance off (no replay at all).",
     )
     max_variables_reported: int = Field(
         100,

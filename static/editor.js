@@ -106,19 +106,18 @@
       contentAttributes["aria-describedby"] = description.id;
     }
 
-    // As tall as the textarea was (a lesson's three-line example stays small), at most the
-    // theme's maximum.
+    // A short textarea (a lesson's three-line example) gives a short editor: its own
+    // height comes first, where it takes precedence over the theme's 14rem.
     var rows = parseInt(textarea.getAttribute("rows"), 10) || 12;
-    var height = CM.EditorView.theme({
-      ".cm-scroller": { minHeight: Math.min(rows, 12) * 1.45 + 0.8 + "em" }
-    });
+    var height = rows < 10 ? [CM.EditorView.theme({
+      ".cm-scroller": { minHeight: rows * 1.45 + 0.8 + "em" }
+    })] : [];
     var view = new CM.EditorView({
       doc: textarea.value,
       root: root,
       parent: root,
-      extensions: [
+      extensions: height.concat([
         theme,
-        height,
         CM.lineNumbers(),
         errorGutter,
         CM.highlightActiveLineGutter(),
@@ -146,7 +145,7 @@
         CM.EditorView.updateListener.of(function (update) {
           if (update.docChanged) textarea.value = update.state.doc.toString();
         })
-      ]
+      ])
     });
     textarea.parentNode.insertBefore(host, textarea.nextSibling);
     textarea.hidden = true;

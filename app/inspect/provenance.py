@@ -59,6 +59,7 @@ MATMUL = frozenset({"operator matmul", "torch.mm", "torch.matmul", "Tensor.mm",
 SUPPORTED = SEQUENCE_MOVES | FIRST_ARG_MOVES | ELEMENTWISE | MATMUL
 
 _PLAIN_DEPTH = 3
+_SCALARS = frozenset({int, float, bool, str})
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,18 @@ class ProvenanceLimits:
 
 @dataclass
 class _Entry:
+    """One call, kept as it was made; its record is computed after the run, and only if the
+    page will show it (a loop of small operations would otherwise replay every pass)."""
+
+    label: str
+    function: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    line: int | None
     tensor: weakref.ref[torch.Tensor]
-    version: int  # the tensor's version counter then: a later in-place change voids the record
-    record: dict[str, Any]
+    # Version counters of the result and of every tensor argument at the time of the call:
+    # a later in-place change to any of them voids the record (exact or absent).
+    versions: list[int]
 
 
 class ProvenanceRecorder:
@@ -82,34 +92,41 @@ class ProvenanceRecorder:
         self.limits = limits
         self._names = names
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
+        self._call_names: dict[int, str] = {}
 
     # ----------------------------------------------------------------- during the run
     def record(self, label: str, function: Callable[..., Any], args: tuple[Any, ...],
                kwargs: dict[str, Any], result: Any, line: int | None) -> None:
-        """Called by the interpreter after a call returned ``result``. Never raises: our
-        bookkeeping must not change how the program runs."""
-        if label not in SUPPORTED or not isinstance(result, torch.Tensor):
+        """Called by the interpreter after a call returned ``result``: keeps the call (its
+        containers copied, its tensors by reference) when it is small enough to be shown.
+        Never raises: our bookkeeping must not change how the program runs."""
+        if label not in SUPPORTED or not isinstance(result, torch.Tensor) \
+                or self.limits.max_records <= 0:
             return
         if result.numel() > self.limits.max_cells or result.numel() == 0 \
-                or result.layout != torch.strided:
+                or result.layout != torch.strided or "out" in kwargs:
             return
         try:
-            record = self._compute(label, function, args, kwargs, result)
+            tensors: list[torch.Tensor] = []
+            # Memory: the tensors kept must be small, storage included (a view of a large
+            # tensor would keep all of it alive until the run ends).
+            limit = self.limits.max_cells * 16
+            if not all(_plain(a, tensors) for a in args) \
+                    or not all(_plain(v, tensors) for v in kwargs.values()) \
+                    or any(_storage_bytes(t) > limit for t in tensors):
+                return
+            entry = _Entry(label, function, _copied(args), dict(_copied(tuple(kwargs.items()))),
+                           line, weakref.ref(result),
+                           [_version(result), *(_version(t) for t in tensors)])
         except Exception:
-            record = None
-        if record is None:
             return
-        record.update({"op": label, "line": line})
         self._entries.pop(id(result), None)
-        self._entries[id(result)] = _Entry(weakref.ref(result), _version(result), record)
+        self._entries[id(result)] = entry
         while len(self._entries) > self.limits.max_records:
             self._entries.popitem(last=False)
 
     def _compute(self, label: str, function: Callable[..., Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any], result: torch.Tensor) -> dict[str, Any] | None:
-        if "out" in kwargs or not all(_plain(a) for a in args) \
-                or not all(_plain(v) for v in kwargs.values()):
-            return None
         if label in MATMUL:
             return self._matmul(args, result)
         if label in ELEMENTWISE:
@@ -221,13 +238,9 @@ class ProvenanceRecorder:
         }
 
     def _input_names(self, inputs: list[torch.Tensor]) -> list[str | None]:
-        """The program's variable for each input at the time of the call, if it has one."""
-        known: dict[int, str] = {}
-        if self._names is not None:
-            for name, value in self._names().items():
-                if isinstance(value, torch.Tensor) and not name.startswith("_"):
-                    known.setdefault(id(value), name)
-        return [known.get(id(t)) for t in inputs]
+        """The program's variable that holds each input when the run ends, if one does (the
+        inputs are unchanged since the call: see _replay)."""
+        return [self._call_names.get(id(t)) for t in inputs]
 
     # ------------------------------------------------------------------ after the run
     def result(self, result: Any, has_result: bool,
@@ -235,16 +248,38 @@ class ProvenanceRecorder:
         """The /eval ``provenance`` list: a record for the result and for each variable
         whose tensor came from a recorded operation (docs/API.md, "Provenance")."""
         found: list[dict[str, Any]] = []
+        self._call_names = {}
+        if self._names is not None:
+            for name, value in self._names().items():
+                if isinstance(value, torch.Tensor) and not name.startswith("_"):
+                    self._call_names.setdefault(id(value), name)
         targets: list[tuple[str, Any]] = [("result", result)] if has_result else []
         targets += [(name, value) for name, value in variables.items()]
         for target, value in targets:
             if len(found) >= self.limits.max_records:
                 break
             entry = self._entries.get(id(value)) if isinstance(value, torch.Tensor) else None
-            if entry is not None and entry.tensor() is value \
-                    and _version(value) == entry.version:
-                found.append({"target": target, **entry.record})
+            if entry is None or entry.tensor() is not value:
+                continue
+            record = self._replay(entry, value)
+            if record is not None:
+                found.append({"target": target, **record})
         return found
+
+    def _replay(self, entry: _Entry, result: torch.Tensor) -> dict[str, Any] | None:
+        tensors: list[torch.Tensor] = []
+        for a in (*entry.args, *entry.kwargs.values()):
+            _plain(a, tensors)
+        if [_version(result), *(_version(t) for t in tensors)] != entry.versions:
+            return None  # changed in place since the call
+        try:
+            record = self._compute(entry.label, entry.function, entry.args, entry.kwargs,
+                                   result)
+        except Exception:
+            return None
+        if record is not None:
+            record.update({"op": entry.label, "line": entry.line})
+        return record
 
 
 def _version(tensor: torch.Tensor) -> int:
@@ -281,15 +316,39 @@ def _is_number(value: Any) -> bool:
         isinstance(value, float) and math.isnan(value))
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
-    """Arguments the replay may pass again: plain data and tensors, nothing of the program's
-    that could run code (an object with __index__ written in the program)."""
-    if value is None or value is Ellipsis or type(value) in (int, float, bool, str):
+def _plain(value: Any, tensors: list[torch.Tensor], depth: int = 0) -> bool:
+    """Arguments the replay may pass again: plain data and tensors (collected into
+    ``tensors``), nothing of the program's that could run code (an object with __index__
+    written in the program)."""
+    kind = type(value)
+    if kind is torch.Tensor or kind is torch.nn.Parameter:
+        tensors.append(value)
         return True
-    if isinstance(value, (torch.Tensor, torch.Size, torch.dtype, torch.memory_format)):
+    if value is None or kind in _SCALARS or value is Ellipsis:
         return True
-    if type(value) is slice:
-        return all(_plain(part, depth + 1) for part in (value.start, value.stop, value.step))
-    if type(value) in (list, tuple) and depth < _PLAIN_DEPTH:
-        return len(value) <= 64 and all(_plain(item, depth + 1) for item in value)
+    if isinstance(value, torch.Tensor):
+        tensors.append(value)
+        return True
+    if isinstance(value, (torch.Size, torch.dtype, torch.memory_format)):
+        return True
+    if kind is slice:
+        return all(_plain(part, tensors, depth + 1)
+                   for part in (value.start, value.stop, value.step))
+    if (kind is list or kind is tuple) and depth < _PLAIN_DEPTH:
+        return len(value) <= 64 and all(_plain(item, tensors, depth + 1) for item in value)
     return False
+
+
+def _copied(value: Any) -> Any:
+    """Lists and tuples copied (the program may append to its list later), tensors and plain
+    values as they are."""
+    if type(value) in (list, tuple):
+        return type(value)(_copied(item) for item in value)
+    return value
+
+
+def _storage_bytes(tensor: torch.Tensor) -> int:
+    try:
+        return int(tensor.untyped_storage().nbytes())
+    except (RuntimeError, NotImplementedError):
+        return 0

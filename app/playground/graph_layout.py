@@ -121,6 +121,17 @@ def flow_text(received: dict[str, Any] | None, norm: float | None) -> str:
     return f"{text} ‖g‖={format_number(norm)}" if norm is not None else text
 
 
+def rule_lines(rule: str) -> list[str]:
+    """A local rule on a few short lines: one per clause (grad_a = ..., grad_b = ...), a
+    clause longer than RULE_CHARS wrapped."""
+    clauses = rule.split(", ")
+    lines: list[str] = []
+    for i, clause in enumerate(clauses):
+        text = clause + ("," if i < len(clauses) - 1 else "")
+        lines += textwrap.wrap(text, RULE_CHARS) or [text]
+    return lines
+
+
 def text_width(text: str) -> int:
     """Columns of monospace text: a CJK character takes two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -176,7 +187,7 @@ def _node_box(node: dict[str, Any], variables: dict[str, Any],
             box.flow_lines.append(f"{translate(GRAD_IN)} "
                                   f"{flow_text(backward.get('received'), backward.get('norm'))}")
             if backward.get("rule"):
-                box.flow_lines += textwrap.wrap(translate(str(backward["rule"])), RULE_CHARS)
+                box.flow_lines += rule_lines(translate(str(backward["rule"])))
     longest = max(text_width(s) for s in [title, *lines, *box.flow_lines])
     box.w = max(72.0, longest * CHAR_W + 2 * PAD_X)
     box.h = LINE_H * (1 + len(lines) + len(box.flow_lines)) + 2 * PAD_Y

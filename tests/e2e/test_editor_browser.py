@@ -208,3 +208,14 @@ def test_without_javascript_lessons_and_compare_keep_their_textareas(open_page) 
         expect(page.locator("textarea[data-editor]").first).to_be_visible()
         expect(page.locator(".code-editor-host")).to_have_count(0)
         expect(page.locator("[data-hint-editor]").first).to_be_hidden()
+
+
+def test_a_short_lesson_program_gets_a_short_editor(page: Page) -> None:
+    page.goto("/lessons/stack-vs-cat")
+    exercise = page.locator("[data-exercise='stack-vs-cat/make-a-batch'] .cm-scroller")
+    page.goto("/")
+    scratchpad = page.locator("#run-form .cm-scroller").bounding_box()
+    page.goto("/lessons/stack-vs-cat")
+    short = exercise.bounding_box()
+    assert scratchpad is not None and short is not None
+    assert short["height"] < scratchpad["height"]

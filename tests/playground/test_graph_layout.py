@@ -123,3 +123,14 @@ def test_after_backward_each_operation_shows_what_flowed_in_and_its_rule() -> No
     assert nodes["n2"].flow_lines == ["GRAD IN [8, 8] ‖g‖=4.0"]  # many values: shape, norm
     # The box grows with its lines.
     assert nodes["n1"].h > nodes["n2"].h
+
+
+def test_a_rule_is_drawn_a_clause_a_line() -> None:
+    from app.playground.graph_layout import RULE_CHARS, rule_lines
+
+    assert rule_lines("grad_a = grad · b, grad_b = grad · a") == [
+        "grad_a = grad · b,", "grad_b = grad · a"]
+    long = rule_lines("grad_bias = grad summed over rows, grad_A = grad @ Bᵀ, grad_B = Aᵀ @ grad")
+    assert all(len(line) <= RULE_CHARS for line in long)
+    assert " ".join(long) == "grad_bias = grad summed over rows, grad_A = grad @ Bᵀ, " \
+        "grad_B = Aᵀ @ grad"

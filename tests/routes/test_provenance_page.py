@@ -72,8 +72,8 @@ def test_the_drawn_graph_shows_gradients_after_backward(client: TestClient) -> N
     EvalResponse.model_validate(body)
     html = page(client, code)
     svg = html[html.index('<svg class="autograd"'):html.index("</svg>")]
-    # MulBackward0 received dy/dh = [1, 1]; its rule is drawn, wrapped, under it.
+    # MulBackward0 received dy/dh = [1, 1]; its rule is drawn under it, a clause a line.
     assert '<text x="' in svg and ">grad in [1.0, 1.0]</text>" in svg
-    assert ">grad_a = grad · b, grad_b = grad ·</text>" in svg
+    assert ">grad_a = grad · b,</text>" in svg and ">grad_b = grad · a</text>" in svg
     assert re.search(r'data-node="n\d+" data-grad-steps="1:2"', svg)
     assert 'data-backward-call="1"' in html

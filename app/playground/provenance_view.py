@@ -91,8 +91,8 @@ def _slices(shape: list[int], cells: list[PCell]) -> list[PSlice]:
     return out
 
 
-def build_provenance(record: dict[str, Any], number: int) -> Provenance:
-    prefix = f"pv{number}"
+def build_provenance(record: dict[str, Any], number: int, id_prefix: str = "pv") -> Provenance:
+    prefix = f"{id_prefix}{number}"
     kind = str(record.get("kind"))
     raw_inputs: list[dict[str, Any]] = list(record.get("inputs") or [])
     names = [input_label(i.get("name"), k) for k, i in enumerate(raw_inputs)]
@@ -171,9 +171,11 @@ def _value(values: list[Any], index: int) -> str:
     return format_number(values[index]) if index < len(values) else "?"
 
 
-def provenance_for(records: list[dict[str, Any]] | None, target: str) -> Provenance | None:
-    """The laid-out record for ``target`` ("result" or a variable name), if there is one."""
+def provenance_for(records: list[dict[str, Any]] | None, target: str,
+                   id_prefix: str = "pv") -> Provenance | None:
+    """The laid-out record for ``target`` ("result" or a variable name), if there is one.
+    ``id_prefix`` keeps the cell ids of several runs on one page (a lesson) apart."""
     for number, record in enumerate(records or []):
         if record.get("target") == target:
-            return build_provenance(record, number)
+            return build_provenance(record, number, id_prefix)
     return None

@@ -77,3 +77,21 @@ def test_the_drawn_graph_shows_gradients_after_backward(client: TestClient) -> N
     assert ">grad_a = grad · b,</text>" in svg and ">grad_b = grad · a</text>" in svg
     assert re.search(r'data-node="n\d+" data-grad-steps="1:2"', svg)
     assert 'data-backward-call="1"' in html
+
+
+def test_a_lesson_example_shows_where_its_result_came_from(client: TestClient) -> None:
+    from app.lessons.loader import load_catalog
+    from app.lessons.models import ExampleSection
+
+    lesson = load_catalog().get("stack-vs-cat")
+    assert lesson is not None
+    index = next(i for i, s in enumerate(lesson.sections)
+                 if isinstance(s, ExampleSection) and s.mode == "scratchpad")
+    html = client.post(f"/lessons/stack-vs-cat/run/{index}",
+                       data={"code": "a = torch.tensor([1, 2])\ntorch.cat([a, a])\n"},
+                       headers={"HX-Request": "true"}).text
+    # Ids carry the section's prefix: several runs on one lesson page never share one.
+    assert f'id="sec-{index}-pv0-out-3"' in html
+    assert f'data-pv-from="sec-{index}-pv0-in1-1"' in html
+    assert '<script src="/static/provenance.js" defer></script>' in \
+        client.get("/lessons/stack-vs-cat").text

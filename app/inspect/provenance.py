@@ -60,6 +60,7 @@ SUPPORTED = SEQUENCE_MOVES | FIRST_ARG_MOVES | ELEMENTWISE | MATMUL
 
 _PLAIN_DEPTH = 3
 _SCALARS = frozenset({int, float, bool, str})
+_TENSOR_TYPES = frozenset({torch.Tensor, torch.nn.Parameter})
 
 
 @dataclass(frozen=True)
@@ -100,13 +101,13 @@ class ProvenanceRecorder:
         """Called by the interpreter after a call returned ``result``: keeps the call (its
         containers copied, its tensors by reference) when it is small enough to be shown.
         Never raises: our bookkeeping must not change how the program runs."""
-        if label not in SUPPORTED or not isinstance(result, torch.Tensor) \
+        if label not in SUPPORTED or type(result) not in _TENSOR_TYPES \
                 or self.limits.max_records <= 0:
             return
-        if result.numel() > self.limits.max_cells or result.numel() == 0 \
-                or result.layout != torch.strided or "out" in kwargs:
-            return
         try:
+            if result.layout != torch.strided or result.is_nested or "out" in kwargs \
+                    or not 0 < result.numel() <= self.limits.max_cells:
+                return
             tensors: list[torch.Tensor] = []
             # Memory: the tensors kept must be small, storage included (a view of a large
             # tensor would keep all of it alive until the run ends).
@@ -191,7 +192,8 @@ class ProvenanceRecorder:
         inputs = [o for o in operands if isinstance(o, torch.Tensor)]
         if not inputs or not self._small(inputs):
             return None
-        if torch.broadcast_shapes(*(t.shape for t in inputs)) != result.shape:
+        shape = torch.broadcast_shapes(*(t.shape for t in inputs))  # type: ignore[no-untyped-call]
+        if shape != result.shape:
             return None
         indices = [torch.arange(t.numel()).reshape(t.shape).broadcast_to(result.shape)
                    .reshape(-1) for t in inputs]
@@ -258,7 +260,9 @@ class ProvenanceRecorder:
         for target, value in targets:
             if len(found) >= self.limits.max_records:
                 break
-            entry = self._entries.get(id(value)) if isinstance(value, torch.Tensor) else None
+            if not isinstance(value, torch.Tensor):
+                continue
+            entry = self._entries.get(id(value))
             if entry is None or entry.tensor() is not value:
                 continue
             record = self._replay(entry, value)
@@ -321,14 +325,14 @@ def _plain(value: Any, tensors: list[torch.Tensor], depth: int = 0) -> bool:
     ``tensors``), nothing of the program's that could run code (an object with __index__
     written in the program)."""
     kind = type(value)
-    if kind is torch.Tensor or kind is torch.nn.Parameter:
+    if kind in _TENSOR_TYPES:
         tensors.append(value)
         return True
     if value is None or kind in _SCALARS or value is Ellipsis:
         return True
     if isinstance(value, torch.Tensor):
-        tensors.append(value)
-        return True
+        # A subclass of the program's (its own __torch_function__) would run its code again.
+        return False
     if isinstance(value, (torch.Size, torch.dtype, torch.memory_format)):
         return True
     if kind is slice:

@@ -148,3 +148,30 @@ def test_a_list_appended_to_later_does_not_change_the_record(sandbox: Sandbox) -
     body = run(sandbox, "a = torch.tensor([1, 2])\nparts = [a, a]\ns = torch.cat(parts)\n"
                         "parts.append(a)\n")
     assert record(body, "s")["sources"] == [[0, 0], [0, 1], [1, 0], [1, 1]]
+
+
+def test_arguments_that_could_run_code_are_never_replayed() -> None:
+    """Defence in depth (the sandbox refuses such classes): an argument that is not plain
+    data, or a tensor subclass, is never passed again."""
+    from app.inspect.provenance import ProvenanceLimits, ProvenanceRecorder
+
+    calls = []
+
+    class Index:
+        def __index__(self) -> int:
+            calls.append(1)
+            return 1
+
+    class Sub(torch.Tensor):
+        pass
+
+    recorder = ProvenanceRecorder(ProvenanceLimits(256, 8))
+    x = torch.arange(4.)
+    y = x.narrow(0, Index(), 2)
+    recorder.record("Tensor.narrow", lambda t, *a: t.narrow(*a), (x, Index(), 2), {}, y, 1)
+    s = x.as_subclass(Sub)
+    t = s.view(2, 2)
+    recorder.record("Tensor.view", lambda t, *a: t.view(*a), (s, 2, 2), {}, t, 2)
+    calls.clear()
+    assert recorder.result(None, False, {"y": y, "t": t}) == []
+    assert calls == []

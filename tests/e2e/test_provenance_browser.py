@@ -79,3 +79,27 @@ def test_the_drawn_graph_follows_the_backward_stepper(page: Page) -> None:
     expect(current).to_have_text("MulBackward0")
     call.get_by_role("button", name="Step backward").click()
     expect(current).to_have_text("x")  # the leaf's AccumulateGrad, drawn as x
+
+
+def test_japanese_provenance_and_without_javascript(open_page, screenshot) -> None:
+    page = open_page(viewport={"width": 1280, "height": 1600}, locale="ja-JP")
+    page.goto("/")
+    run(page, MM)
+    panel = page.locator("#result-panel [data-provenance]")
+    expect(panel.locator("h4")).to_contain_text("の各値はどこから来たか")
+    expect(panel.locator(".pv-legend")).to_contain_text("入力 1")
+    panel.locator("td#pv0-out-1").focus()
+    expect(panel.locator("[data-pv-explain]")).to_have_text(
+        "A[0, :] · B[:, 1]: 1×4 + 2×5 + 3×6 = 32")
+    screenshot(panel, "provenance-mm-ja")
+    # Without JavaScript every cell still names its source; nothing asks to be focused.
+    plain = open_page(viewport={"width": 1280, "height": 900}, locale="en-US",
+                      java_script_enabled=False)
+    plain.goto("/")
+    plain.fill("#code", MM)
+    plain.click("#run-form button[type=submit]")
+    plain.wait_for_selector("#results .run-summary")
+    cells = plain.locator("#result-panel [data-provenance] .pv-output .pv-label")
+    expect(cells).to_have_text(["A[0, :] · B[:, 0]", "A[0, :] · B[:, 1]",
+                                "A[1, :] · B[:, 0]", "A[1, :] · B[:, 1]"])
+    expect(plain.locator("[data-pv-hint]")).to_be_hidden()

@@ -284,6 +284,19 @@ class Settings(BaseSettings):
         description="Most autograd nodes hooked and recorded per backward call in the "
         "gradient trace.",
     )
+    max_provenance_cells: int = Field(
+        256,
+        description="Largest output (in cells), and most input values together, for which "
+        "the result grid shows where each number came from (stack, cat, view, indexing, "
+        "broadcasting, mm): each cell is drawn and labelled, and a 16x16 grid is as much as "
+        "a student follows cell by cell; it also bounds the replay on index tensors.",
+    )
+    max_provenance_records: int = Field(
+        8,
+        description="Most operations whose provenance a run keeps (the latest ones) and "
+        "returns: the result and a few variables are what the page shows. 0 turns "
+        "provenance off (no replay at all).",
+    )
     max_variables_reported: int = Field(
         100,
         description="Most user variables returned in one response.",

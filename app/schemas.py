@@ -79,6 +79,9 @@ class GraphNode(BaseModel):
     kind: Literal["leaf", "op", "output"]
     var: str | None = None
     grad: View | None = None
+    backward: dict[str, Any] | None = Field(
+        None, description="After a recorded backward pass: {received (the gradient that "
+        "flowed in, as SmallTensor), norm, rule, call, steps: [[call index, order], ...]}.")
 
 
 class GraphEdge(BaseModel):
@@ -183,6 +186,34 @@ class GradTrace(BaseModel):
     skipped_calls: int = Field(description="Calls beyond max_grad_trace_calls, not recorded.")
 
 
+class ProvenanceInput(BaseModel):
+    name: str | None = Field(description="The program's variable that held this input when "
+                             "the operation ran (null: an unnamed expression).")
+    shape: list[int]
+    values: list[Any] = Field(description="Its values, row-major (at most "
+                              "max_provenance_cells in all the inputs together).")
+
+
+class Provenance(BaseModel):
+    """Where each number of one tensor came from (the result, or a variable)."""
+
+    target: str = Field(description='"result", or the name of the variable it describes.')
+    op: str = Field(description="The operation that made it: torch.stack, Tensor.view, "
+                    "indexing, operator mul, operator matmul ...")
+    line: int | None
+    kind: Literal["move", "elementwise", "matmul"] = Field(
+        description="move: each output cell is one input value (sources[c] = [input, flat "
+        "index]); elementwise: each output cell combines one value of each tensor input, "
+        "after broadcasting (sources[c] = [flat index in input 0, in input 1 ...]); matmul: "
+        "output (i, j) is row i of input 0 times column j of input 1 (sources is null).")
+    shape: list[int] = Field(description="The output's shape (at most max_provenance_cells "
+                             "cells).")
+    values: list[Any] = Field(description="The output's values, row-major.")
+    inputs: list[ProvenanceInput]
+    sources: list[list[int]] | None = Field(description="One entry per output cell, "
+                                            "row-major; see kind.")
+
+
 class ErrorInfo(BaseModel):
     type: str = Field(description="The exception class, or SyntaxError / ForbiddenError / "
                       "LimitError / TimeoutError for programs the sandbox refused or stopped.")
@@ -215,6 +246,10 @@ class EvalResponse(BaseModel):
                                     "variables after each statement and loop pass.")
     grad_trace: GradTrace | None = Field(None, description="What each autograd node "
                                          "received and sent in each backward pass.")
+    provenance: list[Provenance] = Field(
+        [], description="Where each number came from, for the result and the variables made "
+        "by stack, cat, view/reshape, transpose/permute, expand, indexing, broadcasting "
+        "elementwise operators or mm/matmul (at most max_provenance_records; ok:true only).")
     device: str | None = None
     notices: list[str] = []
     shared_values: list[Any] | None = Field(

@@ -1,4 +1,5 @@
-// Turns the scratchpad's program textarea into a CodeMirror 6 editor (static/vendor/codemirror,
+// Turns each program textarea marked data-editor (the scratchpad, lesson examples and
+// exercises, the compare page) into a CodeMirror 6 editor (static/vendor/codemirror,
 // built by tools/codemirror). The textarea stays in the form, hidden and kept in step with the
 // editor, so htmx and a plain form post send exactly what the editor shows; without
 // JavaScript the textarea is the editor.
@@ -92,7 +93,10 @@
     var host = document.createElement("div");
     host.className = "code-editor-host";
     var root = host.attachShadow({ mode: "open" });
-    var hint = document.querySelector("[data-hint-editor]");
+    // The key hint of this editor's own form (a lesson page has one form per editor).
+    var hint = (textarea.form && textarea.form.querySelector("[data-hint-editor]")) ||
+      (document.querySelectorAll("textarea[data-editor]").length === 1 &&
+       document.querySelector("[data-hint-editor]"));
     if (hint) {
       var description = document.createElement("span");
       description.id = "editor-keys";
@@ -102,11 +106,17 @@
       contentAttributes["aria-describedby"] = description.id;
     }
 
+    // A short textarea (a lesson's three-line example) gives a short editor: its own
+    // height comes first, where it takes precedence over the theme's 14rem.
+    var rows = parseInt(textarea.getAttribute("rows"), 10) || 12;
+    var height = rows < 10 ? [CM.EditorView.theme({
+      ".cm-scroller": { minHeight: rows * 1.45 + 0.8 + "em" }
+    })] : [];
     var view = new CM.EditorView({
       doc: textarea.value,
       root: root,
       parent: root,
-      extensions: [
+      extensions: height.concat([
         theme,
         CM.lineNumbers(),
         errorGutter,
@@ -135,7 +145,7 @@
         CM.EditorView.updateListener.of(function (update) {
           if (update.docChanged) textarea.value = update.state.doc.toString();
         })
-      ]
+      ])
     });
     textarea.parentNode.insertBefore(host, textarea.nextSibling);
     textarea.hidden = true;
@@ -147,17 +157,26 @@
     }
   }
 
-  function markError(results) {
-    var textarea = document.querySelector("textarea[data-editor]");
-    if (!textarea || !textarea.editorView) return;
-    var card = results && results.querySelector("[data-error-line]");
-    var line = card ? parseInt(card.getAttribute("data-error-line"), 10) || 0 : 0;
+  // The error line of the last run, from the error card in this editor's results
+  // (data-error-from, a selector); data-error-part picks the card's box on the compare page
+  // ("inputs" or "program").
+  function markError(textarea) {
+    if (!textarea.editorView) return;
+    var scope = document.querySelector(textarea.getAttribute("data-error-from") || "#results");
+    var part = textarea.getAttribute("data-error-part");
+    var line = 0;
+    if (scope) {
+      scope.querySelectorAll("[data-error-line]").forEach(function (card) {
+        if (line || (part && card.getAttribute("data-error-part") !== part)) return;
+        line = parseInt(card.getAttribute("data-error-line"), 10) || 0;
+      });
+    }
     textarea.editorView.dispatch({ effects: setErrorLine.of(line) });
   }
 
   function enhance(root) {
     root.querySelectorAll("textarea[data-editor]").forEach(mount);
-    markError(document.getElementById("results"));
+    document.querySelectorAll("textarea[data-editor]").forEach(markError);
   }
 
   document.addEventListener("htmx:afterSettle", function () { enhance(document); });

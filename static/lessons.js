@@ -90,8 +90,15 @@
     var area = document.getElementById(link.getAttribute("data-reset"));
     if (!area) return;
     event.preventDefault();
-    area.value = link.getAttribute("data-starter") || "";
-    area.focus();
+    var starter = link.getAttribute("data-starter") || "";
+    area.value = starter;
+    var view = area.editorView;  // the code editor (editor.js), when it is there
+    if (view) {
+      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: starter } });
+      view.focus();
+    } else {
+      area.focus();
+    }
   });
 
   if (document.readyState === "loading") {

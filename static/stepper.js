@@ -51,6 +51,12 @@
         node.classList.toggle("current", i + 1 === current);
       });
       index.textContent = String(current);
+      // The drawn graph marks the same node: each SVG node lists the (call:order) steps
+      // at which autograd ran it.
+      var step = root.dataset.backwardCall + ":" + current;
+      document.querySelectorAll(".autograd [data-grad-steps]").forEach(function (node) {
+        node.classList.toggle("grad-current", node.dataset.gradSteps.split(" ").indexOf(step) >= 0);
+      });
     }
     controls.querySelectorAll("[data-backward-step]").forEach(function (button) {
       button.addEventListener("click", function () { show(current + Number(button.dataset.backwardStep)); });

@@ -217,6 +217,9 @@ class Interpreter:
         self.on_step = on_step
         # Called after each pass of a top-level loop (the step-through trace); None: no trace.
         self.on_iteration: Callable[[ast.stmt], None] | None = None
+        # Called after each call, operator, indexing or .T that produced a tensor, with
+        # (label, callable, args, kwargs, result, line): app/inspect/provenance.py. None: off.
+        self.on_tensor_op: Callable[..., None] | None = None
         self.line: int | None = None
         self.depth = 0
         self.stdout: list[str] = []
@@ -939,6 +942,9 @@ class Interpreter:
             result = apply(left, right)
             self.budget.live.track(result)
             self.record_cut((left, right), result, "")
+            if self.on_tensor_op is not None and not inplace:
+                self.on_tensor_op(f"operator {name}", function, (left, right), {}, result,
+                                  self.line)
             return result
         result = apply(left, right)
         if isinstance(result, np.ndarray):  # Security: arrays count toward max_total_bytes
@@ -1254,6 +1260,8 @@ class Interpreter:
         if after is not None:
             after(result)
         self.record_cut(args, result, "")
+        if self.on_tensor_op is not None and isinstance(result, torch.Tensor):
+            self.on_tensor_op(label, function, args, kwargs, result, self.line)
         return result
 
     def call_method(self, ref: MethodRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -1304,6 +1312,9 @@ class Interpreter:
         if isinstance(result, torch.Tensor):
             self.budget.live.track(result)
             self.record_cut((obj, *args), result, name)
+            if self.on_tensor_op is not None and isinstance(obj, torch.Tensor):
+                self.on_tensor_op(f"Tensor.{name}", _method_caller(name), (obj, *args), kwargs,
+                                  result, self.line)
         elif isinstance(result, (list, tuple)) and isinstance(obj, torch.Tensor):
             self.budget.live.track(result)  # split/chunk of a tensor: views, counted once
         if after is not None:
@@ -1617,7 +1628,12 @@ class Interpreter:
         if name in data_attributes:
             if name == "state" and isinstance(obj, torch.optim.Optimizer):
                 return kernels.read_only_state(obj)
-            return self.admission.admit(getattr(obj, name), f"{type_label}.{name}")
+            value = self.admission.admit(getattr(obj, name), f"{type_label}.{name}")
+            if self.on_tensor_op is not None and name in ("T", "mT") \
+                    and isinstance(obj, torch.Tensor):
+                self.on_tensor_op(f"Tensor.{name}", _attribute_reader(name), (obj,), {}, value,
+                                  self.line)
+            return value
         if isinstance(obj, torch.autograd.function.FunctionCtx) and name in obj.__dict__ \
                 and name not in _CTX_INTERNAL:
             return self.admission.admit(obj.__dict__[name], f"ctx.{name}")
@@ -1635,12 +1651,16 @@ class Interpreter:
         if isinstance(container, torch.Tensor):
             index = self._tensor_index(index)
             if _is_basic_index(index):
-                return container[index]
-            self.budget.predict("tensor indexing", Rule(Cost.META),
-                                lambda: to_meta(container)[to_meta(index)],
-                                (container, index), {}, key=("indexing",))
-            result = container[index]
-            self.budget.live.track(result)
+                result = container[index]
+            else:
+                self.budget.predict("tensor indexing", Rule(Cost.META),
+                                    lambda: to_meta(container)[to_meta(index)],
+                                    (container, index), {}, key=("indexing",))
+                result = container[index]
+                self.budget.live.track(result)
+            if self.on_tensor_op is not None:
+                self.on_tensor_op("indexing", operator.getitem, (container, index), {}, result,
+                                  self.line)
             return result
         if isinstance(container, np.ndarray) and not _is_basic_index(index):
             self._predict_ndarray_index(container, index)
@@ -1777,6 +1797,19 @@ class Interpreter:
 
 
 # ============================================================================ module helpers
+def _method_caller(name: str) -> Callable[..., Any]:
+    """A tensor method as a function of (tensor, *args): how provenance replays it."""
+    def call(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(tensor, name)(*args, **kwargs)
+    return call
+
+
+def _attribute_reader(name: str) -> Callable[[Any], Any]:
+    def read(tensor: Any) -> Any:
+        return getattr(tensor, name)
+    return read
+
+
 def _trampoline(function: UserFunction) -> Callable[..., Any]:
     """A real Python function for the class dict, so torch can call the user's method
     (Module.__call__ -> forward, DataLoader -> __getitem__/__len__); it runs interpreted."""

@@ -35,6 +35,7 @@ from app.engine.predictions import PredictionCache
 from app.engine.text import without_addresses
 from app.inspect.gradtrace import GradTraceRecorder
 from app.inspect.graph import build_graph
+from app.inspect.provenance import ProvenanceLimits, ProvenanceRecorder
 from app.inspect.stepper import StepperLimits, StepTracer
 from app.inspect.tensors import StorageLabels, ViewBuilder
 
@@ -260,6 +261,11 @@ class Sandbox:
                                    plots if program.plots else None)
         interp.on_iteration = on_iteration
         interp.grad_trace = grad_trace  # type: ignore[attr-defined]  # read by guards.py
+        provenance = ProvenanceRecorder(
+            ProvenanceLimits(self.settings.max_provenance_cells,
+                             self.settings.max_provenance_records),
+            lambda: interp.globals.vars)
+        interp.on_tensor_op = provenance.record
         error: BaseException | None = None
         state = None
         with warnings.catch_warnings(record=True) as caught:
@@ -315,10 +321,13 @@ class Sandbox:
         roots.extend((n, v) for n, v in variables.items() if isinstance(v, torch.Tensor))
         cuts = {name: cut for name, value in variables.items()
                 if isinstance(value, torch.Tensor) and (cut := interp.cut_source(value))}
-        graph = build_graph(roots, variables, views.tensor, cuts) if roots else None
+        graph = build_graph(roots, variables, views.tensor, cuts,
+                            grad_trace.flowed) if roots else None
+        found = provenance.result(state.result, state.has_result, variables)
         body = {"ok": True, "result": result_view, "variables": variable_views, "steps": steps,
                 "stdout": stdout, "graph": graph, "device": device, "notices": notices,
-                **traces, "elapsed_ms": elapsed_ms, "figures": plots.render(notices, deadline)}
+                **traces, "provenance": found, "elapsed_ms": elapsed_ms,
+                "figures": plots.render(notices, deadline)}
         return Outcome(200, body)
 
     def _tracers(self) -> tuple[StepTracer, GradTraceRecorder]:

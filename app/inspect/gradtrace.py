@@ -107,6 +107,10 @@ class _Call:
     ids: dict[int, str] = field(default_factory=dict)  # id(node) -> "n1", for this call
     nodes: list[dict[str, Any]] = field(default_factory=list)
     leaves: dict[str, torch.Tensor] = field(default_factory=dict)  # node id -> leaf tensor
+    # The hooked nodes themselves, held until the run ends so that their ids stay theirs:
+    # the drawn graph finds each node's gradient by id (``flowed``). Bounded by max_nodes.
+    hooked: list[Any] = field(default_factory=list)
+    norms: dict[str, float] = field(default_factory=dict)  # node id -> norm of what it received
     truncated: bool = False
 
 
@@ -139,6 +143,7 @@ class GradTraceRecorder:
                 call.truncated = True
                 break
             node_id = call.ids[id(node)] = f"n{len(call.ids) + 1}"
+            call.hooked.append(node)
             self._handles.append(node.register_hook(self._after_node(call, node, node_id)))
             if node_name(node) == _ACCUMULATE:
                 self._handles.append(node.register_prehook(self._before_leaf(call, node_id)))
@@ -188,6 +193,9 @@ class GradTraceRecorder:
                 entry.pop("pending")
             # Named when the node runs: every node of the call has its id by then.
             targets = [call.ids.get(id(n)) if n is not None else None for n in following]
+            norm = _norm(grad_outputs[0] if grad_outputs else None)
+            if norm is not None:
+                call.norms[node_id] = norm
             entry.update({
                 "order": len(call.nodes) + 1, "name": name, "rule": LOCAL_RULES.get(name),
                 "received": [self._view(g) for g in grad_outputs],
@@ -203,6 +211,28 @@ class GradTraceRecorder:
         return hook
 
     # ------------------------------------------------------------------ after the run
+    def flowed(self, node: Any) -> dict[str, Any] | None:
+        """What flowed into one autograd node during the recorded calls, for the drawn graph:
+        the gradient it received in the latest call that ran it (compact, with its norm),
+        its local rule, and every (call, order) at which it ran (the step-backward control
+        marks the drawn node at those steps). None when no recorded call reached it."""
+        steps: list[list[int]] = []
+        latest: dict[str, Any] | None = None
+        for call in self.calls:
+            node_id = call.ids.get(id(node))
+            if node_id is None or not any(n is node for n in call.hooked):
+                continue
+            entry = next((n for n in call.nodes if n["id"] == node_id and "order" in n), None)
+            if entry is None:
+                continue
+            steps.append([call.index, entry["order"]])
+            received = entry["received"][0] if entry["received"] else None
+            latest = {"received": received, "norm": call.norms.get(node_id),
+                      "rule": entry["rule"], "call": call.index}
+        if latest is None:
+            return None
+        return {**latest, "steps": steps}
+
     def result(self, variables: dict[str, Any]) -> dict[str, Any]:
         """The /eval ``grad_trace`` document; leaves are named by the program's variables."""
         self.finish()
@@ -226,3 +256,13 @@ class GradTraceRecorder:
             calls.append({"index": call.index, "call": call.label, "line": call.line,
                           "grad_outputs": seed, "nodes": nodes, "truncated": call.truncated})
         return {"calls": calls, "skipped_calls": self.skipped_calls}
+
+
+def _norm(grad: Any) -> float | None:
+    if not isinstance(grad, torch.Tensor) or grad.numel() == 0:
+        return None
+    try:
+        value = float(torch.linalg.vector_norm(grad.detach().abs().double()))
+    except Exception:
+        return None  # inside the program's backward(): never its error
+    return value if value == value and value not in (float("inf"), float("-inf")) else None

@@ -21,11 +21,14 @@ MAX_NODES = 200
 def build_graph(roots: list[tuple[str | None, torch.Tensor]],
                 variables: dict[str, Any],
                 tensor_view: Callable[[torch.Tensor], dict[str, Any]],
-                cuts: dict[str, tuple[torch.Tensor, str]] | None = None
+                cuts: dict[str, tuple[torch.Tensor, str]] | None = None,
+                flowed: Callable[[Any], dict[str, Any] | None] | None = None,
                 ) -> dict[str, Any] | None:
     """``roots``: (name, tensor) pairs to start from (the result first, then variables).
     ``cuts``: variable name -> (the tensor it was cut from, "detach" | "no_grad"); each
-    becomes a node joined to its source by an edge marked ``cut``."""
+    becomes a node joined to its source by an edge marked ``cut``. ``flowed``: what a node
+    received during the recorded backward passes (GradTraceRecorder.flowed), added to the
+    node as ``backward``."""
     limit = get_settings().max_view_items
     grad_fn_owner: dict[int, str] = {}
     leaf_owner: dict[int, str] = {}
@@ -56,6 +59,9 @@ def build_graph(roots: list[tuple[str | None, torch.Tensor]],
             node = {"id": node_id, "label": without_addresses(type(fn).__name__),
                     "kind": "output" if key in output_fns else "op",
                     "var": grad_fn_owner.get(key), "grad": None}
+        backward = flowed(fn) if flowed is not None else None
+        if backward is not None:
+            node["backward"] = backward
         nodes[key] = node
         return node
 

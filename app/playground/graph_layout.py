@@ -11,10 +11,15 @@ graphs a lesson builds.
 
 from __future__ import annotations
 
+import textwrap
+import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from app import i18n
 from app.playground.grid import format_number
 
 MAX_NODES = 120  # a bigger graph is unreadable as a picture; the page says how many were cut
@@ -25,6 +30,7 @@ GAP_X, GAP_Y = 24, 44
 MARGIN = 8
 SWEEPS = 4
 GRAD_VALUES = 4  # a .grad with more values is summarised by its shape
+RULE_CHARS = 34  # a node's local rule is wrapped at this width: the box stays narrow
 
 
 @dataclass
@@ -36,6 +42,10 @@ class NodeBox:
     inputs: list[str] = field(default_factory=list)  # titles of the nodes feeding this one
     has_grad: bool = False
     cut: bool = False  # made by detach() or under no_grad: no gradient reaches it
+    # After backward(): the gradient that flowed in and the node's local rule, one line each
+    # (the rule wrapped), and the (call, order) steps of the backward stepper that ran it.
+    flow_lines: list[str] = field(default_factory=list)
+    steps: str = ""
     x: float = 0.0
     y: float = 0.0
     w: float = 0.0
@@ -97,7 +107,56 @@ def grad_text(view: dict[str, Any] | None) -> str | None:
     return shape_text(shape)
 
 
-def _node_box(node: dict[str, Any], variables: dict[str, Any]) -> NodeBox:
+def flow_text(received: dict[str, Any] | None, norm: float | None) -> str:
+    """What flowed into a node, compactly: its values when few, else its shape and norm."""
+    if not isinstance(received, dict):
+        return "?"
+    shape = list(received.get("shape") or [])
+    values = list(received.get("values") or [])
+    if not shape:
+        return format_number(values[0]) if values else "?"
+    if len(values) <= GRAD_VALUES and not received.get("more"):
+        return "[" + ", ".join(format_number(v) for v in values) + "]"
+    text = shape_text(shape)
+    return f"{text} ‖g‖={format_number(norm)}" if norm is not None else text
+
+
+def rule_lines(rule: str) -> list[str]:
+    """A local rule on a few short lines: one per clause (grad_a = ..., grad_b = ...), a
+    clause longer than RULE_CHARS wrapped."""
+    clauses = rule.split(", ")
+    lines: list[str] = []
+    for i, clause in enumerate(clauses):
+        text = clause + ("," if i < len(clauses) - 1 else "")
+        lines += textwrap.wrap(text, RULE_CHARS) or [text]
+    return lines
+
+
+def text_width(text: str) -> int:
+    """Columns of monospace text: a CJK character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def N_(message: str) -> str:
+    """Mark a word drawn in the graph for extraction (app/i18n); ``translate`` turns it into
+    the page's language when the layout is computed."""
+    return message
+
+
+GRAD_IN = N_("grad in")  # before a node's incoming gradient: "grad in [1.0, 1.0]"
+
+
+@lru_cache(maxsize=len(i18n.LOCALES))
+def _gettext(locale: str) -> Callable[[str], str]:
+    return i18n.translations(locale).gettext
+
+
+def _node_box(node: dict[str, Any], variables: dict[str, Any],
+              translate: Callable[[str], str] = _identity) -> NodeBox:
     kind = node.get("kind", "op")
     var = node.get("var")
     label = str(node.get("label", ""))
@@ -121,9 +180,17 @@ def _node_box(node: dict[str, Any], variables: dict[str, Any]) -> NodeBox:
         lines.append(f"grad {grad}")
     box = NodeBox(str(node["id"]), kind, title, lines, has_grad=grad is not None,
                   cut=bool(node.get("cut")))
-    longest = max(len(s) for s in [title, *lines])
+    backward = node.get("backward")
+    if isinstance(backward, dict):
+        box.steps = " ".join(f"{c}:{o}" for c, o in backward.get("steps") or [])
+        if kind != "leaf":  # a leaf already shows its .grad
+            box.flow_lines.append(f"{translate(GRAD_IN)} "
+                                  f"{flow_text(backward.get('received'), backward.get('norm'))}")
+            if backward.get("rule"):
+                box.flow_lines += rule_lines(translate(str(backward["rule"])))
+    longest = max(text_width(s) for s in [title, *lines, *box.flow_lines])
     box.w = max(72.0, longest * CHAR_W + 2 * PAD_X)
-    box.h = LINE_H * (1 + len(lines)) + 2 * PAD_Y
+    box.h = LINE_H * (1 + len(lines) + len(box.flow_lines)) + 2 * PAD_Y
     return box
 
 
@@ -188,11 +255,16 @@ def _order(layers: list[list[str]], preds: dict[str, list[str]],
             layers[i].sort(key=key)
 
 
-def layout_graph(graph: dict[str, Any] | None, variables: dict[str, Any]) -> GraphLayout | None:
+def layout_graph(graph: dict[str, Any] | None, variables: dict[str, Any],
+                 translate: Callable[[str], str] | str = _identity) -> GraphLayout | None:
+    """``translate``: a gettext, or the page's locale, for the words drawn inside the boxes
+    (their widths depend on the language)."""
     if not graph or not graph.get("nodes"):
         return None
+    if isinstance(translate, str):
+        translate = _gettext(translate)
     raw = graph["nodes"]
-    boxes = {str(n["id"]): _node_box(n, variables) for n in raw[:MAX_NODES]}
+    boxes = {str(n["id"]): _node_box(n, variables, translate) for n in raw[:MAX_NODES]}
     ids = list(boxes)
     preds: dict[str, list[str]] = {n: [] for n in ids}
     succs: dict[str, list[str]] = {n: [] for n in ids}

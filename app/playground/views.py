@@ -9,6 +9,7 @@ from typing import Any
 from app.playground.compare import locate_line
 from app.playground.graph_layout import layout_graph, shape_text
 from app.playground.grid import build_grid, format_ms, format_number
+from app.playground.provenance_view import provenance_for
 from app.playground.storage import storage_groups
 
 REPR_LINES = 8  # a trace cell shows this many lines of a repr; the tensor card shows all
@@ -86,4 +87,5 @@ TEMPLATE_HELPERS: dict[str, Any] = {
     "locate_line": locate_line,
     "stat_text": stat_text,
     "leaf_gradients": leaf_gradients,
+    "provenance_for": provenance_for,
 }

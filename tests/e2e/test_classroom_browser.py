@@ -15,6 +15,7 @@ from app.classroom import service
 from app.classroom.db import database_for
 from app.config import get_settings
 from app.lessons.loader import load_catalog
+from tests.e2e.test_editor_browser import fill_editor
 
 PASSWORD = "correct horse battery"
 LESSON, EXERCISE = "stack-vs-cat", "make-a-batch"
@@ -47,7 +48,7 @@ def test_a_class_from_joining_to_the_dashboard(open_page, screenshot) -> None:  
     lesson = load_catalog().get(LESSON)
     assert lesson is not None
     index = next(i for i, s in enumerate(lesson.sections) if getattr(s, "id", None) == EXERCISE)
-    student.fill(f"#sec-{index}-code", "batch = torch.stack(")
+    fill_editor(student, f"#sec-{index}-code", "batch = torch.stack(")
     student.click(f"#sec-{index} button[type=submit]")
     expect(student.locator(f"#sec-{index}-out")).to_contain_text("SyntaxError")
 

@@ -11,6 +11,14 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.test_playground_browser import EDITOR, grid_values, set_code
 
 
+def fill_editor(page: Page, textarea: str, code: str) -> None:
+    """Replace the program of the code editor that stands in for ``textarea`` (a selector of
+    the hidden textarea; the editor is its next sibling), as a paste would."""
+    page.click(f"{textarea} + .code-editor-host .cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+
+
 def editor_text(page: Page) -> str:
     """What the form will post: the hidden textarea the editor keeps in step."""
     return page.input_value("#code")
@@ -151,3 +159,63 @@ def test_ctrl_enter_in_the_editor_runs_once_and_adds_no_line(page: Page) -> None
     page.wait_for_timeout(300)  # a second request would have been sent by now
     assert len(posts) == 1
     assert editor_text(page) == "torch.ones(2)"
+
+
+def test_lesson_examples_and_exercises_get_the_editor(page: Page, screenshot) -> None:
+    page.goto("/lessons/stack-vs-cat")
+    areas = page.locator("textarea[data-editor]")
+    count = areas.count()
+    assert count >= 2  # its examples and its exercise
+    expect(page.locator(".code-editor-host")).to_have_count(count)
+    exercise = page.locator("[data-exercise='stack-vs-cat/make-a-batch']")
+    textarea = f"#{exercise.locator('textarea').get_attribute('id')}"
+    expect(exercise.locator("[data-hint-editor]")).to_contain_text("Esc")
+    # Tab indents inside the editor; Esc then Tab leaves it for the next control.
+    fill_editor(page, textarea, "for i in range(2):\nx = i")
+    page.keyboard.press("Home")
+    page.keyboard.press("Tab")
+    assert page.input_value(textarea) == "for i in range(2):\n    x = i"
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    expect(exercise.locator("button[type=submit]")).to_be_focused()
+    # A wrong program: its error line is marked in this editor's gutter, not another's.
+    fill_editor(page, textarea, "a = torch.ones(2)\nbatch = a +\n")
+    page.keyboard.press("Control+Enter")
+    expect(exercise.locator(".error-card")).to_be_visible()
+    expect(exercise.locator(".cm-error-line")).to_have_text("batch = a +")
+    expect(page.locator(".cm-error-line")).to_have_count(1)
+    exercise.scroll_into_view_if_needed()
+    screenshot(exercise, "lesson-editor-error-line")
+
+
+def test_compare_page_marks_the_error_in_the_box_it_is_in(page: Page) -> None:
+    page.goto("/compare?preset=stack-cat")
+    expect(page.locator("#compare-form .code-editor-host")).to_have_count(3)
+    fill_editor(page, "#right", "y = torch.ones(2)\nz = y @ torch.ones(3)\nz")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#results .side-right .error-card")).to_be_visible()
+    right = page.locator("#right + .code-editor-host")
+    expect(right.locator(".cm-error-line")).to_have_text("z = y @ torch.ones(3)")
+    expect(page.locator("#left + .code-editor-host .cm-error-line")).to_have_count(0)
+    expect(page.locator("#inputs + .code-editor-host .cm-error-line")).to_have_count(0)
+
+
+def test_without_javascript_lessons_and_compare_keep_their_textareas(open_page) -> None:
+    page = open_page(viewport={"width": 1280, "height": 900}, locale="en-US",
+                     java_script_enabled=False)
+    for path in ("/lessons/stack-vs-cat", "/compare"):
+        page.goto(path)
+        expect(page.locator("textarea[data-editor]").first).to_be_visible()
+        expect(page.locator(".code-editor-host")).to_have_count(0)
+        expect(page.locator("[data-hint-editor]").first).to_be_hidden()
+
+
+def test_a_short_lesson_program_gets_a_short_editor(page: Page) -> None:
+    page.goto("/lessons/stack-vs-cat")
+    exercise = page.locator("[data-exercise='stack-vs-cat/make-a-batch'] .cm-scroller")
+    page.goto("/")
+    scratchpad = page.locator("#run-form .cm-scroller").bounding_box()
+    page.goto("/lessons/stack-vs-cat")
+    short = exercise.bounding_box()
+    assert scratchpad is not None and short is not None
+    assert short["height"] < scratchpad["height"]

@@ -72,6 +72,29 @@ def test_desktop_results_keep_their_sub_navigation_and_the_storage_table_fits(
     screenshot(page, "playground-storage-1366")
 
 
+WHERE_FROM = ("a = torch.tensor([1., 2., 3.], requires_grad=True)\n"
+              "s = torch.stack([a, a * 2])\nB = torch.ones(3, 2)\nloss = (s @ B).sum()\n"
+              "loss.backward()\ns.detach() @ B\n")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "375"])
+def test_provenance_gradients_and_editors_have_no_serious_axe_violations(
+        open_page, viewport) -> None:
+    from tests.e2e.test_playground_browser import run
+
+    phone = viewport is PHONE
+    page = open_page(viewport=viewport, is_mobile=phone, has_touch=phone)
+    page.goto("/")
+    run(page, WHERE_FROM)
+    expect(page.locator("[data-provenance]").first).to_be_visible()
+    expect(page.locator("svg.autograd .node-flow").first).to_be_visible()
+    page.locator("[data-provenance] td[data-pv-from]").first.focus()
+    assert serious_violations(page) == []
+    page.goto("/compare?preset=stack-cat")
+    expect(page.locator(".code-editor-host").first).to_be_visible()
+    assert serious_violations(page) == []
+
+
 def test_phone_tap_targets_are_44px(open_page) -> None:
     page = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
     page.goto("/?example=matmul")

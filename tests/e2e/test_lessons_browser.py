@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app.lessons.loader import load_catalog
 from app.lessons.models import ExampleSection
+from tests.e2e.test_editor_browser import fill_editor
 
 CATALOG = load_catalog()
 
@@ -53,12 +54,13 @@ def test_solving_an_exercise_is_checked_and_remembered(page: Page, screenshot) -
     page.evaluate("window.localStorage.clear()")
     section = page.locator("[data-exercise='stack-vs-cat/make-a-batch']")
     box = section.locator("textarea")
+    textarea = f"#{box.get_attribute('id')}"
     code = box.input_value().replace("batch = ...", "batch = torch.cat((a, b))")
-    box.fill(code)
-    box.press("Control+Enter")
+    fill_editor(page, textarea, code)
+    page.keyboard.press("Control+Enter")
     expect(section.locator(".check-verdict.failed")).to_contain_text(
         "batch has shape (6, 4) but expected (2, 3, 4).")
-    box.fill(code.replace("torch.cat((a, b))", "torch.stack((a, b))"))
+    fill_editor(page, textarea, code.replace("torch.cat((a, b))", "torch.stack((a, b))"))
     section.locator("button[type=submit]").click()
     expect(section.locator(".check-verdict.passed")).to_contain_text("Correct")
     expect(section.locator("[data-solved-mark]")).to_be_visible()
@@ -115,8 +117,8 @@ def test_an_example_is_edited_and_run_in_place(page: Page, screenshot) -> None:
     index = first_example("mm-vs-mul")
     editor = page.locator(f"#sec-{index}-code")
     original = editor.input_value()
-    editor.fill("torch.arange(3) * 5")
-    editor.press("Control+Enter")
+    fill_editor(page, f"#sec-{index}-code", "torch.arange(3) * 5")
+    page.keyboard.press("Control+Enter")
     out = page.locator(f"#sec-{index}-out")
     expect(out).to_contain_text("tensor([ 0,  5, 10])")
     expect(out).to_contain_text("Your edited version ran")
@@ -132,8 +134,9 @@ def test_a_wrong_answer_shows_expected_next_to_got(page: Page, screenshot) -> No
     section = page.locator("[data-exercise='mm-vs-mul/two-products']")
     box = section.locator("textarea")
     starter = box.input_value()
-    box.fill(starter.replace("C = ...", "C = A * B.T").replace("D = ...", "D = A * A"))
-    box.press("Control+Enter")
+    fill_editor(page, f"#{box.get_attribute('id')}",
+                starter.replace("C = ...", "C = A * B.T").replace("D = ...", "D = A * A"))
+    page.keyboard.press("Control+Enter")
     grid = section.locator("[data-side-by-side='C']")
     expect(grid).to_be_visible()
     expect(grid.locator("caption").first).to_have_text("Yours (2, 3)")

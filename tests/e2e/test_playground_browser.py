@@ -82,7 +82,10 @@ def test_backward_shows_leaf_gradients_in_the_graph(page: Page, screenshot) -> N
     leaf_w = graph.locator("g.node-leaf", has_text="w")
     expect(leaf_w.locator(".node-grad")).to_have_text("grad [1.0, 2.0, 3.0]")
     y = graph.locator("g.node", has_text="SumBackward0")
-    expect(y.locator(".node-line")).to_have_text("= y")
+    # After backward() the op node also shows what flowed in and its local rule.
+    expect(y.locator(".node-line")).to_have_text(
+        ["= y", "grad in 1.0", "grad_x = grad copied to every", "element of x"])
+    page.set_viewport_size({"width": 1366, "height": 2000})  # no scrolling under the sub-nav
     screenshot(page.locator("#autograd-panel"), "autograd")
 
 

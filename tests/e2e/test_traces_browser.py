@@ -64,6 +64,8 @@ def test_step_backward_walks_the_nodes_in_autograd_order(page: Page, screenshot)
     expect(leaf).to_have_class("grad-node current")
     expect(leaf).to_contain_text("2 gradients arrived and were summed")
     expect(leaf).to_contain_text("[8.0, 16.0]")
+    # Tall enough that the panel needs no scrolling: the sticky sub-navigation stays put.
+    page.set_viewport_size({"width": 1366, "height": 2400})
     screenshot(page.locator("#autograd-panel"), "gradient-trace")
     page.keyboard.press("ArrowLeft")
     expect(leaf).to_be_hidden()
@@ -84,6 +86,7 @@ def test_japanese_stepper_and_gradient_trace(open_page, screenshot) -> None:
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     expect(call.locator(".grad-node.current")).to_contain_text("2 個の勾配が届き")
+    page.set_viewport_size({"width": 1280, "height": 2400})
     screenshot(page.locator("#autograd-panel"), "gradient-trace-ja")
 
 

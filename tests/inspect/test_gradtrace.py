@@ -153,3 +153,31 @@ def test_a_raising_call_leaves_no_recording_hook(sandbox: Sandbox) -> None:
     first, second = body["grad_trace"]["calls"]
     assert [n["name"] for n in first["nodes"]] == ["MulBackward0", "AccumulateGrad"]
     assert second["nodes"] == []  # the graph was freed: torch raised before any node ran
+
+
+def test_the_drawn_graph_shows_what_flowed_into_each_node(sandbox: Sandbox) -> None:
+    """Each op node of /eval's graph carries the gradient it received (against torch's own
+    retain_grad) and its local rule; the stepper's (call, order) steps name when it ran."""
+    body = run(sandbox, "x = torch.tensor([1., -2., 3.], requires_grad=True)\n"
+                        "w = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)\n"
+                        "h = x * w\np = h.pow(2)\nloss = p.sum()\nloss.backward()\n")
+    nodes = {n["var"]: n for n in body["graph"]["nodes"] if n["kind"] != "leaf"}
+    x = torch.tensor([1., -2., 3.], requires_grad=True)
+    w = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    h = x * w
+    h.retain_grad()
+    p = h.pow(2)
+    p.retain_grad()
+    p.sum().backward()
+    assert nodes["h"]["backward"]["received"]["values"] == flat(h.grad)
+    assert nodes["p"]["backward"]["received"]["values"] == flat(p.grad)
+    assert nodes["h"]["backward"]["rule"] == LOCAL_RULES["MulBackward0"]
+    assert nodes["h"]["backward"]["norm"] == pytest.approx(float(h.grad.norm()))
+    order = {n["name"]: n["order"] for n in body["grad_trace"]["calls"][0]["nodes"]}
+    assert nodes["h"]["backward"]["steps"] == [[1, order["MulBackward0"]]]
+    assert nodes["loss"]["backward"]["steps"] == [[1, order["SumBackward0"]]]
+
+
+def test_a_graph_without_backward_has_no_flow(sandbox: Sandbox) -> None:
+    body = run(sandbox, "x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n")
+    assert all("backward" not in n for n in body["graph"]["nodes"])

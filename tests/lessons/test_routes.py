@@ -78,7 +78,10 @@ def test_every_lesson_renders_in_both_languages(client: TestClient, catalog: Cat
         assert "style" not in attrs and not any(a.startswith("on") for a in attrs), tag
         if tag == "script":
             assert attrs.get("src") in ("/static/vendor/htmx-2.0.11.min.js",
-                                        "/static/app.js", "/static/lessons.js")
+                                        "/static/app.js", "/static/lessons.js",
+                                        "/static/provenance.js",
+                                        "/static/vendor/codemirror/codemirror.min.js",
+                                        "/static/editor.js")
     ids = [a["id"] for _, a in tags.found if a.get("id")]
     assert len(ids) == len(set(ids)), "element ids must be unique"
 

@@ -99,3 +99,38 @@ def test_mlp_edges_do_not_cross_other_nodes() -> None:
         assert rows.index(b.y) - rows.index(a.y) == 1, (edge.source, edge.target)
         others = [n for n in layout.nodes if n.id not in (edge.source, edge.target)]
         assert not any(_crosses(n, a.cx, a.y + a.h, b.cx, b.y) for n in others), edge
+
+
+def test_after_backward_each_operation_shows_what_flowed_in_and_its_rule() -> None:
+    from app.playground.graph_layout import layout_graph
+
+    small = {"shape": [2], "dtype": "float32", "values": [1.0, 1.0], "more": False}
+    large = {"shape": [8, 8], "dtype": "float32", "values": [0.5] * 12, "more": True}
+    graph = {"nodes": [
+        {"id": "n1", "label": "SumBackward0", "kind": "output", "var": None, "grad": None,
+         "backward": {"received": small, "norm": 1.4142, "rule": "grad_x = grad copied to "
+                      "every element of x", "call": 1, "steps": [[1, 1], [2, 1]]}},
+        {"id": "n2", "label": "MmBackward0", "kind": "op", "var": None, "grad": None,
+         "backward": {"received": large, "norm": 4.0, "rule": None, "call": 1,
+                      "steps": [[1, 2]]}},
+    ], "edges": [{"from": "n2", "to": "n1"}]}
+    g = layout_graph(graph, {}, lambda text: text.upper() if text == "grad in" else text)
+    assert g is not None
+    nodes = {n.id: n for n in g.nodes}
+    assert nodes["n1"].flow_lines == ["GRAD IN [1.0, 1.0]", "grad_x = grad copied to every",
+                                      "element of x"]
+    assert nodes["n1"].steps == "1:1 2:1"
+    assert nodes["n2"].flow_lines == ["GRAD IN [8, 8] ‖g‖=4.0"]  # many values: shape, norm
+    # The box grows with its lines.
+    assert nodes["n1"].h > nodes["n2"].h
+
+
+def test_a_rule_is_drawn_a_clause_a_line() -> None:
+    from app.playground.graph_layout import RULE_CHARS, rule_lines
+
+    assert rule_lines("grad_a = grad · b, grad_b = grad · a") == [
+        "grad_a = grad · b,", "grad_b = grad · a"]
+    long = rule_lines("grad_bias = grad summed over rows, grad_A = grad @ Bᵀ, grad_B = Aᵀ @ grad")
+    assert all(len(line) <= RULE_CHARS for line in long)
+    assert " ".join(long) == "grad_bias = grad summed over rows, grad_A = grad @ Bᵀ, " \
+        "grad_B = Aᵀ @ grad"

@@ -99,7 +99,7 @@ def test_security_headers_and_htmx_config(client: TestClient) -> None:
     assert '"includeIndicatorStyles":false' in meta["content"]
     scripts = [a["src"] for a, _ in elements(response.text, "script")]
     assert scripts == ["/static/vendor/htmx-2.0.11.min.js", "/static/app.js",
-                       "/static/stepper.js",
+                       "/static/stepper.js", "/static/provenance.js",
                        "/static/vendor/codemirror/codemirror.min.js", "/static/editor.js"]
 
 

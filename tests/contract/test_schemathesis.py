@@ -43,4 +43,12 @@ def test_schemathesis_finds_no_failure_with_all_checks(server: str,
         command += ["--seed", seed]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-12_000:] + done.stderr[-2_000:]
-    assert "No issues found" in done.stdout, done.stdout[-12_000:]
+    # Warnings are findings too, with one exception: an operation on one run may see only
+    # 404s when POST /runs was answered 429 (the per-client quota) whenever the stateful
+    # phase wanted a run id for it, which depends on how fast earlier runs ended.
+    warned = done.stdout.partition("WARNINGS")[2].partition("SUMMARY")[0]
+    if "No issues found" not in done.stdout:
+        assert "Missing test data" in warned, done.stdout[-12_000:]
+        others = [line.strip() for line in warned.splitlines()
+                  if line.strip().startswith("- ")]
+        assert all(line.startswith("- POST /runs/{run_id}/") for line in others), warned

@@ -23,9 +23,10 @@ from typing import Any, TypeAlias
 
 Param: TypeAlias = "str | int | float | Message"
 
-# The longest text a parameter may carry into a response (a name, a type, a short
-# message): a program chooses some of them.
-MAX_PARAM_CHARS = 300
+# The longest text a parameter may carry into a response (a name, a type, the list of
+# importable modules): a program chooses some of them. The engine cuts a whole message at
+# the same length.
+MAX_PARAM_CHARS = 2_000
 # How deep messages nest in parameters ("line 3: {what}" holds one level); a response
 # claiming more is not ours.
 MAX_NESTING = 4

@@ -222,7 +222,9 @@ class MessageId(BaseModel):
     formatting ``id`` itself gives the English text of the field beside it."""
 
     id: str
-    params: dict[str, str | int | float] = {}
+    params: dict[str, str | int | float | MessageId] = Field(
+        {}, description="The values of the placeholders; a value may itself be a message "
+        "(a sentence inside the sentence), translated the same way.")
 
 
 class ErrorInfo(BaseModel):

@@ -388,7 +388,9 @@ def _compare_text(got: str, want: str) -> Message | None:
 
 def _program_failed(data: dict[str, Any]) -> Message:
     error = data.get("error") or {}
-    kind, message = error.get("type", "Error"), error.get("message", "")
+    kind = error.get("type", "Error")
+    # The sandbox's own refusal in the page's language; torch's words as torch wrote them.
+    message = Message.from_json(error.get("message_i18n")) or error.get("message", "")
     return Message("Your program did not finish: {kind}: {message}", kind=kind, message=message)
 
 

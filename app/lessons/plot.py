@@ -297,7 +297,8 @@ def build_chart(style: str, data: dict[str, Any]) -> Chart:
     """The chart of a finished program's /eval body (``PlotError`` if it cannot be drawn)."""
     if not data.get("ok"):
         error = data.get("error") or {}
+        message = Message.from_json(error.get("message_i18n")) or str(error.get("message"))
         raise PlotError(Message("The program did not finish: {kind}: {message}",
-                                kind=str(error.get('type')), message=str(error.get('message'))))
+                                kind=str(error.get("type")), message=message))
     result = data.get("result")
     return lines_chart(result) if style == "lines" else trajectory_chart(result)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from app import i18n
 from app.engine.program import Sandbox
 from app.lessons.checker import evaluate_attempt, shape_text, untouched
 from app.lessons.models import Check
@@ -194,3 +195,16 @@ def test_a_function_left_uncalled_is_named(sandbox: Sandbox) -> None:
 ])
 def test_untouched_starter_code(code: str, starter: str, same: bool) -> None:
     assert untouched(code, starter) is same
+
+
+def test_a_refused_program_is_reported_in_the_pages_language(sandbox: Sandbox) -> None:
+    problems, checked = evaluate_attempt(run(sandbox, "open('x')"), run(sandbox, "1"),
+                                         [Check(target="result", compare="values")])
+    assert checked == 0 and str(problems[0]) == (
+        "Your program did not finish: ForbiddenError: line 1: 'open' is not available in the "
+        "playground (it could reach outside the sandbox)")
+    # the sandbox's refusal is a message too, so the whole sentence is Japanese
+    assert in_japanese(problems[0])
+    assert i18n.translate(problems[0], "ja") == (
+        "プログラムが最後まで実行されませんでした: ForbiddenError: 1 行目: 'open' は"
+        "プレイグラウンドでは使えません（サンドボックスの外に届くおそれがあるため）")

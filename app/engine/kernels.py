@@ -24,8 +24,8 @@ from app.message import Message
 KERNEL_OPTIONS = ("fused", "foreach", "capturable", "differentiable")
 # Optimizers whose state tensors are shaped like their parameter (LBFGS keeps flat vectors).
 _STATE_SHAPED_LIKE_PARAM_EXEMPT = (torch.optim.LBFGS,)
-DENSE_HINT = ("Make it dense first: .contiguous() (for a transposed or sliced tensor) or "
-              ".clone() (for an expanded one).")
+DENSE_HINT = Message("Make it dense first: .contiguous() (for a transposed or sliced tensor) "
+                     "or .clone() (for an expanded one).")
 
 
 def is_dense(tensor: torch.Tensor) -> bool:
@@ -136,9 +136,8 @@ def check_optimizer(optimizer: torch.optim.Optimizer) -> None:
                             "available in the playground (it selects a native kernel that trusts "
                             "memory layout)",
                             name=name, index=index, option=option, value=group[option]),
-                            hint=Message("Leave '{option}' unset: the default update gives the "
-                                         "same numbers.",
-                            option=option))
+                    hint=Message("Leave '{option}' unset: the default update gives the same "
+                                 "numbers.", option=option))
         check_parameters(group["params"], f"a parameter of {name}")
     shaped = not isinstance(optimizer, _STATE_SHAPED_LIKE_PARAM_EXEMPT)
     for param, state in optimizer.state.items():

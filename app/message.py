@@ -131,6 +131,17 @@ def error_info(type_: str, message: Text, line: int | None, hint: Text | None,
     return info
 
 
+def with_i18n(**fields: Text | None) -> dict[str, Any]:
+    """Each field as English text (or None), with ``<field>_i18n`` beside it when it is a
+    catalog message: ``with_i18n(reason=..., hint=...)`` for a training run's summary."""
+    out: dict[str, Any] = {}
+    for name, text in fields.items():
+        out[name] = None if text is None else english(text)
+        if (said := i18n_of(text)) is not None:
+            out[f"{name}_i18n"] = said
+    return out
+
+
 def split_notices(body: dict[str, Any]) -> None:
     """``body["notices"]`` as English strings, with ``notices_i18n`` beside them (one entry
     per notice, null where a notice has no msgid) when any notice is a Message."""

@@ -17,7 +17,7 @@ it is translated too, so sentences compose without gluing translated fragments b
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -54,9 +54,16 @@ class Message:
         if template != self.id:
             try:
                 return template.format(**params)
-            except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            except FORMAT_ERRORS:
                 pass
         return self.id.format(**params)
+
+    def ids(self) -> Iterator[str]:
+        """The msgids of this message and of the messages in its parameters."""
+        yield self.id
+        for value in self.params.values():
+            if isinstance(value, Message):
+                yield from value.ids()
 
     def __str__(self) -> str:
         return self.translate(_english)
@@ -103,6 +110,8 @@ def _param(value: object) -> Param:
 
 
 Text = str | Message
+# What str.format raises for a template that does not fit its values.
+FORMAT_ERRORS = (KeyError, IndexError, ValueError, TypeError, AttributeError)
 
 
 def english(text: Text) -> str:

@@ -129,3 +129,20 @@ def test_notices_stay_text_with_their_msgids_beside() -> None:
     only_text: dict[str, object] = {"notices": ["UserWarning: x"]}
     split_notices(only_text)
     assert "notices_i18n" not in only_text
+
+
+def test_a_page_formats_only_msgids_of_its_catalogs() -> None:
+    """The companions come from the worker's JSON: an id that is not ours is never used as
+    a format string (it could reach attributes: '{what.__class__}'), and values that do not
+    fit an id fall back to the English text."""
+    english = "the English text"
+    hostile = {"id": "{what.__class__.__mro__}", "params": {"what": "x"}}
+    assert i18n.said("ja", english, hostile) == english
+    nested = {"id": "line {line}: {what}", "params": {"line": 1, "what": hostile}}
+    assert i18n.said("ja", english, nested) == english
+    wrong_kind = {"id": "the program is {size:,} characters; the limit is {limit:,} (setting "
+                        "max_source_chars)", "params": {"size": "many", "limit": 1}}
+    assert i18n.said("ja", english, wrong_kind) == english
+    ours = {"id": "line {line}: {what}", "params": {"line": 1, "what": {
+        "id": "bytes literals are not available", "params": {}}}}
+    assert i18n.said("ja", english, ours) == "1 行目: bytes リテラルは使えません"

@@ -24,7 +24,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from app.message import Message
+from app.message import FORMAT_ERRORS, Message
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -70,14 +70,29 @@ def translate(message: Message, locale: str) -> str:
     return message.translate(translations(locale).gettext)
 
 
+@lru_cache(maxsize=1)
+def msgids() -> frozenset[str]:
+    """Every msgid of the catalogs: the only sentences a page formats."""
+    return frozenset(m.id for m in read_catalog(DEFAULT_LOCALE) if m.id)
+
+
 def said(locale: str, text: object, i18n: object = None) -> object:
     """What a page shows for ``text`` in ``locale``: a Message translated; a response's
     English text through its ``*_i18n`` companion when it has one; any other text as it
-    came (torch's own words, a program's exception)."""
+    came (torch's own words, a program's exception).
+
+    Security: a companion comes from the sandbox worker's JSON. Only msgids of our own
+    catalogs are used as format strings, so a response that names another "id" (say
+    ``{what.__class__}``) is shown as its plain English text, never formatted."""
     if isinstance(text, Message):
         return translate(text, locale)
     message = Message.from_json(i18n)
-    return text if message is None else translate(message, locale)
+    if message is None or not set(message.ids()) <= msgids():
+        return text
+    try:
+        return translate(message, locale)
+    except FORMAT_ERRORS:  # values that do not fit the msgid (not ours): the English text
+        return text
 
 
 def notices(locale: str, body: Mapping[str, Any]) -> list[object]:

@@ -73,7 +73,8 @@ def translate(message: Message, locale: str) -> str:
 @lru_cache(maxsize=1)
 def msgids() -> frozenset[str]:
     """Every msgid of the catalogs: the only sentences a page formats."""
-    return frozenset(m.id for m in read_catalog(DEFAULT_LOCALE) if m.id)
+    return frozenset(m.id for m in read_catalog(DEFAULT_LOCALE)
+                     if isinstance(m.id, str) and m.id)
 
 
 def said(locale: str, text: object, i18n: object = None) -> object:

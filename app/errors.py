@@ -16,15 +16,17 @@ from starlette.types import Scope
 
 from app.callers import CallerRefusedError
 from app.executor.base import QueueFullError
+from app.message import Message
 from app.ratelimit import RateLimitedError
 from app.schemas import error_body
+from app.validation import explain
 from app.web import render, wants_html_page
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QueueFullError)
     async def queue_full(request: Request, exc: QueueFullError) -> JSONResponse:
-        body = error_body("QueueFullError", str(exc), hint="Try again in a few seconds.")
+        body = error_body("QueueFullError", exc.said, hint=Message("Try again in a few seconds."))
         return JSONResponse(body, status_code=503,
                             headers={"Retry-After": str(exc.retry_after_s)})
 
@@ -36,8 +38,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RateLimitedError)
     async def rate_limited(request: Request, exc: RateLimitedError) -> JSONResponse:
-        body = error_body("RateLimitError", str(exc),
-                          hint="Wait a moment; the server shares its sandbox with others.")
+        body = error_body("RateLimitError", exc.said,
+                          hint=Message("Wait a moment; the server shares its sandbox with "
+                                       "others."))
         return JSONResponse(body, status_code=429,
                             headers={"Retry-After": str(exc.retry_after_s)})
 
@@ -49,7 +52,10 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()[:20]
         ]
         if wants_html_page(request):
-            return _error_page(request, 422, problems)
+            # The page words each problem in its language (pydantic's English is the API's).
+            return _error_page(request, 422, [
+                {**problem, "msg": explain(e)}
+                for problem, e in zip(problems, exc.errors(), strict=False)])
         return JSONResponse({"detail": problems}, status_code=422)
 
     @app.exception_handler(RecursionError)

@@ -61,7 +61,7 @@ async def evaluate(executor: Executor, settings: Settings, request: EvalRequest,
     try:
         _passed.check(request.code, settings)
     except SandboxError as refused:
-        body = error_body(refused.type_name, refused.message, refused.line, refused.hint)
+        body = error_body(refused.type_name, refused.said, refused.line, refused.hint_said)
         return EvalOutcome(refused.status, json.dumps(body).encode())
     job = Job(kind="eval", payload=request.model_dump(), deadline_s=settings.deadline_s,
               owner=owner)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
+
+from app.message import Message, error_info
 
 
 class BodySizeLimitMiddleware:
@@ -22,7 +25,7 @@ class BodySizeLimitMiddleware:
                 return
         received = 0
 
-        async def limited_receive() -> Message:
+        async def limited_receive() -> ASGIMessage:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -37,10 +40,10 @@ class BodySizeLimitMiddleware:
             await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({"ok": False, "error": {
-            "type": "LimitError", "line": None, "hint": "Send a shorter program.",
-            "message": f"the request body is larger than {self.max_bytes:,} bytes "
-                       "(setting max_body_bytes)"}, "steps": [], "stdout": ""}).encode()
+        body = json.dumps({"ok": False, "error": error_info(
+            "LimitError", Message("the request body is larger than {limit:,} bytes (setting "
+                                  "max_body_bytes)", limit=self.max_bytes), None,
+            Message("Send a shorter program.")), "steps": [], "stdout": ""}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 from app import metrics
 from app.callers import Caller, caller_of
 from app.config import Settings
+from app.message import Message
 
 _MAX_CLIENTS = 10_000
 
@@ -22,7 +23,8 @@ class _Bucket:
 
 class RateLimitedError(Exception):
     def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"too many requests; retry in {retry_after_s} s")
+        self.said = Message("too many requests; retry in {seconds} s", seconds=retry_after_s)
+        super().__init__(str(self.said))
         self.retry_after_s = retry_after_s
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.jsonmodel import JsonModel
+from app.message import Text, error_info
 
 EXAMPLE_PROGRAM = ("A = torch.tensor([[1, 2, 3], [4, 5, 6]])\n"
                    "B = torch.tensor([[1, 4], [2, 5], [3, 6]])\n"
@@ -214,12 +215,29 @@ class Provenance(BaseModel):
                                             "row-major; see kind.")
 
 
+class MessageId(BaseModel):
+    """A sentence of the server's as a catalog message: ``id`` is its English msgid with
+    ``{name}`` placeholders (``str.format`` syntax), ``params`` the values that fill them.
+    Translate ``id`` and format it with ``params`` to show the sentence in another language;
+    formatting ``id`` itself gives the English text of the field beside it."""
+
+    id: str
+    params: dict[str, str | int | float | MessageId] = Field(
+        {}, description="The values of the placeholders; a value may itself be a message "
+        "(a sentence inside the sentence), translated the same way.")
+
+
 class ErrorInfo(BaseModel):
     type: str = Field(description="The exception class, or SyntaxError / ForbiddenError / "
                       "LimitError / TimeoutError for programs the sandbox refused or stopped.")
     message: str
     line: int | None = None
     hint: str | None = Field(None, description="A plain-language explanation and a fix.")
+    message_i18n: MessageId | None = Field(
+        None, description="Present when the message is the sandbox's own sentence (a refusal, "
+        "a limit): its msgid and parameters, to show it in the reader's language.")
+    hint_i18n: MessageId | None = Field(
+        None, description="Present with every hint of the sandbox: its msgid and parameters.")
 
 
 class Figure(BaseModel):
@@ -252,6 +270,9 @@ class EvalResponse(BaseModel):
         "elementwise operators or mm/matmul (at most max_provenance_records; ok:true only).")
     device: str | None = None
     notices: list[str] = []
+    notices_i18n: list[MessageId | None] | None = Field(
+        None, description="One entry per notice (null for a notice with no msgid, e.g. a "
+        "warning torch emitted), present when some notice is the sandbox's own sentence.")
     shared_values: list[Any] | None = Field(
         None, description="Tensor values shown by more than one view, written once: such a "
         "view has values_ref (an index into this list) instead of values.")
@@ -262,8 +283,8 @@ class EvalResponse(BaseModel):
     error: ErrorInfo | None = None
 
 
-def error_body(type_: str, message: str, line: int | None = None, hint: str | None = None,
+def error_body(type_: str, message: Text, line: int | None = None, hint: Text | None = None,
                **extra: Any) -> dict[str, Any]:
     """An ``ok: false`` body for errors found before any worker ran."""
-    return {"ok": False, "error": {"type": type_, "message": message, "line": line, "hint": hint},
+    return {"ok": False, "error": error_info(type_, message, line, hint),
             "steps": [], "stdout": "", **extra}

@@ -5,7 +5,7 @@ and the security headers every response carries."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -57,6 +57,9 @@ def environment(locale: str) -> Environment:
     env.globals.update(views.TEMPLATE_HELPERS)
     env.globals["LOCALES"] = i18n.LOCALES
     env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
+    # Sentences the server words at run time (app/message.py), in this language.
+    env.globals["said"] = partial(i18n.said, locale)
+    env.globals["notices_of"] = partial(i18n.notices, locale)
     return env
 
 

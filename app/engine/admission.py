@@ -21,6 +21,7 @@ from torch.utils import data as tud
 
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.stdlib_values import STDLIB_VALUE_TYPES
+from app.message import Message
 
 ALLOWED_DEVICE_TYPES = frozenset({"cpu", "cuda"})
 _TENSOR_TYPES = (torch.Tensor, nn.Parameter)
@@ -33,20 +34,26 @@ def check_tensor(tensor: torch.Tensor, label: str) -> None:
     """A tensor a program may hold: CPU or CUDA, strided, not quantized, no subclass."""
     if isinstance(tensor, _UNINITIALISED):
         # No data yet: only a lazy layer may hold one (Admission._walk), never the program.
-        raise ForbiddenError(f"{label} gave a parameter that is not initialised yet",
-                             hint="A Lazy layer makes its parameters at its first call: call "
-                             "the model on an input first (net(X)), then read them.")
+        raise ForbiddenError(Message("{label} gave a parameter that is not initialised yet",
+                                     label=label),
+                             hint=Message("A Lazy layer makes its parameters at its first call: "
+                                          "call the model on an input first (net(X)), then read "
+                                          "them."))
     if type(tensor) not in _TENSOR_TYPES:
-        raise ForbiddenError(f"{label} gave a {type(tensor).__name__}, which the playground "
-                             "does not hand to programs")
+        raise ForbiddenError(Message("{label} gave a {type}, which the playground does not "
+                                     "hand to programs",
+                                     label=label, type=type(tensor).__name__))
     if not (tensor.is_cpu or tensor.is_cuda):
         raise ForbiddenError(
-            f"{label} gave a tensor on the '{tensor.device.type}' device; programs use 'cpu' "
-            "or 'cuda' only", hint="Create tensors with device='cpu' or device='cuda'.")
+            Message("{label} gave a tensor on the '{type}' device; programs use 'cpu' or 'cuda' "
+                    "only",
+                    label=label, type=tensor.device.type),
+                    hint=Message("Create tensors with device='cpu' or device='cuda'."))
     if tensor.layout is not torch.strided or tensor.is_quantized:
-        raise ForbiddenError(f"{label} gave a {tensor.layout} tensor; sparse and quantized "
-                             "tensors are not available in the playground",
-                             hint="Use ordinary (dense) tensors.")
+        raise ForbiddenError(Message("{label} gave a {layout} tensor; sparse and quantized "
+                                     "tensors are not available in the playground",
+                                     label=label, layout=tensor.layout),
+                             hint=Message("Use ordinary (dense) tensors."))
 
 
 def check_device(value: Any, label: str) -> None:
@@ -64,10 +71,10 @@ def check_device(value: Any, label: str) -> None:
     else:
         return
     if kind not in ALLOWED_DEVICE_TYPES:
-        raise ForbiddenError(f"{label}: the device '{kind}' is not available in the "
-                             "playground; use 'cpu' or 'cuda'",
-                             hint="device='cpu' runs everywhere; device='cuda' uses the GPU "
-                             "when the server has one.")
+        raise ForbiddenError(Message("{label}: the device '{kind}' is not available in the "
+                                     "playground; use 'cpu' or 'cuda'", label=label, kind=kind),
+                             hint=Message("device='cpu' runs everywhere; device='cuda' uses the "
+                                          "GPU when the server has one."))
 
 
 _PLAIN_TYPES: frozenset[type] = frozenset({
@@ -118,8 +125,10 @@ class Admission:
             value, depth = stack.pop()
             seen += 1
             if seen > _MAX_ADMITTED_ITEMS or depth > _MAX_ADMITTED_DEPTH:
-                raise LimitError(f"{label} gave a value too large or too deeply nested to "
-                                 "check", hint="Work with smaller containers.")
+                raise LimitError(Message("{label} gave a value too large or too deeply nested to "
+                                         "check",
+                                         label=label),
+                                 hint=Message("Work with smaller containers."))
             kind = type(value)
             if kind in _TENSOR_TYPES or isinstance(value, _UNINITIALISED):
                 check_tensor(value, label)
@@ -138,16 +147,18 @@ class Admission:
                     check_tensor(tensor, label)
             elif isinstance(value, np.ndarray):
                 if value.dtype.kind not in "biufc":
-                    raise ForbiddenError(f"{label} gave a numpy array of {value.dtype}, which "
-                                         "is not available in the playground")
+                    raise ForbiddenError(Message("{label} gave a numpy array of {dtype}, which is "
+                                                 "not available in the playground",
+                                                 label=label, dtype=value.dtype))
             elif isinstance(value, _OBJECT_TYPES) or _is_torch_generator(value) \
                     or kind in DISTRIBUTION_TYPES:
                 continue
             elif isinstance(value, torch.device):
                 check_device(value, label)
             else:
-                raise ForbiddenError(f"{label} gave a {kind.__name__}, which the playground "
-                                     "does not hand to programs")
+                raise ForbiddenError(Message("{label} gave a {type}, which the playground "
+                                             "does not hand to programs",
+                                             label=label, type=kind.__name__))
 
 
 def _is_torch_generator(value: Any) -> bool:

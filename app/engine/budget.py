@@ -21,6 +21,7 @@ from app.config import Settings
 from app.engine.errors import DeadlineError, LimitError
 from app.engine.policy import Cost, Rule
 from app.engine.predictions import Prediction, PredictionCache, call_key
+from app.message import Message
 
 # Matmul-like functions whose contracted dimension is the last one of this positional tensor.
 _CONTRACTION_ARG = {"mm": 0, "matmul": 0, "bmm": 0, "mv": 0, "dot": 0, "inner": 0,
@@ -64,10 +65,12 @@ def count_data_items(value: Any, limit: int = MAX_DATA_ITEMS) -> int:
             continue
         seen += len(children)
         if seen > limit:
-            raise LimitError(f"the arguments of this call hold more than {limit:,} Python "
-                             "values (nested lists count every item)",
-                             hint="Build large tensors with torch.zeros, torch.arange or "
-                             "torch.rand instead of Python lists.", predicted=True)
+            raise LimitError(Message("the arguments of this call hold more than {limit:,} "
+                                     "Python values (nested lists count every item)",
+                                     limit=limit),
+                             hint=Message("Build large tensors with torch.zeros, torch.arange "
+                                          "or torch.rand instead of Python lists."),
+                             predicted=True)
         stack.extend(children)
     return seen
 
@@ -179,41 +182,46 @@ class Budget:
         self.steps += 1
         if self.steps > self.settings.max_steps:
             self.exhausted = LimitError(
-                f"the program executed more than {self.settings.max_steps:,} steps "
-                "(statements and loop iterations; setting max_steps)",
-                hint="Check the loop conditions: a while-loop that never ends, or a range "
-                "that is much larger than you meant.")
+                Message("the program executed more than {limit:,} steps (statements and loop "
+                        "iterations; setting max_steps)", limit=self.settings.max_steps),
+                hint=Message("Check the loop conditions: a while-loop that never ends, or a "
+                             "range that is much larger than you meant."))
             raise self.exhausted
         if time.monotonic() > self.deadline:
             self.exhausted = DeadlineError(
-                f"the program ran longer than {self.settings.deadline_s:g} s "
-                "(setting deadline_s)",
-                hint="Use smaller tensors or fewer iterations.")
+                Message("the program ran longer than {limit:g} s (setting deadline_s)",
+                        limit=self.settings.deadline_s),
+                hint=Message("Use smaller tensors or fewer iterations."))
             raise self.exhausted
 
     # --- memory and FLOPs ---------------------------------------------------------------
-    def refuse(self, label: str, message: str, hint: str) -> LimitError:
-        return LimitError(f"{label} {message}", hint=hint, predicted=True)
-
     def check_bytes(self, label: str, predicted: int, shape_note: str = "") -> None:
         limit = self.settings.max_call_bytes
         if predicted > limit:
-            raise self.refuse(label, f"would allocate {human_bytes(predicted)}{shape_note}; the "
-                              f"limit per call is {human_bytes(limit)} (setting max_call_bytes)",
-                              "Use smaller shapes: a few elements show the same behaviour.")
+            raise LimitError(Message(
+                "{label} would allocate {size}{shape}; the limit per call is {limit} (setting "
+                "max_call_bytes)", label=label, size=human_bytes(predicted), shape=shape_note,
+                limit=human_bytes(limit)),
+                hint=Message("Use smaller shapes: a few elements show the same behaviour."),
+                predicted=True)
         total = self.settings.max_total_bytes
         if predicted + self.live.bytes > total:
-            raise self.refuse(label, f"would allocate {human_bytes(predicted)} while the "
-                              f"program already holds {human_bytes(self.live.bytes)}; the limit "
-                              f"is {human_bytes(total)} in all (setting max_total_bytes)",
-                              "Drop references to tensors you no longer need (reassign or del).")
+            raise LimitError(Message(
+                "{label} would allocate {size} while the program already holds {held}; the "
+                "limit is {limit} in all (setting max_total_bytes)", label=label,
+                size=human_bytes(predicted), held=human_bytes(self.live.bytes),
+                limit=human_bytes(total)),
+                hint=Message("Drop references to tensors you no longer need (reassign or del)."),
+                predicted=True)
 
     def check_flops(self, label: str, flops: int) -> None:
         limit = self.settings.max_call_flops
         if flops > limit:
-            raise self.refuse(label, f"needs about {flops:.2e} floating point operations; the "
-                              f"limit per call is {limit:.1e} (setting max_call_flops)",
-                              "Use smaller matrices.")
+            raise LimitError(Message(
+                "{label} needs about {flops:.2e} floating point operations; the limit per call "
+                "is {limit:.1e} (setting max_call_flops)", label=label, flops=flops,
+                limit=limit),
+                hint=Message("Use smaller matrices."), predicted=True)
 
     def predict(self, label: str, rule: Rule, call_on_meta: Callable[[], Any],
                 args: tuple[Any, ...], kwargs: dict[str, Any], op_name: str = "",
@@ -274,8 +282,10 @@ class Budget:
                 if isinstance(failed, (TypeError, ValueError, IndexError, RuntimeError)) \
                         and "meta" not in str(failed):
                     raise failed from None
-                raise LimitError(f"{label}: the memory this call needs could not be predicted",
-                                 hint="Pass sizes as plain integers and data as tensors.",
+                raise LimitError(Message("{label}: the memory this call needs could not be "
+                                         "predicted", label=label),
+                                 hint=Message("Pass sizes as plain integers and data as "
+                                              "tensors."),
                                  predicted=True) from None
             self.check_bytes(label, 8 * given)
             return None

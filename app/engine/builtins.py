@@ -22,6 +22,7 @@ from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
 from app.engine.reflection import make_reflection_builtins, type_identity
 from app.engine.text import without_addresses
 from app.inspect.reprs import TextLimits, bounded_text
+from app.message import Message
 
 if TYPE_CHECKING:
     from app.engine.interpreter import Interpreter
@@ -52,24 +53,29 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
 
     def counted(iterable: Any) -> Iterator[Any]:
         if isinstance(iterable, range) and len(iterable) > settings.max_sequence_items:
-            raise LimitError(f"a range of {len(iterable):,} items is larger than the limit of "
-                             f"{settings.max_sequence_items:,} for one built-in call (setting "
-                             "max_sequence_items)", hint="Use torch.arange for large ranges.")
+            raise LimitError(Message("a range of {length:,} items is larger than the limit of "
+                                     "{max_sequence_items:,} for one built-in call (setting "
+                                     "max_sequence_items)",
+                                     length=len(iterable),
+                                     max_sequence_items=settings.max_sequence_items),
+                             hint=Message("Use torch.arange for large ranges."))
         return _CountedIterator(interp, interp.iterate(iterable))
 
     def sized(items: Iterable[Any]) -> list[Any]:
         result = list(itertools.islice(items, settings.max_sequence_items + 1))
         if len(result) > settings.max_sequence_items:
-            raise LimitError(f"more than {settings.max_sequence_items:,} items (setting "
-                             "max_sequence_items)")
+            raise LimitError(Message("more than {max_sequence_items:,} items (setting "
+                                     "max_sequence_items)",
+                                     max_sequence_items=settings.max_sequence_items))
         return result
 
     def print_(*args: Any, sep: str | None = " ", end: str | None = "\n", flush: bool = False,
                **others: Any) -> None:
         if "file" in others:
-            raise ForbiddenError("print(file=...) is not available: print writes to the "
-                                 "output below the program, files and streams are not "
-                                 "reachable", interp.line, hint="Leave out file=.")
+            raise ForbiddenError(Message("print(file=...) is not available: print writes to the "
+                                         "output below the program, files and streams are not "
+                                         "reachable"), interp.line,
+                                 hint=Message("Leave out file=."))
         if others:
             raise TypeError(f"print() got an unexpected keyword argument '{next(iter(others))}'")
         for name, given in (("sep", sep), ("end", end)):
@@ -153,8 +159,8 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
             if not (kind in _ISINSTANCE_TYPES or kind in interp.user_classes
                     or kind in EXCEPTION_CLASSES.values() or isinstance(written, TypeRef)
                     or (isinstance(kind, type) and id(kind) in interp.vetted)):
-                raise ForbiddenError("isinstance() accepts built-in, torch and your own "
-                                     "classes only", interp.line)
+                raise ForbiddenError(Message("isinstance() accepts built-in, torch and your own "
+                                             "classes only"), interp.line)
         return py.isinstance(value, candidates)
 
     def iter_(value: Any) -> Iterator[Any]:
@@ -180,7 +186,7 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
 
     def int_(value: Any = 0, base: int | None = None) -> int:
         if isinstance(value, str) and len(value) > 100:
-            raise LimitError("int() of a string longer than 100 characters")
+            raise LimitError(Message("int() of a string longer than 100 characters"))
         return py.int(value) if base is None else py.int(value, base)
 
     def str_(value: Any = "") -> str:
@@ -230,8 +236,8 @@ def _guarded_sum(interp: Interpreter, items: list[Any], start: Any) -> Any:
     if not isinstance(start, (list, tuple)):
         total = py.sum(items, start)
         if isinstance(total, int) and total.bit_length() > interp.settings.max_int_bits:
-            raise LimitError(f"the sum has more than {interp.settings.max_int_bits:,} bits "
-                             "(setting max_int_bits)")
+            raise LimitError(Message("the sum has more than {max_int_bits:,} bits (setting "
+                                     "max_int_bits)", max_int_bits=interp.settings.max_int_bits))
         return total
     import ast
 

@@ -7,13 +7,14 @@ from typing import Any, Protocol
 import torch
 
 from app.engine.admission import check_device
-from app.engine.errors import SandboxError
+from app.engine.errors import SandboxError, at_line
+from app.message import Message, Text
 
 
 class NoticeSink(Protocol):
     line: int | None
 
-    def notice(self, message: str) -> None: ...
+    def notice(self, message: Text) -> None: ...
 
 
 class DeviceUnavailableError(SandboxError):
@@ -47,12 +48,14 @@ class DevicePolicy:
             return value
         if self.fallback == "error":
             raise DeviceUnavailableError(
-                f"line {sink.line}: this server has no CUDA GPU, so device {str(value)!r} is "
-                "not available", sink.line,
-                hint="Use device='cpu', or torch.device('cuda' if torch.cuda.is_available() "
-                "else 'cpu') so the same code runs everywhere.")
-        sink.notice(f"line {sink.line}: device {str(value)!r} was requested, but this server "
-                    "has no CUDA GPU, so it ran on the CPU")
+                at_line(sink.line, Message("this server has no CUDA GPU, so device {device!r} "
+                                           "is not available", device=str(value))), sink.line,
+                hint=Message("Use device='cpu', or torch.device('cuda' if "
+                             "torch.cuda.is_available() else 'cpu') so the same code runs "
+                             "everywhere."))
+        sink.notice(at_line(sink.line, Message("device {device!r} was requested, but this "
+                                               "server has no CUDA GPU, so it ran on the CPU",
+                                               device=str(value))))
         return "cpu" if isinstance(value, str) else torch.device("cpu")
 
     def rewrite_call(self, function: Any, label: str, args: tuple[Any, ...],

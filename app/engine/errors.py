@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from app.message import Message, Text
+
+
+def at_line(line: int | None, what: Message) -> Message:
+    """``what`` prefixed with "line N: " when the line is known."""
+    return what if not line else Message("line {line}: {what}", line=line, what=what)
+
 
 class SandboxError(Exception):
     """Base of the errors the sandbox itself raises (as opposed to torch or Python errors
@@ -10,11 +17,22 @@ class SandboxError(Exception):
     type_name = "SandboxError"
     status = 400
 
-    def __init__(self, message: str, line: int | None = None, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: Text, line: int | None = None, hint: Text | None = None) -> None:
+        super().__init__(str(message))
+        self.message = str(message)  # English, as the /eval contract has it
         self.line = line
-        self.hint = hint
+        self.hint = None if hint is None else str(hint)
+        # The catalog messages behind them, for the page to show in its own language.
+        self.message_i18n = message if isinstance(message, Message) else None
+        self.hint_i18n = hint if isinstance(hint, Message) else None
+
+    @property
+    def said(self) -> Text:
+        return self.message_i18n or self.message
+
+    @property
+    def hint_said(self) -> Text | None:
+        return self.hint_i18n or self.hint
 
 
 class ProgramSyntaxError(SandboxError):
@@ -35,7 +53,7 @@ class LimitError(SandboxError):
 
     type_name = "LimitError"
 
-    def __init__(self, message: str, line: int | None = None, hint: str | None = None,
+    def __init__(self, message: Text, line: int | None = None, hint: Text | None = None,
                  *, predicted: bool = False) -> None:
         super().__init__(message, line, hint)
         self.predicted = predicted

@@ -27,6 +27,7 @@ import torch
 
 from app.config import Settings
 from app.engine.errors import ForbiddenError, LimitError
+from app.message import Message
 
 # The types Python formats in C with no program code involved.
 _PLAIN_TYPES = (int, float, bool, str, complex)
@@ -87,9 +88,10 @@ class TextBuilder:
 
 
 def text_too_long(size: int, limit: int) -> LimitError:
-    return LimitError(f"the text would be {size:,} characters or more, longer than the limit of "
-                      f"{limit:,} (setting max_sequence_items)",
-                      hint="Build shorter text, or keep large data in a tensor.")
+    return LimitError(Message("the text would be {size:,} characters or more, longer than the "
+                              "limit of {limit:,} (setting max_sequence_items)",
+                              size=size, limit=limit),
+                      hint=Message("Build shorter text, or keep large data in a tensor."))
 
 
 # ------------------------------------------------------------------------------ value text
@@ -188,9 +190,10 @@ def check_size(part: str, digits: str | int | None, settings: Settings) -> None:
         size = abs(digits)
     if size is None or size > limit:
         shown = f"{size:,}" if size is not None else shown
-        raise LimitError(f"a format {part} of {shown} is larger than the limit of {limit:,} "
-                         "(setting max_format_width)",
-                         hint=f"Use a {part} of at most {limit:,}.")
+        raise LimitError(Message("a format {part} of {shown} is larger than the limit of "
+                                 "{limit:,} (setting max_format_width)",
+                                 part=part, shown=shown, limit=limit),
+                         hint=Message("Use a {part} of at most {limit:,}.", part=part, limit=limit))
 
 
 def format_string(template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any],
@@ -228,9 +231,10 @@ def _field_value(field: str, args: tuple[Any, ...], kwargs: Mapping[str, Any],
         attribute = dot != -1 and (bracket == -1 or dot < bracket)
         kind, example = ("attribute", "x.name") if attribute else ("index", "x[0]")
         raise ForbiddenError(
-            f"{kind} lookups inside format fields ('{{{field}}}') are not available in the "
-            f"playground; look the value up first and format it: '{{}}'.format({example})",
-            hint="Compute the value in the program, then pass it to format().")
+            Message("{kind} lookups inside format fields ('{{{field}}}') are not available in the "
+                    "playground; look the value up first and format it: '{{}}'.format({example})",
+                    kind=kind, field=field, example=example),
+            hint=Message("Compute the value in the program, then pass it to format()."))
     if field == "" or field.isdecimal():
         if not positional_allowed:
             raise ValueError("Format string contains positional fields")

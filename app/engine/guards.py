@@ -22,6 +22,7 @@ from app.config import Settings
 from app.engine import lazy
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.kernels import check_dense, check_optimizer, check_optimizer_state_dict
+from app.message import Message
 
 if TYPE_CHECKING:
     from app.engine.budget import Budget
@@ -43,9 +44,10 @@ def check_count(count: int, label: str, settings: Settings) -> None:
     costs hundreds of bytes that no tensor budget sees."""
     limit = settings.max_objects_per_call
     if count > limit:
-        raise LimitError(f"{label} would make {count:,} separate objects; the limit is "
-                         f"{limit:,} per call (setting max_objects_per_call)",
-                         hint="Index the part you need instead (x[0], x[:10]).",
+        raise LimitError(Message("{label} would make {count:,} separate objects; the limit is "
+                                 "{limit:,} per call (setting max_objects_per_call)",
+                                 label=label, count=count, limit=limit),
+                         hint=Message("Index the part you need instead (x[0], x[:10])."),
                          predicted=True)
 
 
@@ -221,8 +223,9 @@ def guard_clip_grads(ctx: GuardContext, function: Any, args: tuple[Any, ...],
         if param.grad is not None:
             check_dense(param.grad, "a gradient to clip")
             if param.grad.shape != param.shape:
-                raise ForbiddenError("a gradient to clip no longer matches its parameter's "
-                                     "shape", hint="Set gradients with torch.zeros_like(p).")
+                raise ForbiddenError(Message("a gradient to clip no longer matches its "
+                                             "parameter's shape"),
+                                     hint=Message("Set gradients with torch.zeros_like(p)."))
     named["parameters"] = listed  # a generator would be used up by the check
     return Prepared((), named)
 
@@ -256,9 +259,10 @@ def guard_tolist(ctx: GuardContext, target: Any, args: tuple[Any, ...],
     size = target.numel() if isinstance(target, torch.Tensor) else int(np.size(target))
     limit = ctx.settings.max_sequence_items
     if size > limit:
-        raise LimitError(f"tolist() of {size:,} elements would make that many Python "
-                         f"objects; the limit is {limit:,} (setting max_sequence_items)",
-                         hint="Convert a slice (x[:10].tolist()), or keep it a tensor.",
+        raise LimitError(Message("tolist() of {size:,} elements would make that many Python "
+                                 "objects; the limit is {limit:,} (setting max_sequence_items)",
+                                 size=size, limit=limit),
+                         hint=Message("Convert a slice (x[:10].tolist()), or keep it a tensor."),
                          predicted=True)
     return Prepared(args, kwargs)
 
@@ -268,9 +272,10 @@ def guard_load_state_dict(ctx: GuardContext, module: Any, args: tuple[Any, ...],
     """assign=True makes the given tensors the module's parameters as they are (any layout,
     any device); the copying form checks and copies into the existing ones."""
     if len(args) > 2 or kwargs.get("assign"):
-        raise ForbiddenError("load_state_dict(..., assign=True) is not available in the "
-                             "playground", hint="Call load_state_dict(state_dict): it copies "
-                             "the values into the module's own parameters.")
+        raise ForbiddenError(Message("load_state_dict(..., assign=True) is not available in the "
+                                     "playground"),
+                             hint=Message("Call load_state_dict(state_dict): it copies the values "
+                                          "into the module's own parameters."))
     if not (isinstance(module, nn.Module) and lazy.has_uninitialised(module)):
         return Prepared(args, kwargs)
     # A lazy layer's load makes its parameters shaped like the loaded ones: sized first.
@@ -300,8 +305,9 @@ def guard_tensor_type(ctx: GuardContext, tensor: Any, args: tuple[Any, ...],
     """x.type('torch.sparse.FloatTensor') converts the layout; only dense types are named."""
     wanted = args[0] if args else kwargs.get("dtype")
     if isinstance(wanted, str) and wanted not in _LEGACY_TYPE_NAMES:
-        raise ForbiddenError(f"x.type({wanted!r}) is not available in the playground",
-                             hint="Use a dtype: x.type(torch.float64), or x.double().")
+        raise ForbiddenError(Message("x.type({wanted!r}) is not available in the playground",
+                                     wanted=wanted),
+                             hint=Message("Use a dtype: x.type(torch.float64), or x.double()."))
     return Prepared(args, kwargs)
 
 
@@ -316,8 +322,10 @@ def _graph_leaves(roots: Iterable[Any], limit: int) -> list[torch.Tensor]:
             continue
         seen.add(id(node))
         if len(seen) > limit:
-            raise LimitError(f"the autograd graph has more than {limit:,} nodes (setting "
-                             "max_steps)", hint="Call backward() on a smaller computation.",
+            raise LimitError(Message("the autograd graph has more than {limit:,} nodes (setting "
+                                     "max_steps)",
+                                     limit=limit),
+                             hint=Message("Call backward() on a smaller computation."),
                              predicted=True)
         variable = getattr(node, "variable", None)
         if isinstance(variable, torch.Tensor):
@@ -401,10 +409,13 @@ def _dataset_length(dataset: Any, label: str, settings: Settings) -> int:
     except TypeError:
         return 0  # an iterable data set: drawn item by item, each a step
     if length > settings.max_sequence_items:
-        raise LimitError(f"{label}: the data set reports {length:,} items; at most "
-                         f"{settings.max_sequence_items:,} can be sampled (setting "
-                         "max_sequence_items)", hint="An expanded tensor reports the length "
-                         "it was expanded to; build the data set from the rows you need.",
+        raise LimitError(Message("{label}: the data set reports {length:,} items; at most "
+                                 "{max_sequence_items:,} can be sampled (setting "
+                                 "max_sequence_items)",
+                                 label=label, length=length,
+                                 max_sequence_items=settings.max_sequence_items),
+                         hint=Message("An expanded tensor reports the length it was expanded to; "
+                                      "build the data set from the rows you need."),
                          predicted=True)
     return length
 
@@ -481,8 +492,9 @@ def check_item_indices(indices: Any, label: str) -> None:
             return
     elif isinstance(indices, (list, tuple)) and all(_is_item_number(i) for i in indices):
         return
-    raise ForbiddenError(f"{label} takes item numbers (ints, a range, or a 1-D integer "
-                         "tensor)", hint="List the item numbers: [0, 2, 5].")
+    raise ForbiddenError(Message("{label} takes item numbers (ints, a range, or a 1-D integer "
+                                 "tensor)",
+                                 label=label), hint=Message("List the item numbers: [0, 2, 5]."))
 
 
 def guard_subset(ctx: GuardContext, function: Any, args: tuple[Any, ...],
@@ -502,9 +514,12 @@ def guard_batch_sampler(ctx: GuardContext, function: Any, args: tuple[Any, ...],
 
 def _check_batch_size(batch_size: Any, label: str, settings: Settings) -> None:
     if isinstance(batch_size, int) and batch_size > settings.max_objects_per_call:
-        raise LimitError(f"{label}: batch_size={batch_size:,} would gather that many items "
-                         f"at once; the limit is {settings.max_objects_per_call:,} (setting "
-                         "max_objects_per_call)", hint="Use a smaller batch_size.",
+        raise LimitError(Message("{label}: batch_size={batch_size:,} would gather that many items "
+                                 "at once; the limit is {max_objects_per_call:,} (setting "
+                                 "max_objects_per_call)",
+                                 label=label, batch_size=batch_size,
+                                 max_objects_per_call=settings.max_objects_per_call),
+                         hint=Message("Use a smaller batch_size."),
                          predicted=True)
 
 
@@ -516,8 +531,10 @@ def guard_sampled_dataset(ctx: GuardContext, function: Any, args: tuple[Any, ...
     _dataset_length(source, getattr(function, "__name__", "sampler"), ctx.settings)
     samples = named.get("num_samples")
     if isinstance(samples, int) and samples > ctx.settings.max_sequence_items:
-        raise LimitError(f"num_samples={samples:,} is more than the limit of "
-                         f"{ctx.settings.max_sequence_items:,} (setting max_sequence_items)",
+        raise LimitError(Message("num_samples={samples:,} is more than the limit of "
+                                 "{max_sequence_items:,} (setting max_sequence_items)",
+                                 samples=samples,
+                                 max_sequence_items=ctx.settings.max_sequence_items),
                          predicted=True)
     return Prepared(args, kwargs)
 
@@ -728,14 +745,16 @@ def guard_random_sample(ctx: GuardContext, function: Any, args: tuple[Any, ...],
     """random.sample(population, k) builds a k-item list in one C call (k is bounded by the
     population, but range(10**12) is a population); counts= would repeat items."""
     if "counts" in kwargs:
-        raise ForbiddenError("random.sample(counts=...) is not available in the playground",
-                             ctx.line, hint="Repeat the items in the population instead.")
+        raise ForbiddenError(Message("random.sample(counts=...) is not available in the playground",
+                                     ),
+                             ctx.line, hint=Message("Repeat the items in the population instead."))
     count = args[1] if len(args) > 1 else kwargs.get("k")
     limit = ctx.settings.max_sequence_items
     if isinstance(count, int) and count > limit:
-        raise LimitError(f"random.sample of {count:,} items is larger than the limit of "
-                         f"{limit:,} (setting max_sequence_items)",
-                         hint="Sample fewer items, or use torch.randperm for large draws.",
+        raise LimitError(Message("random.sample of {count:,} items is larger than the limit of "
+                                 "{limit:,} (setting max_sequence_items)",
+                                 count=count, limit=limit),
+                         hint=Message("Sample fewer items, or use torch.randperm for large draws."),
                          predicted=True)
     return Prepared(args, kwargs)
 

@@ -15,117 +15,123 @@ import re
 from collections.abc import Iterable
 
 from app.config import get_settings
+from app.message import Message
 
 # Written like a regex, but ".*" (anything on the same line) splits an alternative into
 # fragments, and a top-level "|" separates alternatives (a "|" inside parentheses does not).
 # The fragments themselves must not contain ".*" or nested quantifiers.
 # (pattern in the error message, hint). First match wins; order from specific to general.
-_TABLE: list[tuple[str, str]] = [
+_TABLE: list[tuple[str, Message]] = [
     (r"mat1 and mat2 shapes cannot be multiplied|size mismatch, got input|"
      r"shapes cannot be multiplied|mat2 must be a matrix|self must be a matrix",
-     "Matrix product (torch.mm / matmul / @) of an (m x n) by an (n x p) needs the columns of "
-     "the first to equal the rows of the second. Check both .shape; transpose one with .T, or "
-     "use torch.mul (or *) if you meant element-wise multiplication."),
+     Message("Matrix product (torch.mm / matmul / @) of an (m x n) by an (n x p) needs the columns"
+             " of the first to equal the rows of the second. Check both .shape; transpose one with"
+             " .T, or use torch.mul (or *) if you meant element-wise multiplication.")),
     (r"stack expects each tensor to be equal size",
-     "torch.stack needs tensors of exactly the same shape: it adds a new dimension and lines "
-     "them up along it. Reshape them to match, or use torch.cat to join along an existing "
-     "dimension."),
+     Message("torch.stack needs tensors of exactly the same shape: it adds a new dimension and "
+             "lines them up along it. Reshape them to match, or use torch.cat to join along an "
+             "existing dimension.")),
     (r"Sizes of tensors must match except in dimension",
-     "torch.cat joins along one existing dimension; every other dimension must match. Compare "
-     "the shapes, or pick the dim along which they differ."),
+     Message("torch.cat joins along one existing dimension; every other dimension must match. "
+             "Compare the shapes, or pick the dim along which they differ.")),
     (r"Dimension out of range \(expected to be in range of \[(-?\d+), (-?\d+)\], but got (-?\d+)",
-     "That dim does not exist for this tensor. A tensor with n dimensions accepts dim from -n "
-     "to n-1; torch.stack and unsqueeze add a dimension, so they accept -(n+1) to n. Check "
-     "x.dim()."),
+     Message("That dim does not exist for this tensor. A tensor with n dimensions accepts dim from"
+             " -n to n-1; torch.stack and unsqueeze add a dimension, so they accept -(n+1) to n. "
+             "Check x.dim().")),
     (r"a leaf Variable that requires grad is being used in an in-place operation",
-     "An in-place change (add_, x[...] = ...) to a leaf tensor that requires grad would corrupt "
-     "the gradient. Update it inside `with torch.no_grad():`, or use the out-of-place form "
-     "(x = x + 1)."),
+     Message("An in-place change (add_, x[...] = ...) to a leaf tensor that requires grad would "
+             "corrupt the gradient. Update it inside `with torch.no_grad():`, or use the "
+             "out-of-place form (x = x + 1).")),
     (r"one of the variables needed for gradient computation has been modified by an inplace",
-     "A tensor saved for backward was changed in place afterwards (its version counter moved). "
-     "Use the out-of-place operation (y = y + 1 instead of y.add_(1)) or .clone() first."),
+     Message("A tensor saved for backward was changed in place afterwards (its version counter "
+             "moved). Use the out-of-place operation (y = y + 1 instead of y.add_(1)) or .clone() "
+             "first.")),
     (r"Trying to backward through the graph a second time",
-     "backward() frees the graph it used. Recompute the forward pass before calling backward() "
-     "again, or pass retain_graph=True to the first backward()."),
+     Message("backward() frees the graph it used. Recompute the forward pass before calling "
+             "backward() again, or pass retain_graph=True to the first backward().")),
     (r"grad can be implicitly created only for (real )?scalar outputs",
-     "backward() without arguments needs a single number. Reduce first (loss = out.sum() or "
-     "out.mean()), or pass a gradient of the same shape: out.backward(torch.ones_like(out))."),
+     Message("backward() without arguments needs a single number. Reduce first (loss = out.sum() "
+             "or out.mean()), or pass a gradient of the same shape: "
+             "out.backward(torch.ones_like(out)).")),
     (r"does not require grad and does not have a grad_fn",
-     "Nothing in this computation requires grad, so there is no graph to differentiate. Create "
-     "the inputs with requires_grad=True, and do not compute inside torch.no_grad()."),
+     Message("Nothing in this computation requires grad, so there is no graph to differentiate. "
+             "Create the inputs with requires_grad=True, and do not compute inside "
+             "torch.no_grad().")),
     (r"Expected all tensors to be on the same device|expected device|"
      r"is on (cpu|cuda).*different device",
-     "Tensors on different devices cannot be combined. Move them to one device with "
-     ".to(device) (and the model with model.to(device))."),
+     Message("Tensors on different devices cannot be combined. Move them to one device with "
+             ".to(device) (and the model with model.to(device)).")),
     (r"expected scalar type Long but found|Expected target size|"
      r"0D or 1D target tensor expected|nll_loss.*Float|target.*Long",
-     "CrossEntropyLoss / NLLLoss want class indices as int64 targets of shape (N,), and raw "
-     "scores (logits) of shape (N, C) as input. Convert targets with target.long()."),
+     Message("CrossEntropyLoss / NLLLoss want class indices as int64 targets of shape (N,), and "
+             "raw scores (logits) of shape (N, C) as input. Convert targets with target.long().")),
     (r"Found dtype (\w+) but expected (\w+)",
-     "The loss needs both tensors in the same floating dtype: convert the target with "
-     ".float() (MSELoss, BCELoss)."),
+     Message("The loss needs both tensors in the same floating dtype: convert the target with "
+             ".float() (MSELoss, BCELoss).")),
     (r"expected (m1 and m2|both vectors|mat1 and mat2) to have (the )?same dtype|"
      r"expected scalar type (\w+) but found (\w+)|result type .* can't be cast",
-     "The two tensors have different dtypes. Convert one: b = b.to(a.dtype) (or .float(), "
-     ".long())."),
+     Message("The two tensors have different dtypes. Convert one: b = b.to(a.dtype) (or .float(), "
+             ".long()).")),
     (r"view size is not compatible with input tensor's size and stride",
-     "view() needs memory laid out contiguously, and this tensor is not (after transpose or "
-     "permute). Use .reshape(...) (copies when needed) or .contiguous().view(...)."),
+     Message("view() needs memory laid out contiguously, and this tensor is not (after transpose "
+             "or permute). Use .reshape(...) (copies when needed) or .contiguous().view(...).")),
     (r"The size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\)",
-     "Element-wise operations broadcast: compared from the right, each pair of dimensions must "
-     "be equal or one of them 1. Reshape or unsqueeze one tensor so the shapes line up."),
+     Message("Element-wise operations broadcast: compared from the right, each pair of dimensions "
+             "must be equal or one of them 1. Reshape or unsqueeze one tensor so the shapes line "
+             "up.")),
     (r"shape '\[.*\]' is invalid for input of size",
-     "The new shape must hold exactly as many elements as the tensor (x.numel()). Use -1 for "
-     "one dimension to let torch work it out."),
+     Message("The new shape must hold exactly as many elements as the tensor (x.numel()). Use -1 "
+             "for one dimension to let torch work it out.")),
     (r"Can't call numpy\(\) on Tensor that requires grad",
-     "Detach from the graph first: x.detach().numpy()."),
+     Message("Detach from the graph first: x.detach().numpy().")),
     (r"can't convert (cuda|mps).* to numpy",
-     "numpy() reads host memory: copy to the CPU first with x.cpu().numpy()."),
+     Message("numpy() reads host memory: copy to the CPU first with x.cpu().numpy().")),
     (r"Replacement index \d+ out of range|not enough arguments for format string|"
      r"not all arguments converted during string formatting",
-     "Each field of a format string ({} or %d, %s ...) takes one value: pass as many values as "
-     "there are fields, e.g. '{} of {}'.format(i, n) or '%d/%d' % (i, n). Write {{ }} or %% "
-     "for a literal brace or percent sign."),
+     Message("Each field of a format string ({{}} or %d, %s ...) takes one value: pass as many "
+             "values as there are fields, e.g. '{{}} of {{}}'.format(i, n) or '%d/%d' % (i, n). "
+             "Write {{{{ }}}} or %% for a literal brace or percent sign.")),
     (r"cannot switch from manual field|cannot switch from automatic field",
-     "Number every field ('{0} {1}') or none of them ('{} {}'), not a mix."),
+     Message("Number every field ('{{0}} {{1}}') or none of them ('{{}} {{}}'), not a mix.")),
     (r"sequence item \d+: expected str instance",
-     "str.join joins strings only: convert the items first, e.g. "
-     "', '.join(str(x) for x in items)."),
+     Message("str.join joins strings only: convert the items first, e.g. ', '.join(str(x) for x in"
+             " items).")),
     (r"format: a real number is required|format: an integer is required",
-     "%d, %f and %x format numbers: use %s for text and other values, and t.item() for a "
-     "one-element tensor."),
+     Message("%d, %f and %x format numbers: use %s for text and other values, and t.item() for a "
+             "one-element tensor.")),
     (r"only one element tensors can be converted to Python scalars|"
      r"a Tensor with \d+ elements cannot be converted to Scalar",
-     "item() and float() need a tensor with exactly one element. Reduce it first (x.sum(), "
-     "x.mean()) or index one element (x[0, 0])."),
+     Message("item() and float() need a tensor with exactly one element. Reduce it first (x.sum(),"
+             " x.mean()) or index one element (x[0, 0]).")),
     (r"Boolean value of Tensor with more than one (value|element) is ambiguous",
-     "An if/while over a tensor needs one True/False. Use (x > 0).all() or .any(), or compare "
-     "single elements."),
+     Message("An if/while over a tensor needs one True/False. Use (x > 0).all() or .any(), or "
+             "compare single elements.")),
     (r"Torch not compiled with CUDA enabled|no CUDA GPUs are available|"
      r"Found no NVIDIA driver",
-     "This server has no CUDA GPU. Pick the device with torch.device('cuda' if "
-     "torch.cuda.is_available() else 'cpu')."),
+     Message("This server has no CUDA GPU. Pick the device with torch.device('cuda' if "
+             "torch.cuda.is_available() else 'cpu').")),
     (r"cannot assign module before Module.__init__\(\) call|"
      r"cannot assign parameters before Module.__init__\(\) call",
-     "Call super().__init__() first in your nn.Module's __init__, before assigning layers."),
+     Message("Call super().__init__() first in your nn.Module's __init__, before assigning "
+             "layers.")),
     (r"Expected .*input.* to have (\d+) channels|expected input.*to have.*features|"
      r"in_features",
-     "The layer's expected input size does not match the data: in_features (or in_channels) "
-     "must equal the last (or channel) dimension of the input."),
+     Message("The layer's expected input size does not match the data: in_features (or "
+             "in_channels) must equal the last (or channel) dimension of the input.")),
     (r"all elements of input should be between 0 and 1",
-     "BCELoss wants probabilities: apply torch.sigmoid to the model output first, or use "
-     "BCEWithLogitsLoss on raw outputs (more stable)."),
+     Message("BCELoss wants probabilities: apply torch.sigmoid to the model output first, or use "
+             "BCEWithLogitsLoss on raw outputs (more stable).")),
     (r"index \d+ is out of bounds|index out of range|out of bounds for dimension",
-     "An index is past the end of that dimension. Indices go from 0 to size-1 (or -size to "
-     "-1); check x.shape."),
+     Message("An index is past the end of that dimension. Indices go from 0 to size-1 (or -size to"
+             " -1); check x.shape.")),
     (r"name '(\w+)' is not defined",
-     "Define the variable (or import the module) before the line that uses it. Each run "
-     "starts from an empty program."),
+     Message("Define the variable (or import the module) before the line that uses it. Each run "
+             "starts from an empty program.")),
     (r"object is not callable",
-     "That value is not a function. Check for a name that was reassigned (for example a "
-     "variable called like a layer)."),
+     Message("That value is not a function. Check for a name that was reassigned (for example a "
+             "variable called like a layer).")),
     (r"unexpected keyword argument",
-     "That function does not take this keyword; check its spelling and the PyTorch docs."),
+     Message("That function does not take this keyword; check its spelling and the PyTorch docs.")),
 ]
 
 
@@ -162,7 +168,7 @@ def _compile(pattern: str) -> list[Fragments]:
             for alternative in _split(pattern, "|")]
 
 
-_HINTS: list[tuple[list[Fragments], str]] = [(_compile(p), h) for p, h in _TABLE]
+_HINTS: list[tuple[list[Fragments], Message]] = [(_compile(p), h) for p, h in _TABLE]
 
 
 def _in_order(fragments: Fragments, text: str) -> bool:
@@ -192,7 +198,7 @@ def _matches(alternatives: list[Fragments], message: str) -> bool:
     return any(_in_order(fragments, message) for fragments in alternatives)
 
 
-def hint_for(error_type: str, message: str) -> str | None:
+def hint_for(error_type: str, message: str) -> Message | None:
     # Only the head of the message: every message these hints know is short, and the head
     # is where torch puts the words they look for.
     message = message[:get_settings().max_hint_message_chars]
@@ -200,7 +206,8 @@ def hint_for(error_type: str, message: str) -> str | None:
         if _matches(alternatives, message):
             return hint
     if error_type == "ZeroDivisionError":
-        return "Python numbers cannot be divided by zero (tensors give inf or nan instead)."
+        return Message("Python numbers cannot be divided by zero (tensors give inf or nan "
+                       "instead).")
     return None
 
 

@@ -29,7 +29,7 @@ from app.engine.admission import Admission, check_device
 from app.engine.budget import Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
-from app.engine.errors import ForbiddenError, LimitError
+from app.engine.errors import ForbiddenError, LimitError, at_line
 from app.engine.exceptions import (
     EXCEPTION_CLASSES,
     is_catchable,
@@ -45,6 +45,7 @@ from app.engine.predictions import module_key
 from app.engine.safety import guard_binop, guard_sequence_size
 from app.engine.stdlib_values import AnnotationName
 from app.engine.str_methods import call_str_method
+from app.message import Message, Text
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -225,7 +226,7 @@ class Interpreter:
         self.stdout: list[str] = []
         self.stdout_chars = 0
         self.stdout_dropped = False
-        self.notices: list[str] = []
+        self.notices: list[Text] = []
         self.user_classes: dict[type, dict[str, UserFunction]] = {}
         # Static methods, class methods and properties of the program's classes.
         self.class_members: dict[type, dict[str, Any]] = {}
@@ -280,8 +281,8 @@ class Interpreter:
         self.line = stmt.lineno
         handler = self._stmt_handlers.get(type(stmt))
         if handler is None:  # the parser refuses these; kept as a second line of defence
-            raise ForbiddenError(f"line {stmt.lineno}: {type(stmt).__name__} is not available",
-                                 stmt.lineno)
+            raise ForbiddenError(at_line(stmt.lineno, Message(
+                "{construct} is not available", construct=type(stmt).__name__)), stmt.lineno)
         handler(self, stmt, scope)
 
     def _expr(self, stmt: ast.Expr, scope: Scope) -> None:
@@ -315,7 +316,8 @@ class Interpreter:
             self.set_attribute(obj, target.attr,
                                self.binop(op, current, self.eval(stmt.value, scope), inplace=True))
         else:
-            raise ForbiddenError("unsupported augmented assignment target", self.line)
+            raise ForbiddenError(Message("unsupported augmented assignment target"),
+                                 self.line)
 
     def _for(self, stmt: ast.For, scope: Scope) -> None:
         iterable = self.eval(stmt.iter, scope)
@@ -382,7 +384,8 @@ class Interpreter:
             elif isinstance(target, ast.Subscript):
                 container = self.eval(target.value, scope)
                 if not isinstance(container, (list, dict)):
-                    raise ForbiddenError("del works on list and dict items only", self.line)
+                    raise ForbiddenError(Message("del works on list and dict items only"),
+                                         self.line)
                 del container[self.eval(target.slice, scope)]
 
     # --- exceptions ----------------------------------------------------------------------
@@ -495,10 +498,10 @@ class Interpreter:
         for item in stmt.items:
             manager = self.eval(item.context_expr, scope)
             if not isinstance(manager, policy.CONTEXT_MANAGER_TYPES):
-                raise ForbiddenError(
-                    f"line {stmt.lineno}: 'with' works with torch.no_grad(), "
-                    "torch.enable_grad(), torch.inference_mode(), torch.set_grad_enabled() "
-                    f"and autocast only, not {type(manager).__name__}", stmt.lineno)
+                raise ForbiddenError(at_line(stmt.lineno, Message(
+                    "'with' works with torch.no_grad(), torch.enable_grad(), "
+                    "torch.inference_mode(), torch.set_grad_enabled() and autocast only, not "
+                    "{name}", name=type(manager).__name__)), stmt.lineno)
             managers.append(manager)
         self._enter_all(managers, stmt.body, scope)
 
@@ -522,9 +525,10 @@ class Interpreter:
         if self.device_blocks:
             # Security: torch keeps one device context at the bottom of its mode stack; set
             # inside a with-block, the block's exit would leave its own context behind.
-            raise ForbiddenError(f"line {self.line}: torch.set_default_device() inside a "
-                                 "'with torch.device(...)' block is not available",
-                                 self.line, hint="Call it before or after the with block.")
+            raise ForbiddenError(at_line(self.line, Message(
+                "torch.set_default_device() inside a 'with torch.device(...)' block is not "
+                "available")), self.line,
+                hint=Message("Call it before or after the with block."))
         self.restore_default_device()
         if device is not None:
             context = DeviceContext(device)
@@ -552,11 +556,14 @@ class Interpreter:
         for alias in stmt.names:
             if alias.name not in namespace.members:
                 refused = namespace.refusal(alias.name)
-                raise ForbiddenError(
-                    f"line {stmt.lineno}: '{alias.name}' is not available from "
-                    f"{namespace.name} in the playground"
-                    + (f": {refused[0]}" if refused else ""), stmt.lineno,
-                    refused[1] if refused else None)
+                if refused:
+                    raise ForbiddenError(at_line(stmt.lineno, Message(
+                        "'{name}' is not available from {module} in the playground: {reason}",
+                        name=alias.name, module=namespace.name, reason=refused[0])),
+                        stmt.lineno, refused[1])
+                raise ForbiddenError(at_line(stmt.lineno, Message(
+                    "'{name}' is not available from {module} in the playground",
+                    name=alias.name, module=namespace.name)), stmt.lineno)
             scope.vars[alias.asname or alias.name] = namespace.members[alias.name]
 
     def _function_def(self, stmt: ast.FunctionDef, scope: Scope) -> None:
@@ -593,16 +600,18 @@ class Interpreter:
             elif isinstance(wrapper, (UserFunction, BoundUserMethod)):
                 value = self.call(wrapper, (value,), {})
             else:
-                raise ForbiddenError(
-                    f"line {decorator.lineno}: a decorator must be a function defined in the "
-                    f"program, not {self.describe_type(wrapper)}", decorator.lineno,
-                    hint="Write the decorator with def, or call the function directly.")
+                raise ForbiddenError(at_line(decorator.lineno, Message(
+                    "a decorator must be a function defined in the program, not {what}",
+                    what=self.describe_type(wrapper))), decorator.lineno,
+                    hint=Message("Write the decorator with def, or call the function "
+                                 "directly."))
         return value
 
     def _member(self, kind: type, function: Any) -> Any:
         if not isinstance(function, UserFunction):
-            raise ForbiddenError(f"line {self.line}: @{kind.__name__.lower()} works on a "
-                                 "function defined with def", self.line)
+            raise ForbiddenError(at_line(self.line, Message(
+                "@{decorator} works on a function defined with def",
+                decorator=kind.__name__.lower())), self.line)
         return kind(function)
 
     def _property_setter(self, decorator: ast.Attribute, function: Any, scope: Scope,
@@ -611,9 +620,9 @@ class Interpreter:
         name = decorator.value.id
         prop = class_members.get(name) if class_members is not None else None
         if not isinstance(prop, Property) or not isinstance(function, UserFunction):
-            raise ForbiddenError(f"line {decorator.lineno}: @{name}.setter needs a @property "
-                                 f"named {name!r} defined just above, in the same class",
-                                 decorator.lineno)
+            raise ForbiddenError(at_line(decorator.lineno, Message(
+                "@{name}.setter needs a @property named {name!r} defined just above, in the "
+                "same class", name=name)), decorator.lineno)
         return Property(prop.getter, function)
 
     def _class_def(self, stmt: ast.ClassDef, scope: Scope) -> None:
@@ -626,9 +635,9 @@ class Interpreter:
             base_value = object if is_object else self.eval(written, scope)
             if not (base_value in _CLASS_BASES or base_value in self.user_classes
                     or base_value in _BUILTIN_EXCEPTIONS):
-                raise ForbiddenError(f"line {stmt.lineno}: a class may extend nn.Module, "
-                                     "Dataset, torch.autograd.Function, an exception class "
-                                     "or one of your own classes", stmt.lineno)
+                raise ForbiddenError(at_line(stmt.lineno, Message(
+                    "a class may extend nn.Module, Dataset, torch.autograd.Function, an "
+                    "exception class or one of your own classes")), stmt.lineno)
             base = base_value
         torch_base = self.torch_base(base)
         inherited = self.user_classes.get(base, {})
@@ -645,15 +654,15 @@ class Interpreter:
                 if item.name == "__call__" and torch_base is not object:
                     # Security: torch's own __call__ runs hooks and forward; a replacement
                     # would change what torch calls (Module.__call__, Function.apply).
-                    raise ForbiddenError(
-                        f"line {item.lineno}: '__call__' can be defined in a plain class only "
-                        f"(class Name: ...), not in a subclass of {torch_base.__name__}",
-                        item.lineno, hint="In an nn.Module define forward(self, x) instead: "
-                        "model(x) calls it.")
+                    raise ForbiddenError(at_line(item.lineno, Message(
+                        "'__call__' can be defined in a plain class only (class Name: ...), "
+                        "not in a subclass of {base}", base=torch_base.__name__)), item.lineno,
+                        hint=Message("In an nn.Module define forward(self, x) instead: "
+                                     "model(x) calls it."))
                 if item.name not in _OVERRIDABLE and hasattr(torch_base, item.name):
-                    raise ForbiddenError(
-                        f"line {item.lineno}: '{item.name}' would replace a method of "
-                        f"{torch_base.__name__} that torch itself calls; pick another name",
+                    raise ForbiddenError(at_line(item.lineno, Message(
+                        "'{name}' would replace a method of {base} that torch itself calls; "
+                        "pick another name", name=item.name, base=torch_base.__name__)),
                         item.lineno)
                 # Methods see the enclosing scope, not the class body (Python's rule).
                 value = self.define_function(item, scope, members)
@@ -665,23 +674,24 @@ class Interpreter:
                     self._check_member_name(item, value, torch_base)
                     members[item.name] = value
                 else:
-                    raise ForbiddenError(
-                        f"line {item.lineno}: the decorators of the method '{item.name}' must "
-                        "give a function defined in the program", item.lineno)
+                    raise ForbiddenError(at_line(item.lineno, Message(
+                        "the decorators of the method '{name}' must give a function defined "
+                        "in the program", name=item.name)), item.lineno)
             elif isinstance(item, ast.Assign):
                 value = self.eval(item.value, scope)
                 for target in item.targets:
                     if not isinstance(target, ast.Name):
-                        raise ForbiddenError("class attributes must be plain names", item.lineno)
+                        raise ForbiddenError(Message("class attributes must be plain names"),
+                                             item.lineno)
                     # Security: a class attribute is looked up by torch too: `forward =
                     # torch.ones` made model(...) call torch.ones past the budget. Class
                     # attributes hold data only and never replace the base class's names.
                     if callable(value) or hasattr(torch_base, target.id):
-                        raise ForbiddenError(
-                            f"line {item.lineno}: the class attribute '{target.id}' may not be "
-                            "a function, class or layer, nor replace a name of "
-                            f"{torch_base.__name__}; define methods with def and set layers in "
-                            "__init__", item.lineno)
+                        raise ForbiddenError(at_line(item.lineno, Message(
+                            "the class attribute '{name}' may not be a function, class or "
+                            "layer, nor replace a name of {base}; define methods with def and "
+                            "set layers in __init__", name=target.id,
+                            base=torch_base.__name__)), item.lineno)
                     class_vars[target.id] = value
         cls = self.make_class(stmt.name, base, own, class_vars, members)
         self.user_classes[cls] = methods
@@ -700,8 +710,9 @@ class Interpreter:
         `forward` returning torch.ones). Only Function's forward/backward are static."""
         static_ok = torch_base is torch.autograd.Function and isinstance(member, StaticMethod)
         if item.name in _OVERRIDABLE and not static_ok:
-            raise ForbiddenError(f"line {item.lineno}: '{item.name}' must be a plain method "
-                                 "(no @staticmethod, @classmethod or @property)", item.lineno)
+            raise ForbiddenError(at_line(item.lineno, Message(
+                "'{name}' must be a plain method (no @staticmethod, @classmethod or @property)",
+                name=item.name)), item.lineno)
 
     def torch_base(self, cls: type) -> type:
         """The first class above the program's own ones: torch's, Python's or object."""
@@ -751,9 +762,10 @@ class Interpreter:
         elif isinstance(target, ast.Attribute):
             self.set_attribute(self.eval(target.value, scope), target.attr, value)
         elif isinstance(target, ast.Starred):
-            raise ForbiddenError("a starred target must be inside a tuple", self.line)
+            raise ForbiddenError(Message("a starred target must be inside a tuple"), self.line)
         else:
-            raise ForbiddenError(f"cannot assign to {type(target).__name__}", self.line)
+            raise ForbiddenError(Message("cannot assign to {target}",
+                                         target=type(target).__name__), self.line)
 
     def _starred_items(self, before: int, value: Any) -> Iterator[Any]:
         # Security: [*range(10**12)], f(*range(10**9)) and a, b = range(10**12) were one C
@@ -796,17 +808,17 @@ class Interpreter:
         elif isinstance(container, (list, dict, np.ndarray)):
             container[index] = value
         else:
-            raise ForbiddenError(f"cannot assign items of {self.describe_type(container)}",
-                                 self.line)
+            raise ForbiddenError(Message("cannot assign items of {what}",
+                                         what=self.describe_type(container)), self.line)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
         _refuse_marker(name, self.line)
         if type(obj) in self.user_classes:
             torch_base = self.torch_base(type(obj))
             if hasattr(torch_base, name):
-                raise ForbiddenError(
-                    f"line {self.line}: '.{name}' belongs to {torch_base.__name__} "
-                    "and torch itself uses it; pick another attribute name", self.line)
+                raise ForbiddenError(at_line(self.line, Message(
+                    "'.{name}' belongs to {base} and torch itself uses it; pick another "
+                    "attribute name", name=name, base=torch_base.__name__)), self.line)
             member = self.class_members[type(obj)].get(name)
             if member is not None:
                 if not isinstance(member, Property) or member.setter is None:
@@ -828,17 +840,17 @@ class Interpreter:
             kernels.check_data_assignment(obj, value)
             obj.data = value
         else:
-            raise ForbiddenError(
-                f"line {self.line}: setting '.{name}' on {self.describe_type(obj)} is not "
-                "allowed; only your own objects' attributes and tensor.requires_grad / "
-                "tensor.grad / tensor.data can be set", self.line)
+            raise ForbiddenError(at_line(self.line, Message(
+                "setting '.{name}' on {what} is not allowed; only your own objects' "
+                "attributes and tensor.requires_grad / tensor.grad / tensor.data can be set",
+                name=name, what=self.describe_type(obj))), self.line)
 
     # ======================================================================== expressions
     def eval(self, node: ast.expr, scope: Scope) -> Any:
         handler = self._expr_handlers.get(type(node))
         if handler is None:
-            raise ForbiddenError(f"line {self.line}: {type(node).__name__} is not available",
-                                 self.line)
+            raise ForbiddenError(at_line(self.line, Message(
+                "{construct} is not available", construct=type(node).__name__)), self.line)
         return handler(self, node, scope)
 
     def _constant(self, node: ast.Constant, scope: Scope) -> Any:
@@ -901,7 +913,7 @@ class Interpreter:
         result: dict[Any, Any] = {}
         for key, value in zip(node.keys, node.values, strict=True):
             if key is None:
-                raise ForbiddenError("**dict unpacking is not available", self.line)
+                raise ForbiddenError(Message("**dict unpacking is not available"), self.line)
             result[self.eval(key, scope)] = self.eval(value, scope)
         return result
 
@@ -1024,7 +1036,8 @@ class Interpreter:
         return self.make_function(node, scope)
 
     def _starred(self, node: ast.Starred, scope: Scope) -> Any:
-        raise ForbiddenError("*expression is only allowed in calls, lists and tuples", self.line)
+        raise ForbiddenError(Message("*expression is only allowed in calls, lists and tuples"),
+                             self.line)
 
     # --- f-strings ---------------------------------------------------------------------
     def _joined_str(self, node: ast.JoinedStr, scope: Scope) -> str:
@@ -1105,8 +1118,8 @@ class Interpreter:
     def _super(self, node: ast.Call, scope: Scope) -> SuperProxy:
         found, instance = scope.lookup("self")
         if not found or type(instance) not in self.user_classes:
-            raise ForbiddenError("super() works inside methods of your own classes only",
-                                 self.line)
+            raise ForbiddenError(Message("super() works inside methods of your own classes "
+                                         "only"), self.line)
         owner: type | None = None
         frame: Scope | None = scope
         while frame is not None and owner is None:
@@ -1147,12 +1160,13 @@ class Interpreter:
             label, rule = vetted
             return self.call_vetted(function, label, rule, args, kwargs)
         if isinstance(function, TypeRef):
-            raise ForbiddenError(f"line {self.line}: type(x) stands for a class and cannot be "
-                                 "called here", self.line,
-                                 hint="Call the class by its name: int(...), torch.tensor(...), "
-                                 "or your own class.")
-        raise ForbiddenError(f"line {self.line}: calling {self.describe_type(function)} is "
-                             "not available in the playground", self.line)
+            raise ForbiddenError(at_line(self.line, Message(
+                "type(x) stands for a class and cannot be called here")), self.line,
+                hint=Message("Call the class by its name: int(...), torch.tensor(...), or your "
+                             "own class."))
+        raise ForbiddenError(at_line(self.line, Message(
+            "calling {what} is not available in the playground",
+            what=self.describe_type(function))), self.line)
 
     def callback(self, value: Any) -> Any:
         """``value`` as torch or Python code may call it later, from C (collate_fn=,
@@ -1188,19 +1202,23 @@ class Interpreter:
             if name in policy.DENIED_KWARGS or (rule.kwargs is not None
                                                 and name not in rule.kwargs):
                 reason = policy.DENIED_KWARGS.get(name)
-                raise ForbiddenError(f"line {self.line}: the keyword '{name}=' of {label} is "
-                                     "not available in the playground"
-                                     + (f": it {reason}" if reason else ""), self.line,
-                                     hint=f"Leave out {name}=.")
+                refusal = (Message("the keyword '{name}=' of {label} is not available in the "
+                                   "playground: it {reason}", name=name, label=label,
+                                   reason=reason) if reason else
+                           Message("the keyword '{name}=' of {label} is not available in the "
+                                   "playground", name=name, label=label))
+                raise ForbiddenError(at_line(self.line, refusal), self.line,
+                                     hint=Message("Leave out {name}=.", name=name))
         if rule.forced:
             kwargs = dict(kwargs)
             for name, forced in rule.forced.items():
                 chosen = kwargs.pop(name, None)
                 if chosen not in (None, forced):
                     shown = bounded_repr(chosen, 80)
-                    self.notice(f"{label}: {name}={shown} was replaced by {forced!r}: the "
-                                "sandbox loads data in its own process, without worker "
-                                "processes or pinned memory")
+                    self.notice(Message("{label}: {name}={shown} was replaced by {forced}: the "
+                                        "sandbox loads data in its own process, without "
+                                        "worker processes or pinned memory", label=label,
+                                        name=name, shown=shown, forced=repr(forced)))
                 if forced is not None:
                     kwargs[name] = forced
         return kwargs
@@ -1248,8 +1266,9 @@ class Interpreter:
         self.admission.admit(result, label)
         if rule.uninitialised and not _given_data(function, args):
             result = _fill_uninitialised(result)
-            self.notice(f"{label} returns uninitialised memory; the playground fills it (NaN "
-                        "for floats, 0 for integers) so no earlier program's data can show")
+            self.notice(Message("{label} returns uninitialised memory; the playground fills it "
+                                "(NaN for floats, 0 for integers) so no earlier program's "
+                                "data can show", label=label))
         if rule.cost is Cost.MODULE and isinstance(result, nn.Module):
             # A layer's parameters are memory the program holds, like any tensor it made
             # (a container's are its layers', counted when they were built).
@@ -1348,9 +1367,9 @@ class Interpreter:
             # nn.Sequential runs here layer by layer instead, each layer predicted as usual;
             # other built-in modules may not hold the program's own modules.
             if type(module) is not nn.Sequential:
-                raise ForbiddenError(
-                    f"line {self.line}: {type(module).__name__} holds a module of your own "
-                    "class; only nn.Sequential can run your modules here", self.line)
+                raise ForbiddenError(at_line(self.line, Message(
+                    "{container} holds a module of your own class; only nn.Sequential can run "
+                    "your modules here", container=type(module).__name__)), self.line)
             value = args[0] if len(args) == 1 and not kwargs else None
             if value is None:
                 raise TypeError("nn.Sequential takes exactly one input")
@@ -1403,8 +1422,10 @@ class Interpreter:
             if tensor.is_meta:
                 total += tensor.numel() * tensor.element_size()
             elif tensor.untyped_storage().data_ptr() not in given:
-                raise LimitError(f"the memory of {label} could not be predicted",
-                                 hint="Build the layer with plain numbers as arguments.",
+                raise LimitError(Message("the memory of {label} could not be predicted",
+                                         label=label),
+                                 hint=Message("Build the layer with plain numbers as "
+                                              "arguments."),
                                  predicted=True)
         return total
 
@@ -1412,9 +1433,10 @@ class Interpreter:
                            kwargs: dict[str, Any]) -> Any:
         self.budget.step()
         if self.depth >= self.settings.max_call_depth:
-            raise LimitError(f"calls nested more than {self.settings.max_call_depth} deep "
-                             "(setting max_call_depth)",
-                             hint="A function that calls itself needs a stopping condition.")
+            raise LimitError(Message("calls nested more than {limit} deep (setting "
+                                     "max_call_depth)", limit=self.settings.max_call_depth),
+                             hint=Message("A function that calls itself needs a stopping "
+                                          "condition."))
         scope = Scope(self.bind_arguments(function, args, kwargs), function.scope,
                       owner=function.owner)
         self.depth += 1
@@ -1484,16 +1506,21 @@ class Interpreter:
                 return obj.members[name]
             refused = obj.refusal(name)
             if refused is not None:
-                raise ForbiddenError(f"line {self.line}: {obj.name}.{name} is not available in "
-                                     f"the playground: {refused[0]}", self.line, refused[1])
+                raise ForbiddenError(at_line(self.line, Message(
+                    "{module}.{name} is not available in the playground: {reason}",
+                    module=obj.name, name=name, reason=refused[0])), self.line, refused[1])
             reason = policy.REFUSED_WITH_REASON.get(name)
             if reason is None and not _module_has(obj.name, name):
                 # Not a refusal: the name does not exist (a typo), as Python would say.
                 raise AttributeError(f"module '{obj.name}' has no attribute '{name}'"
                                      + _namespace_suggestion(obj, name))
-            why = f" ({name} {reason})" if reason else ""
-            raise ForbiddenError(f"line {self.line}: {obj.name}.{name} is not available in the "
-                                 f"playground{why}", self.line)
+            if reason:
+                raise ForbiddenError(at_line(self.line, Message(
+                    "{module}.{name} is not available in the playground ({name} {reason})",
+                    module=obj.name, name=name, reason=reason)), self.line)
+            raise ForbiddenError(at_line(self.line, Message(
+                "{module}.{name} is not available in the playground", module=obj.name,
+                name=name)), self.line)
         if isinstance(obj, SuperProxy):
             base, instance = obj.base, obj.instance
             inherited = self.user_classes.get(base, {})
@@ -1501,8 +1528,8 @@ class Interpreter:
                 return BoundUserMethod(inherited[name], instance)
             if name == "__init__":
                 return _builtin(lambda *a, **k: base.__init__(instance, *a, **k))
-            raise ForbiddenError("super() gives access to __init__ and the methods of your "
-                                 "own classes only", self.line)
+            raise ForbiddenError(Message("super() gives access to __init__ and the methods of "
+                                         "your own classes only"), self.line)
         if name == "__class__":
             # Security: the same stand-in as type(x), never the real class (a way to __mro__,
             # __subclasses__ and constructors the program cannot name).
@@ -1545,9 +1572,10 @@ class Interpreter:
             return obj.function.name
         if isinstance(obj, type) and (obj in self.user_classes or obj in _BUILTIN_EXCEPTIONS):
             return obj.__name__
-        raise ForbiddenError(f"line {self.line}: '__name__' of {self.describe_type(obj)} is "
-                             "not available; it exists for your own functions and classes and "
-                             "for type(x)", self.line, hint="Use type(x).__name__.")
+        raise ForbiddenError(at_line(self.line, Message(
+            "'__name__' of {what} is not available; it exists for your own functions and "
+            "classes and for type(x)", what=self.describe_type(obj))), self.line,
+            hint=Message("Use type(x).__name__."))
 
     def _class_attribute(self, cls: type, name: str) -> Any:
         """An attribute read through one of the program's classes: a method (as a plain
@@ -1571,9 +1599,10 @@ class Interpreter:
                 return value
         if any(name in vars(klass) for klass in cls.__mro__):
             base = self.torch_base(cls)
-            raise ForbiddenError(f"line {self.line}: '{cls.__name__}.{name}' comes from "
-                                 f"{base.__name__} and is not available in the playground",
-                                 self.line, hint="Use the methods your class defines.")
+            raise ForbiddenError(at_line(self.line, Message(
+                "'{cls}.{name}' comes from {base} and is not available in the playground",
+                cls=cls.__name__, name=name, base=base.__name__)), self.line,
+                hint=Message("Use the methods your class defines."))
         raise AttributeError(f"type object '{cls.__name__}' has no attribute '{name}'"
                              + did_you_mean(name, [*methods, *members]))
 
@@ -1620,8 +1649,9 @@ class Interpreter:
     def _vetted_attribute(self, obj: Any, name: str) -> Any:
         table = _attribute_table(obj)
         if table is None:
-            raise ForbiddenError(f"line {self.line}: attributes of {self.describe_type(obj)} "
-                                 f"are not available ('.{name}')", self.line)
+            raise ForbiddenError(at_line(self.line, Message(
+                "attributes of {what} are not available ('.{name}')",
+                what=self.describe_type(obj), name=name)), self.line)
         data_attributes, methods, type_label = table
         if name in methods:
             return MethodRef(obj, name, methods[name], f"{type_label}.{name}")
@@ -1642,9 +1672,13 @@ class Interpreter:
             # Not a refusal: the name does not exist (a typo), as Python would say.
             raise AttributeError(f"'{type_label}' object has no attribute '{name}'"
                                  + did_you_mean(name, [*methods, *data_attributes]))
-        why = f": it {reason}" if reason else ""
-        raise ForbiddenError(f"line {self.line}: '{type_label}.{name}' is not available in the "
-                             f"playground{why}", self.line)
+        if reason:
+            raise ForbiddenError(at_line(self.line, Message(
+                "'{type}.{name}' is not available in the playground: it {reason}",
+                type=type_label, name=name, reason=reason)), self.line)
+        raise ForbiddenError(at_line(self.line, Message(
+            "'{type}.{name}' is not available in the playground", type=type_label,
+            name=name)), self.line)
 
     # ======================================================================== subscripts
     def subscript(self, container: Any, index: Any) -> Any:
@@ -1684,13 +1718,14 @@ class Interpreter:
                 # in their own code: TensorDataset(x)[torch.zeros(10**7, dtype=torch.long)]
                 # gathered 40 GB past the budget. The program's own data sets run
                 # interpreted; built-in ones take an item number or a slice.
-                raise ForbiddenError(
-                    f"line {self.line}: {type(container).__name__} is indexed by an item "
-                    "number or a slice here", self.line,
-                    hint="Index the tensors themselves (x[idx]), or use a DataLoader.")
+                raise ForbiddenError(at_line(self.line, Message(
+                    "{container} is indexed by an item number or a slice here",
+                    container=type(container).__name__)), self.line,
+                    hint=Message("Index the tensors themselves (x[idx]), or use a "
+                                 "DataLoader."))
             return self.admission.admit(container[index], f"{type(container).__name__}[...]")
-        raise ForbiddenError(f"line {self.line}: {self.describe_type(container)} cannot be "
-                             "indexed here", self.line)
+        raise ForbiddenError(at_line(self.line, Message(
+            "{what} cannot be indexed here", what=self.describe_type(container))), self.line)
 
     def _predict_ndarray_index(self, array: np.ndarray, index: Any) -> None:
         """Security: integer-array indexing repeats rows (np.ones((1, 10**4))[np.zeros(10**6,
@@ -1759,7 +1794,7 @@ class Interpreter:
     def truth(self, value: Any) -> bool:
         return bool(value)
 
-    def notice(self, message: str) -> None:
+    def notice(self, message: Text) -> None:
         if message not in self.notices and len(self.notices) < 20:
             self.notices.append(message)
 
@@ -1768,8 +1803,9 @@ class Interpreter:
         if room <= 0:
             if not self.stdout_dropped:
                 self.stdout_dropped = True
-                self.notice(f"print output past {self.settings.max_stdout_chars:,} characters "
-                            "was dropped (setting max_stdout_chars)")
+                self.notice(Message("print output past {limit:,} characters was dropped "
+                                    "(setting max_stdout_chars)",
+                                    limit=self.settings.max_stdout_chars))
             return
         piece = text[:room]
         self.stdout.append(piece)
@@ -1864,8 +1900,9 @@ def _refuse_marker(name: str, line: int | None) -> None:
     named playground_* (playground_builtin: call it directly, unchecked); a program's
     object must not carry one."""
     if name.startswith("playground_"):
-        raise ForbiddenError(f"line {line}: names starting with 'playground_' are reserved for "
-                             f"the sandbox ('{name}')", line, hint="Pick another name.")
+        raise ForbiddenError(at_line(line, Message(
+            "names starting with 'playground_' are reserved for the sandbox ('{name}')",
+            name=name)), line, hint=Message("Pick another name."))
 
 
 def _has_member(obj: Any, name: str) -> bool:
@@ -1898,12 +1935,14 @@ def _refuse_object_array(result: Any, label: str) -> None:
     call the items' own methods from C: np.exp(array of tensors) ran tensor.exp() on each,
     past the budget. Only arrays of numbers and booleans exist here."""
     if isinstance(result, np.ndarray) and result.dtype.kind == "O":
-        raise ForbiddenError(f"{label} made a numpy array of Python objects (dtype=object), "
-                             "which is not available in the playground; use numbers, or a "
-                             "list of tensors")
+        raise ForbiddenError(Message("{label} made a numpy array of Python objects "
+                                     "(dtype=object), which is not available in the "
+                                     "playground; use numbers, or a list of tensors",
+                                     label=label))
     if isinstance(result, np.ndarray) and result.dtype.kind not in "biufc":
-        raise ForbiddenError(f"{label} made a numpy array of {result.dtype}: numpy arrays of "
-                             "text, records or dates are not available in the playground")
+        raise ForbiddenError(Message("{label} made a numpy array of {dtype}: numpy arrays of "
+                                     "text, records or dates are not available in the "
+                                     "playground", label=label, dtype=str(result.dtype)))
 
 
 def _length(value: Any) -> int:
@@ -1924,9 +1963,10 @@ def _guarded_len(function: UserFunction, settings: Settings) -> Callable[..., An
     def method(self: Any) -> Any:
         length = operator.index(function(self))  # what len() does; a tensor becomes an int
         if length > settings.max_sequence_items:
-            raise LimitError(f"__len__ returned {length:,}; a data set may hold at most "
-                             f"{settings.max_sequence_items:,} items (setting "
-                             "max_sequence_items)", hint="Return the real number of items.")
+            raise LimitError(Message("__len__ returned {length:,}; a data set may hold at most "
+                                     "{limit:,} items (setting max_sequence_items)",
+                                     length=length, limit=settings.max_sequence_items),
+                             hint=Message("Return the real number of items."))
         return length
 
     method.__name__ = "__len__"

@@ -17,14 +17,15 @@ import torch
 
 from app.engine.admission import check_tensor
 from app.engine.errors import ForbiddenError
+from app.message import Message
 
 # Optimizer options that pick a native kernel or keep autograd state through step(): a
 # program may not turn them on (at construction, or later through param_groups).
 KERNEL_OPTIONS = ("fused", "foreach", "capturable", "differentiable")
 # Optimizers whose state tensors are shaped like their parameter (LBFGS keeps flat vectors).
 _STATE_SHAPED_LIKE_PARAM_EXEMPT = (torch.optim.LBFGS,)
-DENSE_HINT = ("Make it dense first: .contiguous() (for a transposed or sliced tensor) or "
-              ".clone() (for an expanded one).")
+DENSE_HINT = Message("Make it dense first: .contiguous() (for a transposed or sliced tensor) "
+                     "or .clone() (for an expanded one).")
 
 
 def is_dense(tensor: torch.Tensor) -> bool:
@@ -58,9 +59,9 @@ def overlaps_itself(tensor: torch.Tensor) -> bool:
 def check_inplace_target(tensor: torch.Tensor, label: str) -> None:
     if overlaps_itself(tensor):
         raise ForbiddenError(
-            f"{label} writes in place to a tensor whose elements share memory (made by expand "
-            "or unfold), so one write would change several elements",
-            hint="Write to a copy: y = x.clone(), then change y.")
+            Message("{label} writes in place to a tensor whose elements share memory (made by "
+                    "expand or unfold), so one write would change several elements", label=label),
+            hint=Message("Write to a copy: y = x.clone(), then change y."))
 
 
 def check_dense(tensor: Any, what: str) -> None:
@@ -68,9 +69,9 @@ def check_dense(tensor: Any, what: str) -> None:
         raise TypeError(f"{what} must be a tensor, not {type(tensor).__name__}")
     check_tensor(tensor, what)
     if not is_dense(tensor):
-        raise ForbiddenError(f"{what} must be a dense tensor (no expanded, overlapping or "
-                             "gapped layout), because the optimizer's native kernels walk its "
-                             "memory element by element", hint=DENSE_HINT)
+        raise ForbiddenError(Message("{what} must be a dense tensor (no expanded, overlapping or "
+                                     "gapped layout), because the optimizer's native kernels walk "
+                                     "its memory element by element", what=what), hint=DENSE_HINT)
 
 
 def check_grad_assignment(tensor: torch.Tensor, value: Any) -> None:
@@ -82,10 +83,12 @@ def check_grad_assignment(tensor: torch.Tensor, value: Any) -> None:
     if value.shape != tensor.shape or value.dtype != tensor.dtype \
             or value.device != tensor.device:
         raise ForbiddenError(
-            f"a gradient must match its tensor: shape {list(tensor.shape)}, dtype "
-            f"{str(tensor.dtype).replace('torch.', '')}, device {tensor.device}; got shape "
-            f"{list(value.shape)}, dtype {str(value.dtype).replace('torch.', '')}, device "
-            f"{value.device}", hint="Build it with torch.zeros_like(x).")
+            Message("a gradient must match its tensor: shape {shape}, dtype {dtype}, device "
+                    "{device}; got shape {got_shape}, dtype {got_dtype}, device {got_device}",
+                    shape=list(tensor.shape), dtype=str(tensor.dtype).replace('torch.', ''),
+                    device=tensor.device, got_shape=list(value.shape),
+                    got_dtype=str(value.dtype).replace('torch.', ''), got_device=value.device),
+            hint=Message("Build it with torch.zeros_like(x)."))
 
 
 def check_data_assignment(tensor: torch.Tensor, value: Any) -> None:
@@ -98,11 +101,13 @@ def check_data_assignment(tensor: torch.Tensor, value: Any) -> None:
     if value.shape != tensor.shape or value.dtype != tensor.dtype \
             or value.device != tensor.device:
         raise ForbiddenError(
-            f"x.data = y keeps x's shape {list(tensor.shape)}, dtype "
-            f"{str(tensor.dtype).replace('torch.', '')} and device {tensor.device}; got shape "
-            f"{list(value.shape)}, dtype {str(value.dtype).replace('torch.', '')}, device "
-            f"{value.device}", hint="Change the values in place instead (x.data.copy_(y), "
-            "or x.data += y), or make a new tensor.")
+            Message("x.data = y keeps x's shape {shape}, dtype {dtype} and device {device}; got "
+                    "shape {got_shape}, dtype {got_dtype}, device {got_device}",
+                    shape=list(tensor.shape), dtype=str(tensor.dtype).replace('torch.', ''),
+                    device=tensor.device, got_shape=list(value.shape),
+                    got_dtype=str(value.dtype).replace('torch.', ''), got_device=value.device),
+            hint=Message("Change the values in place instead (x.data.copy_(y), or x.data += y), "
+                         "or make a new tensor."))
 
 
 def check_parameters(params: Iterable[Any], what: str) -> None:
@@ -113,9 +118,11 @@ def check_parameters(params: Iterable[Any], what: str) -> None:
             check_dense(grad, f"the .grad of {what}")
             if grad.shape != param.shape or grad.dtype != param.dtype \
                     or grad.device != param.device:
-                raise ForbiddenError(f"the .grad of {what} no longer matches it (shape "
-                                     f"{list(grad.shape)} for {list(param.shape)})",
-                                     hint="Set gradients with torch.zeros_like(p).")
+                raise ForbiddenError(Message("the .grad of {what} no longer matches it (shape "
+                                             "{shape} for {expected})",
+                                             what=what, shape=list(grad.shape),
+                                             expected=list(param.shape)),
+                                     hint=Message("Set gradients with torch.zeros_like(p)."))
 
 
 def check_optimizer(optimizer: torch.optim.Optimizer) -> None:
@@ -125,10 +132,12 @@ def check_optimizer(optimizer: torch.optim.Optimizer) -> None:
         for option in KERNEL_OPTIONS:
             if group.get(option) not in (None, False):
                 raise ForbiddenError(
-                    f"{name}: param_groups[{index}]['{option}'] = {group[option]!r} is not "
-                    "available in the playground (it selects a native kernel that trusts "
-                    "memory layout)", hint=f"Leave '{option}' unset: the default update "
-                    "gives the same numbers.")
+                    Message("{name}: param_groups[{index}]['{option}'] = {value!r} is not "
+                            "available in the playground (it selects a native kernel that trusts "
+                            "memory layout)",
+                            name=name, index=index, option=option, value=group[option]),
+                    hint=Message("Leave '{option}' unset: the default update gives the same "
+                                 "numbers.", option=option))
         check_parameters(group["params"], f"a parameter of {name}")
     shaped = not isinstance(optimizer, _STATE_SHAPED_LIKE_PARAM_EXEMPT)
     for param, state in optimizer.state.items():
@@ -140,9 +149,11 @@ def check_optimizer(optimizer: torch.optim.Optimizer) -> None:
             check_dense(value, f"{name}'s state '{key}'")
             if shaped and value.dim() > 0 and isinstance(param, torch.Tensor) \
                     and value.shape != param.shape:
-                raise ForbiddenError(f"{name}'s state '{key}' has shape {list(value.shape)} "
-                                     f"but its parameter has {list(param.shape)}",
-                                     hint="Leave the optimizer's state to the optimizer.")
+                raise ForbiddenError(Message("{name}'s state '{key}' has shape {shape} but its "
+                                             "parameter has {expected}",
+                                             name=name, key=key, shape=list(value.shape),
+                                             expected=list(param.shape)),
+                                     hint=Message("Leave the optimizer's state to the optimizer."))
 
 
 def read_only_state(optimizer: torch.optim.Optimizer) -> dict[Any, dict[str, Any]]:
@@ -175,10 +186,12 @@ def check_optimizer_state_dict(optimizer: torch.optim.Optimizer, saved: Any) -> 
         for option in KERNEL_OPTIONS:
             if group.get(option) not in (None, False):
                 raise ForbiddenError(
-                    f"{name}.load_state_dict: param_groups[{index}]['{option}'] = "
-                    f"{group[option]!r} is not available in the playground (it selects a "
-                    "native kernel that trusts memory layout)",
-                    hint=f"Save the state of an optimizer built without '{option}'.")
+                    Message("{name}.load_state_dict: param_groups[{index}]['{option}'] = "
+                            "{value!r} is not available in the playground (it selects a native "
+                            "kernel that trusts memory layout)",
+                            name=name, index=index, option=option, value=group[option]),
+                    hint=Message("Save the state of an optimizer built without '{option}'.",
+                                 option=option))
     current = [g["params"] for g in optimizer.param_groups]
     if len(current) != len(saved_groups) or any(
             len(a) != len(b["params"]) for a, b in zip(current, saved_groups, strict=True)):
@@ -196,10 +209,12 @@ def check_optimizer_state_dict(optimizer: torch.optim.Optimizer, saved: Any) -> 
             check_dense(value, f"{name}'s saved state '{entry}'")
             if shaped and value.dim() > 0 and value.shape != param.shape:
                 raise ForbiddenError(
-                    f"{name}.load_state_dict: the saved state '{entry}' has shape "
-                    f"{list(value.shape)} but its parameter has {list(param.shape)}",
-                    hint="Load a state_dict() saved from an optimizer over the same "
-                    "parameters, in the same order.")
+                    Message("{name}.load_state_dict: the saved state '{entry}' has shape {shape} "
+                            "but its parameter has {expected}",
+                            name=name, entry=entry, shape=list(value.shape),
+                            expected=list(param.shape)),
+                    hint=Message("Load a state_dict() saved from an optimizer over the same "
+                                 "parameters, in the same order."))
     return copied
 
 
@@ -212,8 +227,10 @@ def _check_plain_data(root: Any, label: str) -> int:
         value = stack.pop()
         seen += 1
         if seen > _MAX_STATE_ITEMS:
-            raise ForbiddenError(f"{label}: the state holds more than {_MAX_STATE_ITEMS:,} "
-                                 "items", hint="Load what state_dict() returned.")
+            raise ForbiddenError(Message("{label}: the state holds more than {limit:,} "
+                                         "items",
+                                         label=label, limit=_MAX_STATE_ITEMS),
+                                 hint=Message("Load what state_dict() returned."))
         if isinstance(value, torch.Tensor):
             check_tensor(value, label)
             total += value.numel() * value.element_size()
@@ -223,7 +240,8 @@ def _check_plain_data(root: Any, label: str) -> int:
         elif type(value) in (list, tuple):
             stack.extend(value)
         elif type(value) not in _STATE_VALUE_TYPES:
-            raise ForbiddenError(f"{label}: a saved state may hold numbers, text, tensors and "
-                                 f"lists or dicts of them, not {type(value).__name__}",
-                                 hint="Load what state_dict() returned.")
+            raise ForbiddenError(Message("{label}: a saved state may hold numbers, text, tensors "
+                                         "and lists or dicts of them, not {type}",
+                                         label=label, type=type(value).__name__),
+                                 hint=Message("Load what state_dict() returned."))
     return total

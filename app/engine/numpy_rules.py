@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from app.engine.errors import ForbiddenError
+from app.message import Message
 
 _SHAPE_FACTORIES = {"zeros", "ones", "full", "empty", "randn", "rand", "normal", "uniform"}
 
@@ -183,9 +184,10 @@ def check_numpy_arguments(label: str, args: tuple[Any, ...], kwargs: dict[str, A
         # Security: an element-wise ufunc given where= and no out= leaves the other elements
         # uninitialised (np.exp(x, where=x < 0) showed heap addresses an earlier program
         # left); clip and the array methods forward it to ufuncs.
-        raise ForbiddenError(f"{label}: the keyword 'where=' is not available in the "
-                             "playground: it leaves the other elements uninitialised",
-                             hint="Use np.where(condition, np.exp(x), 0) instead.")
+        raise ForbiddenError(Message("{label}: the keyword 'where=' is not available in the "
+                                     "playground: it leaves the other elements uninitialised",
+                                     label=label),
+                             hint=Message("Use np.where(condition, np.exp(x), 0) instead."))
     dtypes = [kwargs["dtype"]] if kwargs.get("dtype") is not None else []
     stack: list[Any] = [*args, *(v for k, v in kwargs.items()
                                   if k not in _OPTION_KEYWORDS and k != "dtype")]
@@ -201,9 +203,10 @@ def check_numpy_arguments(label: str, args: tuple[Any, ...], kwargs: dict[str, A
         except (TypeError, ValueError):
             kind = "U" if isinstance(value, str) else "b"  # text, or not a dtype at all
         if kind not in "biufc":
-            raise ForbiddenError(f"{label}: numpy arrays of text, records or objects are not "
-                                 f"available in the playground ({value!r:.60})",
-                                 hint="Use numbers; np.float32 / 'float32' name a dtype.")
+            raise ForbiddenError(Message("{label}: numpy arrays of text, records or objects are "
+                                         "not available in the playground ({value:.60})",
+                                         label=label, value=repr(value)),
+                                 hint=Message("Use numbers; np.float32 / 'float32' name a dtype."))
 
 
 def _operand_shape(value: Any) -> tuple[int, ...]:
@@ -262,10 +265,10 @@ def guard_finfo(ctx: Any, function: Any, args: tuple[Any, ...], kwargs: dict[str
     if (isinstance(kind, type) and kind in _FINFO_TYPES) or (isinstance(kind, str)
                                                              and kind in _FINFO_NAMES):
         return Prepared((kind,), {})
-    raise ForbiddenError("numpy.finfo takes np.float16, np.float32, np.float64 or float "
-                         f"here, not {type(kind).__name__}",
-                         hint="Write np.finfo(np.float32), or torch.finfo(torch.float32) for "
-                         "a tensor's dtype.")
+    raise ForbiddenError(Message("numpy.finfo takes np.float16, np.float32, np.float64 or float "
+                                 "here, not {type}", type=type(kind).__name__),
+                         hint=Message("Write np.finfo(np.float32), or torch.finfo(torch.float32) "
+                                      "for a tensor's dtype."))
 
 
 def numpy_empty(*args: Any, **kwargs: Any) -> np.ndarray:

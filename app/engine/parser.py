@@ -12,7 +12,8 @@ import __future__
 import ast
 
 from app.config import Settings
-from app.engine.errors import ForbiddenError, LimitError, ProgramSyntaxError
+from app.engine.errors import ForbiddenError, LimitError, ProgramSyntaxError, at_line
+from app.message import Message
 
 # Node types the interpreter implements. Anything else is refused with its own message.
 ALLOWED_NODES: frozenset[type[ast.AST]] = frozenset({
@@ -34,16 +35,16 @@ ALLOWED_NODES: frozenset[type[ast.AST]] = frozenset({
 })
 
 # Plain-language reasons for the constructs people most often try.
-REFUSED_CONSTRUCTS: dict[type[ast.AST], str] = {
-    ast.TryStar: "except* (exception groups) is not available; use a plain except",
-    ast.Yield: "generators (yield) are not available; build a list instead",
-    ast.YieldFrom: "generators (yield from) are not available",
-    ast.Await: "async code is not available",
-    ast.AsyncFunctionDef: "async functions are not available",
-    ast.AsyncFor: "async for is not available",
-    ast.AsyncWith: "async with is not available",
-    ast.NamedExpr: "the walrus operator := is not available; assign on its own line",
-    ast.Match: "match statements are not available; use if/elif",
+REFUSED_CONSTRUCTS: dict[type[ast.AST], Message] = {
+    ast.TryStar: Message("except* (exception groups) is not available; use a plain except"),
+    ast.Yield: Message("generators (yield) are not available; build a list instead"),
+    ast.YieldFrom: Message("generators (yield from) are not available"),
+    ast.Await: Message("async code is not available"),
+    ast.AsyncFunctionDef: Message("async functions are not available"),
+    ast.AsyncFor: Message("async for is not available"),
+    ast.AsyncWith: Message("async with is not available"),
+    ast.NamedExpr: Message("the walrus operator := is not available; assign on its own line"),
+    ast.Match: Message("match statements are not available; use if/elif"),
 }
 
 # Module imports that bind vetted playground namespaces (and nothing else).
@@ -77,27 +78,27 @@ SPELLING_IMPORTS: frozenset[str] = frozenset(
                                                            "torch.nn.utils.rnn"))
 
 # Modules people import that the playground will never offer, with the reason it says.
-REFUSED_IMPORTS: dict[str, str] = {
-    "importlib": "it loads arbitrary modules",
-    "builtins": "it holds eval, exec and open",
-    "__builtins__": "it holds eval, exec and open",
-    "ctypes": "it reads and writes raw memory",
-    "pickle": "unpickling runs arbitrary code",
-    "marshal": "it loads code objects",
-    "code": "it runs code",
-    "subprocess": "it starts processes",
-    "multiprocessing": "it starts processes",
-    "threading": "it starts threads",
-    "signal": "it changes the worker's signal handlers",
-    "socket": "it opens network connections",
-    "urllib": "it opens network connections",
-    "requests": "it opens network connections",
-    "shutil": "it changes files",
-    "pathlib": "it reaches the file system",
-    "io": "it reaches files and streams",
-    "inspect": "it reaches interpreter internals",
-    "gc": "it reaches every live object",
-    "operator": "attrgetter reaches any attribute",
+REFUSED_IMPORTS: dict[str, Message] = {
+    "importlib": Message("it loads arbitrary modules"),
+    "builtins": Message("it holds eval, exec and open"),
+    "__builtins__": Message("it holds eval, exec and open"),
+    "ctypes": Message("it reads and writes raw memory"),
+    "pickle": Message("unpickling runs arbitrary code"),
+    "marshal": Message("it loads code objects"),
+    "code": Message("it runs code"),
+    "subprocess": Message("it starts processes"),
+    "multiprocessing": Message("it starts processes"),
+    "threading": Message("it starts threads"),
+    "signal": Message("it changes the worker's signal handlers"),
+    "socket": Message("it opens network connections"),
+    "urllib": Message("it opens network connections"),
+    "requests": Message("it opens network connections"),
+    "shutil": Message("it changes files"),
+    "pathlib": Message("it reaches the file system"),
+    "io": Message("it reaches files and streams"),
+    "inspect": Message("it reaches interpreter internals"),
+    "gc": Message("it reaches every live object"),
+    "operator": Message("attrgetter reaches any attribute"),
 }
 
 # Dunder names a program may write, and where.
@@ -155,27 +156,27 @@ def parse_program(source: str, settings: Settings) -> ast.Module:
     """Parse and validate; returns the checked tree or raises a SandboxError."""
     if len(source) > settings.max_source_chars:
         raise LimitError(
-            f"the program is {len(source):,} characters; the limit is "
-            f"{settings.max_source_chars:,} (setting max_source_chars)",
-            hint="Shorten the program or split it into several runs.", predicted=True)
+            Message("the program is {size:,} characters; the limit is {limit:,} (setting "
+                    "max_source_chars)", size=len(source), limit=settings.max_source_chars),
+            hint=Message("Shorten the program or split it into several runs."), predicted=True)
     bidi = next((char for char in source if char in BIDI_CONTROLS), None)
     if bidi is not None:
         line = source.count("\n", 0, source.index(bidi)) + 1
-        raise ForbiddenError(f"line {line}: the program contains the invisible bidirectional "
-                             f"control character U+{ord(bidi):04X}, which makes code look "
-                             "different from what runs", line,
-                             "Delete it (retype the line if you cannot see it).")
+        raise ForbiddenError(at_line(line, Message(
+            "the program contains the invisible bidirectional control character U+{code:04X}, "
+            "which makes code look different from what runs", code=ord(bidi))), line,
+            Message("Delete it (retype the line if you cannot see it)."))
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as err:
-        hint = "Check brackets, colons and indentation on that line."
+        hint = Message("Check brackets, colons and indentation on that line.")
         raise ProgramSyntaxError(f"{err.msg}", err.lineno, hint=hint) from None
     except (MemoryError, RecursionError):
-        raise LimitError("the program is nested too deeply for the parser",
-                         hint="Flatten deeply nested brackets or expressions.",
+        raise LimitError(Message("the program is nested too deeply for the parser"),
+                         hint=Message("Flatten deeply nested brackets or expressions."),
                          predicted=True) from None
     except ValueError as err:  # e.g. NUL bytes in the source
-        hint = "Remove invisible control characters."
+        hint = Message("Remove invisible control characters.")
         raise ProgramSyntaxError(str(err), None, hint=hint) from None
     _Validator(settings).check(tree)
     return tree
@@ -185,16 +186,16 @@ def validate_program(source: str, settings: Settings) -> None:
     parse_program(source, settings)
 
 
-def _refuse(node: ast.AST, message: str, hint: str | None = None) -> ForbiddenError:
+def _refuse(node: ast.AST, message: Message, hint: Message | None = None) -> ForbiddenError:
     line = getattr(node, "lineno", None)
-    where = f"line {line}: " if line else ""
-    return ForbiddenError(where + message, line, hint)
+    return ForbiddenError(at_line(line, message), line, hint)
 
 
-def _check_identifier(node: ast.AST, name: str, what: str) -> None:
+def _check_identifier(node: ast.AST, name: str, what: Message) -> None:
     if not name.isascii():
-        raise _refuse(node, f"the {what} {name!r} uses non-ASCII characters; only ASCII "
-                      "names are allowed (look-alike letters can hide other names)")
+        raise _refuse(node, Message("the {what} {name!r} uses non-ASCII characters; only ASCII "
+                                    "names are allowed (look-alike letters can hide other "
+                                    "names)", what=what, name=name))
 
 
 class _Validator:
@@ -213,16 +214,17 @@ class _Validator:
             node, depth, parent = stack.pop()
             self.nodes += 1
             if self.nodes > self.settings.max_ast_nodes:
-                raise LimitError(f"the program has more than {self.settings.max_ast_nodes:,} "
-                                 "syntax nodes (setting max_ast_nodes)",
-                                 hint="Shorten the program.", predicted=True)
+                raise LimitError(Message("the program has more than {limit:,} syntax nodes "
+                                         "(setting max_ast_nodes)",
+                                         limit=self.settings.max_ast_nodes),
+                                 hint=Message("Shorten the program."), predicted=True)
             if depth > self.settings.max_ast_depth:
-                raise LimitError(f"line {getattr(node, 'lineno', '?')}: the program is nested "
-                                 f"more than {self.settings.max_ast_depth} levels deep "
-                                 "(setting max_ast_depth)",
-                                 getattr(node, "lineno", None),
-                                 hint="Split the expression into several assignments.",
-                                 predicted=True)
+                line = getattr(node, "lineno", None)
+                raise LimitError(at_line(line, Message(
+                    "the program is nested more than {limit} levels deep (setting "
+                    "max_ast_depth)", limit=self.settings.max_ast_depth)), line,
+                    hint=Message("Split the expression into several assignments."),
+                    predicted=True)
             self._check_node(node, parent)
             children = list(ast.iter_child_nodes(node))
             for child in reversed(children):
@@ -231,8 +233,8 @@ class _Validator:
     def _check_node(self, node: ast.AST, parent: ast.AST | None) -> None:
         kind = type(node)
         if kind not in ALLOWED_NODES:
-            reason = REFUSED_CONSTRUCTS.get(kind, f"the construct '{kind.__name__}' is not "
-                                            "available in the playground")
+            reason = REFUSED_CONSTRUCTS.get(kind) or Message(
+                "the construct '{name}' is not available in the playground", name=kind.__name__)
             raise _refuse(node, reason)
         if isinstance(node, ast.Name):
             self._check_name(node, parent)
@@ -240,114 +242,122 @@ class _Validator:
             self._check_attribute(node)
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bytes):
-                raise _refuse(node, "bytes literals are not available")
+                raise _refuse(node, Message("bytes literals are not available"))
         elif isinstance(node, ast.FunctionDef):
             self._check_function(node, parent)
         elif isinstance(node, ast.ClassDef):
             self._check_class(node)
         elif isinstance(node, ast.arg):
-            _check_identifier(node, node.arg, "argument name")
+            _check_identifier(node, node.arg, Message("argument name"))
             if node.arg.startswith("_") and node.arg != "_":
-                raise _refuse(node, f"argument names starting with '_' are not allowed "
-                              f"({node.arg!r})")
+                raise _refuse(node, Message("argument names starting with '_' are not allowed "
+                                            "({name!r})", name=node.arg))
         elif isinstance(node, ast.arguments):
             if node.kwarg is not None:
-                raise _refuse(node.kwarg, "**kwargs parameters are not available; name the "
-                              "keyword arguments explicitly")
+                raise _refuse(node.kwarg, Message("**kwargs parameters are not available; name "
+                                                  "the keyword arguments explicitly"))
         elif isinstance(node, ast.keyword):
             if node.arg is None:
-                raise _refuse(node.value, "**dict splats in calls are not available; pass "
-                              "keyword arguments by name")
-            _check_identifier(node.value, node.arg, "keyword")
+                raise _refuse(node.value, Message("**dict splats in calls are not available; "
+                                                  "pass keyword arguments by name"))
+            _check_identifier(node.value, node.arg, Message("keyword"))
             if node.arg.startswith("_"):
-                raise _refuse(node.value, f"keyword arguments starting with '_' are not "
-                              f"allowed ({node.arg!r})")
+                raise _refuse(node.value, Message("keyword arguments starting with '_' are not "
+                                                  "allowed ({name!r})", name=node.arg))
         elif isinstance(node, ast.Lambda):
             if node.args.defaults or node.args.kw_defaults:
-                raise _refuse(node, "lambda default arguments are not available; use def")
+                raise _refuse(node, Message("lambda default arguments are not available; use def"))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             self._check_import(node)
         elif isinstance(node, ast.With):
             self._check_with(node)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
-                _check_identifier(node, name, "name")
+                _check_identifier(node, name, Message("name"))
                 if name.startswith("_") and name != "_":
-                    raise _refuse(node, f"names starting with '_' are not allowed ({name!r})")
+                    raise _refuse(node, _underscore_name(name))
         elif isinstance(node, ast.ExceptHandler) and node.name is not None:
-            _check_identifier(node, node.name, "name")
+            _check_identifier(node, node.name, Message("name"))
             if node.name.startswith("_") and node.name != "_":
-                raise _refuse(node, f"names starting with '_' are not allowed ({node.name!r})")
+                raise _refuse(node, _underscore_name(node.name))
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 if not isinstance(target, (ast.Name, ast.Subscript)):
-                    raise _refuse(node, "del works on names and subscripts only")
+                    raise _refuse(node, Message("del works on names and subscripts only"))
 
     def _check_name(self, node: ast.Name, parent: ast.AST | None) -> None:
         name = node.id
-        _check_identifier(node, name, "name")
+        _check_identifier(node, name, Message("name"))
         if name.startswith("_") and name != "_":
-            raise _refuse(node, f"names starting with '_' are not allowed ({name!r})")
+            raise _refuse(node, _underscore_name(name))
         is_class_base = isinstance(parent, ast.ClassDef) and node in parent.bases
         if name in DANGEROUS_NAMES and name not in self.bound and not is_class_base:
             raise dangerous_name_error(name, getattr(node, "lineno", None))
 
     def _check_attribute(self, node: ast.Attribute) -> None:
         attr = node.attr
-        _check_identifier(node, attr, "attribute")
+        _check_identifier(node, attr, Message("attribute"))
         if not attr.startswith("_") or attr in ALLOWED_DUNDER_ATTRIBUTES:
             return
         if attr == "__init__" and _is_super_call(node.value):
             return
-        hint = ("Private and dunder attributes are how sandboxes are escaped; use the public "
-                "API.")
-        raise _refuse(node, f"attributes starting with '_' are not allowed ('.{attr}')", hint)
+        hint = Message("Private and dunder attributes are how sandboxes are escaped; use the "
+                       "public API.")
+        raise _refuse(node, Message("attributes starting with '_' are not allowed ('.{name}')",
+                                    name=attr), hint)
 
     def _check_function(self, node: ast.FunctionDef, parent: ast.AST | None) -> None:
-        _check_identifier(node, node.name, "function name")
+        _check_identifier(node, node.name, Message("function name"))
         in_class = isinstance(parent, ast.ClassDef)
         if node.name.startswith("_") and not (in_class and node.name in CLASS_DUNDER_METHODS):
             allowed = ", ".join(sorted(CLASS_DUNDER_METHODS))
-            raise _refuse(node, f"the function name {node.name!r} is not allowed; names may "
-                          f"not start with '_' except {allowed} inside a class")
+            raise _refuse(node, Message("the function name {name!r} is not allowed; names may "
+                                        "not start with '_' except {allowed} inside a class",
+                                        name=node.name, allowed=allowed))
         for decorator in node.decorator_list:
             if not is_allowed_decorator(decorator):
-                raise _refuse(decorator, "a decorator may be @torch.no_grad(), "
-                              "@torch.enable_grad(), @torch.inference_mode(), @staticmethod, "
-                              "@classmethod, @property, @name.setter, or a function of your "
-                              "own (@my_decorator or @my_decorator(arguments))")
+                raise _refuse(decorator, Message(
+                    "a decorator may be @torch.no_grad(), @torch.enable_grad(), "
+                    "@torch.inference_mode(), @staticmethod, @classmethod, @property, "
+                    "@name.setter, or a function of your own (@my_decorator or "
+                    "@my_decorator(arguments))"))
 
     def _check_class(self, node: ast.ClassDef) -> None:
-        _check_identifier(node, node.name, "class name")
+        _check_identifier(node, node.name, Message("class name"))
         if node.name.startswith("_"):
-            raise _refuse(node, f"class names starting with '_' are not allowed ({node.name!r})")
+            raise _refuse(node, Message("class names starting with '_' are not allowed "
+                                        "({name!r})", name=node.name))
         if node.decorator_list or node.keywords:
-            raise _refuse(node, "class decorators and class keywords are not available")
+            raise _refuse(node, Message("class decorators and class keywords are not "
+                                        "available"))
         if len(node.bases) > 1:
-            raise _refuse(node, "a class may have one base class")
+            raise _refuse(node, Message("a class may have one base class"))
         for base in node.bases:
             # A plain name may be one of the program's own classes: checked at run time.
             if dotted_name(base) not in ALLOWED_CLASS_BASES and not (
                     isinstance(base, ast.Name) and base.id in self.bound):
-                raise _refuse(base, "a class may extend nn.Module, Dataset, "
-                              "torch.autograd.Function, an exception class such as "
-                              "ValueError, or one of your own classes (or nothing)")
+                raise _refuse(base, Message("a class may extend nn.Module, Dataset, "
+                                            "torch.autograd.Function, an exception class such "
+                                            "as ValueError, or one of your own classes (or "
+                                            "nothing)"))
         for stmt in node.body:
             is_docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
             if not isinstance(stmt, (ast.FunctionDef, ast.Assign, ast.Pass)) and not is_docstring:
-                raise _refuse(stmt, "a class body may hold methods and simple assignments only")
+                raise _refuse(stmt, Message("a class body may hold methods and simple "
+                                            "assignments only"))
 
     def _check_import(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.ImportFrom):
             if node.level or node.module is None:
-                raise _refuse(node, "relative imports are not available")
+                raise _refuse(node, Message("relative imports are not available"))
             if node.module == "__future__":
                 _check_future(node)
                 return
             _check_module(node, node.module)
             for alias in node.names:
                 if alias.name == "*":
-                    raise _refuse(node, "'import *' is not available; import names explicitly")
+                    raise _refuse(node, Message("'import *' is not available; import names "
+                                                "explicitly"))
             return
         for alias in node.names:
             _check_module(node, alias.name)
@@ -355,19 +365,24 @@ class _Validator:
     def _check_with(self, node: ast.With) -> None:
         for item in node.items:
             if item.optional_vars is not None:
-                raise _refuse(node, "'with ... as name' is not available; the playground's "
-                              "context managers (no_grad, enable_grad, autocast) bind nothing")
+                raise _refuse(node, Message("'with ... as name' is not available; the "
+                                            "playground's context managers (no_grad, "
+                                            "enable_grad, autocast) bind nothing"))
             if not isinstance(item.context_expr, ast.Call):
-                raise _refuse(node, "with needs a call such as torch.no_grad()")
+                raise _refuse(node, Message("with needs a call such as torch.no_grad()"))
 
 
 def _check_module(node: ast.AST, module: str) -> None:
     if module in ALLOWED_IMPORTS:
         return
     reason = REFUSED_IMPORTS.get(module.split(".")[0])
-    why = f" ({reason})" if reason else ""
-    raise _refuse(node, f"'{module}' cannot be imported here{why}; available: "
-                  + ", ".join(sorted(ALLOWED_IMPORTS - REFUSING_IMPORTS - SPELLING_IMPORTS)))
+    available = ", ".join(sorted(ALLOWED_IMPORTS - REFUSING_IMPORTS - SPELLING_IMPORTS))
+    if reason:
+        raise _refuse(node, Message("'{module}' cannot be imported here ({reason}); available: "
+                                    "{available}", module=module, reason=reason,
+                                    available=available))
+    raise _refuse(node, Message("'{module}' cannot be imported here; available: {available}",
+                                module=module, available=available))
 
 
 def _check_future(node: ast.ImportFrom) -> None:
@@ -375,18 +390,23 @@ def _check_future(node: ast.ImportFrom) -> None:
     so the import is a no-op (the interpreter binds nothing)."""
     for alias in node.names:
         if alias.name not in __future__.all_feature_names:
-            raise _refuse(node, f"'{alias.name}' is not a __future__ feature of this Python")
+            raise _refuse(node, Message("'{name}' is not a __future__ feature of this Python",
+                                        name=alias.name))
         if alias.asname:
-            raise _refuse(node, "a __future__ import binds no name; leave out 'as "
-                          f"{alias.asname}'")
+            raise _refuse(node, Message("a __future__ import binds no name; leave out 'as "
+                                        "{name}'", name=alias.asname))
+
+
+def _underscore_name(name: str) -> Message:
+    return Message("names starting with '_' are not allowed ({name!r})", name=name)
 
 
 def dangerous_name_error(name: str, line: int | None) -> ForbiddenError:
-    where = f"line {line}: " if line else ""
-    return ForbiddenError(f"{where}'{name}' is not available in the playground (it could "
-                          "reach outside the sandbox)", line,
-                          "Use the playground's own functions (print, len, torch...), or "
-                          "define this name yourself first.")
+    return ForbiddenError(
+        at_line(line, Message("'{name}' is not available in the playground (it could reach "
+                              "outside the sandbox)", name=name)), line,
+        Message("Use the playground's own functions (print, len, torch...), or define this "
+                "name yourself first."))
 
 
 def bound_names(tree: ast.AST) -> frozenset[str]:

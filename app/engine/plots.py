@@ -34,6 +34,7 @@ from app.engine.budget import count_data_items
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.policy import Namespace
 from app.inspect.svg import SvgRejected, sanitize_svg
+from app.message import Message, Text
 
 matplotlib.use("svg")  # no GUI backend, ever; only what the SVG renderer needs is loaded
 matplotlib.rcParams["text.parse_math"] = False
@@ -139,7 +140,7 @@ class PlotSession:
         self.settings = settings
         self.figures: list[_FigureState] = []
         self.current: _FigureState | None = None
-        self.notices: list[str] = []
+        self.notices: list[Text] = []
         self.created = 0
 
     # ---------------------------------------------------------------- the namespaces
@@ -268,23 +269,26 @@ class PlotSession:
             raise self._grid_limit(rows * cols)
 
     def _grid_limit(self, count: int) -> LimitError:
-        return LimitError(f"a figure may hold at most {self.settings.max_figure_axes} subplots; "
-                          f"this one would hold {count} (setting max_figure_axes)",
-                          hint="Use a smaller grid, or several figures.")
+        return LimitError(Message("a figure may hold at most {max_figure_axes} subplots; this one "
+                                  "would hold {count} (setting max_figure_axes)",
+                                  max_figure_axes=self.settings.max_figure_axes, count=count),
+                          hint=Message("Use a smaller grid, or several figures."))
 
     def _new_figure(self, figsize: Any, dpi: Any) -> _FigureState:
         if self.created >= self.settings.max_figures:
-            raise LimitError(f"a program may create at most {self.settings.max_figures} figures "
-                             "(setting max_figures)",
-                             hint="Draw several lines on one figure, or use plt.subplots for a "
-                             "grid of plots.")
+            raise LimitError(Message("a program may create at most {max_figures} figures (setting "
+                                     "max_figures)", max_figures=self.settings.max_figures),
+                             hint=Message("Draw several lines on one figure, or use plt.subplots "
+                                          "for a grid of plots."))
         width, height = (_figure_size(figsize, self.settings) if figsize is not None
                          else (6.4, 4.8))
         resolution = 100.0 if dpi is None else _number(dpi, "dpi")
         if not 1 <= resolution <= self.settings.max_figure_dpi:
-            raise LimitError(f"dpi={resolution:g} is outside 1 to "
-                             f"{self.settings.max_figure_dpi} (setting max_figure_dpi)",
-                             hint="Leave out dpi=; the default is 100.")
+            raise LimitError(Message("dpi={resolution:g} is outside 1 to {max_figure_dpi} "
+                                     "(setting max_figure_dpi)",
+                                     resolution=resolution,
+                                     max_figure_dpi=self.settings.max_figure_dpi),
+                             hint=Message("Leave out dpi=; the default is 100."))
         pixels = width * resolution * height * resolution
         if pixels > self.settings.max_figure_pixels:
             # The size in inches is within max_figure_inches (checked above), so only the
@@ -292,9 +296,12 @@ class PlotSession:
             # art, so only raster parts (imshow) lose detail; the page scales it anyway.
             lowered = max(math.floor(math.sqrt(self.settings.max_figure_pixels
                                                / (width * height))), 1)
-            self._notice(f"a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
-                         f"{pixels:,.0f} pixels, more than {self.settings.max_figure_pixels:,} "
-                         f"(setting max_figure_pixels): it is drawn at {lowered} dpi")
+            self._notice(Message("a {width:g}x{height:g} inch figure at {resolution:g} dpi has "
+                                 "{pixels:,.0f} pixels, more than {max_figure_pixels:,} (setting "
+                                 "max_figure_pixels): it is drawn at {lowered} dpi",
+                                 width=width, height=height, resolution=resolution, pixels=pixels,
+                                 max_figure_pixels=self.settings.max_figure_pixels,
+                                 lowered=lowered))
             resolution = float(lowered)
         self.created += 1
         state = _FigureState(self.created, Figure(figsize=(width, height), dpi=resolution))
@@ -435,11 +442,13 @@ class PlotSession:
             bars += (bins if isinstance(bins, int) else max(bins.size - 1, 1)) * columns
         self._check_artists(state, label, markers, bars, artists)
         if points > self.settings.max_figure_points:
-            raise LimitError(f"{label}: figure {state.number} would hold {points:,} data "
-                             f"points; the limit is {self.settings.max_figure_points:,} "
-                             "(setting max_figure_points)",
-                             hint="Plot fewer points: every 10th with x[::10], or a mean "
-                             "over windows.", predicted=True)
+            raise LimitError(Message("{label}: figure {number} would hold {points:,} data points; "
+                                     "the limit is {max_figure_points:,} (setting "
+                                     "max_figure_points)",
+                                     label=label, number=state.number, points=points,
+                                     max_figure_points=self.settings.max_figure_points),
+                             hint=Message("Plot fewer points: every 10th with x[::10], or a mean "
+                                          "over windows."), predicted=True)
         if name == "imshow" and len(converted) != 1:
             raise TypeError("plt.imshow takes one image (a 2-D array, or H x W x 3 / 4 "
                             "colours)")
@@ -475,9 +484,11 @@ class PlotSession:
                                 f"must match Z {tuple(surface.shape)} (or be 1-D along it)")
         cells = surface.size
         if cells > self.settings.max_contour_cells:
-            raise LimitError(f"{label}: a grid of {cells:,} values; the limit is "
-                             f"{self.settings.max_contour_cells:,} (setting max_contour_cells)",
-                             hint="Use a coarser grid: a larger step in torch.arange.",
+            raise LimitError(Message("{label}: a grid of {cells:,} values; the limit is "
+                                     "{max_contour_cells:,} (setting max_contour_cells)",
+                                     label=label, cells=cells,
+                                     max_contour_cells=self.settings.max_contour_cells),
+                             hint=Message("Use a coarser grid: a larger step in torch.arange."),
                              predicted=True)
         if levels is not None:
             _contour_levels(levels, label, self.settings)
@@ -548,9 +559,11 @@ class PlotSession:
             if positions.ndim != 1:
                 raise TypeError(f"{label}: tick positions are a 1-D list of numbers")
             if positions.size > limit:
-                raise LimitError(f"{label}: {positions.size:,} ticks; at most {limit} "
-                                 "(setting max_axis_ticks)",
-                                 hint="Label every 10th position: ticks[::10].", predicted=True)
+                raise LimitError(Message("{label}: {size:,} ticks; at most {limit} (setting "
+                                         "max_axis_ticks)",
+                                         label=label, size=positions.size, limit=limit),
+                                 hint=Message("Label every 10th position: ticks[::10]."),
+                                 predicted=True)
         texts = None
         if labels is not None:
             if positions is None:  # matplotlib's own words
@@ -581,10 +594,13 @@ class PlotSession:
         took 22 s to render. Counted as given (a replaced title still counts)."""
         total = state.text_chars + sum(len(text) for text in texts)
         if total > self.settings.max_figure_text_chars:
-            raise LimitError(f"{label}: figure {state.number} would hold {total:,} characters "
-                             f"of text; the limit is {self.settings.max_figure_text_chars:,} "
-                             "(setting max_figure_text_chars)",
-                             hint="Use shorter labels, or fewer categories.", predicted=True)
+            raise LimitError(Message("{label}: figure {number} would hold {total:,} characters of "
+                                     "text; the limit is {max_figure_text_chars:,} (setting "
+                                     "max_figure_text_chars)",
+                                     label=label, number=state.number, total=total,
+                                     max_figure_text_chars=self.settings.max_figure_text_chars),
+                             hint=Message("Use shorter labels, or fewer categories."),
+                             predicted=True)
         state.text_chars = total
 
     def _check_artists(self, state: _FigureState, label: str, markers: int, bars: int,
@@ -593,24 +609,29 @@ class PlotSession:
         matplotlib and an element in the SVG (50,000 bars took a minute to build; 2,000 lines
         with a legend took 12 s to draw)."""
         if artists > self.settings.max_figure_artists:
-            raise LimitError(f"{label}: figure {state.number} would hold {artists:,} lines, "
-                             "scatters, bar groups and images; the limit is "
-                             f"{self.settings.max_figure_artists:,} (setting "
-                             "max_figure_artists)",
-                             hint="A 2-D array is one line per column: plot a few columns, "
-                             "or use plt.imshow for a whole matrix.", predicted=True)
+            raise LimitError(Message("{label}: figure {number} would hold {artists:,} lines, "
+                                     "scatters, bar groups and images; the limit is "
+                                     "{max_figure_artists:,} (setting max_figure_artists)",
+                                     label=label, number=state.number, artists=artists,
+                                     max_figure_artists=self.settings.max_figure_artists),
+                             hint=Message("A 2-D array is one line per column: plot a few "
+                                          "columns, or use plt.imshow for a whole matrix."),
+                             predicted=True)
         if markers > self.settings.max_figure_markers:
-            raise LimitError(f"{label}: figure {state.number} would draw {markers:,} markers; "
-                             f"the limit is {self.settings.max_figure_markers:,} (setting "
-                             "max_figure_markers)",
-                             hint="Plot a sample of the points (x[::10]), or draw a line "
-                             "without markers.", predicted=True)
+            raise LimitError(Message("{label}: figure {number} would draw {markers:,} markers; "
+                                     "the limit is {max_figure_markers:,} (setting "
+                                     "max_figure_markers)",
+                                     label=label, number=state.number, markers=markers,
+                                     max_figure_markers=self.settings.max_figure_markers),
+                             hint=Message("Plot a sample of the points (x[::10]), or draw a line "
+                                          "without markers."), predicted=True)
         if bars > self.settings.max_figure_bars:
-            raise LimitError(f"{label}: figure {state.number} would draw {bars:,} bars; the "
-                             f"limit is {self.settings.max_figure_bars:,} (setting "
-                             "max_figure_bars)",
-                             hint="Use fewer bars or bins (bins=50), or plt.plot for a "
-                             "long series.", predicted=True)
+            raise LimitError(Message("{label}: figure {number} would draw {bars:,} bars; the "
+                                     "limit is {max_figure_bars:,} (setting max_figure_bars)",
+                                     label=label, number=state.number, bars=bars,
+                                     max_figure_bars=self.settings.max_figure_bars),
+                             hint=Message("Use fewer bars or bins (bins=50), or plt.plot for a "
+                                          "long series."), predicted=True)
 
     def _legend(self, state: _FigureState, axes: Any, label: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> None:
@@ -655,8 +676,8 @@ class PlotSession:
     def _savefig(self, state: _FigureState) -> None:
         # Security: the path (or file object) is never looked at: nothing is written here.
         self._mark_shown(state)
-        self._notice("savefig does not write files in the playground; the figure is shown "
-                     "with the results instead")
+        self._notice(Message("savefig does not write files in the playground; the figure is shown "
+                             "with the results instead"))
 
     def _mark_shown(self, state: _FigureState) -> None:
         state.shown = True
@@ -682,12 +703,12 @@ class PlotSession:
             if state is self.current:
                 self.current = None
 
-    def _notice(self, message: str) -> None:
+    def _notice(self, message: Text) -> None:
         if message not in self.notices:
             self.notices.append(message)
 
     # ---------------------------------------------------------------- rendering
-    def render(self, notices: list[str], deadline: float) -> list[dict[str, Any]]:
+    def render(self, notices: list[Text], deadline: float) -> list[dict[str, Any]]:
         """Every figure the program left to show, as sanitised SVG data URLs.
 
         Drawing counts against the program's deadline (``time.monotonic()``): a figure is not
@@ -698,25 +719,29 @@ class PlotSession:
             if state.closed and not state.shown:
                 continue
             if time.monotonic() > deadline:
-                notices.append(f"figure {state.number} and later ones were not drawn: the "
-                               "program's time ran out (setting deadline_s)")
+                notices.append(Message("figure {number} and later ones were not drawn: the "
+                                       "program's time ran out (setting deadline_s)",
+                                       number=state.number))
                 break
             buffer = io.BytesIO()
             try:
                 state.figure.savefig(buffer, format="svg", metadata={"Date": None})
                 svg = sanitize_svg(buffer.getvalue())
             except SvgRejected as rejected:
-                notices.append(f"figure {state.number} was not shown: {rejected}")
+                notices.append(Message("figure {number} was not shown: {rejected}",
+                                       number=state.number, rejected=rejected))
                 continue
             except Exception as error:  # drawing runs after the program: report, go on
-                notices.append(f"figure {state.number} could not be drawn: "
-                               f"{type(error).__name__}: {str(error)[:200]}")
+                notices.append(Message("figure {number} could not be drawn: {error_type}: {error}",
+                                       number=state.number, error_type=type(error).__name__,
+                                       error=str(error)[:200]))
                 continue
             if len(svg) > self.settings.max_figure_svg_bytes:
-                notices.append(f"figure {state.number} was not shown: its SVG is "
-                               f"{len(svg):,} bytes, more than "
-                               f"{self.settings.max_figure_svg_bytes:,} (setting "
-                               "max_figure_svg_bytes); plot fewer points")
+                notices.append(Message("figure {number} was not shown: its SVG is {length:,} "
+                                       "bytes, more than {max_figure_svg_bytes:,} (setting "
+                                       "max_figure_svg_bytes); plot fewer points",
+                                       number=state.number, length=len(svg),
+                                       max_figure_svg_bytes=self.settings.max_figure_svg_bytes))
                 continue
             width, height = state.figure.get_size_inches()
             figures.append({
@@ -807,10 +832,10 @@ def _numbers(value: Any, label: str) -> Any:
 
 
 def _points_limit(label: str, count: int) -> LimitError:
-    return LimitError(f"{label}: {count:,} data points would pass the figure's limit (setting "
-                      "max_figure_points)",
-                      hint="Plot fewer points: every 10th with x[::10], or a mean over "
-                      "windows.", predicted=True)
+    return LimitError(Message("{label}: {count:,} data points would pass the figure's limit "
+                              "(setting max_figure_points)", label=label, count=count),
+                      hint=Message("Plot fewer points: every 10th with x[::10], or a mean over "
+                                   "windows."), predicted=True)
 
 
 def _check_image(image: np.ndarray, label: str) -> None:
@@ -839,9 +864,11 @@ def _text(value: Any, label: str, settings: Settings) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{label} takes text, not {type(value).__name__}")
     if len(value) > settings.max_plot_text_chars:
-        raise LimitError(f"{label}: a text of {len(value):,} characters; the limit is "
-                         f"{settings.max_plot_text_chars} (setting max_plot_text_chars)",
-                         hint="Use a shorter title or label.", predicted=True)
+        raise LimitError(Message("{label}: a text of {length:,} characters; the limit is "
+                                 "{max_plot_text_chars} (setting max_plot_text_chars)",
+                                 label=label, length=len(value),
+                                 max_plot_text_chars=settings.max_plot_text_chars),
+                         hint=Message("Use a shorter title or label."), predicted=True)
     return value
 
 
@@ -905,8 +932,10 @@ def _contour_levels(value: Any, label: str, settings: Settings) -> int:
     else:
         raise TypeError(f"{label}: levels takes a number of levels or a list of heights")
     if not 1 <= count <= limit:
-        raise LimitError(f"{label}: {count:,} contour levels; at most {limit} (setting "
-                         "max_contour_levels)", hint="Use levels=10 or so.", predicted=True)
+        raise LimitError(Message("{label}: {count:,} contour levels; at most {limit} (setting "
+                                 "max_contour_levels)",
+                                 label=label, count=count, limit=limit),
+                         hint=Message("Use levels=10 or so."), predicted=True)
     return count
 
 
@@ -928,9 +957,10 @@ def _figure_size(value: Any, settings: Settings) -> tuple[float, float]:
     width, height = (_number(v, "figsize") for v in value)
     limit = settings.max_figure_inches
     if not (0 < width <= limit and 0 < height <= limit):
-        raise LimitError(f"figsize=({width:g}, {height:g}): each side must be above 0 and at "
-                         f"most {limit:g} inches (setting max_figure_inches)",
-                         hint="Use figsize=(6, 4) or similar.", predicted=True)
+        raise LimitError(Message("figsize=({width:g}, {height:g}): each side must be above 0 and "
+                                 "at most {limit:g} inches (setting max_figure_inches)",
+                                 width=width, height=height, limit=limit),
+                         hint=Message("Use figsize=(6, 4) or similar."), predicted=True)
     return width, height
 
 
@@ -955,10 +985,11 @@ def _check_keyword(label: str, method: str, key: str, value: Any, settings: Sett
     """The keyword arguments the vetted functions take, each with its own check."""
     kind = _KEYWORDS.get(key)
     if kind is None or key not in _METHOD_KEYWORDS[method]:
-        raise ForbiddenError(f"{label}: the keyword '{key}=' is not available in the "
-                             "playground; available: "
-                             + ", ".join(f"{k}=" for k in sorted(_METHOD_KEYWORDS[method])),
-                             hint=f"Leave out {key}=.")
+        raise ForbiddenError(Message("{label}: the keyword '{key}=' is not available in the "
+                                     "playground; available: {available}", label=label, key=key,
+                                     available=", ".join(f"{k}=" for k in
+                                                         sorted(_METHOD_KEYWORDS[method]))),
+                             hint=Message("Leave out {key}=.", key=key))
     where = f"{label}({key}=)"
     if kind == "text":
         return _text(value, where, settings)
@@ -993,8 +1024,10 @@ def _check_keyword(label: str, method: str, key: str, value: Any, settings: Sett
     if kind == "bins":
         if isinstance(value, int) and not isinstance(value, bool):
             if not 1 <= value <= settings.max_figure_points:
-                raise LimitError(f"{where}: {value:,} bins; at most "
-                                 f"{settings.max_figure_points:,} (setting max_figure_points)",
+                raise LimitError(Message("{where}: {bins:,} bins; at most {max_figure_points:,} "
+                                         "(setting max_figure_points)",
+                                         where=where, bins=value,
+                                         max_figure_points=settings.max_figure_points),
                                  predicted=True)
             return value
         return _data(value, where, settings.max_figure_points)
@@ -1008,8 +1041,9 @@ def _check_keyword(label: str, method: str, key: str, value: Any, settings: Sett
         return value
     if kind == "prop":
         if not isinstance(value, dict) or set(value) != {"size"}:
-            raise ForbiddenError(f"{where} takes a font size only, e.g. prop={{'size': 14}}",
-                                 hint="Or use fontsize=14.")
+            raise ForbiddenError(Message("{where} takes a font size only, e.g. prop={{'size': 14}}",
+                                         where=where),
+                                 hint=Message("Or use fontsize=14."))
         return _number(value["size"], where)
     if kind == "levels":
         return value  # checked with the grid (_contour_levels)

@@ -39,6 +39,7 @@ from torch.utils import data as tud
 from app.engine import guards, numpy_rules
 from app.engine.admission import DISTRIBUTION_TYPES
 from app.engine.guards import Guard
+from app.message import Message
 
 
 class Cost(enum.Enum):
@@ -75,21 +76,22 @@ class Rule:
 
 
 # Keywords refused on every call, with the reason the program is told.
-_KERNEL_CHOICE = ("selects a native kernel that trusts memory layout; the default "
-                  "implementation gives the same numbers")
-DENIED_KWARGS: dict[str, str] = {
-    "out": "can resize a tensor's storage under a live view (a native crash)",
-    "worker_init_fn": "hands a callable to worker processes",
-    "multiprocessing_context": "starts processes",
-    "pin_memory_device": "allocates page-locked memory",
-    "f": "names a file", "filename": "names a file",
-    "map_location": "belongs to loading files", "pickle_module": "unpickles data",
+_KERNEL_CHOICE = Message("selects a native kernel that trusts memory layout; the default "
+                         "implementation gives the same numbers")
+DENIED_KWARGS: dict[str, Message] = {
+    "out": Message("can resize a tensor's storage under a live view (a native crash)"),
+    "worker_init_fn": Message("hands a callable to worker processes"),
+    "multiprocessing_context": Message("starts processes"),
+    "pin_memory_device": Message("allocates page-locked memory"),
+    "f": Message("names a file"), "filename": Message("names a file"),
+    "map_location": Message("belongs to loading files"),
+    "pickle_module": Message("unpickles data"),
     # Security: the fused/foreach optimizer kernels walk numel elements from each data
     # pointer; with a stride-0 parameter they read and wrote past their buffers.
     "fused": _KERNEL_CHOICE, "foreach": _KERNEL_CHOICE,
-    "capturable": "belongs to CUDA graph capture", "differentiable": "keeps autograd state "
-    "through the optimizer's step",
-    "assign": "makes the given tensors a module's parameters as they are (any layout)",
+    "capturable": Message("belongs to CUDA graph capture"),
+    "differentiable": Message("keeps autograd state through the optimizer's step"),
+    "assign": Message("makes the given tensors a module's parameters as they are (any layout)"),
 }
 
 M, V, IN, S, B, MOD, FREE = (Cost.META, Cost.VIEW, Cost.INPLACE, Cost.SCALAR, Cost.BOUNDED,
@@ -416,52 +418,53 @@ for _table in (TORCH_FUNCTIONS, TENSOR_METHODS, NN_FUNCTIONAL):
                                  "an output no larger than it: bounded by the input")
 
 # Refused with a specific reason; the rest is simply "not available".
-REFUSED_WITH_REASON: dict[str, str] = {
-    "apply_": "calls a Python function from C on every element",
-    "map_": "calls a Python function from C on every element",
-    "map2_": "calls a Python function from C on every element",
-    "register_hook": "registers a callback that torch runs later, outside the program",
-    "register_forward_hook": "registers a callback that torch runs later",
-    "register_forward_pre_hook": "registers a callback that torch runs later",
-    "register_full_backward_hook": "registers a callback that torch runs later",
-    "register_backward_hook": "registers a callback that torch runs later",
-    "untyped_storage": "exposes raw memory",
-    "rcParams": "changes matplotlib's settings for every later program in the worker",
-    "rc": "changes matplotlib's settings for every later program in the worker",
-    "use": "switches matplotlib's backend; figures are drawn as SVG for you",
-    "switch_backend": "switches matplotlib's backend; figures are drawn as SVG for you",
-    "get_backend": "is not needed: figures are drawn as SVG and shown with the results",
-    "storage": "exposes raw memory",
-    "set_": "can point a tensor at arbitrary storage",
-    "resize_": "resizing storage under a live view can crash the process",
-    "resize_as_": "resizing storage under a live view can crash the process",
-    "share_memory_": "shares memory with other processes",
-    "data_ptr": "exposes a raw memory address",
-    "pin_memory": "allocates page-locked host memory",
-    "load": "reads files from the server",
-    "save": "writes files on the server",
-    "from_file": "reads files from the server",
-    "hub": "downloads and runs code",
-    "ops": "reaches native operator registrations",
-    "classes": "reaches native classes",
-    "jit": "compiles and runs code",
-    "compile": "compiles code",
-    "cpp_extension": "compiles native code",
-    "library": "overrides operators for every later program",
-    "set_per_process_memory_fraction": "is a server setting, not a program's",
-    "set_printoptions": "changes state shared with later programs",
-    "set_num_threads": "changes state shared with later programs",
-    "os": "is the operating system interface",
-    "sys": "is the interpreter's internals",
-    "encode": "makes bytes, which do not exist in the playground; keep text as str",
-    "maketrans": "builds a translation table whose entries can grow every character; use "
-                 "replace() for each change",
-    "translate": "maps each character through a table that can grow it; use replace() for "
-                 "each change",
+REFUSED_WITH_REASON: dict[str, Message] = {
+    "apply_": Message("calls a Python function from C on every element"),
+    "map_": Message("calls a Python function from C on every element"),
+    "map2_": Message("calls a Python function from C on every element"),
+    "register_hook": Message("registers a callback that torch runs later, outside the program"),
+    "register_forward_hook": Message("registers a callback that torch runs later"),
+    "register_forward_pre_hook": Message("registers a callback that torch runs later"),
+    "register_full_backward_hook": Message("registers a callback that torch runs later"),
+    "register_backward_hook": Message("registers a callback that torch runs later"),
+    "untyped_storage": Message("exposes raw memory"),
+    "rcParams": Message("changes matplotlib's settings for every later program in the worker"),
+    "rc": Message("changes matplotlib's settings for every later program in the worker"),
+    "use": Message("switches matplotlib's backend; figures are drawn as SVG for you"),
+    "switch_backend": Message("switches matplotlib's backend; figures are drawn as SVG for you"),
+    "get_backend": Message("is not needed: figures are drawn as SVG and shown with the results"),
+    "storage": Message("exposes raw memory"),
+    "set_": Message("can point a tensor at arbitrary storage"),
+    "resize_": Message("resizing storage under a live view can crash the process"),
+    "resize_as_": Message("resizing storage under a live view can crash the process"),
+    "share_memory_": Message("shares memory with other processes"),
+    "data_ptr": Message("exposes a raw memory address"),
+    "pin_memory": Message("allocates page-locked host memory"),
+    "load": Message("reads files from the server"),
+    "save": Message("writes files on the server"),
+    "from_file": Message("reads files from the server"),
+    "hub": Message("downloads and runs code"),
+    "ops": Message("reaches native operator registrations"),
+    "classes": Message("reaches native classes"),
+    "jit": Message("compiles and runs code"),
+    "compile": Message("compiles code"),
+    "cpp_extension": Message("compiles native code"),
+    "library": Message("overrides operators for every later program"),
+    "set_per_process_memory_fraction": Message("is a server setting, not a program's"),
+    "set_printoptions": Message("changes state shared with later programs"),
+    "set_num_threads": Message("changes state shared with later programs"),
+    "os": Message("is the operating system interface"),
+    "sys": Message("is the interpreter's internals"),
+    "encode": Message("makes bytes, which do not exist in the playground; keep text as str"),
+    "maketrans": Message("builds a translation table whose entries can grow every character; "
+                         "use replace() for each change"),
+    "translate": Message("maps each character through a table that can grow it; use replace() "
+                         "for each change"),
     # Security: no meta kernel, so the budget could not predict them: torch.cov(torch.ones(
     # 10**4, 1)) made a 10,000 x 10,000 matrix from a 40 kB input.
-    "cov": "has no size prediction (its output grows with the square of its input)",
-    "corrcoef": "has no size prediction (its output grows with the square of its input)",
+    "cov": Message("has no size prediction (its output grows with the square of its input)"),
+    "corrcoef": Message("has no size prediction (its output grows with the square of its "
+                        "input)"),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -590,7 +593,7 @@ class Namespace:
     __slots__ = ("members", "name", "refusals", "rules")
 
     def __init__(self, name: str, members: dict[str, Any], rules: dict[str, Rule],
-                 refusals: dict[str, tuple[str, str]] | None = None) -> None:
+                 refusals: dict[str, tuple[Message, Message]] | None = None) -> None:
         self.name = name
         self.members = members
         self.rules = rules
@@ -598,7 +601,7 @@ class Namespace:
         # name (os and sys: an import costs nothing, any use says what to do instead).
         self.refusals = refusals or {}
 
-    def refusal(self, name: str) -> tuple[str, str] | None:
+    def refusal(self, name: str) -> tuple[Message, Message] | None:
         return self.refusals.get(name, self.refusals.get("*"))
 
     def __repr__(self) -> str:

@@ -38,6 +38,7 @@ from app.inspect.graph import build_graph
 from app.inspect.provenance import ProvenanceLimits, ProvenanceRecorder
 from app.inspect.stepper import StepperLimits, StepTracer
 from app.inspect.tensors import StorageLabels, ViewBuilder
+from app.message import Message, Text, error_info, split_notices
 
 _MAX_STEP_SOURCE = 200
 _MAX_MESSAGE = 2_000
@@ -175,26 +176,26 @@ class Sandbox:
     def run(self, code: str, seed: int = 0, device: str = "auto", repeat: int = 1) -> Outcome:
         started = time.perf_counter()
         deadline = time.monotonic() + self.settings.deadline_s
-        notices: list[str] = []
+        notices: list[Text] = []
         if device == "cuda" and not self.cuda_available:
             if self.settings.cuda_fallback == "error":
-                return Outcome(200, _error_body("RuntimeError", "this server has no CUDA GPU",
-                                                None, "Use device 'cpu' or 'auto'.", [], "",
-                                                notices))
-            notices.append("device 'cuda' was requested, but this server has no CUDA GPU, so "
-                           "the program ran on the CPU")
+                return _finished(Outcome(200, _error_body(
+                    "RuntimeError", Message("this server has no CUDA GPU"), None,
+                    Message("Use device 'cpu' or 'auto'."), [], "", notices)))
+            notices.append(Message("device 'cuda' was requested, but this server has no CUDA "
+                                   "GPU, so the program ran on the CPU"))
         target = self.default_device(device)
         try:
             program = self.programs.get(code)
         except SandboxError as refused:
-            return Outcome(refused.status, _error_body(refused.type_name, refused.message,
-                                                       refused.line, refused.hint, [], "",
-                                                       notices))
+            return _finished(Outcome(refused.status, _error_body(
+                refused.type_name, refused.said, refused.line, refused.hint_said, [], "",
+                notices)))
         outcome = self._run_once(program, seed, target, deadline, notices, started)
         if repeat > 1 and outcome.body.get("ok"):
             outcome.body["timing"] = self._time_repeats(program, seed, target, deadline,
                                                         repeat, outcome.body)
-        return outcome
+        return _finished(outcome)
 
     # ------------------------------------------------------------------------------------
     def _fresh_state(self, seed: int) -> None:
@@ -224,7 +225,7 @@ class Sandbox:
         return interp
 
     def _run_once(self, program: ParsedProgram, seed: int, target: str, deadline: float,
-                  notices: list[str], started: float) -> Outcome:
+                  notices: list[Text], started: float) -> Outcome:
         tree = program.tree
         labels = StorageLabels()
         views = ViewBuilder(self.settings.max_view_values, self.settings.max_repr_chars, labels)
@@ -277,12 +278,12 @@ class Sandbox:
                     finally:  # inside the target's context: torch stacks device contexts
                         interp.restore_default_device()
             except RecursionError:
-                error = LimitError("the program nested calls too deeply",
-                                   hint="A function that calls itself needs a stopping "
-                                   "condition.")
+                error = LimitError(Message("the program nested calls too deeply"),
+                                   hint=Message("A function that calls itself needs a "
+                                                "stopping condition."))
             except MemoryError:
-                error = LimitError("the program ran out of memory",
-                                   hint="Use smaller tensors.")
+                error = LimitError(Message("the program ran out of memory"),
+                                   hint=Message("Use smaller tensors."))
             except Exception as raised:
                 error = raised
             finally:
@@ -290,8 +291,8 @@ class Sandbox:
                 torch.set_default_dtype(torch.float32)
         views.settle()
         if len(steps) >= self.settings.max_steps_reported:
-            notices.append(f"only the first {self.settings.max_steps_reported} statements are "
-                           "traced (setting max_steps_reported)")
+            notices.append(Message("only the first {n} statements are traced (setting "
+                                   "max_steps_reported)", n=self.settings.max_steps_reported))
         for warning in caught:
             message = without_addresses(f"{warning.category.__name__}: "
                                     f"{str(warning.message)[:_MAX_MESSAGE]}")
@@ -371,8 +372,8 @@ class Sandbox:
             _synchronize(target)
             timings.append((time.perf_counter() - start) * 1000)
         if len(timings) < repeat:
-            body["notices"].append(f"timing stopped after {len(timings)} of {repeat} runs "
-                                   "(deadline)")
+            body["notices"].append(Message("timing stopped after {done} of {repeat} runs "
+                                           "(deadline)", done=len(timings), repeat=repeat))
         if not timings:
             return {"repeats": 0}
         return {"repeats": len(timings), "median_ms": round(statistics.median(timings), 4),
@@ -418,23 +419,26 @@ def _assigned_name(stmt: ast.stmt) -> str | None:
     return None
 
 
-def _error_body(type_: str, message: str, line: int | None, hint: str | None,
-                steps: list[dict[str, Any]], stdout: str, notices: list[str],
+def _error_body(type_: str, message: Text, line: int | None, hint: Text | None,
+                steps: list[dict[str, Any]], stdout: str, notices: list[Text],
                 **extra: Any) -> dict[str, Any]:
-    if len(message) > _MAX_MESSAGE:
-        message = message[:_MAX_MESSAGE] + " …"
-    return {"ok": False, "error": {"type": type_, "message": message, "line": line,
-                                   "hint": hint},
+    return {"ok": False, "error": error_info(type_, message, line, hint, _MAX_MESSAGE),
             "steps": steps, "stdout": stdout, "notices": notices, **extra}
 
 
+def _finished(outcome: Outcome) -> Outcome:
+    """The body as the contract has it: notices as English text, with their msgids beside."""
+    split_notices(outcome.body)
+    return outcome
+
+
 def _error_outcome(error: BaseException, line: int | None, steps: list[dict[str, Any]],
-                   stdout: str, notices: list[str], variables: dict[str, Any], device: str,
+                   stdout: str, notices: list[Text], variables: dict[str, Any], device: str,
                    elapsed_ms: float) -> Outcome:
     extra = {"variables": variables, "device": device, "elapsed_ms": elapsed_ms}
     if isinstance(error, SandboxError):
-        return Outcome(error.status, _error_body(error.type_name, error.message,
-                                                 error.line or line, error.hint, steps,
+        return Outcome(error.status, _error_body(error.type_name, error.said,
+                                                 error.line or line, error.hint_said, steps,
                                                  stdout, notices, **extra))
     type_name = type(error).__name__
     message = _error_message(error, type_name)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
 from app.engine.policy import Namespace
+from app.message import Message
 
 if TYPE_CHECKING:
     from app.engine.interpreter import Interpreter
@@ -41,8 +42,9 @@ def make_reflection_builtins(interp: Interpreter) -> dict[str, Callable[..., Any
         from app.engine.interpreter import BoundUserMethod, MethodRef, UserFunction
 
         if len(args) != 1:
-            raise ForbiddenError(f"line {interp.line}: type() takes one argument here; make "
-                                 "classes with the class statement", interp.line)
+            raise ForbiddenError(Message("line {line}: type() takes one argument here; make "
+                                         "classes with the class statement",
+                                         line=interp.line), interp.line)
         value = args[0]
         cls = type(value)
         if cls in interp.user_classes:
@@ -64,9 +66,10 @@ def make_reflection_builtins(interp: Interpreter) -> dict[str, Callable[..., Any
         if entry is not None and entry[0] is value:
             return entry[1]
         if len(numbers) >= settings.max_object_ids:
-            raise LimitError(f"id() was asked for more than {settings.max_object_ids:,} "
-                             "objects (setting max_object_ids)",
-                             hint="Compare objects with `is` instead.")
+            raise LimitError(Message("id() was asked for more than {max_object_ids:,} objects "
+                                     "(setting max_object_ids)",
+                                     max_object_ids=settings.max_object_ids),
+                             hint=Message("Compare objects with `is` instead."))
         number = len(numbers) + 1
         numbers[id(value)] = (value, number)
         return number
@@ -75,17 +78,21 @@ def make_reflection_builtins(interp: Interpreter) -> dict[str, Callable[..., Any
         if not isinstance(name, str):
             raise TypeError(f"{function}(): attribute name must be a string")
         if name.startswith("_") or not name.isidentifier() or not name.isascii():
-            raise ForbiddenError(f"line {interp.line}: {function}() with the name {name!r} is "
-                                 "not available: names starting with '_' are how sandboxes "
-                                 "are escaped", interp.line,
-                                 hint="Use a plain attribute name.")
+            raise ForbiddenError(Message("line {line}: {function}() with the name {name!r} is not "
+                                         "available: names starting with '_' are how sandboxes "
+                                         "are escaped",
+                                         line=interp.line, function=function,
+                                         name=name), interp.line,
+                                 hint=Message("Use a plain attribute name."))
         # getattr(nn, 'LSTM'): a module's listed members only (get_attribute's own rule).
         if modules and isinstance(value, Namespace):
             return
         if type(value) not in interp.user_classes:
-            raise ForbiddenError(f"line {interp.line}: {function}() works on objects of your "
-                                 f"own classes only, not on {interp.describe_type(value)}",
-                                 interp.line, hint=f"Write obj.{name} directly.")
+            raise ForbiddenError(Message("line {line}: {function}() works on objects of your own "
+                                         "classes only, not on {value}",
+                                         line=interp.line, function=function,
+                                         value=interp.describe_type(value)),
+                                 interp.line, hint=Message("Write obj.{name} directly.", name=name))
 
     def getattr_(value: Any, name: Any, default: Any = _MISSING) -> Any:
         own_object(value, name, "getattr", modules=True)

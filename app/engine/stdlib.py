@@ -43,6 +43,7 @@ from app.engine.stdlib_values import (
     namedtuple_repr,
 )
 from app.engine.text import without_addresses
+from app.message import Message
 
 
 class _Call:
@@ -86,10 +87,14 @@ def _lazy(ctx: Any, iterable: Any) -> Iterator[Any]:
 
 
 def _too_many(label: str, count: int | None, limit: int) -> LimitError:
-    shown = f"{count:,}" if count is not None else f"more than {limit:,}"
-    return LimitError(f"{label} would produce {shown} items; the limit is {limit:,} "
-                      "(setting max_sequence_items)",
-                      hint="Use fewer or shorter inputs: a few items show the same pattern.",
+    said = (Message("{label} would produce {count:,} items; the limit is {limit:,} (setting "
+                    "max_sequence_items)", label=label, count=count, limit=limit)
+            if count is not None else
+            Message("{label} would produce more than {limit:,} items; the limit is {limit:,} "
+                    "(setting max_sequence_items)", label=label, limit=limit))
+    return LimitError(said,
+                      hint=Message("Use fewer or shorter inputs: a few items show the same "
+                                   "pattern."),
                       predicted=True)
 
 
@@ -120,10 +125,13 @@ def sleep(ctx: Any, seconds: Any) -> None:
                          f"{seconds!r}")
     left = ctx.budget.deadline - pytime.monotonic()
     if seconds > left:
-        raise DeadlineError(f"time.sleep({seconds:g}) would run past the program's deadline: "
-                            f"{max(left, 0):.2f} s of {ctx.settings.deadline_s:g} s are left "
-                            "(setting deadline_s)", ctx.line,
-                            hint="Sleep less (or not at all: the program's output is the same).")
+        raise DeadlineError(Message("time.sleep({seconds:g}) would run past the program's "
+                                    "deadline: {left:.2f} s of {deadline_s:g} s are left "
+                                    "(setting deadline_s)",
+                                    seconds=seconds, left=max(left, 0),
+                                    deadline_s=ctx.settings.deadline_s), ctx.line,
+                            hint=Message("Sleep less (or not at all: the program's output is the "
+                                         "same)."))
     pytime.sleep(seconds)
 
 
@@ -135,46 +143,52 @@ TIME_MEMBERS: dict[str, Rule] = {
 }
 
 # ============================================================================ os, sys
-_NO_FILES = ("the playground has no files; make the tensors directly (torch.randn, "
-             "torch.tensor, TensorDataset)")
-OS_REFUSALS: dict[str, tuple[str, str]] = {
-    "*": ("a program has no operating system to talk to (no files, environment or "
-          "processes)", "Remove the os call; make data with torch.randn or torch.tensor."),
-    "path": (_NO_FILES, "Remove the path handling; build the tensors in the program."),
-    "environ": ("a program has no environment variables",
-                "Write the value into the program."),
-    "getenv": ("a program has no environment variables", "Write the value into the program."),
-    "system": ("a program cannot start processes", "Remove the call."),
-    "listdir": (_NO_FILES, "Remove the call; build the tensors in the program."),
-    "makedirs": (_NO_FILES, "Remove the call; results show on the page."),
-    "mkdir": (_NO_FILES, "Remove the call; results show on the page."),
-    "getcwd": (_NO_FILES, "Remove the call."),
-    "cpu_count": ("each program runs on one CPU thread",
-                  "Use 0 (the default) for DataLoader's num_workers."),
+_NO_FILES = Message("the playground has no files; make the tensors directly (torch.randn, "
+                    "torch.tensor, TensorDataset)")
+OS_REFUSALS: dict[str, tuple[Message, Message]] = {
+    "*": (Message("a program has no operating system to talk to (no files, environment or "
+                  "processes)"),
+          Message("Remove the os call; make data with torch.randn or torch.tensor.")),
+    "path": (_NO_FILES, Message("Remove the path handling; build the tensors in the program.")),
+    "environ": (Message("a program has no environment variables"),
+                Message("Write the value into the program.")),
+    "getenv": (Message("a program has no environment variables"),
+               Message("Write the value into the program.")),
+    "system": (Message("a program cannot start processes"), Message("Remove the call.")),
+    "listdir": (_NO_FILES, Message("Remove the call; build the tensors in the program.")),
+    "makedirs": (_NO_FILES, Message("Remove the call; results show on the page.")),
+    "mkdir": (_NO_FILES, Message("Remove the call; results show on the page.")),
+    "getcwd": (_NO_FILES, Message("Remove the call.")),
+    "cpu_count": (Message("each program runs on one CPU thread"),
+                  Message("Use 0 (the default) for DataLoader's num_workers.")),
 }
-OS_PATH_REFUSALS: dict[str, tuple[str, str]] = {
+_RECURSION_LIMIT = Message("the recursion limit is the server's (setting max_call_depth)")
+_SHALLOWER = Message("Make the recursion shallower, or use a loop.")
+OS_PATH_REFUSALS: dict[str, tuple[Message, Message]] = {
     "*": OS_REFUSALS["path"],
 }
-SYS_REFUSALS: dict[str, tuple[str, str]] = {
-    "*": ("the interpreter's internals are not part of a program",
-          "Remove the sys call."),
-    "exit": ("a program cannot stop its worker", "End the program instead: put the rest "
-             "under an if, or return from your function."),
-    "modules": ("it would reach every loaded module", "Import what you need by name."),
-    "setrecursionlimit": ("the recursion limit is the server's (setting max_call_depth)",
-                          "Make the recursion shallower, or use a loop."),
-    "getrecursionlimit": ("the recursion limit is the server's (setting max_call_depth)",
-                          "Make the recursion shallower, or use a loop."),
-    "argv": ("a program has no command line", "Write the values into the program."),
-    "path": (_NO_FILES, "Remove the sys.path change; import torch, numpy or math directly."),
-    "stdout": ("print() is the way to write output", "Use print()."),
-    "stderr": ("print() is the way to write output", "Use print()."),
+SYS_REFUSALS: dict[str, tuple[Message, Message]] = {
+    "*": (Message("the interpreter's internals are not part of a program"),
+          Message("Remove the sys call.")),
+    "exit": (Message("a program cannot stop its worker"),
+             Message("End the program instead: put the rest under an if, or return from your "
+                     "function.")),
+    "modules": (Message("it would reach every loaded module"),
+                Message("Import what you need by name.")),
+    "setrecursionlimit": (_RECURSION_LIMIT, _SHALLOWER),
+    "getrecursionlimit": (_RECURSION_LIMIT, _SHALLOWER),
+    "argv": (Message("a program has no command line"),
+             Message("Write the values into the program.")),
+    "path": (_NO_FILES,
+             Message("Remove the sys.path change; import torch, numpy or math directly.")),
+    "stdout": (Message("print() is the way to write output"), Message("Use print().")),
+    "stderr": (Message("print() is the way to write output"), Message("Use print().")),
     # Security: the build string names the exact interpreter and compiler, which helps pick
     # a known exploit and teaches nothing about PyTorch.
-    "version": ("the server's Python build is not part of a program",
-                "print(torch.__version__) shows the PyTorch version."),
-    "version_info": ("the server's Python build is not part of a program",
-                     "print(torch.__version__) shows the PyTorch version."),
+    "version": (Message("the server's Python build is not part of a program"),
+                Message("print(torch.__version__) shows the PyTorch version.")),
+    "version_info": (Message("the server's Python build is not part of a program"),
+                     Message("print(torch.__version__) shows the PyTorch version.")),
 }
 
 
@@ -193,9 +207,10 @@ def _guard_defaultdict(ctx: Any, function: Any, args: tuple[Any, ...],
     allowed = factory is None or isinstance(factory, (UserFunction, BoundUserMethod)) or any(
         factory is ctx.builtins.get(name) for name in _FACTORY_BUILTINS)
     if not allowed:
-        raise ForbiddenError(f"line {ctx.line}: defaultdict's factory must be list, int, float, "
-                             "dict, set, str, tuple or a function of your own", ctx.line,
-                             hint="defaultdict(list) or defaultdict(lambda: 0).")
+        raise ForbiddenError(Message("line {line}: defaultdict's factory must be list, int, "
+                                     "float, dict, set, str, tuple or a function of your own",
+                                     line=ctx.line), ctx.line,
+                             hint=Message("defaultdict(list) or defaultdict(lambda: 0)."))
     return _in_context(ctx, function, args, kwargs)
 
 
@@ -251,9 +266,10 @@ def _check_name(name: str, what: str, ctx: Any) -> None:
     # '_' (no dunders such as __class__, no code) reach it.
     if not (name.isascii() and name.isidentifier()) or keyword.iskeyword(name) \
             or name.startswith("_") or len(name) > 64:
-        raise ForbiddenError(f"line {ctx.line}: {what} {name[:40]!r} is not allowed; use a "
-                             "plain name (letters, digits, '_', not starting with '_')",
-                             ctx.line, hint="namedtuple('Point', ['x', 'y'])")
+        raise ForbiddenError(Message("line {line}: {what} {name!r} is not allowed; use a plain "
+                                     "name (letters, digits, '_', not starting with '_')",
+                                     line=ctx.line, what=what, name=name[:40]),
+                             ctx.line, hint=Message("namedtuple('Point', ['x', 'y'])"))
 
 
 def namedtuple(ctx: Any, typename: Any, field_names: Any) -> Callable[..., Any]:
@@ -263,16 +279,19 @@ def namedtuple(ctx: Any, typename: Any, field_names: Any) -> Callable[..., Any]:
     names = _field_names(field_names)
     limit = ctx.settings.max_namedtuple_fields
     if len(names) > limit:
-        raise LimitError(f"namedtuple with {len(names):,} fields; the limit is {limit} "
-                         "(setting max_namedtuple_fields)", hint="Use a dict for many fields.",
+        raise LimitError(Message("namedtuple with {length:,} fields; the limit is {limit} "
+                                 "(setting max_namedtuple_fields)",
+                                 length=len(names), limit=limit),
+                         hint=Message("Use a dict for many fields."),
                          predicted=True)
     for name in names:
         _check_name(name, "the field name", ctx)
     made = _NAMEDTUPLES.get(ctx, 0)
     if made >= ctx.settings.max_namedtuple_types:
-        raise LimitError(f"the program made more than {ctx.settings.max_namedtuple_types} "
-                         "namedtuple types (setting max_namedtuple_types)",
-                         hint="Make the type once, outside the loop.", predicted=True)
+        raise LimitError(Message("the program made more than {max_namedtuple_types} namedtuple "
+                                 "types (setting max_namedtuple_types)",
+                                 max_namedtuple_types=ctx.settings.max_namedtuple_types),
+                         hint=Message("Make the type once, outside the loop."), predicted=True)
     _NAMEDTUPLES[ctx] = made + 1
     base = collections.namedtuple(typename, names)  # type: ignore[misc]
     cls = type(typename, (base, PlaygroundNamedTuple),
@@ -550,8 +569,10 @@ def predict_copy_bytes(ctx: Any, value: Any, label: str) -> int:
         item = stack.pop()
         objects += 1
         if objects > limit:
-            raise LimitError(f"{label}: the value holds more than {limit:,} Python objects "
-                             "(setting max_sequence_items)", hint="Copy a smaller part.",
+            raise LimitError(Message("{label}: the value holds more than {limit:,} Python objects "
+                                     "(setting max_sequence_items)",
+                                     label=label, limit=limit),
+                             hint=Message("Copy a smaller part."),
                              predicted=True)
         if isinstance(item, _ATOMS):
             total += len(item) if type(item) is str else 0
@@ -594,9 +615,10 @@ def _is_torch_module(cls: type) -> bool:
 
 
 def _uncopyable(label: str, what: str) -> ForbiddenError:
-    return ForbiddenError(f"{label} cannot copy {what} in the playground",
-                          hint="Copy tensors (x.clone()), lists, dicts and modules; build "
-                          "an optimizer again over the copied model's parameters.")
+    return ForbiddenError(Message("{label} cannot copy {what} in the playground",
+                                  label=label, what=what),
+                          hint=Message("Copy tensors (x.clone()), lists, dicts and modules; build "
+                                       "an optimizer again over the copied model's parameters."))
 
 
 def deepcopy(ctx: Any, value: Any) -> Any:
@@ -674,14 +696,18 @@ def _pprint_checked(ctx: Any, value: Any) -> None:
             if id(item) in above:
                 raise ValueError("pprint: this container holds itself; print it instead")
             if depth >= _PPRINT_MAX_DEPTH:
-                raise LimitError(f"pprint: containers nested more than {_PPRINT_MAX_DEPTH} "
-                                 "deep", hint="Print the inner part instead.")
+                raise LimitError(Message("pprint: containers nested more than {limit} "
+                                         "deep",
+                                         limit=_PPRINT_MAX_DEPTH),
+                                 hint=Message("Print the inner part instead."))
             children = [x for pair in item.items() for x in pair] \
                 if isinstance(item, dict) else list(item)
             seen += len(children)
             if seen > limit:
-                raise LimitError(f"pprint would lay out more than {limit:,} items (setting "
-                                 "max_pprint_items)", hint="Print a part of it, or use print().",
+                raise LimitError(Message("pprint would lay out more than {limit:,} items (setting "
+                                         "max_pprint_items)",
+                                         limit=limit),
+                                 hint=Message("Print a part of it, or use print()."),
                                  predicted=True)
             inner = above | {id(item)}
             stack.extend((child, depth + 1, inner) for child in children)
@@ -690,8 +716,8 @@ def _pprint_checked(ctx: Any, value: Any) -> None:
                             f"tensors and arrays, not {type(item).__name__}; use print() for "
                             "it")
         elif type(item) is int and item.bit_length() > 10_000:
-            raise LimitError("pprint: an integer of more than 10,000 bits",
-                             hint="Print a smaller number.")
+            raise LimitError(Message("pprint: an integer of more than 10,000 bits"),
+                             hint=Message("Print a smaller number."))
 
 
 def _pprint_options(ctx: Any, indent: Any, width: Any, depth: Any, compact: Any,
@@ -722,8 +748,9 @@ def pformat(ctx: Any, value: Any, indent: Any = 1, width: Any = 80, depth: Any =
 def pprint_(ctx: Any, value: Any, stream: Any = None, indent: Any = 1, width: Any = 80,
             depth: Any = None, *, compact: Any = False, sort_dicts: Any = True) -> None:
     if stream is not None:
-        raise ForbiddenError("pprint(stream=...) is not available: pprint writes to the "
-                             "output below the program", ctx.line, hint="Leave out stream=.")
+        raise ForbiddenError(Message("pprint(stream=...) is not available: pprint writes to the "
+                                     "output below the program"), ctx.line,
+                             hint=Message("Leave out stream=."))
     ctx.builtins["print"](pformat(ctx, value, indent, width, depth, compact=compact,
                                   sort_dicts=sort_dicts))
 
@@ -748,10 +775,10 @@ TIMEIT_MEMBERS: dict[str, Rule] = {
 # evaluate) and in aliases such as Vector = List[float].
 TYPING_NAMES_SHOWN = ("List", "Dict", "Tuple", "Optional", "Union", "Any", "Callable",
                       "Iterable", "Sequence")
-TYPING_REFUSALS: dict[str, tuple[str, str]] = {
-    "*": ("the playground offers typing's annotation names only ("
-          + ", ".join(TYPING_NAMES_SHOWN) + ")",
-          "Leave the annotation out; it does not change what the program does."),
+TYPING_REFUSALS: dict[str, tuple[Message, Message]] = {
+    "*": (Message("the playground offers typing's annotation names only ({names})",
+                  names=", ".join(TYPING_NAMES_SHOWN)),
+          Message("Leave the annotation out; it does not change what the program does.")),
 }
 TYPING_NAMES = TYPING_NAMES_SHOWN
 

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from app.message import Message
+
 # Interactive jobs (a program, a lesson check) never wait behind batch jobs (training runs):
 # each lane has its own queue, and batch jobs may use only some of the workers.
 Lane = Literal["interactive", "batch"]
@@ -76,8 +78,10 @@ class Capacity:
 class QueueFullError(Exception):
     """The lane's wait queue is full; answer 503 with Retry-After."""
 
-    def __init__(self, retry_after_s: int, message: str | None = None) -> None:
-        super().__init__(message or f"all sandbox workers are busy; retry in {retry_after_s} s")
+    def __init__(self, retry_after_s: int, message: Message | None = None) -> None:
+        self.said = message or Message("all sandbox workers are busy; retry in {seconds} s",
+                                       seconds=retry_after_s)
+        super().__init__(str(self.said))
         self.retry_after_s = retry_after_s
 
 

@@ -45,6 +45,7 @@ from app.executor.base import (
 from app.executor.channel import AsyncChannel, BlockingChannel
 from app.executor.fairqueue import FairQueue
 from app.executor.handlers import HandlerSpecs, load_handler
+from app.message import Message, Text, error_info
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +106,9 @@ class _LocalJob:
     sent: bool = False
 
 
-def _error_result(type_: str, message: str, hint: str | None) -> JobResult:
-    body = {"ok": False, "error": {"type": type_, "message": message, "line": None,
-                                   "hint": hint}, "steps": [], "stdout": "", "notices": []}
+def _error_result(type_: str, message: Text, hint: Text | None) -> JobResult:
+    body = {"ok": False, "error": error_info(type_, message, None, hint), "steps": [],
+            "stdout": "", "notices": []}
     return JobResult(200, json.dumps(body).encode())
 
 
@@ -210,7 +211,8 @@ class LocalExecutor:
         for lane in LANES:
             while (waiting := self._queues[lane].pop()) is not None:
                 self._finish(waiting, _error_result(
-                    "CancelledError", "the server shut down before the job started", None))
+                    "CancelledError", Message("the server shut down before the job started"),
+                    None))
         for task in list(self._tasks):
             task.cancel()
         for worker in list(self._workers):
@@ -239,15 +241,17 @@ class LocalExecutor:
 
     async def submit(self, job: Job) -> JobHandle:
         if self._closed:
-            raise QueueFullError(retry_after_s=5, message="the server is shutting down")
+            raise QueueFullError(retry_after_s=5,
+                                 message=Message("the server is shutting down"))
         queue = self._queues[job.lane]
         if len(queue) >= self._max_queue(job.lane):
             setting = "max_queue" if job.lane == "interactive" else "train_max_queued"
             metrics.REFUSALS.labels(setting).inc()
             raise QueueFullError(
                 retry_after_s=max(1, math.ceil(self._expected_s(job))),
-                message=f"{len(queue)} jobs are already waiting, the most this server queues "
-                        f"(setting {setting}); try again shortly")
+                message=Message("{n} jobs are already waiting, the most this server queues "
+                                "(setting {setting}); try again shortly", n=len(queue),
+                                setting=setting))
         local = _LocalJob(id=f"j{next(self._ids)}", job=job,
                           done=asyncio.get_running_loop().create_future(),
                           queued_at=time.monotonic())
@@ -286,7 +290,7 @@ class LocalExecutor:
         local.cancelled = True
         if self._queues[local.job.lane].remove(local):
             self._finish(local, _error_result(
-                "CancelledError", "the job was cancelled before it started", None))
+                "CancelledError", Message("the job was cancelled before it started"), None))
             return
         worker = local.worker
         if worker is not None:
@@ -441,20 +445,20 @@ class LocalExecutor:
             self._replace(worker, "deadline")
             return _error_result(
                 "TimeoutError",
-                f"the program ran longer than {job.deadline_s:g} s and was stopped; its "
-                "sandbox process was replaced (setting deadline_s)",
-                "A single huge operation or an endless loop can do this: use smaller "
-                "tensors or fewer iterations.")
+                Message("the program ran longer than {limit:g} s and was stopped; its sandbox "
+                        "process was replaced (setting deadline_s)", limit=job.deadline_s),
+                Message("A single huge operation or an endless loop can do this: use smaller "
+                        "tensors or fewer iterations."))
         except (WorkerDiedError, EOFError, OSError) as died:
             reason = worker.exit_reason() if not isinstance(died, WorkerDiedError) \
                 else str(died)
             self._replace(worker, "cancelled" if local.cancelled else "crash")
             if local.cancelled:
-                return _error_result("CancelledError", "the job was cancelled", None)
+                return _error_result("CancelledError", Message("the job was cancelled"), None)
             log.warning("sandbox worker failed: %r", died)
             return _error_result(
                 "WorkerCrash",
-                f"the sandbox process stopped while running the program: {reason}. It has "
-                "been replaced; other requests were not affected.",
-                "Native crashes and memory exhaustion end the process: use smaller tensors, "
-                "and avoid operations that resize storage under a live view.")
+                Message("the sandbox process stopped while running the program: {reason}. It "
+                        "has been replaced; other requests were not affected.", reason=reason),
+                Message("Native crashes and memory exhaustion end the process: use smaller "
+                        "tensors, and avoid operations that resize storage under a live view."))

@@ -2,18 +2,21 @@
 memory with Babel's own reader and writer at first use, so no build step or committed
 ``.mo`` can go stale against the ``.po`` it came from.
 
-Maintenance: ``python -m app.i18n`` extracts the messages of the templates, ``app/playground``
-and ``app/classroom`` into ``messages.pot`` and merges them into each ``.po``; translators
-then fill in the Japanese ``msgstr`` lines. ``tests/playground/test_i18n.py`` fails while
-any message lacks a translation.
+Maintenance: ``python -m app.i18n`` extracts the messages of the templates and of every
+module under ``app/`` (``_()``, ``N_()`` and the ``Message("...")`` values the sandbox, the
+lessons and the training core return) into ``messages.pot`` and merges them into each
+``.po``; translators then fill in the Japanese ``msgstr`` lines.
+``tests/playground/test_i18n.py`` fails while any message lacks a translation.
 """
 
 from __future__ import annotations
 
 import gettext
+from collections.abc import Mapping
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from babel.core import negotiate_locale
 from babel.messages.catalog import Catalog
@@ -21,19 +24,22 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from app.message import FORMAT_ERRORS, Message
+
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 LOCALES = ("en", "ja")
 DEFAULT_LOCALE = "en"
 LANGUAGE_NAMES = {"en": "English", "ja": "日本語"}  # each in its own language, never translated
 DOMAIN = "messages"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-# (directory under the repo root, Babel method map) for everything that holds UI text
+# Message (app/message.py) is a keyword too: its first argument is the msgid.
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "Message": None}
+# (directory under the repo root, Babel method map) for everything that holds UI text: every
+# module of the app, so a sentence written anywhere (the sandbox's refusals, the lessons'
+# feedback) is extracted.
 SOURCES = (
     ("templates", [("**.html", "jinja2")]),
-    ("app/playground", [("**.py", "python")]),
-    ("app/classroom", [("**.py", "python")]),
-    ("app/inspect", [("gradtrace.py", "python")]),  # the local rules of the gradient trace
+    ("app", [("**.py", "python")]),
 )
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 
@@ -57,6 +63,46 @@ def translations(locale: str) -> gettext.NullTranslations:
     write_mo(buffer, read_catalog(locale))
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def translate(message: Message, locale: str) -> str:
+    """``message`` in ``locale``: its msgid translated, its parameters filled in."""
+    return message.translate(translations(locale).gettext)
+
+
+@lru_cache(maxsize=1)
+def msgids() -> frozenset[str]:
+    """Every msgid of the catalogs: the only sentences a page formats."""
+    return frozenset(m.id for m in read_catalog(DEFAULT_LOCALE)
+                     if isinstance(m.id, str) and m.id)
+
+
+def said(locale: str, text: object, i18n: object = None) -> object:
+    """What a page shows for ``text`` in ``locale``: a Message translated; a response's
+    English text through its ``*_i18n`` companion when it has one; any other text as it
+    came (torch's own words, a program's exception).
+
+    Security: a companion comes from the sandbox worker's JSON. Only msgids of our own
+    catalogs are used as format strings, so a response that names another "id" (say
+    ``{what.__class__}``) is shown as its plain English text, never formatted."""
+    if isinstance(text, Message):
+        return translate(text, locale)
+    message = Message.from_json(i18n)
+    if message is None or not set(message.ids()) <= msgids():
+        return text
+    try:
+        return translate(message, locale)
+    except FORMAT_ERRORS:  # values that do not fit the msgid (not ours): the English text
+        return text
+
+
+def notices(locale: str, body: Mapping[str, Any]) -> list[object]:
+    """The ``notices`` of a response in ``locale`` (``notices_i18n`` holds their msgids)."""
+    shown = body.get("notices") or []
+    ids = body.get("notices_i18n")
+    if not isinstance(ids, list) or len(ids) != len(shown):
+        return list(shown)
+    return [said(locale, text, i18n) for text, i18n in zip(shown, ids, strict=True)]
 
 
 def extract() -> Catalog:

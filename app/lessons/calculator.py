@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from app.lessons.models import Said
+from app.message import Message
 
 MAX_SIZE = 100_000
 MAX_EPOCHS = 1_000
@@ -62,7 +62,7 @@ def _whole(fields: dict[str, str], name: str, default: int) -> int | None:
         return None
 
 
-def parse(fields: dict[str, str]) -> tuple[Inputs, Said | None]:
+def parse(fields: dict[str, str]) -> tuple[Inputs, Message | None]:
     """The calculator's form: (inputs, problem or None). Out-of-range inputs keep the
     defaults so the form can show them again with the problem."""
     size = _whole(fields, "size", Inputs.size)
@@ -70,14 +70,12 @@ def parse(fields: dict[str, str]) -> tuple[Inputs, Said | None]:
     epochs = _whole(fields, "epochs", Inputs.epochs)
     drop_last = fields.get("drop_last") in ("on", "true", "1")
     if size is None or batch is None or epochs is None:
-        return Inputs(drop_last=drop_last), Said(
-            "Enter whole numbers.", "整数を入力してください。")
+        return Inputs(drop_last=drop_last), Message("Enter whole numbers.")
     if not (1 <= size <= MAX_SIZE and 1 <= batch <= MAX_SIZE and 1 <= epochs <= MAX_EPOCHS):
-        return Inputs(drop_last=drop_last), Said(
-            f"The data set size and batch size must be from 1 to {MAX_SIZE:,}, and the "
-            f"epochs from 1 to {MAX_EPOCHS:,}.",
-            f"データ数とバッチサイズは 1〜{MAX_SIZE:,}、エポック数は 1〜{MAX_EPOCHS:,} "
-            "の範囲で入力してください。")
+        return Inputs(drop_last=drop_last), Message("The data set size and batch size must be "
+                                                    "from 1 to {MAX_SIZE:,}, and the epochs from "
+                                                    "1 to {MAX_EPOCHS:,}.",
+                                                    MAX_SIZE=MAX_SIZE, MAX_EPOCHS=MAX_EPOCHS)
     return Inputs(size, batch, epochs, drop_last), None
 
 
@@ -130,13 +128,10 @@ def read_live(inputs: Inputs, data: dict[str, Any]) -> Live | None:
     return Live(per_epoch, iterations, samples, last, live_epochs(inputs))
 
 
-def too_big_for_live(inputs: Inputs) -> Said | None:
+def too_big_for_live(inputs: Inputs) -> Message | None:
     if live_epochs(inputs) >= 1:
         return None
-    return Said(
-        f"Too large to run for real here: one epoch would take more than "
-        f"{MAX_LIVE_ITERATIONS:,} batches or {MAX_LIVE_SAMPLES:,} samples. Use a larger "
-        "batch size or a smaller data set.",
-        f"ここで実際に動かすには大きすぎます（1 エポックが {MAX_LIVE_ITERATIONS:,} バッチ"
-        f"または {MAX_LIVE_SAMPLES:,} サンプルを超えます）。バッチサイズを大きくするか、"
-        "データ数を減らしてください。")
+    return Message("Too large to run for real here: one epoch would take more than "
+                   "{MAX_LIVE_ITERATIONS:,} batches or {MAX_LIVE_SAMPLES:,} samples. Use a larger "
+                   "batch size or a smaller data set.",
+                   MAX_LIVE_ITERATIONS=MAX_LIVE_ITERATIONS, MAX_LIVE_SAMPLES=MAX_LIVE_SAMPLES)

@@ -17,7 +17,8 @@ from typing import Any
 from app.config import Settings
 from app.evaluation import evaluate
 from app.executor.base import Executor, QueueFullError
-from app.lessons.models import Check, ExerciseSection, Said
+from app.lessons.models import Check, ExerciseSection
+from app.message import Message, Text
 from app.playground import service
 from app.playground.grid import format_number
 from app.schemas import EvalRequest, error_body
@@ -31,7 +32,7 @@ class Report:
     """The verdict on one attempt: ``problems`` is empty when every check passed."""
 
     run: service.Run  # the student's run (its error card, result and output are shown)
-    problems: list[Said] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
     checked: int = 0  # how many checks were compared
     # Expected next to got for every check that failed on an array or a number, so a
     # student sees the whole difference rather than its first element.
@@ -45,10 +46,8 @@ class Report:
 
 MAX_GRID_ROWS = 8  # a side-by-side grid shows this corner of a larger tensor
 MAX_GRID_COLUMNS = 10
-NOT_ATTEMPTED = Said("Not attempted yet: this is the starter code. Change it as the exercise "
-                     "asks, then check again.",
-                     "まだ取り組んでいません（最初のコードのままです）。演習の指示どおりに"
-                     "書き換えてから、もう一度確認してください。")
+NOT_ATTEMPTED = Message("Not attempted yet: this is the starter code. Change it as the exercise "
+                        "asks, then check again.")
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class SideBySide:
     """One failed check drawn as two grids, the student's and the reference's, with the
     cells that differ marked (a 0-d value is a 1×1 grid; more than 2-D shows shapes only)."""
 
-    name: Said
+    name: Text
     got_shape: str
     want_shape: str
     got: list[list[Cell]] | None
@@ -102,24 +101,22 @@ def _two_numbers(got: Any, want: Any) -> tuple[str, str]:
     return pair
 
 
-def _target_name(target: str) -> Said:
+def _target_name(target: str) -> Text:
     if target == "result":
-        return Said("the result", "結果")
+        return Message("the result")
     if target == "stdout":
-        return Said("the printed output", "出力")
+        return Message("the printed output")
     kind, name = target.split(":", 1)
-    return Said(name, name) if kind == "var" else Said(f"{name}.grad", f"{name}.grad")
+    return name if kind == "var" else Message("{name}.grad", name=name)
 
 
-def _lookup(data: dict[str, Any], target: str) -> tuple[Any, Said | None]:
+def _lookup(data: dict[str, Any], target: str) -> tuple[Any, Message | None]:
     """(the view or text a check looks at, or None with the reason it is missing)."""
     if target == "result":
         view = data.get("result")
         if view is None:
-            return None, Said("There is no result: end the program with an expression, "
-                              "for example the name of the tensor.",
-                              "結果がありません。プログラムの最後の行を式（たとえばテンソルの"
-                              "変数名）にしてください。")
+            return None, Message("There is no result: end the program with an expression, for "
+                                 "example the name of the tensor.")
         return view, None
     if target == "stdout":
         return data.get("stdout") or "", None
@@ -128,28 +125,20 @@ def _lookup(data: dict[str, Any], target: str) -> tuple[Any, Said | None]:
     if view is None:
         # Functions and other non-values are left out of the view: `f = torch.cuda.is_available`
         # without the call ends here too.
-        return None, Said(f"There is no variable {name} at the end of your program, or it "
-                          "holds no value (for example a function that was not called).",
-                          f"プログラムの最後に変数 {name} がないか、値を持っていません"
-                          "（たとえば呼び出していない関数）。")
+        return None, Message("There is no variable {name} at the end of your program, or it holds "
+                             "no value (for example a function that was not called).", name=name)
     if kind == "grad":
         grad = view.get("grad") if isinstance(view, dict) else None
         if grad is None and isinstance(view, dict) and view.get("is_leaf") is False:
             # The student did ask for gradients; the name now holds a computed tensor, so
             # "use requires_grad=True" would send them the wrong way.
-            return None, Said(f"{name} is not a leaf (it was computed by an operation), so "
-                              f"its .grad is not kept: call {name}.retain_grad() before "
-                              f"backward(), or change the original {name} in place instead "
-                              "of rebinding the name.",
-                              f"{name} はリーフテンソルではありません（演算で計算された"
-                              "テンソルです）。そのため .grad は保持されません。backward() の"
-                              f"前に {name}.retain_grad() を呼ぶか、名前を付け替えずに元の"
-                              f" {name} をインプレースで変更してください。")
+            return None, Message("{name} is not a leaf (it was computed by an operation), so its "
+                                 ".grad is not kept: call {name}.retain_grad() before backward(), "
+                                 "or change the original {name} in place instead of rebinding the "
+                                 "name.", name=name)
         if grad is None:
-            return None, Said(f"{name}.grad is None: create {name} with requires_grad=True "
-                              "and call backward() on a result computed from it.",
-                              f"{name}.grad が None です。{name} を requires_grad=True で"
-                              "作り、それから計算した結果で backward() を呼んでください。")
+            return None, Message("{name}.grad is None: create {name} with requires_grad=True and "
+                                 "call backward() on a result computed from it.", name=name)
         return grad, None
     return view, None
 
@@ -165,15 +154,18 @@ def untouched(code: str, starter: str) -> bool:
     return lines(code) == lines(starter)
 
 
-def _kind_text(view: Any) -> tuple[str, str]:
+_KIND_NAMES: dict[str, Message] = {
+    "tensor": Message("a tensor"), "ndarray": Message("a NumPy array"),
+    "scalar": Message("a number"), "shape": Message("a torch.Size"),
+    "dtype": Message("a dtype"), "list": Message("a list"), "tuple": Message("a tuple"),
+    "dict": Message("a dict"), "none": Message("None"), "module": Message("a module"),
+    "text": Message("a string"),
+}
+
+
+def _kind_text(view: Any) -> Message:
     kind = view.get("kind") if isinstance(view, dict) else type(view).__name__
-    names = {"tensor": ("a tensor", "テンソル"), "ndarray": ("a NumPy array", "NumPy 配列"),
-             "scalar": ("a number", "数値"), "shape": ("a torch.Size", "torch.Size"),
-             "dtype": ("a dtype", "dtype"), "list": ("a list", "リスト"),
-             "tuple": ("a tuple", "タプル"), "dict": ("a dict", "辞書"),
-             "none": ("None", "None"), "module": ("a module", "モジュール"),
-             "text": ("a string", "文字列")}
-    return names.get(str(kind), (f"a {kind}", str(kind)))
+    return _KIND_NAMES.get(str(kind)) or Message("a {kind}", kind=str(kind))
 
 
 def _is_array(view: Any) -> bool:
@@ -248,16 +240,14 @@ def _index_text(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in index) + "]"
 
 
-def compare(got: Any, want: Any, check: Check) -> Said | None:
+def compare(got: Any, want: Any, check: Check) -> Message | None:
     """None when ``got`` passes ``check`` against ``want``, else what differs."""
     name = _target_name(check.target)
     if check.target == "stdout":
         return _compare_text(str(got), str(want))
     if _is_ellipsis(got):
-        return Said(f"{name.en} is still ... (not attempted yet): replace the ... with your "
-                    "code.",
-                    f"{name.ja} がまだ ... のままです（未着手）。... をあなたのコードに"
-                    "置き換えてください。")
+        return Message("{name} is still ... (not attempted yet): replace the ... with your code.",
+                       name=name)
     got_kind, want_kind = _kind_text(got), _kind_text(want)
     # A tensor is not a NumPy array (getting one from the other is what lessons teach),
     # but a plain number may stand for a 0-dimensional tensor when only values count:
@@ -267,30 +257,27 @@ def compare(got: Any, want: Any, check: Check) -> Said | None:
             check.compare == "values" and got.get("kind") == "scalar"
             and _is_array(want) and not want.get("shape")))
     if not same_kind:
-        return Said(f"{name.en} is {got_kind[0]} but expected {want_kind[0]}.",
-                    f"{name.ja} が{got_kind[1]}ですが、{want_kind[1]}であるべきです。")
+        return Message("{name} is {got} but expected {want}.",
+                       name=name, got=got_kind, want=want_kind)
     if check.compare in ("shape", "values", "equal") and _is_array(want) and _is_array(got):
         got_device, want_device = got.get("device"), want.get("device")
         if want_device is not None and got_device != want_device:
-            return Said(f"{name.en} is on device {got_device} but expected {want_device}.",
-                        f"{name.ja} のデバイスが {got_device} ですが、{want_device} で"
-                        "あるべきです。")
+            return Message("{name} is on device {got_device} but expected {want_device}.",
+                           name=name, got_device=got_device, want_device=want_device)
     if check.compare in ("shape", "values", "equal"):
         got_shape, want_shape = _shape_of(got), _shape_of(want)
         if got.get("kind") == "scalar":
             got_shape = []  # a plain number stands for a 0-dimensional tensor (see above)
         if want_shape is not None and got_shape != want_shape:
             g, w = shape_text(got_shape or []), shape_text(want_shape)
-            return Said(f"{name.en} has shape {g} but expected {w}.",
-                        f"{name.ja} の形状が {g} ですが、{w} であるべきです。")
+            return Message("{name} has shape {g} but expected {w}.", name=name, g=g, w=w)
         if check.compare == "shape":
             return None
     if check.compare in ("dtype", "equal"):
         got_dtype, want_dtype = _dtype_of(got), _dtype_of(want)
         if got_dtype != want_dtype:
-            return Said(f"{name.en} has dtype {got_dtype} but expected {want_dtype}.",
-                        f"{name.ja} の dtype が {got_dtype} ですが、{want_dtype} で"
-                        "あるべきです。")
+            return Message("{name} has dtype {got_dtype} but expected {want_dtype}.",
+                           name=name, got_dtype=str(got_dtype), want_dtype=str(want_dtype))
         if check.compare == "dtype":
             return None
     return _compare_values(got, want, tolerance_of(check), name)
@@ -309,36 +296,32 @@ def _payload(view: dict[str, Any]) -> Any:
 
 
 def _compare_values(got: dict[str, Any], want: dict[str, Any], tolerance: Tolerance,
-                    name: Said) -> Said | None:
+                    name: Text) -> Message | None:
     g, w = _payload(got), _payload(want)
     if isinstance(g, dict) or isinstance(w, dict):
         if not isinstance(g, dict) or not isinstance(w, dict) or set(g) != set(w):
-            return Said(f"{name.en} has other keys than expected.",
-                        f"{name.ja} のキーが期待と違います。")
+            return Message("{name} has other keys than expected.", name=name)
         differing = next((k for k in w if _first_difference(g[k], w[k], tolerance)), None)
         if differing is None:
             return None
-        return Said(f"{name.en}[{differing!r}] differs from the expected value.",
-                    f"{name.ja}[{differing!r}] の値が期待と違います。")
+        return Message("{name}[{differing!r}] differs from the expected value.",
+                       name=name, differing=differing)
     if not isinstance(w, list):
         if _close(g, w, tolerance):
             return None
         got_text, want_text = _two_numbers(g, w)
-        return Said(f"{name.en} is {got_text} but expected {want_text}.",
-                    f"{name.ja} が {got_text} ですが、{want_text} であるべきです。")
+        return Message("{name} is {got_text} but expected {want_text}.",
+                       name=name, got_text=got_text, want_text=want_text)
     found = _first_difference(g, w, tolerance)
     if found is None:
         return None
     index, got_value, want_value = found
     if got_value is None and want_value is None:
-        return Said(f"{name.en} has a different number of elements.",
-                    f"{name.ja} の要素数が期待と違います。")
+        return Message("{name} has a different number of elements.", name=name)
     at = _index_text(index)
     got_text, want_text = _two_numbers(got_value, want_value)
-    return Said(f"{name.en} differs at {at}: {got_text} vs {want_text} "
-                "(yours vs expected).",
-                f"{name.ja} の {at} が違います: {got_text}（あなたの値）と "
-                f"{want_text}（期待値）。")
+    return Message("{name} differs at {at}: {got_text} vs {want_text} (yours vs expected).",
+                   name=name, at=at, got_text=got_text, want_text=want_text)
 
 
 def _grid(values: Any) -> tuple[list[list[Any]], bool] | None:
@@ -391,40 +374,37 @@ def _quote(line: str) -> str:
     return repr(line if len(line) <= MAX_QUOTED else line[:MAX_QUOTED] + "…")
 
 
-def _compare_text(got: str, want: str) -> Said | None:
+def _compare_text(got: str, want: str) -> Message | None:
     got_lines, want_lines = got.rstrip("\n").split("\n"), want.rstrip("\n").split("\n")
     if got_lines == want_lines:
         return None
     for i, (g, w) in enumerate(zip(got_lines, want_lines, strict=False), start=1):
         if g != w:
-            return Said(f"The printed output differs at line {i}: {_quote(g)} but expected "
-                        f"{_quote(w)}.",
-                        f"出力の {i} 行目が違います: {_quote(g)} ですが、{_quote(w)} で"
-                        "あるべきです。")
-    return Said(f"The program printed {len(got_lines)} lines but {len(want_lines)} were "
-                "expected.",
-                f"出力が {len(got_lines)} 行ですが、{len(want_lines)} 行であるべきです。")
+            return Message("The printed output differs at line {i}: {got} but expected {want}.",
+                           i=i, got=_quote(g), want=_quote(w))
+    return Message("The program printed {got} lines but {want} were expected.",
+                   got=len(got_lines), want=len(want_lines))
 
 
-def _program_failed(data: dict[str, Any]) -> Said:
+def _program_failed(data: dict[str, Any]) -> Message:
     error = data.get("error") or {}
-    kind, message = error.get("type", "Error"), error.get("message", "")
-    return Said(f"Your program did not finish: {kind}: {message}",
-                f"プログラムが最後まで実行されませんでした: {kind}: {message}")
+    kind = error.get("type", "Error")
+    # The sandbox's own refusal in the page's language; torch's words as torch wrote them.
+    message = Message.from_json(error.get("message_i18n")) or error.get("message", "")
+    return Message("Your program did not finish: {kind}: {message}", kind=kind, message=message)
 
 
 def evaluate_attempt(student: dict[str, Any], reference: dict[str, Any],
-                     checks: list[Check]) -> tuple[list[Said], int]:
+                     checks: list[Check]) -> tuple[list[Message], int]:
     """(problems, checks compared) for a student's /eval body against the reference's."""
     if not reference.get("ok"):
         # The catalog tests keep this from happening; if it does, say so rather than
         # blaming the student.
-        return [Said("The reference solution failed on this server; this exercise "
-                     "cannot be checked here.",
-                     "模範解答がこのサーバーで失敗したため、この演習は確認できません。")], 0
+        return [Message("The reference solution failed on this server; this exercise cannot be "
+                        "checked here.")], 0
     if not student.get("ok"):
         return [_program_failed(student)], 0
-    problems: list[Said] = []
+    problems: list[Message] = []
     failed: set[str] = set()  # one message per target: its later checks would repeat it
     for check in checks:
         if check.target in failed:

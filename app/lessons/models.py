@@ -25,8 +25,9 @@ Locale = Literal["en", "ja"]
 
 @dataclass(frozen=True)
 class Said:
-    """A message the server words at run time (feedback, a chart's problem), in both UI
-    languages; the template picks one."""
+    """A text a person wrote in both UI languages (a teacher's exercise prompt); the
+    template picks one. The server's own sentences are Messages (app/message.py), translated
+    through the catalogs."""
 
     en: str
     ja: str

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.lessons.models import Said
+from app.message import Message
 from app.playground.heatmap import STEPS
 
 WIDTH, HEIGHT = 640, 360
@@ -74,10 +74,10 @@ class Chart:
 
 
 class PlotError(ValueError):
-    """The result cannot be drawn; ``said`` tells why in both languages."""
+    """The result cannot be drawn; ``said`` tells why (a catalog message)."""
 
-    def __init__(self, said: Said) -> None:
-        super().__init__(said.en)
+    def __init__(self, said: Message) -> None:
+        super().__init__(str(said))
         self.said = said
 
 
@@ -150,17 +150,14 @@ def _finite(value: Any) -> float | None:
 
 def _items(result: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(result, dict) or result.get("kind") != "dict":
-        raise PlotError(Said("A plot program must end with a dict of tensors.",
-                             "グラフのプログラムはテンソルの辞書で終わる必要があります。"))
+        raise PlotError(Message("A plot program must end with a dict of tensors."))
     items: dict[str, dict[str, Any]] = {}
     for item in result.get("items") or []:
         name = str(item.get("key"))
         if item.get("kind") not in ("tensor", "ndarray"):
-            raise PlotError(Said(f"{name!r} is not a tensor.",
-                                 f"{name!r} がテンソルではありません。"))
+            raise PlotError(Message("{name!r} is not a tensor.", name=name))
         if item.get("truncated"):
-            raise PlotError(Said(f"{name!r} has too many values to draw.",
-                                 f"{name!r} の値が多すぎて描けません。"))
+            raise PlotError(Message("{name!r} has too many values to draw.", name=name))
         items[name] = item
     return items
 
@@ -190,8 +187,7 @@ def _paths(points: list[tuple[float | None, float | None]], frame: _Frame) -> li
 def _range(values: list[float | None], name: str) -> tuple[float, float]:
     finite = [v for v in values if v is not None]
     if not finite:
-        raise PlotError(Said(f"{name} has no finite values to draw.",
-                             f"{name} に描ける有限の値がありません。"))
+        raise PlotError(Message("{name} has no finite values to draw.", name=name))
     return min(finite), max(finite)
 
 
@@ -202,19 +198,17 @@ def _point_text(x: float | None, y: float | None) -> str:
 def lines_chart(result: Any) -> Chart:
     items = _items(result)
     if "x" not in items or len(_dims(items["x"])) != 1:
-        raise PlotError(Said('A lines plot needs "x": a 1-D tensor.',
-                             '折れ線グラフには "x"（1 次元テンソル）が必要です。'))
+        raise PlotError(Message('A lines plot needs "x": a 1-D tensor.'))
     xs = [_finite(v) for v in items["x"].get("values") or []]
     names = [k for k in items if k != "x"]
     if not names or len(names) > MAX_SERIES:
-        raise PlotError(Said(f"A lines plot draws 1 to {MAX_SERIES} series besides x.",
-                             f"折れ線グラフの系列は x のほかに 1〜{MAX_SERIES} 個です。"))
+        raise PlotError(Message("A lines plot draws 1 to {MAX_SERIES} series besides x.",
+                                MAX_SERIES=MAX_SERIES))
     columns: dict[str, list[float | None]] = {}
     for name in names:
         if _dims(items[name]) != [len(xs)]:
-            raise PlotError(Said(f"{name!r} must be a 1-D tensor as long as x ({len(xs)}).",
-                                 f"{name!r} は x と同じ長さ（{len(xs)}）の 1 次元テンソルで"
-                                 "ある必要があります。"))
+            raise PlotError(Message("{name!r} must be a 1-D tensor as long as x ({length}).",
+                                    name=name, length=len(xs)))
         columns[name] = [_finite(v) for v in items[name].get("values") or []]
     every_y = [v for column in columns.values() for v in column]
     frame = _Frame(_padded(*_range(xs, "x")), _padded(*_range(every_y, "y")))
@@ -233,9 +227,7 @@ def lines_chart(result: Any) -> Chart:
 def _pairs(item: dict[str, Any], name: str) -> list[tuple[float | None, float | None]]:
     dims = _dims(item)
     if len(dims) != 2 or dims[1] != 2:
-        raise PlotError(Said(f"{name!r} must be an (N, 2) tensor of (x, y) points.",
-                             f"{name!r} は (x, y) 点を並べた (N, 2) テンソルである必要が"
-                             "あります。"))
+        raise PlotError(Message("{name!r} must be an (N, 2) tensor of (x, y) points.", name=name))
     return [(_finite(row[0]), _finite(row[1])) for row in item.get("values") or []]
 
 
@@ -244,8 +236,8 @@ def trajectory_chart(result: Any) -> Chart:
     surface = items.pop("surface", None)
     extent = items.pop("extent", None)
     if not items or len(items) > MAX_SERIES:
-        raise PlotError(Said(f"A trajectory plot draws 1 to {MAX_SERIES} paths.",
-                             f"軌跡グラフの経路は 1〜{MAX_SERIES} 本です。"))
+        raise PlotError(Message("A trajectory plot draws 1 to {MAX_SERIES} paths.",
+                                MAX_SERIES=MAX_SERIES))
     paths = {name: _pairs(item, name) for name, item in items.items()}
     x_range = _range([p[0] for ps in paths.values() for p in ps], "x")
     y_range = _range([p[1] for ps in paths.values() for p in ps], "y")
@@ -254,9 +246,7 @@ def trajectory_chart(result: Any) -> Chart:
         bounds = [_finite(v) for v in extent.get("values") or []]
         if len(bounds) != 4 or None in bounds or not (
                 bounds[0] < bounds[1] and bounds[2] < bounds[3]):  # type: ignore[operator]
-            raise PlotError(Said('"extent" must be tensor([x_min, x_max, y_min, y_max]).',
-                                 '"extent" は tensor([x_min, x_max, y_min, y_max]) である'
-                                 "必要があります。"))
+            raise PlotError(Message('"extent" must be tensor([x_min, x_max, y_min, y_max]).'))
         area = tuple(bounds)  # type: ignore[assignment]
         x_range = (min(x_range[0], area[0]), max(x_range[1], area[1]))
         y_range = (min(y_range[0], area[2]), max(y_range[1], area[3]))
@@ -281,8 +271,7 @@ def _shade(chart: Chart, surface: dict[str, Any], frame: _Frame,
            area: tuple[float, ...]) -> None:
     dims = _dims(surface)
     if len(dims) != 2 or min(dims) < 1:
-        raise PlotError(Said('"surface" must be an (H, W) tensor.',
-                             '"surface" は (H, W) テンソルである必要があります。'))
+        raise PlotError(Message('"surface" must be an (H, W) tensor.'))
     rows = surface.get("values") or []
     finite = [v for row in rows for v in (_finite(x) for x in row) if v is not None]
     if not finite:
@@ -308,9 +297,8 @@ def build_chart(style: str, data: dict[str, Any]) -> Chart:
     """The chart of a finished program's /eval body (``PlotError`` if it cannot be drawn)."""
     if not data.get("ok"):
         error = data.get("error") or {}
-        raise PlotError(Said(f"The program did not finish: {error.get('type')}: "
-                             f"{error.get('message')}",
-                             f"プログラムが最後まで実行されませんでした: {error.get('type')}: "
-                             f"{error.get('message')}"))
+        message = Message.from_json(error.get("message_i18n")) or str(error.get("message"))
+        raise PlotError(Message("The program did not finish: {kind}: {message}",
+                                kind=str(error.get("type")), message=message))
     result = data.get("result")
     return lines_chart(result) if style == "lines" else trajectory_chart(result)

@@ -27,10 +27,10 @@ from app.lessons.models import (
     GuideCheckSection,
     Lesson,
     PlotSection,
-    Said,
     Section,
     TextSection,
 )
+from app.message import Message
 from app.playground import compare as compare_mod
 from app.playground import permalink, service
 from app.playground.permalink import Share
@@ -218,7 +218,7 @@ class PlotRun:
     kind = "plot"
     index: int
     chart: plot.Chart | None
-    problem: Said | None
+    problem: Message | None
     run: service.Run
 
 
@@ -237,10 +237,10 @@ class CalculatorRun:
     kind = "calculator"
     index: int
     inputs: calculator.Inputs
-    problem: Said | None = None
+    problem: Message | None = None
     formula: calculator.Formula | None = None
     live: calculator.Live | None = None
-    live_problem: Said | None = None
+    live_problem: Message | None = None
     run: service.Run | None = None
     code: str = ""
 

@@ -13,11 +13,13 @@ from app.callers import Caller, caller_of
 from app.config import Settings
 from app.evaluation import evaluate
 from app.executor.base import Executor, QueueFullError
+from app.message import Message, Text
 from app.playground import compare as compare_mod
 from app.playground import export, permalink, presets
 from app.playground.permalink import Share
 from app.ratelimit import RateLimitedError, enforce_rate_limit
 from app.schemas import EvalRequest, error_body
+from app.validation import explain
 
 DEFAULT_EXAMPLE = presets.EXAMPLES[0]
 DEFAULT_PRESET = presets.COMPARE_PRESETS[0]
@@ -82,15 +84,16 @@ def parse_seed(text: str | None) -> int | None:
     return seed if 0 <= seed < 2**32 else None
 
 
-def share_from_form(fields: dict[str, str], mode: permalink.Mode) -> tuple[Share, str | None]:
+def share_from_form(fields: dict[str, str], mode: permalink.Mode
+                    ) -> tuple[Share, Message | None]:
     """(share, problem) from a posted form; ``problem`` words an invalid setting."""
     seed = parse_seed(fields.get("seed"))
     device = fields.get("device", "auto")
     problem = None
     if seed is None:
-        problem = "The seed must be a whole number from 0 to 4294967295."
+        problem = Message("The seed must be a whole number from 0 to 4294967295.")
     elif device not in permalink.DEVICES:
-        problem = "The device must be auto, cpu or cuda."
+        problem = Message("The device must be auto, cpu or cuda.")
     share = Share(mode=mode, code=fields.get("code", ""), inputs=fields.get("inputs", ""),
                   left=fields.get("left", ""), right=fields.get("right", ""),
                   seed=seed or 0, device=device if device in permalink.DEVICES else "auto")
@@ -106,21 +109,20 @@ async def run_program(executor: Executor, settings: Settings, client: object, co
     try:
         enforce_rate_limit(caller, settings)
     except RateLimitedError as limited:
-        return Run(429, error_body("RateLimitError", str(limited)), code)
+        return Run(429, error_body("RateLimitError", limited.said), code)
     try:
         request = EvalRequest(code=code, seed=seed, device=device,  # type: ignore[arg-type]
                               **({"repeat": repeat} if repeat > 1 else {}))
     except ValidationError as invalid:
-        message = "; ".join(str(e["msg"]) for e in invalid.errors())
-        return Run(422, error_body("ValueError", message), code)
+        return Run(422, error_body("ValueError", explain(invalid.errors()[0])), code)
     try:
         outcome = await evaluate(executor, settings, request, owner=caller.key)
     except QueueFullError as busy:
-        return Run(503, error_body("QueueFullError", str(busy)), code)
+        return Run(503, error_body("QueueFullError", busy.said), code)
     return Run(outcome.status, outcome.data, code)
 
 
-def invalid_run(code: str, problem: str) -> Run:
+def invalid_run(code: str, problem: Text) -> Run:
     return Run(422, error_body("ValueError", problem), code)
 
 

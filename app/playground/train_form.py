@@ -4,8 +4,9 @@ A browser form sends flat ``name=value`` pairs (and nothing for an unchecked box
 is nested pydantic. ``parse`` builds the spec's JSON from the fields, leaves out settings
 the chosen optimizer or scheduler does not use (so switching the optimizer never trips
 over a field that belongs to another), and turns pydantic's errors into errors of the
-form's fields. Messages written here are English msgids marked with ``N_``; the template
-translates them. pydantic's and the core's own messages stay as they are.
+form's fields. Option labels are English msgids marked with ``N_``; an error is a Message
+(app/message.py), pydantic's too (app/validation.py), with the label of its field, so the
+page shows both in its language.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from app.jsonmodel import FROM_TEXT
+from app.message import Message, Text
 from app.training.spec import (
     DEFAULT_LR,
     REGRESSION_SETS,
@@ -25,6 +27,7 @@ from app.training.spec import (
     OptimizerName,
     TrainSpec,
 )
+from app.validation import explain
 
 
 def N_(message: str) -> str:
@@ -119,11 +122,10 @@ FIELD_OF_LOC: dict[tuple[str | int, ...], str] = {
     ("seed",): "seed", ("device",): "device", ("log_every",): "log_every",
 }
 
-HIDDEN_FORMAT = N_("Write the hidden layer widths as whole numbers separated by commas, "
-                   "e.g. 16, 16 (leave empty for no hidden layer).")
-LAYER_LRS_FORMAT = N_("Write per-layer learning rates as name=value pairs separated by "
-                      "commas, e.g. fc0=0.05, out=0.01.")
-
+HIDDEN_FORMAT = Message("Write the hidden layer widths as whole numbers separated by commas, "
+                        "e.g. 16, 16 (leave empty for no hidden layer).")
+LAYER_LRS_FORMAT = Message("Write per-layer learning rates as name=value pairs separated by "
+                           "commas, e.g. fc0=0.05, out=0.01.")
 
 # The label the student sees beside each field (msgids; the template translates them). The
 # form draws its labels from here, and errors name fields by them, never by their internal
@@ -156,8 +158,7 @@ def field_label(name: str) -> str:
 @dataclass(frozen=True)
 class FieldError:
     field: str | None  # None: about the run as a whole
-    message: str
-    translate: bool = False  # a msgid of this module (else pydantic's or the core's words)
+    message: Text
 
     @property
     def label(self) -> str | None:
@@ -180,7 +181,9 @@ class TrainForm:
 
     def refused(self, reason: Exception) -> TrainForm:
         """The same form, with why the server would not start its run."""
-        return TrainForm(self.values, None, [*self.errors, FieldError(None, str(reason))])
+        said = getattr(reason, "said", None)
+        message = said if isinstance(said, Message) else str(reason)
+        return TrainForm(self.values, None, [*self.errors, FieldError(None, message)])
 
 
 def values_of(spec: TrainSpec, *, loss: str | None = None) -> dict[str, str]:
@@ -276,9 +279,9 @@ def _payload(v: dict[str, str], errors: list[FieldError]) -> dict[str, Any]:
 
 
 def _too_long(name: str, value: str) -> FieldError:
-    # pydantic's messages are English too (translate=False); this one names the fix.
-    return FieldError(name, f"{len(value):,} characters is too long for a number: type at "
-                      f"most {MAX_NUMBER_CHARS} characters, e.g. 100 or 0.01.")
+    return FieldError(name, Message("{n:,} characters is too long for a number: type at most "
+                                    "{limit} characters, e.g. 100 or 0.01.", n=len(value),
+                                    limit=MAX_NUMBER_CHARS))
 
 
 def _widths(text: str, errors: list[FieldError]) -> list[int]:
@@ -287,7 +290,7 @@ def _widths(text: str, errors: list[FieldError]) -> list[int]:
         errors.append(_too_long("hidden", max(parts, key=len)))
         return []
     if not all(p.isascii() and p.isdigit() for p in parts):
-        errors.append(FieldError("hidden", HIDDEN_FORMAT, translate=True))
+        errors.append(FieldError("hidden", HIDDEN_FORMAT))
         return []
     return [int(p) for p in parts]
 
@@ -299,7 +302,7 @@ def _layer_lrs(text: str, errors: list[FieldError]) -> dict[str, str]:
             continue
         name, sep, value = (x.strip() for x in part.partition("="))
         if not sep or not name or not value:
-            errors.append(FieldError("layer_lrs", LAYER_LRS_FORMAT, translate=True))
+            errors.append(FieldError("layer_lrs", LAYER_LRS_FORMAT))
             return {}
         if len(value) > MAX_NUMBER_CHARS:
             errors.append(_too_long("layer_lrs", value))
@@ -310,8 +313,5 @@ def _layer_lrs(text: str, errors: list[FieldError]) -> dict[str, str]:
 
 def _field_error(error: Any) -> FieldError:
     loc = tuple(error.get("loc", ()))
-    message = str(error.get("msg", ""))
-    # A model validator's ValueError reads "Value error, <our sentence>": keep the sentence.
-    message = message.removeprefix("Value error, ")
     name = FIELD_OF_LOC.get(loc) or FIELD_OF_LOC.get(loc[:2]) or FIELD_OF_LOC.get(loc[:1])
-    return FieldError(name, message)
+    return FieldError(name, explain(error))

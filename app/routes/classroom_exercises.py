@@ -21,6 +21,7 @@ from app.deps import ExecutorDep, SettingsDep
 from app.lessons import render as markup
 from app.lessons.models import Said
 from app.lessons.service import CheckRun
+from app.message import Message
 from app.playground.compare import REPEAT
 from app.routes.classroom import _key, _page, _session, _teacher
 from app.web import MAX_FORM_FIELDS, choose_locale, form_fields, is_fragment_request, render
@@ -44,7 +45,9 @@ def _say(request: Request, refused: service.ClassroomError) -> str:
     on a failed check) in that language too."""
     locale = choose_locale(request)
     text = i18n.translations(locale).gettext(refused.message)
-    params = {k: v.get(locale) if isinstance(v, Said) else v for k, v in refused.params.items()}
+    params = {k: v.get(locale) if isinstance(v, Said)
+              else i18n.translate(v, locale) if isinstance(v, Message) else v
+              for k, v in refused.params.items()}
     return text.format(**params)
 
 

@@ -12,12 +12,14 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from app.message import Message, with_i18n
+
 # What the ended run says, for the student who started it.
 ORPHANED = {
     "status": "failed",
-    "reason": "The server stopped while this run was going (it was killed or crashed), so "
-    "the run could not finish.",
-    "hint": "Start the run again.",
+    **with_i18n(reason=Message("The server stopped while this run was going (it was killed or "
+                               "crashed), so the run could not finish."),
+                hint=Message("Start the run again.")),
 }
 
 

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from app.config import Settings
 from app.executor.handlers import JobContext
+from app.message import Message, Text, with_i18n
 from app.training import datasets
 from app.training.control import PauseControl
 from app.training.datasets import Split
@@ -86,7 +87,7 @@ def run_training_job(
         reasons = "; ".join(e["msg"] for e in invalid.errors())
         return _failed(f"invalid spec: {reasons}", started)
     except SpecLimitError as over:
-        return _failed(str(over), started)
+        return _failed(over.said, started)
     try:
         return _run(spec, run_plan, emit, should_stop, controls, settings, started, deadline)
     except Exception as error:  # a failed run is a result, not a crashed worker
@@ -100,8 +101,8 @@ def _run(
     notices: list[str] = []
     device = _pick_device(spec.device, settings, notices)
     if device is None:
-        return _failed("device 'cuda' was requested but this server has no GPU", started,
-                       hint="use device 'auto' or 'cpu'")
+        return _failed(Message("device 'cuda' was requested but this server has no GPU"),
+                       started, hint=Message("use device 'auto' or 'cpu'"))
     autocast_dtype: torch.dtype | None = None
     scaler: torch.amp.GradScaler | None = None
     if spec.mixed_precision:
@@ -336,8 +337,7 @@ def _summary(
     reason, hint = _explain(outcome, spec, settings)
     summary: dict[str, Any] = {
         "status": outcome.status,
-        "reason": reason,
-        "hint": hint,
+        **with_i18n(reason=reason, hint=hint),
         "device": str(device),
         "notices": notices,
         "epochs": spec.epochs,
@@ -371,37 +371,47 @@ def _summary(
 
 def _explain(
     outcome: Outcome, spec: TrainSpec, settings: Settings
-) -> tuple[str | None, str | None]:
+) -> tuple[Message | None, Message | None]:
     """A plain-words reason and what to try, for every status but finished."""
     epoch = outcome.epochs_completed + 1
     if outcome.status == "finished":
         return None, None
     if outcome.status == "cancelled":
-        return f"Cancelled during epoch {epoch} of {spec.epochs}.", None
+        return Message("Cancelled during epoch {epoch} of {epochs}.", epoch=epoch,
+                       epochs=spec.epochs), None
     if outcome.status == "timed_out":
         return (
-            f"The run reached its wall-time limit of {settings.train_deadline_s:g} s during "
-            f"epoch {epoch} of {spec.epochs}.",
-            "Train fewer epochs, use a smaller model or data set, or a larger batch_size.",
+            Message("The run reached its wall-time limit of {limit:g} s during epoch {epoch} "
+                    "of {epochs}.", limit=settings.train_deadline_s, epoch=epoch,
+                    epochs=spec.epochs),
+            TIMED_OUT_HINT,
         )
     div = outcome.divergence
     assert div is not None  # status diverged always carries it
-    what = "loss" if div.where == "loss" else "gradient norm"
+    what = Message("loss") if div.where == "loss" else Message("gradient norm")
     value = num(div.loss if div.where == "loss" else div.grad_norm)
     lr = spec.optimizer.base_lr
-    hints = [f"lower the learning rate (try {lr / 10:g} instead of {lr:g})"]
-    if spec.grad_clip is None:
-        hints.append("clip gradients (grad_clip: 1.0)")
-    if spec.scheduler.name == "none":
-        hints.append("warm the learning rate up (scheduler: warmup)")
-    if not spec.model.batch_norm and spec.model.hidden:
-        hints.append("add batch norm")
+    hints = Message("lower the learning rate (try {lower:g} instead of {lr:g})",
+                    lower=lr / 10, lr=lr)
+    for more, wanted in (
+            (Message("clip gradients (grad_clip: 1.0)"), spec.grad_clip is None),
+            (Message("warm the learning rate up (scheduler: warmup)"),
+             spec.scheduler.name == "none"),
+            (Message("add batch norm"), not spec.model.batch_norm and bool(spec.model.hidden))):
+        if wanted:
+            hints = Message("{first}, {then}", first=hints, then=more)
     return (
-        f"Training diverged: the {what} became {value} at epoch {div.epoch}, iteration "
-        f"{div.iteration} (step {div.total_iteration}). The updates grew until the numbers "
-        "overflowed, so training stopped before that step changed the model.",
-        "Try to " + ", ".join(hints) + ".",
+        Message("Training diverged: the {what} became {value} at epoch {epoch}, iteration "
+                "{iteration} (step {step}). The updates grew until the numbers overflowed, so "
+                "training stopped before that step changed the model.", what=what,
+                value=str(value), epoch=div.epoch, iteration=div.iteration,
+                step=div.total_iteration),
+        Message("Try to {steps}.", steps=hints),
     )
+
+
+TIMED_OUT_HINT = Message("Train fewer epochs, use a smaller model or data set, or a larger "
+                         "batch_size.")
 
 
 def _divergence_view(div: Divergence) -> dict[str, Any]:
@@ -410,14 +420,15 @@ def _divergence_view(div: Divergence) -> dict[str, Any]:
             "grad_norm": num(div.grad_norm), "where": div.where}
 
 
-def _failed(reason: str, started: float, hint: str | None = None) -> dict[str, Any]:
-    return {"status": "failed", "reason": reason, "hint": hint,
+def _failed(reason: Text, started: float, hint: Text | None = None) -> dict[str, Any]:
+    return {"status": "failed", **with_i18n(reason=reason, hint=hint),
             "elapsed_s": round(time.monotonic() - started, 3)}
 
 
-def _failure_hint(error: Exception) -> str | None:
+def _failure_hint(error: Exception) -> Message | None:
     if isinstance(error, torch.cuda.OutOfMemoryError | MemoryError):
-        return "The run ran out of memory: use a smaller model, data set or batch_size."
+        return Message("The run ran out of memory: use a smaller model, data set or "
+                       "batch_size.")
     return None
 
 

@@ -26,6 +26,7 @@ from app import metrics
 from app.callers import Caller
 from app.config import Settings
 from app.executor.base import Executor, Job, JobHandle, JobResult, QueuePosition
+from app.message import Message, with_i18n
 from app.training import driver
 from app.training.control import COMMANDS
 from app.training.spec import RunPlan, TrainSpec, check_limits, plan
@@ -473,7 +474,8 @@ class RunRegistry:
             summary = summary_from_result(await self.executor.result(run.handle),
                                           run.cancel_requested)
         except asyncio.CancelledError:
-            run.finish({"status": "cancelled", "reason": "The server shut down.", "hint": None})
+            run.finish({"status": "cancelled",
+                        **with_i18n(reason=Message("The server shut down."), hint=None)})
             await self._publish(run)  # so other processes see the run end, not hang
             raise
         except Exception as error:  # the executor broke, not the run: report it as failed
@@ -542,11 +544,16 @@ def summary_from_result(result: JobResult, cancel_requested: bool) -> dict[str, 
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
     kind = error.get("type")
-    message = str(error.get("message") or "the sandbox returned no summary")
+    # The executor's own sentences are messages ("the job was cancelled"), shown in the
+    # page's language; anything else as it came.
+    message = (Message.from_json(error.get("message_i18n"))
+               or str(error.get("message") or "the sandbox returned no summary"))
     if kind == "CancelledError" or cancel_requested:
-        return {"status": "cancelled", "reason": "Cancelled: " + message, "hint": None}
+        return {"status": "cancelled",
+                **with_i18n(reason=Message("Cancelled: {why}", why=message), hint=None)}
     if kind == "TimeoutError":
-        return {"status": "timed_out", "reason": message,
-                "hint": "Train fewer epochs, use a smaller model or data set, or a larger "
-                "batch_size."}
-    return {"status": "failed", "reason": message, "hint": error.get("hint")}
+        hint = Message("Train fewer epochs, use a smaller model or data set, or a larger "
+                       "batch_size.")
+        return {"status": "timed_out", **with_i18n(reason=message, hint=hint)}
+    said = Message.from_json(error.get("hint_i18n")) or error.get("hint")
+    return {"status": "failed", **with_i18n(reason=message, hint=said)}

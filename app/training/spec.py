@@ -15,6 +15,8 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from app.config import Settings
 from app.jsonmodel import JsonModel
+from app.message import Message
+from app.validation import MessageError
 
 DatasetName = Literal["moons", "circles", "spirals", "xor", "blobs", "sine", "linear", "digits"]
 LossName = Literal["mse", "cross_entropy", "bce", "bce_with_logits", "l1", "huber", "smooth_l1"]
@@ -99,7 +101,7 @@ class ModelSpec(JsonModel):
     @model_validator(mode="after")
     def _widths_positive(self) -> ModelSpec:
         if any(w < 1 or w > 4096 for w in self.hidden):
-            raise ValueError("every hidden width must be between 1 and 4096")
+            raise MessageError(Message("every hidden width must be between 1 and 4096"))
         return self
 
 
@@ -136,14 +138,16 @@ class OptimizerSpec(JsonModel):
     @model_validator(mode="after")
     def _consistent(self) -> OptimizerSpec:
         if self.nesterov and (self.name != "sgd" or self.momentum <= 0):
-            raise ValueError("nesterov needs optimizer 'sgd' with momentum > 0 (e.g. 0.9)")
+            raise MessageError(Message("nesterov needs optimizer 'sgd' with momentum > 0 (e.g. "
+                                       "0.9)"))
         if self.momentum and self.name not in ("sgd", "rmsprop"):
-            raise ValueError(f"momentum applies to sgd and rmsprop, not {self.name}: set it to 0")
+            raise MessageError(Message("momentum applies to sgd and rmsprop, not {name}: set it "
+                                       "to 0", name=self.name))
         if not all(0 <= b < 1 for b in self.betas):
-            raise ValueError("betas must each be in [0, 1)")
+            raise MessageError(Message("betas must each be in [0, 1)"))
         for name, lr in self.layer_lrs.items():
             if not 0 < lr <= 10:
-                raise ValueError(f"layer_lrs[{name!r}] must be in (0, 10]")
+                raise MessageError(Message("layer_lrs[{name!r}] must be in (0, 10]", name=name))
         return self
 
 
@@ -265,40 +269,42 @@ def check_compatible(spec: TrainSpec) -> None:
     turns it into a 422 with this message)."""
     ds = spec.dataset.name
     if task_of(ds) == "regression" and spec.loss in CLASSIFICATION_LOSSES:
-        raise ValueError(
-            f"loss {spec.loss!r} is a classification loss but dataset {ds!r} is a regression "
-            "set (real-valued targets): use 'mse', 'l1', 'huber' or 'smooth_l1'"
-        )
+        raise MessageError(Message(
+            "loss {loss!r} is a classification loss but dataset {dataset!r} is a regression "
+            "set (real-valued targets): use 'mse', 'l1', 'huber' or 'smooth_l1'",
+            loss=spec.loss, dataset=ds))
     if task_of(ds) == "classification" and spec.loss in REGRESSION_LOSSES:
-        raise ValueError(
-            f"loss {spec.loss!r} is a regression loss but dataset {ds!r} has class labels: use "
-            "'cross_entropy' (or 'bce_with_logits' for a two-class set)"
-        )
+        raise MessageError(Message(
+            "loss {loss!r} is a regression loss but dataset {dataset!r} has class labels: use "
+            "'cross_entropy' (or 'bce_with_logits' for a two-class set)",
+            loss=spec.loss, dataset=ds))
     classes = n_classes_of(spec.dataset)
     if spec.loss in BINARY_LOSSES and classes != 2:
-        raise ValueError(
-            f"loss {spec.loss!r} needs exactly two classes but dataset {ds!r} has {classes}: "
-            "use 'cross_entropy'"
-            + (", or set dataset.n_classes to 2" if ds in ("blobs", "spirals") else "")
-        )
+        if ds in ("blobs", "spirals"):
+            raise MessageError(Message(
+                "loss {loss!r} needs exactly two classes but dataset {dataset!r} has "
+                "{classes}: use 'cross_entropy', or set dataset.n_classes to 2",
+                loss=spec.loss, dataset=ds, classes=classes))
+        raise MessageError(Message(
+            "loss {loss!r} needs exactly two classes but dataset {dataset!r} has {classes}: "
+            "use 'cross_entropy'", loss=spec.loss, dataset=ds, classes=classes))
     layers = [f"fc{i}" for i in range(len(spec.model.hidden))] + ["out"]
     unknown = sorted(set(spec.optimizer.layer_lrs) - set(layers))
     if unknown:
-        raise ValueError(
-            f"optimizer.layer_lrs names unknown layers {unknown}: this model has {layers}"
-        )
+        raise MessageError(Message(
+            "optimizer.layer_lrs names unknown layers {unknown}: this model has {layers}",
+            unknown=str(unknown), layers=str(layers)))
     p = plan(spec)
     if p.batches_per_epoch == 0:
-        raise ValueError(
-            f"batch_size {spec.batch_size} is larger than the {p.n_train} training samples and "
-            "drop_last is on, so no batch is left: lower batch_size or turn drop_last off"
-        )
+        raise MessageError(Message(
+            "batch_size {batch_size} is larger than the {n_train} training samples and "
+            "drop_last is on, so no batch is left: lower batch_size or turn drop_last off",
+            batch_size=spec.batch_size, n_train=p.n_train))
     if spec.model.batch_norm and not spec.drop_last and p.n_train % spec.batch_size == 1:
-        raise ValueError(
-            f"batch norm needs at least 2 samples per batch, but the last batch of each epoch "
-            f"has 1 ({p.n_train} training samples, batch_size {spec.batch_size}): set "
-            "drop_last to true or change batch_size"
-        )
+        raise MessageError(Message(
+            "batch norm needs at least 2 samples per batch, but the last batch of each epoch "
+            "has 1 ({n_train} training samples, batch_size {batch_size}): set drop_last to "
+            "true or change batch_size", n_train=p.n_train, batch_size=spec.batch_size))
 
 
 @dataclass(frozen=True)
@@ -368,29 +374,34 @@ def parameter_count(in_features: int, model: ModelSpec, out_features: int) -> in
 class SpecLimitError(Exception):
     """A spec within the schema but over one of this server's limits (answered with 413)."""
 
+    def __init__(self, problems: list[Message]) -> None:
+        said = problems[0]
+        for problem in problems[1:]:
+            said = Message("{first}; {then}", first=said, then=problem)
+        super().__init__(str(said))
+        self.said = said
+
 
 def check_limits(spec: TrainSpec, settings: Settings) -> RunPlan:
     """The plan of ``spec``, or SpecLimitError naming the limit and what to change."""
     p = plan(spec)
-    problems = []
+    problems: list[Message] = []
     if spec.dataset.n_samples > settings.train_max_samples:
-        problems.append(
-            f"dataset.n_samples is {spec.dataset.n_samples}, the limit is "
-            f"{settings.train_max_samples}"
-        )
+        problems.append(Message("dataset.n_samples is {n}, the limit is {limit}",
+                                n=spec.dataset.n_samples, limit=settings.train_max_samples))
     if spec.epochs > settings.train_max_epochs:
-        problems.append(f"epochs is {spec.epochs}, the limit is {settings.train_max_epochs}")
+        problems.append(Message("epochs is {n}, the limit is {limit}", n=spec.epochs,
+                                limit=settings.train_max_epochs))
     if p.parameter_count > settings.train_max_parameters:
-        problems.append(
-            f"the model has {p.parameter_count:,} parameters, the limit is "
-            f"{settings.train_max_parameters:,}: use narrower or fewer hidden layers"
-        )
+        problems.append(Message("the model has {n:,} parameters, the limit is {limit:,}: use "
+                                "narrower or fewer hidden layers", n=p.parameter_count,
+                                limit=settings.train_max_parameters))
     if p.total_iterations > settings.train_max_steps:
-        problems.append(
-            f"{spec.epochs} epochs x {p.iterations_per_epoch} steps per epoch = "
-            f"{p.total_iterations:,} optimizer steps, the limit is {settings.train_max_steps:,}: "
-            "use fewer epochs or a larger batch_size"
-        )
+        problems.append(Message(
+            "{epochs} epochs x {per_epoch} steps per epoch = {n:,} optimizer steps, the limit "
+            "is {limit:,}: use fewer epochs or a larger batch_size", epochs=spec.epochs,
+            per_epoch=p.iterations_per_epoch, n=p.total_iterations,
+            limit=settings.train_max_steps))
     if problems:
-        raise SpecLimitError("; ".join(problems))
+        raise SpecLimitError(problems)
     return p

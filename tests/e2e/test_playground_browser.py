@@ -144,6 +144,18 @@ def test_accept_language_picks_japanese(open_page) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "ja")
 
 
+def test_a_japanese_page_explains_a_refusal_in_japanese(open_page, screenshot) -> None:
+    page = open_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page.goto("/")
+    run(page, "x = torch.ones(2, 3)\ny = torch.zeros(100000, 100000)")
+    card = page.locator(".error-card")
+    expect(card.locator(".error-message")).to_contain_text(
+        "torch.zeros は 37.3 GB (100000x100000 float32) のメモリを確保しようとしています")
+    expect(card.locator(".hint p")).to_have_text(
+        "形状を小さくしてください。要素が数個でも同じ振る舞いを確かめられます。")
+    screenshot(card, "error-card-ja")
+
+
 def test_phone_width_has_no_horizontal_scroll(open_page, screenshot) -> None:
     page = open_page(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
     for path in ("/?example=views", "/compare?preset=matmul-mm"):

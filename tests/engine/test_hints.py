@@ -14,6 +14,7 @@ from torch import nn
 
 from app.engine import hints
 from app.engine.hints import hint_for
+from tests.japanese import in_japanese
 
 # Each case: code that makes torch (or Python) raise, and words of the hint it must get.
 _REAL: dict[str, tuple[Callable[[], Any], str]] = {
@@ -69,7 +70,8 @@ def test_real_torch_messages_get_their_hint(name: str) -> None:
     hint = hint_for(type(raised.value).__name__, message)
     assert hint == _old_hint(message)  # the same answer as the regexes it replaced
     if words is not None:
-        assert hint is not None and words in hint, (message, hint)
+        assert hint is not None and words in str(hint), (message, hint)
+        assert in_japanese(hint), hint.id  # and the catalog says it in Japanese
 
 
 @pytest.mark.parametrize("message", [
@@ -92,7 +94,8 @@ def test_the_same_answers_as_the_regexes(message: str) -> None:
 
 
 def test_zero_division_has_its_own_hint() -> None:
-    assert "divided by zero" in (hint_for("ZeroDivisionError", "division by zero") or "")
+    hint = hint_for("ZeroDivisionError", "division by zero")
+    assert hint is not None and "divided by zero" in str(hint) and in_japanese(hint)
 
 
 def _sample(fragment: str) -> str:

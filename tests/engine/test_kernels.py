@@ -117,7 +117,7 @@ def test_dense_is_required_with_a_reason_and_a_fix() -> None:
     assert error.message == ("the data of nn.Parameter must be a dense tensor (no expanded, "
                              "overlapping or gapped layout), because the optimizer's native "
                              "kernels walk its memory element by element")
-    assert error.hint == DENSE_HINT
+    assert error.hint == str(DENSE_HINT) and error.hint_i18n == DENSE_HINT
     with pytest.raises(TypeError, match=r"^a gradient must be a tensor, not list$"):
         check_dense([1.0], "a gradient")
     error = refusal(lambda: check_dense(torch.zeros(2, device="meta"), "a gradient"))

@@ -254,15 +254,16 @@ def test_figures_are_not_started_past_the_deadline(sandbox: Sandbox) -> None:
     import time
 
     from app.engine.plots import PlotSession
+    from app.message import Text
 
     session = PlotSession(sandbox.settings)
     plt = session.namespaces({})["matplotlib.pyplot"].members
     plt["plot"]([1.0, 2.0])
     plt["figure"]()
-    notices: list[str] = []
+    notices: list[Text] = []
     assert session.render(notices, time.monotonic() - 1) == []
-    assert notices == ["figure 1 and later ones were not drawn: the program's time ran out "
-                       "(setting deadline_s)"]
+    assert [str(n) for n in notices] == ["figure 1 and later ones were not drawn: the "
+                                         "program's time ran out (setting deadline_s)"]
     assert len(session.render([], time.monotonic() + 60)) == 2
 
 

@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 
+from app import i18n
 from app.engine.program import Sandbox
 from app.lessons.checker import evaluate_attempt, shape_text, untouched
 from app.lessons.models import Check
+from tests.japanese import in_japanese
 
 
 def run(sandbox: Sandbox, code: str) -> dict[str, Any]:
@@ -18,7 +20,7 @@ def run(sandbox: Sandbox, code: str) -> dict[str, Any]:
 def verdict(sandbox: Sandbox, student: str, reference: str, *checks: Check) -> list[str]:
     problems, _checked = evaluate_attempt(run(sandbox, student), run(sandbox, reference),
                                          list(checks))
-    return [p.en for p in problems]
+    return [str(p) for p in problems]
 
 
 @pytest.mark.parametrize(("shape", "text"), [((), "()"), ((3,), "(3,)"),
@@ -120,8 +122,8 @@ def test_a_failing_program_is_reported_not_compared(sandbox: Sandbox) -> None:
 def test_a_broken_reference_never_blames_the_student(sandbox: Sandbox) -> None:
     problems, checked = evaluate_attempt(run(sandbox, "1"), run(sandbox, "1/0"),
                                          [Check(target="result", compare="values")])
-    assert checked == 0 and problems[0].en.startswith("The reference solution failed")
-    assert problems[0].ja
+    assert checked == 0 and str(problems[0]).startswith("The reference solution failed")
+    assert in_japanese(problems[0])
 
 
 def test_a_tensor_is_not_a_numpy_array(sandbox: Sandbox) -> None:
@@ -167,7 +169,7 @@ def test_the_device_is_compared(sandbox: Sandbox) -> None:
     reference["result"] = {**reference["result"], "device": "cuda:0"}
     problems, _ = evaluate_attempt(run(sandbox, "torch.ones(2)"), reference,
                                    [Check(target="result", compare="values")])
-    assert [p.en for p in problems] == [
+    assert [str(p) for p in problems] == [
         "the result is on device cpu but expected cuda:0."]
 
 
@@ -193,3 +195,16 @@ def test_a_function_left_uncalled_is_named(sandbox: Sandbox) -> None:
 ])
 def test_untouched_starter_code(code: str, starter: str, same: bool) -> None:
     assert untouched(code, starter) is same
+
+
+def test_a_refused_program_is_reported_in_the_pages_language(sandbox: Sandbox) -> None:
+    problems, checked = evaluate_attempt(run(sandbox, "open('x')"), run(sandbox, "1"),
+                                         [Check(target="result", compare="values")])
+    assert checked == 0 and str(problems[0]) == (
+        "Your program did not finish: ForbiddenError: line 1: 'open' is not available in the "
+        "playground (it could reach outside the sandbox)")
+    # the sandbox's refusal is a message too, so the whole sentence is Japanese
+    assert in_japanese(problems[0])
+    assert i18n.translate(problems[0], "ja") == (
+        "プログラムが最後まで実行されませんでした: ForbiddenError: 1 行目: 'open' は"
+        "プレイグラウンドでは使えません（サンドボックスの外に届くおそれがあるため）")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 
@@ -30,6 +31,29 @@ def test_translations_keep_the_placeholders() -> None:
         if message.id:
             assert set(PLACEHOLDER.findall(message.string)) == set(
                 PLACEHOLDER.findall(message.id)), message.id
+
+
+def _fields(text: str) -> list[tuple[str, str, str]] | None:
+    """The ``str.format`` fields of ``text`` (name, conversion, spec), sorted; None when it
+    is not a format string (a template's msgid may hold a lone brace)."""
+    try:
+        return sorted((name, conversion or "", spec or "") for _, name, spec, conversion
+                      in string.Formatter().parse(text) if name is not None)
+    except ValueError:
+        return None
+
+
+def test_translations_keep_the_format_fields() -> None:
+    """A Message's msgid is formatted with its parameters, and so is its translation: the
+    Japanese must name the same fields with the same conversions and specs ({limit:,},
+    {name!r}), and stay a valid format string (a lone brace would break it)."""
+    checked = 0
+    for message in i18n.read_catalog("ja"):
+        fields = _fields(message.id) if message.id else None
+        if fields:
+            assert _fields(message.string) == fields, message.id
+            checked += 1
+    assert checked > 100  # the sandbox's refusals and hints are among them
 
 
 def test_compiled_catalogs_translate() -> None:

@@ -9,6 +9,10 @@ import pytest
 import torch
 from conftest import run_job
 
+from app import i18n
+from app.message import Message
+from tests.japanese import in_japanese
+
 SMALL = {"dataset": {"name": "moons", "n_samples": 200}, "model": {"hidden": [8]},
          "batch_size": 16, "seed": 0}
 
@@ -31,6 +35,13 @@ def test_exploding_lr_diverges_at_once_and_explains() -> None:
     assert "learning rate" in s["hint"] and "try 1 instead of 10" in s["hint"]
     assert "grad_clip" in s["hint"]
     assert "diverged" in s["reason"] and f"step {div['total_iteration']}" in s["reason"]
+    # The same sentences as messages, so a Japanese page says them in Japanese.
+    reason, hint = Message.from_json(s["reason_i18n"]), Message.from_json(s["hint_i18n"])
+    assert reason is not None and hint is not None
+    assert (str(reason), str(hint)) == (s["reason"], s["hint"])
+    assert in_japanese(reason) and in_japanese(hint)
+    assert i18n.translate(hint, "ja").startswith(
+        "次を試してください: 学習率を下げる（10 の代わりに 1 を試す）、勾配をクリップする")
     # Stopped before the bad update: the model in the summary is still finite.
     assert all(isinstance(p["norm"], float) and math.isfinite(p["norm"])
                for p in s["parameters"])
@@ -44,6 +55,9 @@ def test_should_stop_cancels_between_steps() -> None:
     assert s["iterations"] == 25  # polled before each step; the 26th poll said stop
     assert s["epochs_completed"] == 2  # 10 steps per epoch
     assert s["reason"] == "Cancelled during epoch 3 of 20."
+    reason = Message.from_json(s["reason_i18n"])
+    assert reason is not None
+    assert i18n.translate(reason, "ja") == "20 エポック中 3 エポック目の途中で取り消されました。"
     assert len(run.of("epoch")) == 2
     assert s["final"]["val_accuracy"] is not None  # metrics of the model as it was
 

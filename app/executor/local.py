@@ -104,6 +104,7 @@ class _LocalJob:
     # after it, so a worker never sees a control before its job.
     pending_controls: list[str] = field(default_factory=list)
     sent: bool = False
+    controls_sent: int = 0  # numbers the commands, for a backend that may reorder them
 
 
 def _error_result(type_: str, message: Text, hint: Text | None) -> JobResult:

@@ -92,8 +92,11 @@ class SandboxActor:
         # One drain at a time, so the events of one job leave in the order they were emitted.
         self._draining = threading.Lock()
         self._cancelled: str | None = None
-        # (job id, command) sent by control(), taken by the job's JobContext.controls.
-        self._controls: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        # Commands sent by control(), by job and number, taken in order by the job's
+        # JobContext.controls: the actor's threads may run two control() calls out of order.
+        self._controls: dict[str, dict[int, str]] = {}
+        self._next_control: dict[str, int] = {}
+        self._controls_lock = threading.Lock()
         self._running: str | None = None
         self._locked = False
 
@@ -142,11 +145,13 @@ class SandboxActor:
             taken: list[str] = []
             waited = 0.0
             while True:
-                with contextlib.suppress(queue.Empty):
-                    while True:
-                        owner, command = self._controls.get_nowait()
-                        if owner == job_id:
-                            taken.append(command)
+                with self._controls_lock:
+                    arrived = self._controls.get(job_id, {})
+                    number = self._next_control.get(job_id, 0)
+                    while number in arrived:
+                        taken.append(arrived.pop(number))
+                        number += 1
+                    self._next_control[job_id] = number
                 if taken or waited >= wait_s or self._cancelled == job_id:
                     return taken
                 time.sleep(_EVENT_POLL_S)
@@ -183,8 +188,13 @@ class SandboxActor:
     def cancel(self, job_id: str) -> None:
         self._cancelled = job_id
 
-    def control(self, job_id: str, command: str) -> None:
-        self._controls.put((job_id, command))
+    def control(self, job_id: str, number: int, command: str) -> None:
+        with self._controls_lock:
+            # One job runs at a time: what is left of earlier jobs' commands is dropped.
+            for other in [k for k in self._controls if k != job_id]:
+                del self._controls[other]
+                self._next_control.pop(other, None)
+            self._controls.setdefault(job_id, {})[number] = command
 
 
 # run, events, cancel and control arrive concurrently: each gets a thread of the actor.
@@ -355,7 +365,8 @@ class RayExecutor(LocalExecutor):
 
     def _send_control(self, local: _LocalJob, worker: _Worker, command: str) -> None:
         if isinstance(worker, _ActorWorker):
-            worker.actor.control.remote(local.id, command)
+            worker.actor.control.remote(local.id, local.controls_sent, command)
+            local.controls_sent += 1
 
     async def _exchange(self, worker: _Worker, local: _LocalJob) -> JobResult:
         assert isinstance(worker, _ActorWorker)

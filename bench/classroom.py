@@ -63,6 +63,7 @@ from bench.classroom_load import (  # noqa: E402
     LiveServer,
     _client_cpu,
     percentile,
+    report_aims,
     student_address,
 )
 from bench.eval_latency import _process_tree_cpu  # noqa: E402
@@ -366,10 +367,7 @@ def report(args: argparse.Namespace, results: Results, baseline: Results, wall: 
     for line in (results.errors + server_errors)[:20]:
         print(f"  {line[:300]}")
     aims.append(("0 errors", not results.errors and not server_errors))
-    print("\naims (issue 10)")
-    for label, held in aims:
-        print(f"  {'held  ' if held else 'MISSED'} {label}")
-    return 0 if all(held for _, held in aims) else 1
+    return report_aims("issue 10", aims)
 
 
 def main() -> int:

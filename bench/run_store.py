@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,6 +33,16 @@ BOUNDARY = json.dumps({"type": "boundary", "grid": [[0.5] * 40] * 40})  # ~10 kB
 
 def _payload(i: int) -> str:
     return BOUNDARY if i % 50 == 49 else STEP
+
+
+async def _write(n: int, sent: dict[int, float],
+                 append: Callable[[int], Awaitable[None]]) -> None:
+    """Appends n events as a run's driver does, noting when each append started."""
+    await asyncio.sleep(0.1)  # the follower is waiting
+    for i in range(n):
+        sent[i] = time.perf_counter()
+        await append(i)
+        await asyncio.sleep(0.001)  # a run emits events over time, not in one burst
 
 
 async def bench_redis(url: str, n: int) -> list[float]:
@@ -51,11 +62,11 @@ async def bench_redis(url: str, n: int) -> list[float]:
                     last = entry_id
 
     follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.1)
-    for i in range(n):
-        sent[i] = time.perf_counter()
+
+    async def append(i: int) -> None:
         await writer.xadd("bench", {"i": i, "kind": "step", "data": _payload(i)})
-        await asyncio.sleep(0.001)  # a run emits events over time, not in one burst
+
+    await _write(n, sent, append)
     await follower
     await writer.aclose()
     await reader.aclose()
@@ -87,12 +98,12 @@ async def bench_postgres(url: str, n: int) -> list[float]:
                 return
 
     follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.1)
-    for i in range(n):
-        sent[i] = time.perf_counter()
+
+    async def append(i: int) -> None:
         await writer.execute("WITH row AS (INSERT INTO bench VALUES ('r', %s, 'step', %s)) "
                              "SELECT pg_notify('bench', 'r')", (i, _payload(i)))
-        await asyncio.sleep(0.001)
+
+    await _write(n, sent, append)
     await follower
     await writer.close()
     await listener.close()
@@ -115,11 +126,7 @@ async def bench_sqlite(path: Path, n: int, poll_s: float) -> list[float]:
                     return
 
     follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.1)
-    for i in range(n):
-        sent[i] = time.perf_counter()
-        await writer.append("r", "step", _payload(i))
-        await asyncio.sleep(0.001)
+    await _write(n, sent, lambda i: writer.append("r", "step", _payload(i)))
     await follower
     await writer.close()
     await reader.close()

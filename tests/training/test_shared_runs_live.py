@@ -25,6 +25,9 @@ FOLLOWED = {"dataset": {"name": "moons", "n_samples": 400}, "model": {"hidden": 
             "epochs": 15, "batch_size": 16}
 # Thousands of steps: caught running, cancelled long before its end.
 LONG = {**FOLLOWED, "epochs": 1000, "dataset": {"name": "moons", "n_samples": 200}}
+# 50,000 steps (the most a run may ask for), so it is surely still going when its server
+# shuts down: with LONG's 10,000, CI once read "finished" instead of "cancelled" there.
+LIVE_AT_SHUTDOWN = {**LONG, "dataset": {"name": "moons", "n_samples": 1000}}
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -142,7 +145,7 @@ def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
     assert ended[2]["status"] == "cancelled" and ended[2]["epochs_completed"] == at + 1
 
     # A run live when A shuts down ends as cancelled in the store too: B's followers stop.
-    live_id = httpx.post(f"{a.url}/runs", json=LONG, timeout=10).json()["id"]
+    live_id = httpx.post(f"{a.url}/runs", json=LIVE_AT_SHUTDOWN, timeout=10).json()["id"]
     wait_running(b, live_id)
     a.stop()
     at_shutdown = httpx.get(f"{b.url}/runs/{live_id}", timeout=10).json()

@@ -149,8 +149,14 @@ def test_a_run_started_on_one_server_is_followed_and_read_on_the_other(
     wait_running(b, live_id)
     a.stop()
     at_shutdown = httpx.get(f"{b.url}/runs/{live_id}", timeout=10).json()
-    assert at_shutdown["status"] == "cancelled"
-    assert at_shutdown["summary"]["reason"] == "The server shut down."
+    # A clean shutdown records why. On a loaded CI machine A was once killed (LiveServer.stop
+    # waits 15 s) before its shutdown recorded the end: then B, on the same host, finds the
+    # driver gone and ends the run itself (app/training/driver.py). Either way B's readers
+    # see an end, never a run "running" forever.
+    ended_by = (at_shutdown["status"], at_shutdown["summary"]["reason"])
+    assert ended_by == ("cancelled", "The server shut down.") or (
+        ended_by[0] == "failed" and "server stopped while this run was going" in ended_by[1]
+    ), at_shutdown["summary"]
     assert follow(f"{b.url}/runs/{live_id}/events")[-1][1] == "end"
 
     # A restart of A keeps its finished runs: the new process reads them from the store.

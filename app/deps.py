@@ -38,6 +38,10 @@ async def current_caller(request: Request) -> Caller:
     return caller_of(request)
 
 
+# For routers whose handlers run programs and read the Caller with caller_of(request): it is
+# found before the handler runs, off the event loop where a lookup is needed, and kept.
+CALLER_FIRST = [Depends(current_caller)]
+
 SettingsDep = Annotated[Settings, Depends(current_settings)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
 CallerDep = Annotated[Caller, Depends(current_caller)]

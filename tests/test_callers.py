@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from app import callers
@@ -28,18 +30,18 @@ def _token_resolver(threads: list[str]) -> CallerResolver:
 
 
 def test_a_request_without_credentials_needs_no_lookup_and_is_anonymous(
-        monkeypatch: object) -> None:
+        monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[str] = []
-    monkeypatch.setattr(callers, "_resolvers", [_token_resolver(threads)])  # type: ignore[attr-defined]
+    monkeypatch.setattr(callers, "_resolvers", [_token_resolver(threads)])
     request = _request()
     assert not needs_lookup(request)
     assert asyncio.run(current_caller(request)) == Caller(kind="anonymous", id="10.0.0.7")
     assert threads == []  # the resolver was never asked
 
 
-def test_credentials_are_looked_up_off_the_event_loop_once(monkeypatch: object) -> None:
+def test_credentials_are_looked_up_off_the_event_loop_once(monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[str] = []
-    monkeypatch.setattr(callers, "_resolvers", [_token_resolver(threads)])  # type: ignore[attr-defined]
+    monkeypatch.setattr(callers, "_resolvers", [_token_resolver(threads)])
     request = _request({"X-Test-Token": "abc"})
     assert needs_lookup(request)
 
@@ -53,3 +55,30 @@ def test_credentials_are_looked_up_off_the_event_loop_once(monkeypatch: object) 
     assert not needs_lookup(request)
     assert caller_of(request) is caller
     assert len(threads) == 1
+
+
+def test_program_pages_find_a_presented_callers_identity_off_the_event_loop(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scratchpad's Run reads the Caller with caller_of(request); for a request with
+    credentials that lookup (a database query) runs before, in the thread pool."""
+    on_loop: list[bool] = []
+
+    def resolve(connection: object) -> Caller | None:
+        on_loop.append(_in_event_loop())
+        return Caller(kind="student", id="42", class_id="3")
+
+    monkeypatch.setattr(callers, "_resolvers", [CallerResolver(
+        presents=lambda c: "x-test-seat" in c.headers, resolve=resolve)])
+    answer = client.post("/run", data={"code": "1 + 1"}, headers={"X-Test-Seat": "s"})
+    assert answer.status_code == 200
+    assert on_loop == [False]
+    client.post("/run", data={"code": "1 + 1"})  # no credentials: the resolver is not asked
+    assert on_loop == [False]
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -44,10 +44,21 @@ class CallerRefusedError(Exception):
         self.hint = hint
 
 
-# Each returns the connection's Caller, or None when it has nothing to say (no cookie or
-# header of its own), or raises CallerRefusedError: the first answer wins, else the caller is
-# anonymous.
-CallerResolver = Callable[[HTTPConnection], "Caller | None"]
+@dataclass(frozen=True)
+class CallerResolver:
+    """How a feature recognises its callers. ``presents`` says, without I/O, whether the
+    connection carries this resolver's credentials (its cookie, its header); ``resolve``
+    returns the Caller they stand for, None when it has nothing to say, or raises
+    CallerRefusedError. ``resolve`` may block (a database lookup), ``presents`` never does:
+    a request that presents nothing is answered on the event loop."""
+
+    presents: Callable[[HTTPConnection], bool]
+    resolve: Callable[[HTTPConnection], Caller | None]
+
+
+# Where a request keeps its Caller once found.
+_CACHE_KEY = "playground.caller"
+# Asked in order: the first answer wins, else the caller is anonymous.
 _resolvers: list[CallerResolver] = []
 
 
@@ -62,17 +73,26 @@ def register_resolver(resolver: CallerResolver, *, first: bool = False) -> None:
         _resolvers.append(resolver)
 
 
+def needs_lookup(connection: HTTPConnection) -> bool:
+    """Whether finding this connection's Caller may block: some resolver has credentials to
+    look up and the answer is not known yet. Most /eval requests present none."""
+    return _CACHE_KEY not in connection.scope and any(
+        resolver.presents(connection) for resolver in _resolvers)
+
+
 def caller_of(connection: HTTPConnection) -> Caller:
     """The request's Caller, once per request: what a registered resolver finds (a signed
     cookie, an API key checked against its stored hash; never a bare name a client writes),
     else the client address."""
-    cached = connection.scope.get("playground.caller")
+    cached = connection.scope.get(_CACHE_KEY)
     if isinstance(cached, Caller):
         return cached
-    caller = next((found for found in (resolve(connection) for resolve in _resolvers)
+    caller = next((found for found in (resolver.resolve(connection)
+                                       for resolver in _resolvers
+                                       if resolver.presents(connection))
                    if found is not None), None)
     if caller is None:
         host = connection.client.host if connection.client else "unknown"
         caller = Caller(kind="anonymous", id=host)
-    connection.scope["playground.caller"] = caller
+    connection.scope[_CACHE_KEY] = caller
     return caller

@@ -1,6 +1,6 @@
 """Annotated dependency aliases for routes.
 
-Both dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in its thread
+The dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in its thread
 pool, and those two hops cost ~0.4 ms of every request's latency (bench/eval_latency.py).
 """
 
@@ -10,8 +10,9 @@ import inspect
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from app.callers import Caller, caller_of
+from app.callers import Caller, caller_of, needs_lookup
 from app.config import Settings, get_settings
 from app.executor.base import Executor
 
@@ -29,6 +30,18 @@ async def current_settings(request: Request) -> Settings:
     return await settings if inspect.isawaitable(settings) else settings
 
 
+async def current_caller(request: Request) -> Caller:
+    """``caller_of``, in the thread pool only when a resolver must look credentials up (a
+    database query): an anonymous request is answered here, on the event loop."""
+    if needs_lookup(request):
+        return await run_in_threadpool(caller_of, request)
+    return caller_of(request)
+
+
+# For routers whose handlers run programs and read the Caller with caller_of(request): it is
+# found before the handler runs, off the event loop where a lookup is needed, and kept.
+CALLER_FIRST = [Depends(current_caller)]
+
 SettingsDep = Annotated[Settings, Depends(current_settings)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
-CallerDep = Annotated[Caller, Depends(caller_of)]
+CallerDep = Annotated[Caller, Depends(current_caller)]

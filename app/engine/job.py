@@ -7,6 +7,7 @@ before its OS layer locks it down, then ``run_eval`` per job.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from app.config import Settings
@@ -14,9 +15,8 @@ from app.engine.program import Sandbox, to_json
 from app.executor.handlers import JobContext
 
 # A program that touches the common paths once, so the first real request does not pay for
-# lazy imports and meta-kernel registration (several hundred ms otherwise). Its figure opens
-# the font before the worker is locked down: matplotlib clears its font cache in every forked
-# child, so the forkserver's warm-up does not cover it (~40 ms of a worker's start).
+# lazy imports and meta-kernel registration (several hundred ms otherwise), nor for
+# matplotlib's first figure.
 WARM_UP_PROGRAM = """
 A = torch.tensor([[1, 2, 3], [4, 5, 6]])
 B = torch.tensor([[1, 4], [2, 5], [3, 6]])
@@ -55,7 +55,16 @@ def _get_sandbox(settings: Settings) -> Sandbox:
 
 
 def warm_up(settings: Settings) -> None:
-    _get_sandbox(settings).run(WARM_UP_PROGRAM)
+    sandbox = _get_sandbox(settings)
+    # Forked from a forkserver that ran the warm-up program (app/engine/prewarm.py, CPU
+    # builds), a worker starts warm: running it again cost ~90 ms of CPU at every
+    # replacement (every worker_max_programs programs) to save ~3 ms of the worker's first
+    # program and ~6 ms of its first figure (see "worker replacement" in
+    # bench/eval_latency.py --profile-worker).
+    prewarmed = sys.modules.get("app.engine.prewarm")
+    if prewarmed is not None and prewarmed.WARMED:
+        return
+    sandbox.run(WARM_UP_PROGRAM)
 
 
 def run_eval(payload: dict[str, Any], context: JobContext) -> tuple[int, bytes]:

@@ -10,6 +10,10 @@ Importing the sandbox imports matplotlib too (``app/engine/plots.py``), and the 
 program draws a figure, so a worker's first plot pays no import (about 0.6 s) and no font
 loading. ``gc.freeze()`` then keeps the inherited objects out of the workers' collections.
 
+A worker forked from here skips its own warm-up run (app/engine/job.py): its first program
+then pays a few milliseconds of copy-on-write faults, where the run cost ~90 ms of CPU at
+every replacement.
+
 Only our own warm-up program runs here, on the CPU, with the workers' thread settings, before
 any worker exists. On CUDA builds of torch nothing runs here: CUDA must not be initialised in
 a process that forks, and the workers warm themselves as before.
@@ -24,8 +28,12 @@ import torch
 
 log = logging.getLogger(__name__)
 
+# True once the warm-up program ran here: a worker forked from this process starts warm.
+WARMED = False
+
 
 def prewarm() -> None:
+    global WARMED
     if torch.version.cuda is not None or getattr(torch.version, "hip", None) is not None:
         return
     from app.config import Settings
@@ -39,6 +47,7 @@ def prewarm() -> None:
         pass
     try:
         Sandbox(Settings()).run(WARM_UP_PROGRAM, device="cpu")
+        WARMED = True
     except Exception:  # the workers still warm themselves; never stop the forkserver
         log.exception("the forkserver could not pre-warm torch")
     gc.collect()

@@ -33,6 +33,7 @@ from app.engine.plots import PlotSession
 from app.engine.policy import Namespace, Rule, build_namespaces
 from app.engine.predictions import PredictionCache
 from app.engine.text import without_addresses
+from app.inspect.floats import Float32Values
 from app.inspect.gradtrace import GradTraceRecorder
 from app.inspect.graph import build_graph
 from app.inspect.provenance import ProvenanceLimits, ProvenanceRecorder
@@ -497,35 +498,48 @@ def _dumps(body: dict[str, Any]) -> bytes:
         raise ValueError("a non-finite float")
     shared = [key for key, found in holders.items()
               if len(found) > 1 and _size(lists[key]) >= _SHARED_MIN_VALUES]
-    if not shared:
-        return _write(body)
     refs = {key: index for index, key in enumerate(shared)}
-    saved: list[tuple[dict[str, Any], list[tuple[str, Any]]]] = []
+    renamed: list[tuple[dict[str, Any], list[tuple[str, Any]]]] = []
+    as_text: list[tuple[dict[str, Any], Float32Values]] = []
     try:
-        for key in shared:
-            for holder in holders[key]:
-                saved.append((holder, list(holder.items())))
-                # Renamed in place, at the same position: the document keeps its key order.
-                replaced = [("values_ref", refs[key]) if k == "values" else (k, v)
-                            for k, v in holder.items()]
-                holder.clear()
-                holder.update(replaced)
-        document = {k: v for k, v in body.items() if k != "elapsed_ms"}
-        document["shared_values"] = [lists[key] for key in shared]
-        if "elapsed_ms" in body:
-            document["elapsed_ms"] = body["elapsed_ms"]
-        return _write(document)
+        for key, found in holders.items():
+            values = lists[key]
+            if key in refs:
+                for holder in found:
+                    renamed.append((holder, list(holder.items())))
+                    # Renamed in place, at the same position: the document keeps its key order.
+                    replaced = [("values_ref", refs[key]) if k == "values" else (k, v)
+                                for k, v in holder.items()]
+                    holder.clear()
+                    holder.update(replaced)
+            elif type(values) is Float32Values:
+                written = orjson.Fragment(values.text)
+                for holder in found:
+                    as_text.append((holder, values))
+                    holder["values"] = written
+        document = body
+        if shared:
+            document = {k: v for k, v in body.items() if k != "elapsed_ms"}
+            document["shared_values"] = [_as_written(lists[key]) for key in shared]
+            if "elapsed_ms" in body:
+                document["elapsed_ms"] = body["elapsed_ms"]
+        try:
+            return orjson.dumps(document)
+        except orjson.JSONEncodeError:
+            pass
     finally:
-        for holder, items in reversed(saved):  # a dict met twice was saved twice
+        for holder, values in as_text:
+            holder["values"] = values
+        for holder, items in reversed(renamed):  # a dict met twice was saved twice
             holder.clear()
             holder.update(items)
+    # An int beyond 64 bits: the standard library writes it (the same data, nothing shared).
+    return json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
 
 
-def _write(document: dict[str, Any]) -> bytes:
-    try:
-        return orjson.dumps(document)
-    except orjson.JSONEncodeError:  # an int beyond 64 bits: the standard library writes it
-        return json.dumps(document, allow_nan=False, separators=(",", ":")).encode()
+def _as_written(values: list[Any]) -> Any:
+    """A float32 list as the text it was read from (see Float32Values), any other as it is."""
+    return orjson.Fragment(values.text) if type(values) is Float32Values else values
 
 
 def _size(values: list[Any]) -> int:
@@ -566,9 +580,10 @@ def _find_values(value: Any, holders: dict[int, list[dict[str, Any]]],
             if kind is float:
                 if not math.isfinite(item):
                     return False
-            elif key == "values" and kind is list:
+            elif key == "values" and (kind is list or kind is Float32Values):
                 if id(item) not in lists:
-                    if not _all_finite(item):
+                    # Float32Values are finite: read back from orjson's text of them.
+                    if kind is list and not _all_finite(item):
                         return False
                     lists[id(item)] = item
                 holders.setdefault(id(item), []).append(value)
@@ -578,7 +593,10 @@ def _find_values(value: Any, holders: dict[int, list[dict[str, Any]]],
         return True
     if type(value) is list or type(value) is tuple:
         if value and type(value[0]) is dict:
-            return all(_find_values(item, holders, lists) for item in value)
+            for item in value:  # a loop, not all(genexpr): a third less time per list
+                if not _find_values(item, holders, lists):
+                    return False
+            return True
         return _all_finite(value)
     return _finite_item(value)
 

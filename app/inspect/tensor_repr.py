@@ -15,8 +15,11 @@ tests/inspect/test_tensor_repr.py compares it with torch on many more tensors.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
+import numpy as np
 import torch
 from torch._tensor_str import PRINT_OPTS
 
@@ -55,20 +58,9 @@ def _repr(t: torch.Tensor) -> str:
     data = t.detach()
     summarize = data.numel() > _DEFAULT_OPTIONS["threshold"]
     shape = tuple(data.shape)
-    if summarize:
-        # One gather of the printed elements over all dimensions at once: index_select per
-        # dimension copied everything the later dimensions still held (0.2 s, then 8 GB, for
-        # torch.zeros(2, 1).expand(2, 10**9) and its 10**9 columns).
-        index = []
-        for dim, size in enumerate(shape):
-            keep = [0, 1, 2, size - 3, size - 2, size - 1] if size > 2 * _EDGE \
-                else list(range(size))
-            index.append(torch.tensor(keep).reshape([-1 if d == dim else 1
-                                                     for d in range(len(shape))]))
-        data = data[tuple(index)]
-    values = data.tolist()
-    formatter = _Formatter(_flatten(values, data.dim()), t.dtype.is_floating_point)
-    body = _nested(values, shape, _INDENT, summarize, formatter)
+    values = (_summarized(data, shape) if summarize else data).tolist()
+    texts, width = _texts(_flatten(values, data.dim()), t.dtype.is_floating_point)
+    body = _nested(values, shape, _INDENT, summarize, iter(texts), width)
 
     suffixes = []
     default_complex = torch.cdouble if torch.get_default_dtype() == torch.double \
@@ -92,6 +84,28 @@ def _repr(t: torch.Tensor) -> str:
     return _add_suffixes(_PREFIX + body, suffixes)
 
 
+def _summarized(data: torch.Tensor, shape: tuple[int, ...]) -> Any:
+    """The elements torch prints of a summarized tensor (the first and last ``_EDGE`` of each
+    longer dimension), gathered over all dimensions at once: index_select per dimension
+    copied everything the later dimensions still held (0.2 s, then 8 GB, for
+    torch.zeros(2, 1).expand(2, 10**9) and its 10**9 columns)."""
+    keep = [[0, 1, 2, size - 3, size - 2, size - 1] if size > 2 * _EDGE else list(range(size))
+            for size in shape]
+    if data.dtype in _NUMPY_DTYPES:
+        # numpy's fancy indexing: a third of torch's dispatch for the same gather; .numpy()
+        # is a view (strides kept, so an expanded tensor is not copied).
+        return data.numpy()[np.ix_(*keep)]
+    index = [torch.tensor(k).reshape([-1 if d == dim else 1 for d in range(len(shape))])
+             for dim, k in enumerate(keep)]
+    return data[tuple(index)]
+
+
+# dtypes whose .numpy() is a view with the same values as torch's tolist() (numpy has no
+# bfloat16); _applies has already ruled out conjugate and negative views.
+_NUMPY_DTYPES = frozenset({torch.float16, torch.float32, torch.float64, torch.uint8, torch.int8,
+                           torch.int16, torch.int32, torch.int64, torch.bool})
+
+
 def _flatten(values: Any, dim: int) -> list[Any]:
     if dim == 0:
         return [values]
@@ -101,65 +115,53 @@ def _flatten(values: Any, dim: int) -> list[Any]:
     return flat
 
 
-class _Formatter:
-    """torch._tensor_str._Formatter over Python numbers."""
-
-    def __init__(self, flat: list[Any], floating: bool) -> None:
-        self.floating = floating
-        self.int_mode = True
-        self.sci_mode = False
-        self.max_width = 1
-        if not floating:
-            self.max_width = max(1, *(len(f"{v}") for v in flat))
-            return
-        finite = [v for v in flat if v != 0 and math.isfinite(v)]
-        if not finite:
-            return
+def _texts(flat: list[Any], floating: bool) -> tuple[list[str], int]:
+    """Each value as torch._tensor_str._Formatter writes it, padded to the common width, in
+    order; and that width. Each value is formatted once: its text also gives the width."""
+    if not floating:
+        texts = [f"{v}" for v in flat]
+        width = max(1, *map(len, texts))
+        return [text.rjust(width) for text in texts], width
+    # The mode and the width come from the nonzero finite values only, as in torch.
+    finite = [v for v in flat if v != 0 and math.isfinite(v)]
+    int_mode, sci_mode = True, False
+    if finite:
         magnitudes = [abs(v) for v in finite]
         smallest, largest = min(magnitudes), max(magnitudes)
-        self.int_mode = all(v == math.ceil(v) for v in finite)
-        self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
-        if self.sci_mode:
-            width = max(len(f"{v:.4e}") for v in finite)
-        elif self.int_mode:
-            width = max(len(f"{v:.0f}") for v in finite) + 1
-        else:
-            width = max(len(f"{v:.4f}") for v in finite)
-        self.max_width = max(self.max_width, width)
-
-    def format(self, value: Any) -> str:
-        if self.floating:
-            if self.sci_mode:
-                text = f"{value:{self.max_width}.4e}"
-            elif self.int_mode:
-                text = f"{value:.0f}"
-                if not (math.isinf(value) or math.isnan(value)):
-                    text += "."
-            else:
-                text = f"{value:.4f}"
-        else:
-            text = f"{value}"
-        return (self.max_width - len(text)) * " " + text
+        int_mode = all(v == math.ceil(v) for v in finite)
+        sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+    if sci_mode:
+        width = max(1, *(len(f"{v:.4e}") for v in finite))
+        return [f"{v:{width}.4e}" for v in flat], width
+    spec = ".0f" if int_mode else ".4f"
+    texts = [format(v, spec) for v in flat]
+    widths = [len(text) for text, v in zip(texts, flat, strict=True)
+              if v != 0 and math.isfinite(v)]
+    width = max(1, *widths, 0) + (1 if int_mode and widths else 0)
+    if int_mode:  # "3." for 3.0; inf and nan keep their text
+        texts = [text + "." if math.isfinite(v) else text
+                 for text, v in zip(texts, flat, strict=True)]
+    return [text.rjust(width) for text in texts], width
 
 
 def _nested(values: Any, shape: tuple[int, ...], indent: int, summarize: bool,
-            formatter: _Formatter) -> str:
+            texts: Iterator[str], width: int) -> str:
+    """The printed body, taking the values' texts in row-major order from ``texts``."""
     dim = len(shape)
     if dim == 0:
-        return formatter.format(values)
+        return next(texts)
     if dim == 1:
-        return _vector(values, shape[0], indent, summarize, formatter)
-    rows = [_nested(row, shape[1:], indent + 1, summarize, formatter) for row in values]
+        return _vector(len(values), shape[0], indent, summarize, texts, width)
+    rows = [_nested(row, shape[1:], indent + 1, summarize, texts, width) for row in values]
     if summarize and shape[0] > 2 * _EDGE:
         rows = [*rows[:_EDGE], "...", *rows[_EDGE:]]
     return "[" + ("," + "\n" * (dim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
-def _vector(values: list[Any], size: int, indent: int, summarize: bool,
-            formatter: _Formatter) -> str:
-    per_line = max(1, math.floor((_DEFAULT_OPTIONS["linewidth"] - indent)
-                                 / (formatter.max_width + 2)))
-    items = [formatter.format(v) for v in values]
+def _vector(count: int, size: int, indent: int, summarize: bool, texts: Iterator[str],
+            width: int) -> str:
+    per_line = max(1, math.floor((_DEFAULT_OPTIONS["linewidth"] - indent) / (width + 2)))
+    items = list(islice(texts, count))
     if summarize and size > 2 * _EDGE:
         items = [*items[:_EDGE], " ...", *items[_EDGE:]]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]

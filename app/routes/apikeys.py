@@ -108,5 +108,7 @@ def _api_key_caller(connection: HTTPConnection) -> callers.Caller | None:
         return None
 
 
-callers.register_resolver(_api_key_caller, first=True)
+callers.register_resolver(
+    callers.CallerResolver(presents=lambda connection: _bearer(connection) is not None,
+                           resolve=_api_key_caller), first=True)
 

@@ -500,11 +500,13 @@ def classroom_identity(request: Request) -> identity.Identity | None:
         return identity.classroom_identity(session, _key(settings), request.cookies)
 
 
+def _has_classroom_cookie(connection: HTTPConnection) -> bool:
+    return bool({identity.TEACHER_COOKIE, identity.SEAT_COOKIE} & connection.cookies.keys())
+
+
 def _classroom_caller(connection: HTTPConnection) -> callers.Caller | None:
     """A teacher's session or a student's seat as the request's Caller (with the class), so
     rate limits, run quotas and the fair queue count students one by one behind one NAT."""
-    if not ({identity.TEACHER_COOKIE, identity.SEAT_COOKIE} & connection.cookies.keys()):
-        return None
     settings = connection.app.dependency_overrides.get(get_settings, get_settings)()
     try:
         with _session(settings) as session:
@@ -518,7 +520,8 @@ def _classroom_caller(connection: HTTPConnection) -> callers.Caller | None:
                           class_id=None if class_id is None else str(class_id))
 
 
-callers.register_resolver(_classroom_caller)
+callers.register_resolver(callers.CallerResolver(presents=_has_classroom_cookie,
+                                                 resolve=_classroom_caller))
 
 
 def _database_ready(request: Request) -> str | None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from app.config import Settings
-from app.deps import ExecutorDep, SettingsDep
+from app.deps import CALLER_FIRST, ExecutorDep, SettingsDep
 from app.executor.base import Executor
 from app.lessons import checker, service
 from app.lessons.loader import catalog
@@ -20,7 +20,7 @@ from app.playground.compare import REPEAT
 from app.routes import classroom
 from app.web import choose_locale, form_fields, is_fragment_request, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=CALLER_FIRST)
 
 
 def _lesson(lesson_id: str) -> Lesson:

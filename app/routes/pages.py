@@ -7,12 +7,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.deps import ExecutorDep, SettingsDep
+from app.deps import CALLER_FIRST, ExecutorDep, SettingsDep
 from app.i18n import LOCALES
 from app.playground import service
 from app.web import LANG_COOKIE, form_fields, render, safe_next
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=CALLER_FIRST)
 ONE_YEAR_S = 365 * 24 * 3600
 
 

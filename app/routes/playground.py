@@ -7,11 +7,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.deps import ExecutorDep, SettingsDep
+from app.deps import CALLER_FIRST, ExecutorDep, SettingsDep
 from app.playground import export, permalink, service
 from app.web import form_fields, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=CALLER_FIRST)
 
 
 @router.post("/run", response_class=HTMLResponse)

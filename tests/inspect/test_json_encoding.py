@@ -8,10 +8,12 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
+from app.inspect.floats import Float32Values
 
 AUTOGRAD64 = """x = torch.randn(64, 64, requires_grad=True)
 w = torch.randn(64, 64, requires_grad=True)
@@ -57,8 +59,10 @@ def test_values_shown_several_times_are_written_once(sandbox: Sandbox) -> None:
 
 def test_a_stray_non_finite_float_is_written_as_text(sandbox: Sandbox) -> None:
     body = sandbox.run("x = torch.ones(100)\ny = x\nx").body
-    values = body["variables"]["x"]["values"]  # shared by x, y and the result
-    values[0], values[1], values[2] = math.nan, math.inf, -math.inf
+    # One plain list shared by x, y and the result, as views share their values.
+    stray = [math.nan, math.inf, -math.inf, *body["variables"]["x"]["values"][3:]]
+    for view in (body["variables"]["x"], body["variables"]["y"], body["result"]):
+        view["values"] = stray
     data = from_json(to_json(body))
     assert data["result"]["values"][:4] == ["nan", "inf", "-inf", 1.0]
     assert data["variables"]["y"]["values"][:3] == ["nan", "inf", "-inf"]
@@ -102,3 +106,14 @@ def _texts(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_texts(v) for v in value]
     return value
+
+
+def test_float32_values_are_written_as_the_text_they_were_read_from(sandbox: Sandbox) -> None:
+    body = sandbox.run("x = torch.randn(40, 40) * 1e-6\ny = x\nx").body
+    values = body["result"]["values"]
+    assert isinstance(values, Float32Values)
+    data = from_json(to_json(body))
+    assert data["result"]["values"] == values == data["variables"]["y"]["values"]
+    assert values.text in to_json(body)  # written once, as shared_values
+    float32 = np.array(values, dtype=np.float32)
+    assert np.array_equal(float32, np.array(data["variables"]["x"]["values"], dtype=np.float32))

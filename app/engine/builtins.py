@@ -18,7 +18,7 @@ from app.config import get_settings
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.exceptions import EXCEPTION_CLASSES
 from app.engine.formatting import format_value, value_text
-from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
+from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef, Uncopyable
 from app.engine.reflection import make_reflection_builtins, type_identity
 from app.engine.text import without_addresses
 from app.inspect.reprs import TextLimits, bounded_text
@@ -34,7 +34,7 @@ _ISINSTANCE_TYPES: tuple[type, ...] = (
 )
 
 
-class _CountedIterator(Iterator[Any]):
+class _CountedIterator(Iterator[Any], Uncopyable):
     """Iterates for the program, counting each item as a step of the budget."""
 
     playground_iterator = True
@@ -46,6 +46,9 @@ class _CountedIterator(Iterator[Any]):
     def __next__(self) -> Any:
         self.interp.budget.step()
         return next(self.inner)
+
+    def __repr__(self) -> str:
+        return f"<{type(self.inner).__name__} object>"  # as Python's, not this module's path
 
 
 def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:

@@ -37,7 +37,7 @@ from app.engine.exceptions import (
 )
 from app.engine.formatting import TextBuilder, percent_format
 from app.engine.hints import did_you_mean
-from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
+from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef, Uncopyable
 from app.engine.parser import DANGEROUS_NAMES, dangerous_name_error, is_grad_mode_decorator
 from app.engine.plots import AxesGrid
 from app.engine.policy import Cost, Namespace, Rule
@@ -105,7 +105,7 @@ _MEMBER_DECORATORS = frozenset({StaticMethod, ClassMethod, Property})
 
 
 @dataclass
-class Scope:
+class Scope(Uncopyable):
     vars: dict[str, Any]
     parent: Scope | None = None
     # Names a `global` or `nonlocal` statement sent to another scope, and that scope.
@@ -122,7 +122,7 @@ class Scope:
         return False, None
 
 
-class UserFunction:
+class UserFunction(Uncopyable):
     """A function (or lambda, or method) defined by the program."""
 
     # Security: no __dict__. torch copies a callable object's __dict__ into state dicts
@@ -150,7 +150,7 @@ class UserFunction:
         return f"<function {self.name}>"
 
 
-class BoundUserMethod:
+class BoundUserMethod(Uncopyable):
     __slots__ = ("function", "instance")
 
     def __init__(self, function: UserFunction, instance: Any) -> None:
@@ -164,7 +164,7 @@ class BoundUserMethod:
         return f"<bound method {self.function.name}>"
 
 
-class MethodRef:
+class MethodRef(Uncopyable):
     """A vetted method of a non-user object: the policy rule travels with it."""
 
     __slots__ = ("label", "name", "obj", "rule")
@@ -179,12 +179,15 @@ class MethodRef:
         return f"<method {self.label}>"
 
 
-class SuperProxy:
+class SuperProxy(Uncopyable):
     """What ``super()`` gives a program: only ``__init__`` of the base class."""
 
     def __init__(self, base: type, instance: Any) -> None:
         self.base = base
         self.instance = instance
+
+    def __repr__(self) -> str:
+        return "<super object>"  # not this module's path
 
 
 @dataclass
@@ -206,7 +209,7 @@ class RunState:
     globals: dict[str, Any] = field(default_factory=dict)
 
 
-class Interpreter:
+class Interpreter(Uncopyable):
     def __init__(self, settings: Settings, budget: Budget, devices: DevicePolicy,
                  namespaces: dict[str, Namespace], vetted: dict[int, tuple[str, Rule]],
                  on_step: Callable[[ast.stmt, Any, bool], None] | None = None) -> None:

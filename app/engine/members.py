@@ -8,7 +8,28 @@ attributes the interpreter would read (attributes are only read through
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn, SupportsIndex
+
+from app.engine.errors import ForbiddenError
+from app.message import Message
+
+
+class Uncopyable:
+    """Objects of the interpreter that a program holds (its functions, bound methods,
+    iterators, ``super()``) and the interpreter itself.
+
+    Security: Python's copy and pickle take any object apart through ``__reduce_ex__``, slots
+    included: a deepcopy that reached a program function copied its live interpreter, with the
+    program's globals, tensors and budget, as a second interpreter the budget never saw.
+    Functions are shared, not copied, as the playground's copy.deepcopy says."""
+
+    __slots__ = ()
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise ForbiddenError(Message(
+            "{label} cannot copy {what} in the playground", label="copy",
+            what="a function (functions are shared, not copied: keep them out of what you "
+                 "copy)"))
 
 
 class StaticMethod:

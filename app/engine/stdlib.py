@@ -602,6 +602,10 @@ def predict_copy_bytes(ctx: Any, value: Any, label: str) -> int:
             if type(item) not in ctx.user_classes and not _is_torch_module(type(item)):
                 raise _uncopyable(label, f"a {type(item).__name__}")
             stack.extend(vars(item).values())
+            if isinstance(item, BaseException):
+                # Security: deepcopy copies an exception's args too (BaseException.__reduce__):
+                # unsized, copy.deepcopy(E(f)) copied f's live interpreter, globals and all.
+                stack.extend(item.args)
         elif isinstance(item, (UserFunction, BoundUserMethod)) or callable(item):
             raise _uncopyable(label, "a function (functions are shared, not copied: keep "
                               "them out of what you copy)")
@@ -659,6 +663,8 @@ def _track_copied(ctx: Any, value: Any) -> None:
             stack.extend(item.values())
         elif hasattr(item, "__dict__"):
             stack.extend(vars(item).values())
+            if isinstance(item, BaseException):  # copied with its args (see above)
+                stack.extend(item.args)
     for item in found:
         ctx.budget.live.track(item)
 

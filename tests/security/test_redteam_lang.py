@@ -10,12 +10,25 @@ user code reaching eval/exec, files, the network or another program's data."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.config import Settings
+from app.engine.errors import ForbiddenError
+from app.engine.interpreter import (
+    BoundUserMethod,
+    Interpreter,
+    MethodRef,
+    Scope,
+    SuperProxy,
+    UserFunction,
+)
 from app.engine.program import Outcome, Sandbox
+from app.engine.stdlib_values import CountedIterator
 from tests.security.conftest import Canary
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
@@ -52,6 +65,37 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "    raise E('collate')\nds = TensorDataset(torch.ones(4, 2))\n"
      "for b in DataLoader(ds, batch_size=2, collate_fn=collate):\n    pass", 200, "E",
      "collate"),
+    # --- copy.deepcopy reaches what an exception's args hold ------------------------------
+    # deepcopy copies an exception's args (BaseException.__reduce__), which the sizing did
+    # not walk: a program function there was copied with its live interpreter (globals,
+    # tensors, budget), a second interpreter the budget never saw.
+    ("deepcopy-exception-function", "import copy\nclass E(Exception):\n    pass\n"
+     "def f():\n    return 1\ng = copy.deepcopy(E(f)).args[0]", 400, "ForbiddenError",
+     "cannot copy a function"),
+    ("deepcopy-exception-lambda", "import copy\nclass E(Exception):\n    pass\n"
+     "g = copy.deepcopy(E(lambda: 0)).args[0]\nprint('escaped', g())", 400, "ForbiddenError",
+     "cannot copy a function"),
+    ("deepcopy-exception-bound-method", "import copy\nclass E(Exception):\n    pass\n"
+     "class A:\n    def m(self):\n        return 1\ncopy.deepcopy(E(A().m))", 400,
+     "ForbiddenError", "cannot copy a function"),
+    ("deepcopy-exception-in-object", "import copy\nclass E(Exception):\n    pass\n"
+     "class A:\n    def __init__(self):\n        self.e = E([{'k': lambda: 1}])\n"
+     "copy.deepcopy(A())", 400, "ForbiddenError", "cannot copy a function"),
+    ("copy-exception-lambda", "import copy\nclass E(Exception):\n    pass\n"
+     "copy.copy(E(lambda: 2))", 400, "ForbiddenError", "cannot copy a function"),
+    ("deepcopy-exception-tensor-method", "import copy\nclass E(Exception):\n    pass\n"
+     "big = torch.ones(10)\ncopy.deepcopy(E(big.add))", 400, "ForbiddenError",
+     "cannot copy a MethodRef"),
+    ("deepcopy-exception-iterator", "import copy\nclass E(Exception):\n    pass\n"
+     "copy.deepcopy(E(iter([1, 2])))", 400, "ForbiddenError", "cannot copy a _CountedIterator"),
+    ("deepcopy-exception-itertools", "import copy\nimport itertools\n"
+     "class E(Exception):\n    pass\ncopy.deepcopy(E(itertools.count()))", 400,
+     "ForbiddenError", "cannot copy a CountedIterator"),
+    ("deepcopy-exception-super", "import copy\nclass E(Exception):\n    pass\nclass A:\n"
+     "    def m(self):\n        return super()\ncopy.deepcopy(E(A().m()))", 400,
+     "ForbiddenError", "cannot copy a SuperProxy"),
+    ("deepcopy-exception-namespace-member", "import copy\nclass E(Exception):\n    pass\n"
+     "copy.deepcopy(E(torch.optim))", 400, "ForbiddenError", "cannot copy a Namespace"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -73,6 +117,17 @@ def test_stopped(sandbox: Sandbox, intact: Canary, code: str, status: int, kind:
 
 # (id, program, exactly what it prints)
 PRINTS: list[tuple[str, str, str]] = [
+    ("deepcopy-exception-data", "import copy\nclass E(ValueError):\n    pass\n"
+     "x = torch.arange(3.)\ne = E([x, x], {'k': (1, 'a')})\nc = copy.deepcopy(e)\n"
+     "print(c.args[0][0] is c.args[0][1], c.args[0][0] is x, c.args[1], "
+     "c.args[0][1].tolist())", "True False {'k': (1, 'a')} [0.0, 1.0, 2.0]\n"),
+    ("deepcopy-own-exception-runs-init", "import copy\nclass E(Exception):\n"
+     "    def __init__(self, x):\n        print('init', x)\n        self.y = x\n"
+     "e = copy.deepcopy(E(1))\nprint(e.args, e.y)", "init 1\ninit 1\n(1,) 1\n"),
+    ("super-object-repr", "class A:\n    def m(self):\n        return super()\n"
+     "print(A().m())", "<super object>\n"),
+    ("iterator-repr", "print(iter([1]), enumerate([1]), zip([1], [2]))",
+     "<list_iterator object> <enumerate object> <zip object>\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]
@@ -98,3 +153,24 @@ def test_base_exception_leaves_the_worker_serving(client: TestClient, intact: Ca
                 body["error"]["message"]) == (200, False, "E", "mine")
     response = client.post("/eval", json={"code": "torch.arange(6).sum()"})
     assert response.json()["result"]["values"] == 15
+
+
+def test_deepcopied_exception_args_count_as_memory(settings: Settings) -> None:
+    # The copies of tensors inside an exception's args were neither sized nor tracked.
+    sandbox = Sandbox(settings.model_copy(update={"max_total_bytes": 64 * 1024**2}))
+    code = ("import copy\nclass E(Exception):\n    pass\nx = torch.ones(2**22)\n"
+            "keep = [copy.deepcopy(E(x)) for i in range(6)]")
+    status, kind, message = _error(sandbox.run(code))
+    assert (status, kind) == (413, "LimitError"), message
+
+
+@pytest.mark.parametrize("cls", [UserFunction, BoundUserMethod, MethodRef, SuperProxy, Scope,
+                                 Interpreter, CountedIterator],
+                         ids=lambda cls: cls.__name__)
+def test_interpreter_objects_cannot_be_copied_or_pickled(cls: type) -> None:
+    # The backstop: whatever path reaches them (torch's own deepcopy, pickle), these objects
+    # hold or lead to the live interpreter and are never taken apart.
+    obj = object.__new__(cls)
+    for take_apart in (copy.deepcopy, copy.copy, pickle.dumps):
+        with pytest.raises(ForbiddenError, match="cannot copy"):
+            take_apart(obj)

@@ -18,6 +18,7 @@ from app.config import get_settings
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.exceptions import EXCEPTION_CLASSES
 from app.engine.formatting import format_value, value_text
+from app.engine.marks import mark_builtin
 from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef, Uncopyable
 from app.engine.reflection import make_reflection_builtins, type_identity
 from app.engine.text import without_addresses
@@ -220,9 +221,9 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         **make_reflection_builtins(interp),
     }
     for function in functions.values():
-        try:
-            function.playground_builtin = True  # type: ignore[attr-defined]
-        except (AttributeError, TypeError):  # C built-ins (abs, float ...) take none
+        if isinstance(function, types.FunctionType):
+            mark_builtin(function)
+        else:  # C built-ins (abs, float ...) take no attributes
             interp.vetted[id(function)] = (function.__name__, _SCALAR_RULE)
     for function, cls in ((int_, int), (str_, str), (list_, list), (tuple_, tuple),
                           (set_, set), (dict_, dict)):

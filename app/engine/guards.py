@@ -22,6 +22,7 @@ from app.config import Settings
 from app.engine import lazy
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.kernels import check_dense, check_optimizer, check_optimizer_state_dict
+from app.engine.marks import mark_builtin
 from app.message import Message
 
 if TYPE_CHECKING:
@@ -443,8 +444,7 @@ def budgeted_collate(ctx: GuardContext) -> Callable[[Any], Any]:
         ctx.budget.live.track(result)
         return result
 
-    collate.playground_builtin = True  # type: ignore[attr-defined]
-    return collate
+    return mark_builtin(collate)
 
 
 def guard_dataloader(ctx: GuardContext, function: Any, args: tuple[Any, ...],

@@ -37,6 +37,7 @@ from app.engine.exceptions import (
 )
 from app.engine.formatting import TextBuilder, percent_format
 from app.engine.hints import did_you_mean
+from app.engine.marks import is_builtin, is_counted_iterator, mark_builtin
 from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef, Uncopyable
 from app.engine.parser import DANGEROUS_NAMES, dangerous_name_error, is_grad_mode_decorator
 from app.engine.plots import AxesGrid
@@ -1136,8 +1137,7 @@ class Interpreter(Uncopyable):
             return function(*args, **kwargs)
         if isinstance(function, MethodRef):
             return self.call_method(function, args, kwargs)
-        builtin = getattr(function, "playground_builtin", None)
-        if builtin is not None:
+        if is_builtin(function):
             return function(*args, **kwargs)
         if isinstance(function, type) and function in self.user_classes:
             return function(*args, **kwargs)
@@ -1775,7 +1775,7 @@ class Interpreter(Uncopyable):
             return (self.admission.admit(item, label) for item in value)
         if isinstance(value, AxesGrid):
             return iter(value.rows())
-        if isinstance(value, Iterator) and getattr(value, "playground_iterator", False):
+        if isinstance(value, Iterator) and is_counted_iterator(value):
             return value
         raise TypeError(f"{self.describe_type(value)} is not iterable in the playground")
 
@@ -1790,7 +1790,7 @@ class Interpreter(Uncopyable):
         if type(value) in self.user_classes or (isinstance(value, type)
                                                  and value in self.user_classes):
             return True
-        if getattr(value, "playground_builtin", False):
+        if is_builtin(value):
             return True
         return id(value) in self.vetted or any(value is b for b in self.builtins.values())
 
@@ -1977,8 +1977,7 @@ def _guarded_len(function: UserFunction, settings: Settings) -> Callable[..., An
 
 
 def _builtin(function: Callable[..., Any]) -> Callable[..., Any]:
-    function.playground_builtin = True  # type: ignore[attr-defined]
-    return function
+    return mark_builtin(function)
 
 
 def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | None:

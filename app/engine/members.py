@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NoReturn, SupportsIndex
 
 from app.engine.errors import ForbiddenError
+from app.engine.marks import builtin_type
 from app.message import Message
 
 
@@ -86,8 +87,11 @@ class TypeRef:
 
     def __eq__(self, other: object) -> bool:
         # int(), str(), list() ... of the playground are functions that stand for the class.
-        other = other.cls if isinstance(other, TypeRef) else getattr(other, "playground_type",
-                                                                      other)
+        if isinstance(other, TypeRef):
+            other = other.cls
+        else:
+            found = builtin_type(other)
+            other = other if found is None else found
         return self.cls is other
 
     def __hash__(self) -> int:

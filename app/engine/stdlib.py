@@ -33,6 +33,7 @@ from torch import nn
 
 from app.engine.errors import DeadlineError, ForbiddenError, LimitError
 from app.engine.guards import Prepared
+from app.engine.marks import mark_builtin
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.stdlib_values import (
     AnnotationName,
@@ -300,7 +301,7 @@ def namedtuple(ctx: Any, typename: Any, field_names: Any) -> Callable[..., Any]:
     def make(*args: Any, **kwargs: Any) -> Any:
         return cls(*args, **kwargs)
 
-    make.playground_builtin = True  # type: ignore[attr-defined]
+    mark_builtin(make)
     make.__name__ = typename
     return make
 
@@ -514,8 +515,7 @@ def partial(ctx: Any, func: Any, *args: Any, **kwargs: Any) -> Callable[..., Any
     def call(*more: Any, **more_kwargs: Any) -> Any:
         return ctx.call(func, (*args, *more), {**kwargs, **more_kwargs})
 
-    call.playground_builtin = True  # type: ignore[attr-defined]
-    return call
+    return mark_builtin(call)
 
 
 _NO_INITIAL = object()

@@ -31,7 +31,7 @@ from app.engine.program import Outcome, Sandbox
 from app.engine.stdlib_values import CountedIterator
 from tests.security.conftest import Canary
 
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}")
 
 
 def _error(outcome: Outcome) -> tuple[int, str, str]:
@@ -96,6 +96,15 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "ForbiddenError", "cannot copy a SuperProxy"),
     ("deepcopy-exception-namespace-member", "import copy\nclass E(Exception):\n    pass\n"
      "copy.deepcopy(E(torch.optim))", 400, "ForbiddenError", "cannot copy a Namespace"),
+    # --- the sandbox's marks are read from its own functions only ---------------------------
+    # call() asked getattr(function, 'playground_builtin'): nn.Module's __getattr__ answers
+    # with a child of that name, so the Sequential was called as a sandbox built-in, unsized.
+    ("marker-child-sequential", "from collections import OrderedDict\n"
+     "seq = nn.Sequential(OrderedDict([('playground_builtin', nn.Linear(1, 2**20))]))\n"
+     "y = seq(torch.ones(80, 1))", 413, "LimitError", "Sequential(...) would allocate 320.0 MB"),
+    ("marker-child-add-module", "seq = nn.Sequential()\n"
+     "seq.add_module('playground_builtin', nn.Linear(1, 2**20))\ny = seq(torch.ones(80, 1))",
+     413, "LimitError", "would allocate 320.0 MB"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -128,6 +137,12 @@ PRINTS: list[tuple[str, str, str]] = [
      "print(A().m())", "<super object>\n"),
     ("iterator-repr", "print(iter([1]), enumerate([1]), zip([1], [2]))",
      "<list_iterator object> <enumerate object> <zip object>\n"),
+    ("marker-child-type", "m = nn.Sequential(nn.Linear(2, 2))\n"
+     "m.add_module('playground_type', nn.ReLU())\nprint(type(m), type(m) == nn.Sequential)",
+     "<class 'torch.nn.modules.container.Sequential'> True\n"),
+    ("marker-child-iterator", "d = nn.Sequential()\n"
+     "d.add_module('playground_iterator', nn.Identity())\nprint([type(c).__name__ for c in d])",
+     "['Identity']\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]

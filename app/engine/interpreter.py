@@ -663,7 +663,7 @@ class Interpreter(Uncopyable):
                         "not in a subclass of {base}", base=torch_base.__name__)), item.lineno,
                         hint=Message("In an nn.Module define forward(self, x) instead: "
                                      "model(x) calls it."))
-                if item.name not in _OVERRIDABLE and hasattr(torch_base, item.name):
+                if item.name not in _OVERRIDABLE and _torch_uses(torch_base, item.name):
                     raise ForbiddenError(at_line(item.lineno, Message(
                         "'{name}' would replace a method of {base} that torch itself calls; "
                         "pick another name", name=item.name, base=torch_base.__name__)),
@@ -690,7 +690,7 @@ class Interpreter(Uncopyable):
                     # Security: a class attribute is looked up by torch too: `forward =
                     # torch.ones` made model(...) call torch.ones past the budget. Class
                     # attributes hold data only and never replace the base class's names.
-                    if callable(value) or hasattr(torch_base, target.id):
+                    if callable(value) or _torch_uses(torch_base, target.id):
                         raise ForbiddenError(at_line(item.lineno, Message(
                             "the class attribute '{name}' may not be a function, class or "
                             "layer, nor replace a name of {base}; define methods with def and "
@@ -1914,6 +1914,20 @@ def _has_member(obj: Any, name: str) -> bool:
     if name in getattr(obj, "__dict__", {}):
         return True
     return any(name in vars(klass) for klass in type(obj).__mro__)
+
+
+# Attributes torch's base classes set on every instance in __init__, apart from the class's
+# own names: the program's class may not define them as methods, properties or class
+# variables (a property named `training` ran the program's code whenever torch or the result
+# view read model.training, also after the program had ended).
+_INSTANCE_ATTRIBUTES: dict[type, frozenset[str]] = {
+    nn.Module: frozenset(vars(nn.Module())), tud.Dataset: frozenset(vars(tud.Dataset())),
+}
+
+
+def _torch_uses(torch_base: type, name: str) -> bool:
+    """Whether ``name`` is one of torch's on the base class or on each of its instances."""
+    return hasattr(torch_base, name) or name in _INSTANCE_ATTRIBUTES.get(torch_base, ())
 
 
 def _member_trampoline(member: Any) -> Any:

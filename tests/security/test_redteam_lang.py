@@ -105,6 +105,26 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
     ("marker-child-add-module", "seq = nn.Sequential()\n"
      "seq.add_module('playground_builtin', nn.Linear(1, 2**20))\ny = seq(torch.ones(80, 1))",
      413, "LimitError", "would allocate 320.0 MB"),
+    # --- torch's instance attributes are not the program's to redefine ---------------------
+    # hasattr(nn.Module, 'training') is False (Module.__init__ sets it on the instance), so a
+    # property `training` ran the program's code when torch or the result view read it: after
+    # the program, its LimitError (or a Namespace as the value) came out as an InternalError.
+    ("module-training-property", "class M(nn.Module):\n    @property\n"
+     "    def training(self):\n        while True:\n            pass\n"
+     "    @training.setter\n    def training(self, v):\n        pass\n"
+     "    def forward(self, x):\n        return x\nm = M()", 400, "ForbiddenError",
+     "'training' would replace"),
+    ("module-training-property-returns-torch", "class M(nn.Module):\n    @property\n"
+     "    def training(self):\n        return torch\n    @training.setter\n"
+     "    def training(self, v):\n        pass\nm = M()", 400, "ForbiddenError",
+     "'training' would replace"),
+    ("module-training-method", "class M(nn.Module):\n    def training(self):\n"
+     "        return 1", 400, "ForbiddenError", "'training' would replace"),
+    ("module-training-class-variable", "class M(nn.Module):\n    training = 5", 400,
+     "ForbiddenError", "the class attribute 'training'"),
+    ("module-subclass-training-property", "class B(nn.Module):\n    pass\nclass M(B):\n"
+     "    @property\n    def training(self):\n        return 1", 400, "ForbiddenError",
+     "'training' would replace"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -143,6 +163,10 @@ PRINTS: list[tuple[str, str, str]] = [
     ("marker-child-iterator", "d = nn.Sequential()\n"
      "d.add_module('playground_iterator', nn.Identity())\nprint([type(c).__name__ for c in d])",
      "['Identity']\n"),
+    ("module-sets-training-data", "class M(nn.Module):\n    def __init__(self):\n"
+     "        super().__init__()\n        self.training = False\n"
+     "    def forward(self, x):\n        return x\nm = M()\nprint(m.training)\nm.train()\n"
+     "print(m.training)", "False\nTrue\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]

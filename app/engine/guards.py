@@ -109,6 +109,32 @@ def guard_parameter(ctx: GuardContext, function: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs)
 
 
+def check_layer_names(module: nn.Module) -> None:
+    """Security: a layer's children, parameters and buffers are attributes of the layer too
+    (``Module.__getattr__``), and Python's protocols look some names up on the object itself:
+    a child named ``__deepcopy__`` made copy.deepcopy call it with deepcopy's memo and return
+    whatever it returned. Names are plain: not starting with '_' nor 'playground_' (the
+    sandbox's marks)."""
+    for table in (module._modules, module._parameters, module._buffers):
+        for name in table:
+            if not isinstance(name, str) or name.startswith(("_", "playground_")):
+                raise ForbiddenError(
+                    Message("the layer name {name!r} is not available: names starting with "
+                            "'_' or 'playground_' belong to Python and to the sandbox "
+                            "(copy.deepcopy calls a child named '__deepcopy__')",
+                            name=str(name)[:40]),
+                    hint=Message("Use a plain name such as 'fc1' or 'block2'."))
+
+
+def guard_layer_names(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Prepared:
+    """For the calls that name children (nn.Sequential of an OrderedDict, ModuleDict,
+    ParameterDict, add_module): the names are checked once the layer holds them."""
+    def after(result: Any) -> None:
+        check_layer_names(result if isinstance(result, nn.Module) else function)
+    return Prepared(args, kwargs, after)
+
+
 # Tensors of state an optimizer keeps per parameter, each as large as the parameter (0-d
 # step counters aside), as torch 2.x makes them on the first step.
 _STATE_COPIES = {"Adagrad": 1, "Adadelta": 2, "Adamax": 2, "NAdam": 2, "RAdam": 2, "ASGD": 1,

@@ -96,15 +96,41 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "ForbiddenError", "cannot copy a SuperProxy"),
     ("deepcopy-exception-namespace-member", "import copy\nclass E(Exception):\n    pass\n"
      "copy.deepcopy(E(torch.optim))", 400, "ForbiddenError", "cannot copy a Namespace"),
-    # --- the sandbox's marks are read from its own functions only ---------------------------
-    # call() asked getattr(function, 'playground_builtin'): nn.Module's __getattr__ answers
-    # with a child of that name, so the Sequential was called as a sandbox built-in, unsized.
+    # --- layer names are plain: Module.__getattr__ answers every child's name ---------------
+    # A child named __deepcopy__ was called by copy.deepcopy with its memo (the "copy" was
+    # what the child returned); one named playground_builtin made call() take the Sequential
+    # for a sandbox built-in and call it past the budget (320 MB over the per-call 256 MB).
+    ("layer-name-deepcopy", "import copy\nclass M(nn.Module):\n    def forward(self, memo):\n"
+     "        print('escaped', memo)\n        return 5\nm = nn.Sequential()\n"
+     "m.add_module('__deepcopy__', M())\nx = copy.deepcopy(m)", 400, "ForbiddenError",
+     "the layer name '__deepcopy__' is not available"),
+    ("layer-name-copy", "import copy\nm = nn.Sequential()\nm.add_module('__copy__', "
+     "nn.Identity())\ncopy.copy(m)", 400, "ForbiddenError", "the layer name '__copy__'"),
+    ("layer-name-array", "m = nn.Sequential()\nm.add_module('__array__', nn.Identity())\n"
+     "np.array(m)", 400, "ForbiddenError", "the layer name '__array__'"),
+    ("layer-name-array-interface", "m = nn.ModuleDict({'__array_interface__': nn.Identity()})"
+     "\nnp.asarray(m)", 400, "ForbiddenError", "the layer name '__array_interface__'"),
+    ("layer-name-cuda-array-interface", "from collections import OrderedDict\n"
+     "m = nn.Sequential(OrderedDict([('__cuda_array_interface__', nn.Identity())]))\n"
+     "torch.as_tensor(m)", 400, "ForbiddenError", "the layer name '__cuda_array_interface__'"),
+    ("layer-name-parameter-dict", "p = nn.ParameterDict({'__deepcopy__': "
+     "nn.Parameter(torch.ones(1))})", 400, "ForbiddenError", "the layer name '__deepcopy__'"),
+    ("layer-name-wrapped", "m = nn.Sequential()\nm.add_module('__wrapped__', nn.Identity())",
+     400, "ForbiddenError", "the layer name '__wrapped__'"),
+    ("layer-name-private", "m = nn.Sequential()\nm.add_module('_secret', nn.Identity())",
+     400, "ForbiddenError", "the layer name '_secret'"),
     ("marker-child-sequential", "from collections import OrderedDict\n"
      "seq = nn.Sequential(OrderedDict([('playground_builtin', nn.Linear(1, 2**20))]))\n"
-     "y = seq(torch.ones(80, 1))", 413, "LimitError", "Sequential(...) would allocate 320.0 MB"),
+     "y = seq(torch.ones(80, 1))", 400, "ForbiddenError",
+     "the layer name 'playground_builtin'"),
     ("marker-child-add-module", "seq = nn.Sequential()\n"
      "seq.add_module('playground_builtin', nn.Linear(1, 2**20))\ny = seq(torch.ones(80, 1))",
-     413, "LimitError", "would allocate 320.0 MB"),
+     400, "ForbiddenError", "the layer name 'playground_builtin'"),
+    ("marker-child-own-module", "class M(nn.Module):\n    def __init__(self):\n"
+     "        super().__init__()\n        self.add_module('playground_type', nn.ReLU())\n"
+     "m = M()", 400, "ForbiddenError", "the layer name 'playground_type'"),
+    ("marker-child-module-dict", "d = nn.ModuleDict({'playground_iterator': nn.Identity()})",
+     400, "ForbiddenError", "the layer name 'playground_iterator'"),
     # --- torch's instance attributes are not the program's to redefine ---------------------
     # hasattr(nn.Module, 'training') is False (Module.__init__ sets it on the instance), so a
     # property `training` ran the program's code when torch or the result view read it: after
@@ -157,12 +183,11 @@ PRINTS: list[tuple[str, str, str]] = [
      "print(A().m())", "<super object>\n"),
     ("iterator-repr", "print(iter([1]), enumerate([1]), zip([1], [2]))",
      "<list_iterator object> <enumerate object> <zip object>\n"),
-    ("marker-child-type", "m = nn.Sequential(nn.Linear(2, 2))\n"
-     "m.add_module('playground_type', nn.ReLU())\nprint(type(m), type(m) == nn.Sequential)",
-     "<class 'torch.nn.modules.container.Sequential'> True\n"),
-    ("marker-child-iterator", "d = nn.Sequential()\n"
-     "d.add_module('playground_iterator', nn.Identity())\nprint([type(c).__name__ for c in d])",
-     "['Identity']\n"),
+    ("layer-names-plain", "from collections import OrderedDict\n"
+     "m = nn.Sequential(OrderedDict([('fc1', nn.Linear(2, 3)), ('act', nn.ReLU())]))\n"
+     "m.add_module('out', nn.Linear(3, 1))\nd = nn.ModuleDict({'enc': nn.Identity()})\n"
+     "print([n for n, c in m.named_children()], list(d.keys()), m(torch.ones(1, 2)).shape)",
+     "['fc1', 'act', 'out'] ['enc'] torch.Size([1, 1])\n"),
     ("module-sets-training-data", "class M(nn.Module):\n    def __init__(self):\n"
      "        super().__init__()\n        self.training = False\n"
      "    def forward(self, x):\n        return x\nm = M()\nprint(m.training)\nm.train()\n"
@@ -213,3 +238,19 @@ def test_interpreter_objects_cannot_be_copied_or_pickled(cls: type) -> None:
     for take_apart in (copy.deepcopy, copy.copy, pickle.dumps):
         with pytest.raises(ForbiddenError, match="cannot copy"):
             take_apart(obj)
+
+
+def test_marks_are_not_read_through_getattr() -> None:
+    # An nn.Module answers any name of a child through __getattr__; the marks must not.
+    from collections import OrderedDict
+
+    from torch import nn
+
+    from app.engine.marks import builtin_type, is_builtin, is_counted_iterator
+
+    marked = nn.Sequential(OrderedDict([("playground_builtin", nn.Identity()),
+                                        ("playground_type", nn.Identity()),
+                                        ("playground_iterator", nn.Identity())]))
+    assert marked.playground_builtin is not None  # what getattr would have seen
+    assert (is_builtin(marked), builtin_type(marked), is_counted_iterator(marked)) == (
+        False, None, False)

@@ -65,7 +65,7 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "    raise E('collate')\nds = TensorDataset(torch.ones(4, 2))\n"
      "for b in DataLoader(ds, batch_size=2, collate_fn=collate):\n    pass", 200, "E",
      "collate"),
-    # --- copy.deepcopy reaches what an exception's args hold ------------------------------
+    # --- copy.deepcopy reaches what an exception's args hold ----------------------------------
     # deepcopy copies an exception's args (BaseException.__reduce__), which the sizing did
     # not walk: a program function there was copied with its live interpreter (globals,
     # tensors, budget), a second interpreter the budget never saw.
@@ -96,7 +96,7 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "ForbiddenError", "cannot copy a SuperProxy"),
     ("deepcopy-exception-namespace-member", "import copy\nclass E(Exception):\n    pass\n"
      "copy.deepcopy(E(torch.optim))", 400, "ForbiddenError", "cannot copy a Namespace"),
-    # --- layer names are plain: Module.__getattr__ answers every child's name ---------------
+    # --- layer names are plain: Module.__getattr__ answers every child's name -----------------
     # A child named __deepcopy__ was called by copy.deepcopy with its memo (the "copy" was
     # what the child returned); one named playground_builtin made call() take the Sequential
     # for a sandbox built-in and call it past the budget (320 MB over the per-call 256 MB).
@@ -131,7 +131,7 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "m = M()", 400, "ForbiddenError", "the layer name 'playground_type'"),
     ("marker-child-module-dict", "d = nn.ModuleDict({'playground_iterator': nn.Identity()})",
      400, "ForbiddenError", "the layer name 'playground_iterator'"),
-    # --- torch's instance attributes are not the program's to redefine ---------------------
+    # --- torch's instance attributes are not the program's to redefine ------------------------
     # hasattr(nn.Module, 'training') is False (Module.__init__ sets it on the instance), so a
     # property `training` ran the program's code when torch or the result view read it: after
     # the program, its LimitError (or a Namespace as the value) came out as an InternalError.
@@ -151,6 +151,241 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
     ("module-subclass-training-property", "class B(nn.Module):\n    pass\nclass M(B):\n"
      "    @property\n    def training(self):\n        return 1", 400, "ForbiddenError",
      "'training' would replace"),
+    # --- internals of the interpreter's own objects -------------------------------------------
+    ("function-node", "def f():\n    pass\nprint(f.node)", 400, "ForbiddenError",
+     "attributes of a UserFunction are not available ('.node')"),
+    ("function-interp", "def f():\n    pass\nprint(f.interp)", 400, "ForbiddenError",
+     "('.interp')"),
+    ("function-code-getattr", "def f():\n    pass\ngetattr(f, '__code__')", 400,
+     "ForbiddenError", "getattr() with the name '__code__' is not available"),
+    ("bound-method-instance", "class A:\n    def m(self):\n        return 1\n"
+     "print(A().m.instance)", 400, "ForbiddenError", "('.instance')"),
+    ("iterator-inner", "x = iter([1, 2])\nprint(x.inner)", 400, "ForbiddenError",
+     "('.inner')"),
+    ("iterator-interp", "x = enumerate([1, 2])\nprint(x.interp)", 400, "ForbiddenError",
+     "('.interp')"),
+    ("itertools-ctx", "import itertools\nprint(itertools.count().ctx)", 400,
+     "ForbiddenError", "('.ctx')"),
+    ("super-base", "class A:\n    def m(self):\n        return super()\nprint(A().m().base)",
+     400, "ForbiddenError", "super() gives access to __init__"),
+    ("super-class", "class A:\n    def m(self):\n        return super().__class__\nA().m()",
+     400, "ForbiddenError", "super() gives access to __init__"),
+    ("super-torch-method", "class A(Exception):\n    def m(self):\n"
+     "        return super().with_traceback\nA().m()", 400, "ForbiddenError",
+     "super() gives access to __init__"),
+    ("super-as-value", "s = super", 200, "NameError", "name 'super' is not defined"),
+    ("generator-frame", "g = nn.Linear(2, 2).parameters()\nprint(g.gi_frame)", 400,
+     "ForbiddenError", "attributes of a generator are not available ('.gi_frame')"),
+    ("generator-send", "g = nn.Linear(2, 2).parameters()\ng.send(None)", 400,
+     "ForbiddenError", "('.send')"),
+    ("partial-func", "import functools\np = functools.partial(torch.ones, 3)\nprint(p.func)",
+     400, "ForbiddenError", "attributes of a function are not available ('.func')"),
+    ("namedtuple-methods-marker", "from collections import namedtuple\n"
+     "P = namedtuple('P', 'x y')\nprint(P.playground_methods)", 400, "ForbiddenError",
+     "('.playground_methods')"),
+    ("typing-origin", "import typing\nprint(typing.Any.origin)", 400, "ForbiddenError",
+     "attributes of an AnnotationName are not available"),
+    ("typing-of-namespace", "import typing\nprint(typing.List[torch])", 200, "TypeError",
+     "a typing annotation takes types"),
+    ("defaultdict-factory-attribute", "import collections\n"
+     "d = collections.defaultdict(int)\nprint(d.default_factory)", 400, "ForbiddenError",
+     "'defaultdict.default_factory' is not available"),
+    ("defaultdict-torch-factory", "import collections\n"
+     "d = collections.defaultdict(torch.ones)", 400, "ForbiddenError",
+     "defaultdict's factory must be"),
+    ("defaultdict-typeref-factory", "import collections\n"
+     "d = collections.defaultdict(type(1))", 400, "ForbiddenError",
+     "defaultdict's factory must be"),
+    ("defaultdict-factory-budget", "import collections\n"
+     "d = collections.defaultdict(lambda: torch.empty(10**10))\nd['x']", 413, "LimitError",
+     "torch.empty would allocate"),
+    ("functools-lru-cache", "import functools\nprint(functools.lru_cache)", 400,
+     "ForbiddenError", "functools.lru_cache is not available"),
+    ("functools-wraps", "import functools\nprint(functools.wraps)", 400, "ForbiddenError",
+     "functools.wraps is not available"),
+    ("functools-cache-decorator", "import functools\n@functools.cache\ndef f(n):\n"
+     "    return n", 400, "ForbiddenError", "a decorator may be"),
+    # --- class creation hooks, metaclasses, descriptors ---------------------------------------
+    ("class-init-subclass", "class A:\n    def __init_subclass__(cls):\n        pass", 400,
+     "ForbiddenError", "the function name '__init_subclass__' is not allowed"),
+    ("class-set-name", "class A:\n    def __set_name__(self, owner, name):\n        pass",
+     400, "ForbiddenError", "the function name '__set_name__' is not allowed"),
+    ("class-getitem-hook", "class A:\n    def __class_getitem__(cls, item):\n"
+     "        return torch", 400, "ForbiddenError", "'__class_getitem__' is not allowed"),
+    ("class-subscript", "class A:\n    pass\nA[int]", 400, "ForbiddenError",
+     "the class A cannot be indexed here"),
+    ("class-getattr-hook", "class A:\n    def __getattr__(self, name):\n        return torch",
+     400, "ForbiddenError", "'__getattr__' is not allowed"),
+    ("class-reduce-hook", "class A:\n    def __reduce__(self):\n        return (print, ('x',))",
+     400, "ForbiddenError", "'__reduce__' is not allowed"),
+    ("class-reduce-ex-getattr", "class A:\n    pass\ngetattr(A(), '__reduce_ex__')", 400,
+     "ForbiddenError", "getattr() with the name '__reduce_ex__'"),
+    ("class-metaclass", "class A(metaclass=type):\n    pass", 400, "ForbiddenError",
+     "class decorators and class keywords are not available"),
+    ("class-two-bases", "class A(ValueError, nn.Module):\n    pass", 400, "ForbiddenError",
+     "a class may have one base class"),
+    ("class-base-typeref", "class A(type(1)):\n    pass", 400, "ForbiddenError",
+     "a class may extend nn.Module"),
+    ("class-base-layer", "class A(nn.Linear):\n    pass", 400, "ForbiddenError",
+     "a class may extend nn.Module"),
+    ("class-base-tensor", "class A(torch.Tensor):\n    pass", 400, "ForbiddenError",
+     "a class may extend nn.Module"),
+    ("function-vmap-staticmethod", "class F(torch.autograd.Function):\n    @staticmethod\n"
+     "    def forward(ctx, x):\n        return x * 2\n    @staticmethod\n"
+     "    def vmap(info, dims, x):\n        return x, 0", 400, "ForbiddenError",
+     "'vmap' would replace a method of Function"),
+    ("function-generate-vmap-rule", "class F(torch.autograd.Function):\n"
+     "    generate_vmap_rule = True", 400, "ForbiddenError",
+     "the class attribute 'generate_vmap_rule'"),
+    ("function-ctx-mark-dirty", "class F(torch.autograd.Function):\n    @staticmethod\n"
+     "    def forward(ctx, x):\n        ctx.mark_dirty(x)\n        return x\n"
+     "F.apply(torch.ones(2))", 400, "ForbiddenError", "'ctx.mark_dirty' is not available"),
+    ("function-ctx-save-for-forward", "class F(torch.autograd.Function):\n    @staticmethod\n"
+     "    def forward(ctx, x):\n        ctx.save_for_forward(x)\n        return x\n"
+     "F.apply(torch.ones(2))", 400, "ForbiddenError", "'ctx.save_for_forward'"),
+    ("function-base-backward", "class F(torch.autograd.Function):\n    @staticmethod\n"
+     "    def forward(ctx, x):\n        return x * 2\nprint(F.backward)", 400,
+     "ForbiddenError", "'F.backward' comes from Function"),
+    ("function-backward-returns-namespace", "class F(torch.autograd.Function):\n"
+     "    @staticmethod\n    def forward(ctx, x):\n        return x\n    @staticmethod\n"
+     "    def backward(ctx, g):\n        return torch\n"
+     "F.apply(torch.ones(2, requires_grad=True)).sum().backward()", 200, "RuntimeError",
+     "expected Variable or None (got Namespace)"),
+    # --- hooks that torch would call from C ---------------------------------------------------
+    ("tensor-register-hook", "x = torch.ones(2, requires_grad=True)\nx.register_hook(print)",
+     400, "ForbiddenError", "'Tensor.register_hook' is not available"),
+    ("grad-fn-register-hook", "x = torch.ones(2, requires_grad=True)\n"
+     "(x * 2).sum().grad_fn.register_hook(print)", 400, "ForbiddenError",
+     "'grad_fn.register_hook' is not available"),
+    ("grad-fn-metadata", "x = torch.ones(2, requires_grad=True)\n"
+     "print((x * 2).sum().grad_fn.metadata)", 400, "ForbiddenError",
+     "'grad_fn.metadata' is not available"),
+    ("grad-fn-saved-self", "x = torch.ones(2, requires_grad=True)\n"
+     "print((x * 2).sum().grad_fn._saved_self)", 400, "ForbiddenError",
+     "attributes starting with '_'"),
+    ("grad-fn-call", "x = torch.ones(2, requires_grad=True)\nf = (x * 2).sum().grad_fn\n"
+     "f(torch.ones(()))", 400, "ForbiddenError", "calling a SumBackward0 is not available"),
+    ("module-forward-hook", "nn.Linear(2, 2).register_forward_hook(print)", 400,
+     "ForbiddenError", "'Linear.register_forward_hook' is not available"),
+    ("module-register-buffer", "nn.Linear(2, 2).register_buffer('b', torch.ones(1))", 400,
+     "ForbiddenError", "'Linear.register_buffer' is not available"),
+    # --- exceptions' internals ----------------------------------------------------------------
+    ("exception-context-getattr", "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+     "    c = getattr(e, '__context__')", 400, "ForbiddenError",
+     "getattr() with the name '__context__'"),
+    ("exception-cause", "class E(Exception):\n    pass\ntry:\n"
+     "    raise E() from ValueError('v')\nexcept E as e:\n    c = e.__cause__", 400,
+     "ForbiddenError", "attributes starting with '_'"),
+    ("exception-attribute-obj", "try:\n    nn.Linear(2, 2).foo\nexcept AttributeError as e:\n"
+     "    print(e.obj)", 400, "ForbiddenError",
+     "attributes of an AttributeError are not available ('.obj')"),
+    ("exception-stop-value", "try:\n    next(iter([]))\nexcept StopIteration as e:\n"
+     "    print(e.value)", 400, "ForbiddenError", "('.value')"),
+    ("exception-own-subclass-obj", "class E(AttributeError):\n    pass\ntry:\n"
+     "    raise E('x')\nexcept E as e:\n    print(e.obj)", 200, "AttributeError",
+     "'E' object has no attribute 'obj'"),
+    ("exception-args-reach-namespace", "class E(Exception):\n    pass\ntry:\n"
+     "    raise E(torch)\nexcept E as e:\n    e.args[0].os", 400, "ForbiddenError",
+     "torch.os is not available"),
+    # --- formatting ---------------------------------------------------------------------------
+    ("percent-own-mapping", "class A:\n    def __getitem__(self, k):\n        return torch\n"
+     "print('%(a)s' % A())", 200, "TypeError", "format requires a mapping"),
+    ("format-map-own-mapping", "class A:\n    def __getitem__(self, k):\n        return 1\n"
+     "print('{a}'.format_map(A()))", 200, "TypeError", "format_map() takes a dict here"),
+    ("format-field-class", "print('{0.__class__}'.format(1))", 400, "ForbiddenError",
+     "attribute lookups inside format fields"),
+    ("format-field-index", "print('{0[0]}'.format([torch]))", 400, "ForbiddenError",
+     "index lookups inside format fields"),
+    ("format-tensor-spec", "print(format(torch.ones(2), '.2f'))", 200, "TypeError",
+     "works on a plain 0-d tensor"),
+    # --- numpy --------------------------------------------------------------------------------
+    ("numpy-vectorize", "f = np.vectorize(lambda x: x + 1)", 400, "ForbiddenError",
+     "numpy.vectorize is not available"),
+    ("numpy-frompyfunc", "f = np.frompyfunc(lambda x: x, 1, 1)", 400, "ForbiddenError",
+     "numpy.frompyfunc is not available"),
+    ("numpy-apply-along-axis", "np.apply_along_axis(lambda r: r.sum(), 0, np.ones((2, 2)))",
+     400, "ForbiddenError", "numpy.apply_along_axis is not available"),
+    ("numpy-object-array-of-builtin", "x = np.array([print])", 400, "ForbiddenError",
+     "a numpy array of Python objects"),
+    ("numpy-object-array-own-sequence", "class A:\n    def __len__(self):\n        return 2\n"
+     "    def __getitem__(self, i):\n        if i > 1:\n            raise IndexError\n"
+     "        return torch\nx = np.array(A())", 400, "ForbiddenError",
+     "a numpy array of Python objects"),
+    ("numpy-where-object", "x = np.array([1, 2])\ny = np.where(x > 1, x, print)", 400,
+     "ForbiddenError", "numpy.where made a numpy array of Python objects"),
+    ("numpy-astype-object", "x = np.asarray([1, 2]).astype(object)", 400, "ForbiddenError",
+     "'object' is not available"),
+    ("numpy-astype-text", "np.ones(3).astype('U100')", 400, "ForbiddenError",
+     "numpy arrays of text, records or objects"),
+    ("numpy-ndarray-class-call", "x = np.ndarray((4,))", 400, "ForbiddenError",
+     "calling the class ndarray is not available"),
+    ("numpy-array-interface", "print(np.ones(3).__array_interface__)", 400, "ForbiddenError",
+     "attributes starting with '_'"),
+    ("numpy-ctypes-base", "x = np.ones(3)\nprint(x.base)", 400, "ForbiddenError",
+     "'ndarray.base' is not available"),
+    ("numpy-tofile", "np.ones(3).tofile('{canary}')", 400, "ForbiddenError",
+     "'ndarray.tofile' is not available"),
+    ("numpy-ufunc-outer", "print(np.add.outer)", 400, "ForbiddenError",
+     "attributes of a ufunc are not available ('.outer')"),
+    ("numpy-ufunc-at", "np.add.at(np.ones(3), [0], 1)", 400, "ForbiddenError",
+     "attributes of a ufunc are not available ('.at')"),
+    ("numpy-default-rng", "x = np.random.default_rng(0)", 400, "ForbiddenError",
+     "numpy.random.default_rng is not available"),
+    ("numpy-lib", "print(np.lib)", 400, "ForbiddenError", "numpy.lib is not available"),
+    # --- distributions and pyplot -------------------------------------------------------------
+    ("distribution-huge-sample", "d = torch.distributions.Normal(0., 1.)\n"
+     "d.sample((10**6, 10**6))", 413, "LimitError", "Normal.sample would allocate"),
+    ("distribution-support", "print(torch.distributions.Normal(0., 1.).support)", 400,
+     "ForbiddenError", "'Normal.support' is not available"),
+    ("distribution-set-loc", "d = torch.distributions.Normal(0., 1.)\nd.loc = torch", 400,
+     "ForbiddenError", "setting '.loc' on a Normal is not allowed"),
+    ("distribution-constraints", "from torch.distributions import constraints", 400,
+     "ForbiddenError", "'constraints' is not available from torch.distributions"),
+    ("plt-canvas", "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n"
+     "print(fig.canvas)", 400, "ForbiddenError", "canvas is not available"),
+    ("plt-set-yscale", "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n"
+     "ax.set_yscale('log')", 400, "ForbiddenError", "Axes.set_yscale is not available"),
+    ("plt-hist-stand-in", "import matplotlib.pyplot as plt\nh = plt.hist([1, 2, 3])\n"
+     "h[2][0].figure", 400, "ForbiddenError", "Rectangle.figure is not available"),
+    ("plt-plot-own-object", "import matplotlib.pyplot as plt\nclass A:\n    pass\n"
+     "plt.plot(A())", 200, "TypeError", "plt.plot takes tensors, numpy arrays"),
+    ("plt-color-function", "import matplotlib.pyplot as plt\nplt.plot([1, 2], color=print)",
+     200, "TypeError", "a colour is a name"),
+    # --- stdlib modules that would reach outside ----------------------------------------------
+    ("random-choices-huge", "import random\nx = random.choices(range(5), k=10**8)", 400,
+     "ForbiddenError", "random.choices is not available"),
+    ("random-getrandbits", "import random\nx = random.getrandbits(10**9)", 400,
+     "ForbiddenError", "random.getrandbits is not available"),
+    ("random-class", "import random\nprint(random.Random)", 400, "ForbiddenError",
+     "random.Random is not available"),
+    ("math-fsum-huge", "import math\nx = math.fsum(range(10**12))", 400, "ForbiddenError",
+     "math.fsum is not available"),
+    ("math-factorial", "import math\nx = math.factorial(10**7)", 400, "ForbiddenError",
+     "math.factorial is not available"),
+    ("itertools-islice-huge", "import itertools\n"
+     "x = list(itertools.islice(itertools.count(), 10**9))", 200, "LimitError", "max_steps"),
+    ("itertools-product-huge", "import itertools\n"
+     "x = itertools.product(range(10**9), repeat=10)", 413, "LimitError",
+     "itertools.product would produce more than"),
+    ("itertools-accumulate-budget", "import itertools\n"
+     "x = list(itertools.accumulate([1] * 10, lambda a, b: torch.empty(10**10)))", 413,
+     "LimitError", "torch.empty would allocate"),
+    ("pprint-loader", "import pprint\npprint.pprint(DataLoader(TensorDataset(torch.ones(4, 2))))",
+     200, "TypeError", "pprint lays out lists"),
+    ("with-own-object", "class A:\n    pass\nwith A():\n    pass", 400, "ForbiddenError",
+     "'with' works with torch.no_grad()"),
+    ("del-attribute", "x = torch.ones(2)\ndel x.grad", 400, "ForbiddenError",
+     "del works on names and subscripts only"),
+    ("dataset-len-huge", "class D(Dataset):\n    def __len__(self):\n        return 10**12\n"
+     "DataLoader(D(), shuffle=True)", 200, "LimitError", "__len__ returned"),
+    ("collate-namespace", "class D(Dataset):\n    def __len__(self):\n        return 2\n"
+     "    def __getitem__(self, i):\n        return {'a': torch.ones(2), 'f': torch}\n"
+     "for b in DataLoader(D(), batch_size=2):\n    pass", 200, "TypeError",
+     "default_collate: batch must contain"),
+    ("state-dict-destination-namespace", "nn.Linear(2, 2).state_dict(destination=torch)", 200,
+     "TypeError", "does not support item assignment"),
+    ("get-submodule-dict", "print(nn.Linear(2, 2).get_submodule('__dict__'))", 200,
+     "AttributeError", "is not an nn.Module"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -162,7 +397,7 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
                          [case[1:] for case in STOPPED], ids=[case[0] for case in STOPPED])
 def test_stopped(sandbox: Sandbox, intact: Canary, code: str, status: int, kind: str,
                  says: str) -> None:
-    outcome = sandbox.run(code)
+    outcome = sandbox.run(intact.program(code))
     got_status, got_kind, message = _error(outcome)
     assert (got_status, got_kind) == (status, kind), message
     assert says in message, message
@@ -192,6 +427,36 @@ PRINTS: list[tuple[str, str, str]] = [
      "        super().__init__()\n        self.training = False\n"
      "    def forward(self, x):\n        return x\nm = M()\nprint(m.training)\nm.train()\n"
      "print(m.training)", "False\nTrue\n"),
+    ("addresses-in-reprs", "m = nn.Linear(2, 2)\nds = TensorDataset(torch.ones(4, 2))\n"
+     "loader = DataLoader(ds, batch_size=2)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\n"
+     "sched = torch.optim.lr_scheduler.StepLR(opt, 1)\n"
+     "print(m.parameters(), loader, sched, torch.no_grad(), torch.Generator())\n"
+     "print('%r %s' % (loader, sched), f'{loader!r} {sched}', repr(loader.sampler))",
+     "<generator object Module.parameters> <torch.utils.data.dataloader.DataLoader object> "
+     "<torch.optim.lr_scheduler.StepLR object> <torch.autograd.grad_mode.no_grad object> "
+     "<torch._C.Generator object>\n<torch.utils.data.dataloader.DataLoader object> "
+     "<torch.optim.lr_scheduler.StepLR object> <torch.utils.data.dataloader.DataLoader "
+     "object> <torch.optim.lr_scheduler.StepLR object> "
+     "<torch.utils.data.sampler.SequentialSampler object>\n"),
+    ("addresses-in-grad-fn-containers", "x = torch.ones(2, requires_grad=True)\ny = x * 2\n"
+     "print([y.grad_fn], {'f': y.grad_fn.next_functions})",
+     "[<MulBackward0 object>] {'f': ((<AccumulateGrad object>, 0), (None, 0))}\n"),
+    ("exception-self-reference", "class E(Exception):\n    pass\nl = []\ne = E(l)\n"
+     "l.append(e)\nprint(e)\nprint(l)", "[E([...])]\n[E([E([...])])]\n"),
+    ("function-ctx-attributes", "class F(torch.autograd.Function):\n    @staticmethod\n"
+     "    def forward(ctx, x):\n        ctx.save_for_backward(x)\n        ctx.keep = x\n"
+     "        return x * 2\n    @staticmethod\n    def backward(ctx, g):\n"
+     "        x, = ctx.saved_tensors\n        print(ctx.needs_input_grad, ctx.keep is x)\n"
+     "        return g * 2\nx = torch.ones(2, requires_grad=True)\ny = F.apply(x)\n"
+     "y.sum().backward()\nprint(x.grad, y.grad_fn.keep is x)",
+     "(True,) True\ntensor([2., 2.]) True\n"),
+    ("super-own-method", "class B:\n    def m(self):\n        return 'B'\nclass A(B):\n"
+     "    def m(self):\n        return super().m() + 'A'\nprint(A().m())", "BA\n"),
+    ("lambda-state-dict-no-function", "s = torch.optim.lr_scheduler.LambdaLR(torch.optim.SGD("
+     "nn.Linear(2, 2).parameters(), lr=0.1), lambda e: 0.5)\n"
+     "print(s.state_dict()['lr_lambdas'])", "[None]\n"),
+    ("call-own-callable-as-key", "class A:\n    def __call__(self, x):\n        return -x\n"
+     "print(sorted([3, 1, 2], key=A()))", "[3, 2, 1]\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]
@@ -200,7 +465,7 @@ PRINTS: list[tuple[str, str, str]] = [
 @pytest.mark.parametrize(("code", "printed"), [case[1:] for case in PRINTS],
                          ids=[case[0] for case in PRINTS])
 def test_prints(sandbox: Sandbox, intact: Canary, code: str, printed: str) -> None:
-    outcome = sandbox.run(code)
+    outcome = sandbox.run(intact.program(code))
     assert outcome.body["ok"], outcome.body["error"]
     assert outcome.body["stdout"] == printed
     _no_address(outcome)

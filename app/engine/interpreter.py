@@ -940,6 +940,12 @@ class Interpreter(Uncopyable):
         if op is ast.Mod and type(left) is str:  # '%.3f' % x: bounded, see formatting.py
             return percent_format(left, right, self.settings)
         guard_binop(op, left, right, self.settings)
+        if inplace and ((op is ast.Add and isinstance(left, (list, deque)))
+                        or (op is ast.BitOr and isinstance(left, dict))):
+            # Security: l += x is l.extend(x) (dict |= x is update) over any iterable, in
+            # one C call: l += range(10**9) filled 24 GB, a deque += range(10**8) and
+            # l += torch.ones(2 * 10**6) two million objects, past max_sequence_items.
+            guard_sequence_size(len(left) + _length(right), self.settings)
         function = _BINOPS[op]
         # x += y is in place, as in Python: tensors, arrays and lists are changed, not rebound
         # (b = a; b += 1 changes a; w -= lr * w.grad keeps w a leaf). Predicted like x + y.

@@ -386,6 +386,27 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "TypeError", "does not support item assignment"),
     ("get-submodule-dict", "print(nn.Linear(2, 2).get_submodule('__dict__'))", 200,
      "AttributeError", "is not an nn.Module"),
+    # --- augmented assignment extends in one C call --------------------------------------------
+    # l += x is list.extend(x) over any iterable (dict |= x is update): l += range(10**9)
+    # filled 24 GB before RLIMIT_AS (none on a CUDA server) ended it.
+    ("list-iadd-range", "l = []\nl += range(10**9)", 200, "LimitError",
+     "a Python sequence of 1,000,000,000 items"),
+    ("list-iadd-range-too-long-for-len", "l = []\nl += range(10**30)", 200, "LimitError",
+     "is larger than the limit"),
+    ("list-iadd-item-target", "x = [[]]\nx[0] += range(10**9)", 200, "LimitError",
+     "a Python sequence of 1,000,000,000 items"),
+    ("list-iadd-attribute-target", "class A:\n    pass\na = A()\na.l = []\n"
+     "a.l += range(10**9)", 200, "LimitError", "a Python sequence of 1,000,000,000 items"),
+    ("deque-iadd-range", "import collections\nd = collections.deque()\nd += range(10**7)",
+     200, "LimitError", "a Python sequence of 10,000,000 items"),
+    ("list-iadd-tensor", "l = []\nl += torch.ones(2 * 10**6)", 200, "LimitError",
+     "a Python sequence of 2,000,000 items"),
+    ("list-iadd-ndarray", "l = [0]\nl += np.ones(2 * 10**6)", 200, "LimitError",
+     "a Python sequence of 2,000,001 items"),
+    ("dict-ior-tensor-rows", "d = {}\nd |= torch.ones(2 * 10**6, 2)", 200, "LimitError",
+     "a Python sequence of 2,000,000 items"),
+    ("list-iadd-counted-iterator", "import itertools\nl = []\nl += itertools.count()", 200,
+     "LimitError", "max_steps"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -457,6 +478,8 @@ PRINTS: list[tuple[str, str, str]] = [
      "print(s.state_dict()['lr_lambdas'])", "[None]\n"),
     ("call-own-callable-as-key", "class A:\n    def __call__(self, x):\n        return -x\n"
      "print(sorted([3, 1, 2], key=A()))", "[3, 2, 1]\n"),
+    ("iadd-plain", "l = [1]\nl += [2, 3]\nl += range(2)\nl += (9,)\nd = {1: 2}\n"
+     "d |= {3: 4}\nd |= [(5, 6)]\nprint(l, d)", "[1, 2, 3, 0, 1, 9] {1: 2, 3: 4, 5: 6}\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]

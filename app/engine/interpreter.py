@@ -26,7 +26,7 @@ from torch.utils._device import DeviceContext
 from app.config import Settings
 from app.engine import kernels, lazy, policy, stdlib
 from app.engine.admission import Admission, check_device
-from app.engine.budget import Budget, count_data_items, to_meta
+from app.engine.budget import MAX_DATA_ITEMS, Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError, at_line
@@ -234,6 +234,9 @@ class Interpreter(Uncopyable):
         self.user_classes: dict[type, dict[str, UserFunction]] = {}
         # Static methods, class methods and properties of the program's classes.
         self.class_members: dict[type, dict[str, Any]] = {}
+        # The program's classes with __len__ or __getitem__: sequences torch and numpy would
+        # read item by item themselves (see refuse_program_sequences).
+        self.sequence_classes: set[type] = set()
         # Tensors cut off from the autograd graph (detach, or computed under no_grad from
         # inputs that require grad): id(result) -> (result, source, reason). The graph view
         # draws them as cut edges. Holding the result keeps its id unique; only the latest
@@ -700,6 +703,8 @@ class Interpreter(Uncopyable):
         cls = self.make_class(stmt.name, base, own, class_vars, members)
         self.user_classes[cls] = methods
         self.class_members[cls] = members
+        if "__len__" in methods or "__getitem__" in methods:
+            self.sequence_classes.add(cls)
         for function in own.values():
             function.owner = cls
         for member in members.values():
@@ -805,6 +810,8 @@ class Interpreter(Uncopyable):
         if isinstance(container, list) and isinstance(index, slice):
             guard_sequence_size(len(container) + _length(value), self.settings)
         if isinstance(container, (torch.Tensor, np.ndarray)):
+            if self.sequence_classes:
+                self.refuse_program_sequences("item assignment", (index, value))
             count_data_items(value)
         if isinstance(container, torch.Tensor):
             kernels.check_inplace_target(container, "item assignment")
@@ -950,6 +957,8 @@ class Interpreter(Uncopyable):
         # x += y is in place, as in Python: tensors, arrays and lists are changed, not rebound
         # (b = a; b += 1 changes a; w -= lr * w.grad keeps w a leaf). Predicted like x + y.
         apply = _INPLACE_BINOPS[op] if inplace else function
+        if self.sequence_classes and _is_array(left, right):
+            self.refuse_program_sequences(f"the operator {_BINOP_NAMES[op]}", (left, right))
         if inplace and isinstance(left, torch.Tensor):
             kernels.check_inplace_target(left, f"the operator {_BINOP_NAMES[op]}=")
         if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
@@ -1019,6 +1028,8 @@ class Interpreter(Uncopyable):
                 # Security: only an int is found in a range at once; anything else is compared
                 # with every item in one C call (0.5 in range(10**18) never returned).
                 guard_sequence_size(_length(right), self.settings)
+            if self.sequence_classes and _is_array(left, right):
+                self.refuse_program_sequences("the comparison", (left, right))
             if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
                 self._predict_numpy_operator("comparison", left, right, False)
             if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
@@ -1242,6 +1253,10 @@ class Interpreter(Uncopyable):
             prepared = rule.guard(self, function, args, kwargs)
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(label, rule, kwargs)
+        if self.sequence_classes and label.startswith(("torch", "numpy")):
+            self.refuse_program_sequences(label, (*args, *kwargs.values()),
+                                          modules=rule.cost is Cost.MODULE,
+                                          datasets=function in _TAKES_DATASETS)
         args, kwargs = self.devices.rewrite_call(function, label, args, kwargs, self)
         if rule.cost is Cost.INPLACE and args and isinstance(args[0], torch.Tensor):
             kernels.check_inplace_target(args[0], label)
@@ -1299,6 +1314,9 @@ class Interpreter(Uncopyable):
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(ref.label, ref.rule, kwargs)
         obj, name = ref.obj, ref.name
+        if self.sequence_classes and isinstance(obj, (torch.Tensor, np.ndarray, nn.Module)):
+            self.refuse_program_sequences(ref.label, (*args, *kwargs.values()),
+                                          modules=isinstance(obj, nn.Module))
         if type(obj) is str:
             return call_str_method(self, obj, name, args, kwargs)
         if isinstance(obj, (torch.Tensor, nn.Module)):
@@ -1691,6 +1709,8 @@ class Interpreter(Uncopyable):
 
     # ======================================================================== subscripts
     def subscript(self, container: Any, index: Any) -> Any:
+        if self.sequence_classes and _is_array(container):
+            self.refuse_program_sequences("indexing", (index,))
         if isinstance(container, torch.Tensor):
             index = self._tensor_index(index)
             if _is_basic_index(index):
@@ -1786,6 +1806,34 @@ class Interpreter(Uncopyable):
         raise TypeError(f"{self.describe_type(value)} is not iterable in the playground")
 
     # ======================================================================== helpers
+    def refuse_program_sequences(self, label: str, values: tuple[Any, ...],
+                                 modules: bool = False, datasets: bool = False) -> None:
+        """Security: torch and numpy read a sequence (anything with __len__/__getitem__)
+        item by item themselves, from C: a program's object gave the meta dry run one shape
+        and the real call another (torch.tensor(S()) made 2 x 10**7 after a dry run of 2),
+        and numpy's shape reader took what the prediction did not. The program's own
+        sequences never reach them, also inside lists, tuples and dicts; layers and data
+        sets go where torch takes them (modules=, datasets=)."""
+        stack = list(values)
+        budget = MAX_DATA_ITEMS  # count_data_items bounds the arguments as well
+        while stack and budget > 0:
+            item = stack.pop()
+            budget -= 1
+            kind = type(item)
+            if kind in (list, tuple, set, frozenset):
+                stack.extend(item)
+            elif kind is dict:
+                stack.extend(item.values())
+            elif kind in self.sequence_classes and not (
+                    (modules and isinstance(item, nn.Module))
+                    or (datasets and isinstance(item, tud.Dataset))):
+                raise ForbiddenError(at_line(self.line, Message(
+                    "{label} would read your {cls} object item by item itself, outside the "
+                    "sandbox's checks; give it a list instead", label=label,
+                    cls=kind.__name__)), self.line,
+                    hint=Message("Build a list from it first: "
+                                 "[obj[i] for i in range(len(obj))]."))
+
     def _is_own(self, value: Any) -> bool:
         """Values the program made or can name anyway: its functions, classes and their
         instances, the namespaces and vetted callables, the built-ins. Torch may hand them
@@ -2069,6 +2117,15 @@ _TUPLE_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.TUPLE_
 # Built once: str has forty methods, and a dict of rules per attribute read cost more than
 # the formatting itself in a loop of '{}'.format(...).
 _STR_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.STR_METHODS}
+
+
+def _is_array(*values: Any) -> bool:
+    return any(isinstance(v, (torch.Tensor, np.ndarray)) for v in values)
+
+
+# Calls that take the program's data sets (which have __len__ and __getitem__) as such.
+_TAKES_DATASETS = frozenset({tud.DataLoader, tud.Subset, tud.random_split, tud.ConcatDataset,
+                             tud.RandomSampler, tud.SequentialSampler})
 
 
 def _is_item_index(index: Any) -> bool:

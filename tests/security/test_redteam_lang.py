@@ -45,6 +45,13 @@ def _no_address(outcome: Outcome) -> None:
     assert not _ADDRESS.search(text), _ADDRESS.findall(text)[:3]
 
 
+# A sequence of the program's own: two numbers the first time torch or numpy reads it, two
+# arrays of 10**7 numbers after that.
+SEQ = ("class S:\n    def __init__(self):\n        self.n = 0\n    def __len__(self):\n"
+       "        return 2\n    def __getitem__(self, i):\n        if i >= 2:\n"
+       "            raise IndexError\n        self.n += 1\n        if self.n <= 2:\n"
+       "            return 1\n        return np.ones(10**7)\n")
+
 # (id, program, status, error type, fragment of the message)
 STOPPED: list[tuple[str, str, int, str, str]] = [
     # --- a BaseException the program raises is its own error, never the worker's end ----------
@@ -310,7 +317,7 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
     ("numpy-object-array-own-sequence", "class A:\n    def __len__(self):\n        return 2\n"
      "    def __getitem__(self, i):\n        if i > 1:\n            raise IndexError\n"
      "        return torch\nx = np.array(A())", 400, "ForbiddenError",
-     "a numpy array of Python objects"),
+     "numpy.array would read your A object"),
     ("numpy-where-object", "x = np.array([1, 2])\ny = np.where(x > 1, x, print)", 400,
      "ForbiddenError", "numpy.where made a numpy array of Python objects"),
     ("numpy-astype-object", "x = np.asarray([1, 2]).astype(object)", 400, "ForbiddenError",
@@ -407,6 +414,52 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "a Python sequence of 2,000,000 items"),
     ("list-iadd-counted-iterator", "import itertools\nl = []\nl += itertools.count()", 200,
      "LimitError", "max_steps"),
+    # --- the program's own sequences never reach torch or numpy ------------------------------
+    # They read __len__/__getitem__ from C themselves: the meta dry run of torch.tensor(S())
+    # saw two numbers, the real call two arrays of 10**7 (160 MB unsized; any size with a
+    # larger len); numpy's shape reader took np.zeros(S()) where the prediction saw nothing.
+    ("sequence-torch-tensor-toctou", SEQ + "x = torch.tensor(S())", 400, "ForbiddenError",
+     "torch.tensor would read your S object item by item"),
+    ("sequence-inside-list", SEQ + "x = torch.tensor([S(), S()])", 400, "ForbiddenError",
+     "torch.tensor would read your S object"),
+    ("sequence-numpy-shape", SEQ + "x = np.zeros(S())", 400, "ForbiddenError",
+     "numpy.zeros would read your S object"),
+    ("sequence-numpy-array", SEQ + "x = np.array({'k': S()})", 400, "ForbiddenError",
+     "numpy.array would read your S object"),
+    ("sequence-numpy-choice", SEQ + "x = np.random.choice(S())", 400, "ForbiddenError",
+     "numpy.random.choice would read your S object"),
+    ("sequence-tensor-method", SEQ + "x = torch.ones(4).reshape(S())", 400, "ForbiddenError",
+     "Tensor.reshape would read your S object"),
+    ("sequence-ndarray-method", SEQ + "x = np.ones(4).reshape(S())", 400, "ForbiddenError",
+     "ndarray.reshape would read your S object"),
+    ("sequence-operator", SEQ + "x = torch.ones(2) + S()", 400, "ForbiddenError",
+     "the operator add would read your S object"),
+    ("sequence-operator-ndarray", SEQ + "x = S() * np.ones(2)", 400, "ForbiddenError",
+     "the operator mul would read your S object"),
+    ("sequence-comparison", SEQ + "x = np.ones(2) == S()", 400, "ForbiddenError",
+     "the comparison would read your S object"),
+    ("sequence-index", SEQ + "x = torch.ones(5)[S()]", 400, "ForbiddenError",
+     "indexing would read your S object"),
+    ("sequence-item-assignment", SEQ + "x = torch.zeros(5)\nx[0] = S()", 400,
+     "ForbiddenError", "item assignment would read your S object"),
+    ("sequence-own-dataset-to-tensor", "class D(Dataset):\n    def __len__(self):\n"
+     "        return 2\n    def __getitem__(self, i):\n        return torch.ones(2)\n"
+     "x = torch.stack(D())", 400, "ForbiddenError", "torch.stack would read your D object"),
+    ("sequence-own-module-to-tensor", "class M(nn.Module):\n    def __len__(self):\n"
+     "        return 1\n    def __getitem__(self, i):\n        return 1.0\n"
+     "x = torch.tensor(M())", 400, "ForbiddenError", "torch.tensor would read your M object"),
+    # numpy read any sequence as a shape while the prediction read tuples and lists only
+    ("numpy-shape-range", "x = np.zeros(range(20000, 20002))", 413, "LimitError",
+     "numpy.zeros would allocate 3.0 GB"),
+    ("numpy-shape-deque", "import collections\n"
+     "x = np.ones(collections.deque([20000, 20000]))", 413, "LimitError",
+     "numpy.ones would allocate 3.0 GB"),
+    ("numpy-size-range", "x = np.random.randint(0, 2, size=range(20000, 20002))", 413,
+     "LimitError", "numpy.random.randint would allocate 3.0 GB"),
+    ("numpy-full-shape-range", "x = np.full(range(20000, 20002), 1.0)", 413, "LimitError",
+     "numpy.full would allocate 3.0 GB"),
+    ("numpy-shape-unreadable", "class A:\n    pass\nx = np.zeros(A())", 200, "TypeError",
+     "a numpy shape is an int or a tuple or list of ints, not A"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -480,6 +533,15 @@ PRINTS: list[tuple[str, str, str]] = [
      "print(sorted([3, 1, 2], key=A()))", "[3, 2, 1]\n"),
     ("iadd-plain", "l = [1]\nl += [2, 3]\nl += range(2)\nl += (9,)\nd = {1: 2}\n"
      "d |= {3: 4}\nd |= [(5, 6)]\nprint(l, d)", "[1, 2, 3, 0, 1, 9] {1: 2, 3: 4, 5: 6}\n"),
+    ("sequence-where-python-reads-it", SEQ + "import random\nclass D(Dataset):\n"
+     "    def __len__(self):\n        return 4\n    def __getitem__(self, i):\n"
+     "        return torch.full((2,), float(i))\nclass Block(nn.Module):\n"
+     "    def __init__(self):\n        super().__init__()\n"
+     "        self.fc = nn.Linear(2, 2)\n    def __len__(self):\n        return 1\n"
+     "    def forward(self, x):\n        return self.fc(x)\ns = S()\n"
+     "print(random.choice(s), [b.shape for b in DataLoader(D(), batch_size=2)], "
+     "nn.Sequential(Block())(torch.ones(1, 2)).shape, len(s))",
+     "1 [torch.Size([2, 2]), torch.Size([2, 2])] torch.Size([1, 2]) 2\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]

@@ -220,9 +220,12 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         "repr": repr_, "format": format_,
         **make_reflection_builtins(interp),
     }
-    for function in functions.values():
+    for name, function in functions.items():
         if isinstance(function, types.FunctionType):
             mark_builtin(function)
+            # print(print) and len()'s TypeError name the built-in, not this module's
+            # closures (make_builtins.<locals>.len_).
+            function.__name__ = function.__qualname__ = name
         else:  # C built-ins (abs, float ...) take no attributes
             interp.vetted[id(function)] = (function.__name__, _SCALAR_RULE)
     for function, cls in ((int_, int), (str_, str), (list_, list), (tuple_, tuple),

@@ -1202,11 +1202,11 @@ class Interpreter(Uncopyable):
         if isinstance(value, (UserFunction, BoundUserMethod)):
             # A plain function, as torch expects of a callback (a scheduler's state_dict()
             # stores None for functions, and the __dict__ of any other callable).
-            return _builtin(lambda *args, **kwargs: value(*args, **kwargs))
+            return _callback_named(lambda *args, **kwargs: value(*args, **kwargs))
         if isinstance(value, type) and (issubclass(value, np.generic)
                                         or value in (int, float, bool, complex)):
             return value  # dtype=np.float32 / dtype=float: a type name, not a callback
-        return _builtin(lambda *args, **kwargs: self.call(value, args, kwargs))
+        return _callback_named(lambda *args, **kwargs: self.call(value, args, kwargs))
 
     def _callbacks(self, args: tuple[Any, ...], kwargs: dict[str, Any]
                    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -2045,6 +2045,13 @@ def _guarded_len(function: UserFunction, settings: Settings) -> Callable[..., An
 
 
 def _builtin(function: Callable[..., Any]) -> Callable[..., Any]:
+    return mark_builtin(function)
+
+
+def _callback_named(function: Callable[..., Any]) -> Callable[..., Any]:
+    # A program that gets one back (np.random.choice([print, len])) sees <function callback>,
+    # not this module's closure names.
+    function.__name__ = function.__qualname__ = "callback"
     return mark_builtin(function)
 
 

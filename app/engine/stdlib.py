@@ -515,6 +515,7 @@ def partial(ctx: Any, func: Any, *args: Any, **kwargs: Any) -> Callable[..., Any
     def call(*more: Any, **more_kwargs: Any) -> Any:
         return ctx.call(func, (*args, *more), {**kwargs, **more_kwargs})
 
+    call.__name__ = call.__qualname__ = "partial"
     return mark_builtin(call)
 
 

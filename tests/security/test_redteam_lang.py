@@ -460,6 +460,8 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "numpy.full would allocate 3.0 GB"),
     ("numpy-shape-unreadable", "class A:\n    pass\nx = np.zeros(A())", 200, "TypeError",
      "a numpy shape is an int or a tuple or list of ints, not A"),
+    ("builtin-name-in-error", "len()", 200, "TypeError",
+     "len() missing 1 required positional argument"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -542,6 +544,12 @@ PRINTS: list[tuple[str, str, str]] = [
      "print(random.choice(s), [b.shape for b in DataLoader(D(), batch_size=2)], "
      "nn.Sequential(Block())(torch.ones(1, 2)).shape, len(s))",
      "1 [torch.Size([2, 2]), torch.Size([2, 2])] torch.Size([1, 2]) 2\n"),
+    # The sandbox's own functions print with their public names, not this package's
+    # closures (make_builtins.<locals>.print_, Interpreter.callback.<locals>.<lambda>).
+    ("builtin-names", "import functools\nprint(print, len, type, functools.partial(print, 1), "
+     "np.random.choice([print, len]))",
+     "<function print> <function len> <function type> <function partial> "
+     "<function callback>\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]

@@ -462,6 +462,34 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "a numpy shape is an int or a tuple or list of ints, not A"),
     ("builtin-name-in-error", "len()", 200, "TypeError",
      "len() missing 1 required positional argument"),
+    # --- files and the network, by the canary's path ------------------------------------------
+    ("file-plt-imread", "import matplotlib.pyplot as plt\nx = plt.imread('{canary}')", 400,
+     "ForbiddenError", "matplotlib.pyplot.imread is not available"),
+    ("file-plt-imsave", "import matplotlib.pyplot as plt\n"
+     "plt.imsave('{dir}/x.png', np.ones((2, 2)))", 400, "ForbiddenError",
+     "matplotlib.pyplot.imsave is not available"),
+    ("file-plt-style", "import matplotlib.pyplot as plt\nplt.style.use('{canary}')", 400,
+     "ForbiddenError", "matplotlib.pyplot.style is not available"),
+    ("file-plt-font-file", "import matplotlib.pyplot as plt\nplt.plot([1], label='x')\n"
+     "plt.legend(prop={'fname': '{canary}'})", 400, "ForbiddenError",
+     "plt.legend(prop=) takes a font size only"),
+    ("file-plt-fontproperties", "import matplotlib.pyplot as plt\n"
+     "plt.text(0, 0, 'x', fontproperties='{canary}')", 400, "ForbiddenError",
+     "the keyword 'fontproperties=' is not available"),
+    ("file-np-loadtxt", "x = np.loadtxt('{canary}')", 400, "ForbiddenError",
+     "numpy.loadtxt is not available"),
+    ("file-np-save", "np.save('{dir}/x', np.ones(2))", 400, "ForbiddenError",
+     "numpy.save is not available"),
+    ("file-np-memmap", "x = np.memmap('{canary}')", 400, "ForbiddenError",
+     "numpy.memmap is not available"),
+    ("file-torch-from-file", "x = torch.from_file('{canary}')", 400, "ForbiddenError",
+     "torch.from_file is not available"),
+    ("file-tensor-class-attribute", "x = torch.Tensor.tofile", 400, "ForbiddenError",
+     "attributes of the class Tensor are not available"),
+    ("network-hub", "x = torch.hub.load('a', 'b')", 400, "ForbiddenError",
+     "torch.hub is not available"),
+    ("process-dataloader-context", "x = DataLoader(TensorDataset(torch.ones(4)), "
+     "multiprocessing_context='fork')", 400, "ForbiddenError", "it starts processes"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -550,6 +578,9 @@ PRINTS: list[tuple[str, str, str]] = [
      "np.random.choice([print, len]))",
      "<function print> <function len> <function type> <function partial> "
      "<function callback>\n"),
+    ("file-savefig-path-ignored", "import matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
+     "plt.savefig('{dir}/figure.png')\nfig = plt.gcf()\n"
+     "fig.savefig('{dir}/figure.svg', format='svg')\nprint('drawn')", "drawn\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]

@@ -3,6 +3,7 @@ C call could never return from (``max(range(10**18))``, ``list(range(10**12))``)
 
 from __future__ import annotations
 
+import ast
 import builtins as py
 import itertools
 import types
@@ -180,6 +181,10 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
             interp.admission.admit(item, "next()")
         return item
 
+    def abs_(value: Any) -> Any:
+        # abs(tensor) and abs(array) allocate like -x: the interpreter's unary path sizes them.
+        return interp.unary("abs", py.abs, value)
+
     def round_(number: Any, ndigits: int | None = None) -> Any:
         # Security: round(1, -10**8) computes 10**(10**8) in one C call. Once 10**-ndigits is
         # more than twice the int, the result is 0 (Python's answer, without the power).
@@ -214,7 +219,7 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         "set": set_, "dict": dict_, "enumerate": enumerate_, "zip": zip_,
         "reversed": reversed_, "sum": aggregate(py.sum), "min": aggregate(py.min),
         "max": aggregate(py.max), "sorted": aggregate(py.sorted), "any": aggregate(py.any),
-        "all": aggregate(py.all), "abs": py.abs, "round": round_, "int": int_,
+        "all": aggregate(py.all), "abs": abs_, "round": round_, "int": int_,
         "float": py.float, "bool": py.bool, "str": str_, "isinstance": isinstance_,
         "iter": iter_, "next": next_, "divmod": py.divmod, "pow": _pow(interp),
         "repr": repr_, "format": format_,
@@ -240,14 +245,20 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
 def _guarded_sum(interp: Interpreter, items: list[Any], start: Any) -> Any:
     """sum(items, start); a list/tuple start concatenates, each step guarded
     (sum([[0] * 10**6] * 10**6, []) was 10**12 items in one C call)."""
+    if any(isinstance(v, (torch.Tensor, np.ndarray)) for v in (start, *items)):
+        # Security: each + of tensors or arrays allocates; summed in C they were never
+        # predicted (sum([x.expand(8, 6 * 10**7)] * 2) asked for 1.9 GB at once).
+        total = start
+        for item in items:
+            interp.budget.step()
+            total = interp.binop(ast.Add, total, item)
+        return total
     if not isinstance(start, (list, tuple)):
         total = py.sum(items, start)
         if isinstance(total, int) and total.bit_length() > interp.settings.max_int_bits:
             raise LimitError(Message("the sum has more than {max_int_bits:,} bits (setting "
                                      "max_int_bits)", max_int_bits=interp.settings.max_int_bits))
         return total
-    import ast
-
     from app.engine.safety import guard_binop
 
     total = start
@@ -346,15 +357,12 @@ def _text_pieces(value: Any, top: bool, active: set[int], depth: int = 0) -> Ite
 
 
 def _pow(interp: Interpreter) -> Callable[..., Any]:
-    import ast
-
-    from app.engine.safety import guard_binop
-
     def pow_(base: Any, exponent: Any, modulo: int | None = None) -> Any:
         if modulo is not None:
             return py.pow(base, exponent, modulo)
-        guard_binop(ast.Pow, base, exponent, interp.settings)
-        return base ** exponent
+        # base ** exponent as the operator computes it: sized for ints, tensors and arrays
+        # (pow(x.expand(8, 6 * 10**7), 2) allocated 1.9 GB unpredicted).
+        return interp.binop(ast.Pow, base, exponent)
     return pow_
 
 

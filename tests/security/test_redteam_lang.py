@@ -490,6 +490,24 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
      "torch.hub is not available"),
     ("process-dataloader-context", "x = DataLoader(TensorDataset(torch.ones(4)), "
      "multiprocessing_context='fork')", 400, "ForbiddenError", "it starts processes"),
+    # --- unary operators and abs/pow/sum on tensors allocate like the binary operators --------
+    # They ran unpredicted: -x.expand(8, 6 * 10**7) allocated 1.9 GB past the 256 MB
+    # per-call limit, [abs(x) for i in range(8)] held 1.8 GB past the 1 GB total.
+    ("unary-neg-expanded", "x = torch.ones(10**6)\ny = -x.expand(100, 10**6)", 413,
+     "LimitError", "the operator neg would allocate 381.5 MB"),
+    ("unary-invert-expanded", "x = torch.ones(10**6, dtype=torch.int32)\n"
+     "y = ~x.expand(100, 10**6)", 413, "LimitError", "the operator invert would allocate"),
+    ("unary-pos-expanded", "x = torch.ones(10**6)\ny = +x.expand(100, 10**6)", 413,
+     "LimitError", "the operator pos would allocate"),
+    ("builtin-abs-expanded", "x = torch.ones(10**6)\ny = abs(x.expand(100, 10**6))", 413,
+     "LimitError", "the operator abs would allocate 381.5 MB"),
+    ("builtin-pow-expanded", "x = torch.ones(10**6)\ny = pow(x.expand(100, 10**6), 2)", 413,
+     "LimitError", "the operator for pow would allocate"),
+    ("builtin-sum-expanded", "x = torch.ones(10**6)\ny = sum([x.expand(100, 10**6)] * 2)",
+     413, "LimitError", "the operator for add would allocate"),
+    ("builtin-sum-start-expanded", "x = torch.ones(10**6)\n"
+     "y = sum([1], x.expand(100, 10**6))", 413, "LimitError",
+     "the operator for add would allocate"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",
@@ -581,6 +599,10 @@ PRINTS: list[tuple[str, str, str]] = [
     ("file-savefig-path-ignored", "import matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
      "plt.savefig('{dir}/figure.png')\nfig = plt.gcf()\n"
      "fig.savefig('{dir}/figure.svg', format='svg')\nprint('drawn')", "drawn\n"),
+    ("unary-and-builtins-plain", "print(abs(-3), pow(2, 10), pow(2, 10, 7), sum([1, 2]), "
+     "-(2.5), ~5, sum([torch.ones(2), torch.ones(2)]), -torch.ones(1), "
+     "abs(np.array([-1.5])), pow(torch.tensor([2.0]), 3), sum(torch.arange(4)))",
+     "3 1024 2 3 -2.5 -6 tensor([2., 2.]) tensor([-1.]) [1.5] tensor([8.]) tensor(6)\n"),
     ("base-exception-caught", "try:\n    raise BaseException('a')\n"
      "except BaseException as e:\n    print('caught', e)", "caught a\n"),
 ]
@@ -643,3 +665,17 @@ def test_marks_are_not_read_through_getattr() -> None:
     assert marked.playground_builtin is not None  # what getattr would have seen
     assert (is_builtin(marked), builtin_type(marked), is_counted_iterator(marked)) == (
         False, None, False)
+
+
+@pytest.mark.parametrize("code", [
+    "x = np.ones(10**6)\nys = [-x for i in range(10)]",
+    "x = np.ones(10**6)\nys = [abs(x) for i in range(10)]",
+    "x = torch.ones(2 * 10**6)\nys = [-x for i in range(10)]",
+    "x = torch.ones(2 * 10**6)\nys = [sum([x, x]) for i in range(10)]",
+], ids=["numpy-neg", "numpy-abs", "tensor-neg", "tensor-sum"])
+def test_unary_results_count_toward_the_total(settings: Settings, code: str) -> None:
+    # Ten 8 MB results against a 64 MB total: refused before the allocation that passes it.
+    sandbox = Sandbox(settings.model_copy(update={"max_total_bytes": 64 * 1024**2}))
+    status, kind, message = _error(sandbox.run(code))
+    assert (status, kind) == (413, "LimitError"), message
+    assert "max_total_bytes" in message

@@ -6,7 +6,16 @@ that name it, the program's own error, or the value Python and torch give.
 
 Classes covered: internals reachable (a live interpreter, scope, frame, code or class object),
 addresses in output, InternalError (or a dead worker) instead of the program's own error, and
-user code reaching eval/exec, files, the network or another program's data."""
+user code reaching eval/exec, files, the network or another program's data.
+
+Holes this pass found and closed (each has cases below): raise BaseException() ended the
+worker; copy.deepcopy of an exception's args copied a function's live interpreter; the
+sandbox's marks were read with getattr (an nn.Sequential child named playground_builtin was
+called unbudgeted); a property named `training` ran program code in the result view; layer
+names such as '__deepcopy__' reached Python's protocols; `l += range(10**9)` extended in one
+C call; the program's own sequences were read by torch and numpy from C (dry run and real call
+saw different data); numpy shapes it could not read were predicted as one element; unary
+operators and abs/pow/sum of tensors were not predicted."""
 
 from __future__ import annotations
 
@@ -508,6 +517,17 @@ STOPPED: list[tuple[str, str, int, str, str]] = [
     ("builtin-sum-start-expanded", "x = torch.ones(10**6)\n"
      "y = sum([1], x.expand(100, 10**6))", 413, "LimitError",
      "the operator for add would allocate"),
+    # --- built-ins that reach outside ---------------------------------------------------------
+    ("builtin-exit", "exit()", 400, "ForbiddenError", "'exit' is not available"),
+    ("builtin-breakpoint", "breakpoint()", 400, "ForbiddenError",
+     "'breakpoint' is not available"),
+    ("builtin-help", "help(torch)", 400, "ForbiddenError", "'help' is not available"),
+    ("builtin-memoryview", "x = memoryview", 400, "ForbiddenError",
+     "'memoryview' is not available"),
+    ("builtin-globals-of-print", "x = getattr(print, '__globals__')", 400, "ForbiddenError",
+     "getattr() with the name '__globals__'"),
+    ("function-attribute-set", "def g():\n    def f():\n        pass\n    return f\n"
+     "g().y = 2", 400, "ForbiddenError", "setting '.y' on a UserFunction is not allowed"),
     ("keyboard-interrupt-unnamed", "raise KeyboardInterrupt", 200, "NameError",
      "'KeyboardInterrupt' is not defined"),
     ("system-exit-unnamed", "raise SystemExit(0)", 200, "NameError",

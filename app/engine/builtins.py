@@ -3,6 +3,7 @@ C call could never return from (``max(range(10**18))``, ``list(range(10**12))``)
 
 from __future__ import annotations
 
+import ast
 import builtins as py
 import itertools
 import types
@@ -18,7 +19,8 @@ from app.config import get_settings
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.exceptions import EXCEPTION_CLASSES
 from app.engine.formatting import format_value, value_text
-from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
+from app.engine.marks import mark_builtin
+from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef, Uncopyable
 from app.engine.reflection import make_reflection_builtins, type_identity
 from app.engine.text import without_addresses
 from app.inspect.reprs import TextLimits, bounded_text
@@ -34,7 +36,7 @@ _ISINSTANCE_TYPES: tuple[type, ...] = (
 )
 
 
-class _CountedIterator(Iterator[Any]):
+class _CountedIterator(Iterator[Any], Uncopyable):
     """Iterates for the program, counting each item as a step of the budget."""
 
     playground_iterator = True
@@ -46,6 +48,9 @@ class _CountedIterator(Iterator[Any]):
     def __next__(self) -> Any:
         self.interp.budget.step()
         return next(self.inner)
+
+    def __repr__(self) -> str:
+        return f"<{type(self.inner).__name__} object>"  # as Python's, not this module's path
 
 
 def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
@@ -176,6 +181,10 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
             interp.admission.admit(item, "next()")
         return item
 
+    def abs_(value: Any) -> Any:
+        # abs(tensor) and abs(array) allocate like -x: the interpreter's unary path sizes them.
+        return interp.unary("abs", py.abs, value)
+
     def round_(number: Any, ndigits: int | None = None) -> Any:
         # Security: round(1, -10**8) computes 10**(10**8) in one C call. Once 10**-ndigits is
         # more than twice the int, the result is 0 (Python's answer, without the power).
@@ -210,16 +219,19 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
         "set": set_, "dict": dict_, "enumerate": enumerate_, "zip": zip_,
         "reversed": reversed_, "sum": aggregate(py.sum), "min": aggregate(py.min),
         "max": aggregate(py.max), "sorted": aggregate(py.sorted), "any": aggregate(py.any),
-        "all": aggregate(py.all), "abs": py.abs, "round": round_, "int": int_,
+        "all": aggregate(py.all), "abs": abs_, "round": round_, "int": int_,
         "float": py.float, "bool": py.bool, "str": str_, "isinstance": isinstance_,
         "iter": iter_, "next": next_, "divmod": py.divmod, "pow": _pow(interp),
         "repr": repr_, "format": format_,
         **make_reflection_builtins(interp),
     }
-    for function in functions.values():
-        try:
-            function.playground_builtin = True  # type: ignore[attr-defined]
-        except (AttributeError, TypeError):  # C built-ins (abs, float ...) take none
+    for name, function in functions.items():
+        if isinstance(function, types.FunctionType):
+            mark_builtin(function)
+            # print(print) and len()'s TypeError name the built-in, not this module's
+            # closures (make_builtins.<locals>.len_).
+            function.__name__ = function.__qualname__ = name
+        else:  # C built-ins (abs, float ...) take no attributes
             interp.vetted[id(function)] = (function.__name__, _SCALAR_RULE)
     for function, cls in ((int_, int), (str_, str), (list_, list), (tuple_, tuple),
                           (set_, set), (dict_, dict)):
@@ -233,14 +245,20 @@ def make_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
 def _guarded_sum(interp: Interpreter, items: list[Any], start: Any) -> Any:
     """sum(items, start); a list/tuple start concatenates, each step guarded
     (sum([[0] * 10**6] * 10**6, []) was 10**12 items in one C call)."""
+    if any(isinstance(v, (torch.Tensor, np.ndarray)) for v in (start, *items)):
+        # Security: each + of tensors or arrays allocates; summed in C they were never
+        # predicted (sum([x.expand(8, 6 * 10**7)] * 2) asked for 1.9 GB at once).
+        total = start
+        for item in items:
+            interp.budget.step()
+            total = interp.binop(ast.Add, total, item)
+        return total
     if not isinstance(start, (list, tuple)):
         total = py.sum(items, start)
         if isinstance(total, int) and total.bit_length() > interp.settings.max_int_bits:
             raise LimitError(Message("the sum has more than {max_int_bits:,} bits (setting "
                                      "max_int_bits)", max_int_bits=interp.settings.max_int_bits))
         return total
-    import ast
-
     from app.engine.safety import guard_binop
 
     total = start
@@ -339,15 +357,12 @@ def _text_pieces(value: Any, top: bool, active: set[int], depth: int = 0) -> Ite
 
 
 def _pow(interp: Interpreter) -> Callable[..., Any]:
-    import ast
-
-    from app.engine.safety import guard_binop
-
     def pow_(base: Any, exponent: Any, modulo: int | None = None) -> Any:
         if modulo is not None:
             return py.pow(base, exponent, modulo)
-        guard_binop(ast.Pow, base, exponent, interp.settings)
-        return base ** exponent
+        # base ** exponent as the operator computes it: sized for ints, tensors and arrays
+        # (pow(x.expand(8, 6 * 10**7), 2) allocated 1.9 GB unpredicted).
+        return interp.binop(ast.Pow, base, exponent)
     return pow_
 
 

@@ -26,6 +26,11 @@ EXCEPTION_CLASSES: dict[str, type[BaseException]] = {
 # code that catches our LimitError and raises its own error from it).
 _NEVER_CAUGHT: tuple[type[BaseException], ...] = (SandboxError, MemoryError, RecursionError)
 _PYTHON_STOPS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+# What stops the worker process itself (a signal, an exit), never raised by a program: every
+# other BaseException that ends a program is the program's own error. A program's
+# `raise BaseException()` once passed `except Exception` in Sandbox.run and the job handler
+# and ended the worker.
+PROCESS_STOPS: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
 # How far the cause/context chain is followed; a longer chain is not caught at all.
 _MAX_CHAIN = 1_000
 

@@ -22,6 +22,7 @@ from app.config import Settings
 from app.engine import lazy
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.kernels import check_dense, check_optimizer, check_optimizer_state_dict
+from app.engine.marks import mark_builtin
 from app.message import Message
 
 if TYPE_CHECKING:
@@ -106,6 +107,32 @@ def guard_parameter(ctx: GuardContext, function: Any, args: tuple[Any, ...],
     if data is not None:
         check_dense(data, "the data of nn.Parameter")
     return Prepared(args, kwargs)
+
+
+def check_layer_names(module: nn.Module) -> None:
+    """Security: a layer's children, parameters and buffers are attributes of the layer too
+    (``Module.__getattr__``), and Python's protocols look some names up on the object itself:
+    a child named ``__deepcopy__`` made copy.deepcopy call it with deepcopy's memo and return
+    whatever it returned. Names are plain: not starting with '_' nor 'playground_' (the
+    sandbox's marks)."""
+    for table in (module._modules, module._parameters, module._buffers):
+        for name in table:
+            if not isinstance(name, str) or name.startswith(("_", "playground_")):
+                raise ForbiddenError(
+                    Message("the layer name {name!r} is not available: names starting with "
+                            "'_' or 'playground_' belong to Python and to the sandbox "
+                            "(copy.deepcopy calls a child named '__deepcopy__')",
+                            name=str(name)[:40]),
+                    hint=Message("Use a plain name such as 'fc1' or 'block2'."))
+
+
+def guard_layer_names(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Prepared:
+    """For the calls that name children (nn.Sequential of an OrderedDict, ModuleDict,
+    ParameterDict, add_module): the names are checked once the layer holds them."""
+    def after(result: Any) -> None:
+        check_layer_names(result if isinstance(result, nn.Module) else function)
+    return Prepared(args, kwargs, after)
 
 
 # Tensors of state an optimizer keeps per parameter, each as large as the parameter (0-d
@@ -443,8 +470,7 @@ def budgeted_collate(ctx: GuardContext) -> Callable[[Any], Any]:
         ctx.budget.live.track(result)
         return result
 
-    collate.playground_builtin = True  # type: ignore[attr-defined]
-    return collate
+    return mark_builtin(collate)
 
 
 def guard_dataloader(ctx: GuardContext, function: Any, args: tuple[Any, ...],

@@ -26,7 +26,7 @@ from torch.utils._device import DeviceContext
 from app.config import Settings
 from app.engine import kernels, lazy, policy, stdlib
 from app.engine.admission import Admission, check_device
-from app.engine.budget import Budget, count_data_items, to_meta
+from app.engine.budget import MAX_DATA_ITEMS, Budget, count_data_items, to_meta
 from app.engine.builtins import bounded_repr, make_builtins
 from app.engine.devices import DevicePolicy
 from app.engine.errors import ForbiddenError, LimitError, at_line
@@ -37,7 +37,8 @@ from app.engine.exceptions import (
 )
 from app.engine.formatting import TextBuilder, percent_format
 from app.engine.hints import did_you_mean
-from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
+from app.engine.marks import is_builtin, is_counted_iterator, mark_builtin
+from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef, Uncopyable
 from app.engine.parser import DANGEROUS_NAMES, dangerous_name_error, is_grad_mode_decorator
 from app.engine.plots import AxesGrid
 from app.engine.policy import Cost, Namespace, Rule
@@ -66,6 +67,8 @@ _BINOP_NAMES: dict[type[ast.operator], str] = {
     ast.Mod: "remainder", ast.Pow: "pow", ast.FloorDiv: "floor_divide", ast.BitAnd: "and",
     ast.BitOr: "or", ast.BitXor: "xor", ast.LShift: "lshift", ast.RShift: "rshift",
 }
+_UNARY_NAMES: dict[type[ast.unaryop], str] = {
+    ast.UAdd: "pos", ast.USub: "neg", ast.Not: "not", ast.Invert: "invert"}
 _UNARYOPS: dict[type[ast.unaryop], Callable[[Any], Any]] = {
     ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Not: operator.not_,
     ast.Invert: operator.invert,
@@ -105,7 +108,7 @@ _MEMBER_DECORATORS = frozenset({StaticMethod, ClassMethod, Property})
 
 
 @dataclass
-class Scope:
+class Scope(Uncopyable):
     vars: dict[str, Any]
     parent: Scope | None = None
     # Names a `global` or `nonlocal` statement sent to another scope, and that scope.
@@ -122,7 +125,7 @@ class Scope:
         return False, None
 
 
-class UserFunction:
+class UserFunction(Uncopyable):
     """A function (or lambda, or method) defined by the program."""
 
     # Security: no __dict__. torch copies a callable object's __dict__ into state dicts
@@ -150,7 +153,7 @@ class UserFunction:
         return f"<function {self.name}>"
 
 
-class BoundUserMethod:
+class BoundUserMethod(Uncopyable):
     __slots__ = ("function", "instance")
 
     def __init__(self, function: UserFunction, instance: Any) -> None:
@@ -164,7 +167,7 @@ class BoundUserMethod:
         return f"<bound method {self.function.name}>"
 
 
-class MethodRef:
+class MethodRef(Uncopyable):
     """A vetted method of a non-user object: the policy rule travels with it."""
 
     __slots__ = ("label", "name", "obj", "rule")
@@ -179,12 +182,15 @@ class MethodRef:
         return f"<method {self.label}>"
 
 
-class SuperProxy:
+class SuperProxy(Uncopyable):
     """What ``super()`` gives a program: only ``__init__`` of the base class."""
 
     def __init__(self, base: type, instance: Any) -> None:
         self.base = base
         self.instance = instance
+
+    def __repr__(self) -> str:
+        return "<super object>"  # not this module's path
 
 
 @dataclass
@@ -206,7 +212,7 @@ class RunState:
     globals: dict[str, Any] = field(default_factory=dict)
 
 
-class Interpreter:
+class Interpreter(Uncopyable):
     def __init__(self, settings: Settings, budget: Budget, devices: DevicePolicy,
                  namespaces: dict[str, Namespace], vetted: dict[int, tuple[str, Rule]],
                  on_step: Callable[[ast.stmt, Any, bool], None] | None = None) -> None:
@@ -230,6 +236,9 @@ class Interpreter:
         self.user_classes: dict[type, dict[str, UserFunction]] = {}
         # Static methods, class methods and properties of the program's classes.
         self.class_members: dict[type, dict[str, Any]] = {}
+        # The program's classes with __len__ or __getitem__: sequences torch and numpy would
+        # read item by item themselves (see refuse_program_sequences).
+        self.sequence_classes: set[type] = set()
         # Tensors cut off from the autograd graph (detach, or computed under no_grad from
         # inputs that require grad): id(result) -> (result, source, reason). The graph view
         # draws them as cut edges. Holding the result keeps its id unique; only the latest
@@ -659,7 +668,7 @@ class Interpreter:
                         "not in a subclass of {base}", base=torch_base.__name__)), item.lineno,
                         hint=Message("In an nn.Module define forward(self, x) instead: "
                                      "model(x) calls it."))
-                if item.name not in _OVERRIDABLE and hasattr(torch_base, item.name):
+                if item.name not in _OVERRIDABLE and _torch_uses(torch_base, item.name):
                     raise ForbiddenError(at_line(item.lineno, Message(
                         "'{name}' would replace a method of {base} that torch itself calls; "
                         "pick another name", name=item.name, base=torch_base.__name__)),
@@ -686,7 +695,7 @@ class Interpreter:
                     # Security: a class attribute is looked up by torch too: `forward =
                     # torch.ones` made model(...) call torch.ones past the budget. Class
                     # attributes hold data only and never replace the base class's names.
-                    if callable(value) or hasattr(torch_base, target.id):
+                    if callable(value) or _torch_uses(torch_base, target.id):
                         raise ForbiddenError(at_line(item.lineno, Message(
                             "the class attribute '{name}' may not be a function, class or "
                             "layer, nor replace a name of {base}; define methods with def and "
@@ -696,6 +705,8 @@ class Interpreter:
         cls = self.make_class(stmt.name, base, own, class_vars, members)
         self.user_classes[cls] = methods
         self.class_members[cls] = members
+        if "__len__" in methods or "__getitem__" in methods:
+            self.sequence_classes.add(cls)
         for function in own.values():
             function.owner = cls
         for member in members.values():
@@ -801,6 +812,8 @@ class Interpreter:
         if isinstance(container, list) and isinstance(index, slice):
             guard_sequence_size(len(container) + _length(value), self.settings)
         if isinstance(container, (torch.Tensor, np.ndarray)):
+            if self.sequence_classes:
+                self.refuse_program_sequences("item assignment", (index, value))
             count_data_items(value)
         if isinstance(container, torch.Tensor):
             kernels.check_inplace_target(container, "item assignment")
@@ -936,10 +949,18 @@ class Interpreter:
         if op is ast.Mod and type(left) is str:  # '%.3f' % x: bounded, see formatting.py
             return percent_format(left, right, self.settings)
         guard_binop(op, left, right, self.settings)
+        if inplace and ((op is ast.Add and isinstance(left, (list, deque)))
+                        or (op is ast.BitOr and isinstance(left, dict))):
+            # Security: l += x is l.extend(x) (dict |= x is update) over any iterable, in
+            # one C call: l += range(10**9) filled 24 GB, a deque += range(10**8) and
+            # l += torch.ones(2 * 10**6) two million objects, past max_sequence_items.
+            guard_sequence_size(len(left) + _length(right), self.settings)
         function = _BINOPS[op]
         # x += y is in place, as in Python: tensors, arrays and lists are changed, not rebound
         # (b = a; b += 1 changes a; w -= lr * w.grad keeps w a leaf). Predicted like x + y.
         apply = _INPLACE_BINOPS[op] if inplace else function
+        if self.sequence_classes and _is_array(left, right):
+            self.refuse_program_sequences(f"the operator {_BINOP_NAMES[op]}", (left, right))
         if inplace and isinstance(left, torch.Tensor):
             kernels.check_inplace_target(left, f"the operator {_BINOP_NAMES[op]}=")
         if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
@@ -994,8 +1015,20 @@ class Interpreter:
         operand = self.eval(node.operand, scope)
         if isinstance(node.op, ast.Not):
             return not self.truth(operand)
-        result = _UNARYOPS[type(node.op)](operand)
-        if isinstance(result, torch.Tensor):
+        return self.unary(_UNARY_NAMES[type(node.op)], _UNARYOPS[type(node.op)], operand)
+
+    def unary(self, name: str, function: Callable[[Any], Any], operand: Any) -> Any:
+        """-x, +x, ~x and abs(x). Security: on a tensor or an array they allocate a result as
+        large as the operand, predicted like the binary operators (-x.expand(8, 6 * 10**7)
+        allocated 1.9 GB past the per-call limit; [abs(x) for i in range(8)] held 1.8 GB)."""
+        if isinstance(operand, torch.Tensor):
+            self.budget.predict(f"the operator {name}", _ELEMENTWISE,
+                                lambda: function(to_meta(operand)), (operand,), {}, name,
+                                key=("unary", name))
+        elif isinstance(operand, np.ndarray):
+            self._predict_numpy_operator(name, operand, 0, False)
+        result = function(operand)
+        if isinstance(result, (torch.Tensor, np.ndarray)):
             self.budget.live.track(result)
         return result
 
@@ -1009,6 +1042,8 @@ class Interpreter:
                 # Security: only an int is found in a range at once; anything else is compared
                 # with every item in one C call (0.5 in range(10**18) never returned).
                 guard_sequence_size(_length(right), self.settings)
+            if self.sequence_classes and _is_array(left, right):
+                self.refuse_program_sequences("the comparison", (left, right))
             if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
                 self._predict_numpy_operator("comparison", left, right, False)
             if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
@@ -1133,8 +1168,7 @@ class Interpreter:
             return function(*args, **kwargs)
         if isinstance(function, MethodRef):
             return self.call_method(function, args, kwargs)
-        builtin = getattr(function, "playground_builtin", None)
-        if builtin is not None:
+        if is_builtin(function):
             return function(*args, **kwargs)
         if isinstance(function, type) and function in self.user_classes:
             return function(*args, **kwargs)
@@ -1182,11 +1216,11 @@ class Interpreter:
         if isinstance(value, (UserFunction, BoundUserMethod)):
             # A plain function, as torch expects of a callback (a scheduler's state_dict()
             # stores None for functions, and the __dict__ of any other callable).
-            return _builtin(lambda *args, **kwargs: value(*args, **kwargs))
+            return _callback_named(lambda *args, **kwargs: value(*args, **kwargs))
         if isinstance(value, type) and (issubclass(value, np.generic)
                                         or value in (int, float, bool, complex)):
             return value  # dtype=np.float32 / dtype=float: a type name, not a callback
-        return _builtin(lambda *args, **kwargs: self.call(value, args, kwargs))
+        return _callback_named(lambda *args, **kwargs: self.call(value, args, kwargs))
 
     def _callbacks(self, args: tuple[Any, ...], kwargs: dict[str, Any]
                    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -1233,6 +1267,10 @@ class Interpreter:
             prepared = rule.guard(self, function, args, kwargs)
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(label, rule, kwargs)
+        if self.sequence_classes and label.startswith(("torch", "numpy")):
+            self.refuse_program_sequences(label, (*args, *kwargs.values()),
+                                          modules=rule.cost is Cost.MODULE,
+                                          datasets=function in _TAKES_DATASETS)
         args, kwargs = self.devices.rewrite_call(function, label, args, kwargs, self)
         if rule.cost is Cost.INPLACE and args and isinstance(args[0], torch.Tensor):
             kernels.check_inplace_target(args[0], label)
@@ -1290,6 +1328,9 @@ class Interpreter:
             args, kwargs, after = prepared.args, prepared.kwargs, prepared.after
         kwargs = self.check_kwargs(ref.label, ref.rule, kwargs)
         obj, name = ref.obj, ref.name
+        if self.sequence_classes and isinstance(obj, (torch.Tensor, np.ndarray, nn.Module)):
+            self.refuse_program_sequences(ref.label, (*args, *kwargs.values()),
+                                          modules=isinstance(obj, nn.Module))
         if type(obj) is str:
             return call_str_method(self, obj, name, args, kwargs)
         if isinstance(obj, (torch.Tensor, nn.Module)):
@@ -1682,6 +1723,8 @@ class Interpreter:
 
     # ======================================================================== subscripts
     def subscript(self, container: Any, index: Any) -> Any:
+        if self.sequence_classes and _is_array(container):
+            self.refuse_program_sequences("indexing", (index,))
         if isinstance(container, torch.Tensor):
             index = self._tensor_index(index)
             if _is_basic_index(index):
@@ -1772,11 +1815,39 @@ class Interpreter:
             return (self.admission.admit(item, label) for item in value)
         if isinstance(value, AxesGrid):
             return iter(value.rows())
-        if isinstance(value, Iterator) and getattr(value, "playground_iterator", False):
+        if isinstance(value, Iterator) and is_counted_iterator(value):
             return value
         raise TypeError(f"{self.describe_type(value)} is not iterable in the playground")
 
     # ======================================================================== helpers
+    def refuse_program_sequences(self, label: str, values: tuple[Any, ...],
+                                 modules: bool = False, datasets: bool = False) -> None:
+        """Security: torch and numpy read a sequence (anything with __len__/__getitem__)
+        item by item themselves, from C: a program's object gave the meta dry run one shape
+        and the real call another (torch.tensor(S()) made 2 x 10**7 after a dry run of 2),
+        and numpy's shape reader took what the prediction did not. The program's own
+        sequences never reach them, also inside lists, tuples and dicts; layers and data
+        sets go where torch takes them (modules=, datasets=)."""
+        stack = list(values)
+        budget = MAX_DATA_ITEMS  # count_data_items bounds the arguments as well
+        while stack and budget > 0:
+            item = stack.pop()
+            budget -= 1
+            kind = type(item)
+            if kind in (list, tuple, set, frozenset):
+                stack.extend(item)
+            elif kind is dict:
+                stack.extend(item.values())
+            elif kind in self.sequence_classes and not (
+                    (modules and isinstance(item, nn.Module))
+                    or (datasets and isinstance(item, tud.Dataset))):
+                raise ForbiddenError(at_line(self.line, Message(
+                    "{label} would read your {cls} object item by item itself, outside the "
+                    "sandbox's checks; give it a list instead", label=label,
+                    cls=kind.__name__)), self.line,
+                    hint=Message("Build a list from it first: "
+                                 "[obj[i] for i in range(len(obj))]."))
+
     def _is_own(self, value: Any) -> bool:
         """Values the program made or can name anyway: its functions, classes and their
         instances, the namespaces and vetted callables, the built-ins. Torch may hand them
@@ -1787,7 +1858,7 @@ class Interpreter:
         if type(value) in self.user_classes or (isinstance(value, type)
                                                  and value in self.user_classes):
             return True
-        if getattr(value, "playground_builtin", False):
+        if is_builtin(value):
             return True
         return id(value) in self.vetted or any(value is b for b in self.builtins.values())
 
@@ -1913,6 +1984,20 @@ def _has_member(obj: Any, name: str) -> bool:
     return any(name in vars(klass) for klass in type(obj).__mro__)
 
 
+# Attributes torch's base classes set on every instance in __init__, apart from the class's
+# own names: the program's class may not define them as methods, properties or class
+# variables (a property named `training` ran the program's code whenever torch or the result
+# view read model.training, also after the program had ended).
+_INSTANCE_ATTRIBUTES: dict[type, frozenset[str]] = {
+    nn.Module: frozenset(vars(nn.Module())), tud.Dataset: frozenset(vars(tud.Dataset())),
+}
+
+
+def _torch_uses(torch_base: type, name: str) -> bool:
+    """Whether ``name`` is one of torch's on the base class or on each of its instances."""
+    return hasattr(torch_base, name) or name in _INSTANCE_ATTRIBUTES.get(torch_base, ())
+
+
 def _member_trampoline(member: Any) -> Any:
     """The Python form of a static method, class method or property, for torch's own
     lookups through the class; the program's functions still run interpreted."""
@@ -1974,8 +2059,14 @@ def _guarded_len(function: UserFunction, settings: Settings) -> Callable[..., An
 
 
 def _builtin(function: Callable[..., Any]) -> Callable[..., Any]:
-    function.playground_builtin = True  # type: ignore[attr-defined]
-    return function
+    return mark_builtin(function)
+
+
+def _callback_named(function: Callable[..., Any]) -> Callable[..., Any]:
+    # A program that gets one back (np.random.choice([print, len])) sees <function callback>,
+    # not this module's closure names.
+    function.__name__ = function.__qualname__ = "callback"
+    return mark_builtin(function)
 
 
 def _attribute_table(obj: Any) -> tuple[frozenset[str], dict[str, Rule], str] | None:
@@ -2047,6 +2138,15 @@ _TUPLE_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.TUPLE_
 # Built once: str has forty methods, and a dict of rules per attribute read cost more than
 # the formatting itself in a loop of '{}'.format(...).
 _STR_RULES: dict[str, Rule] = {name: Rule(Cost.FREE) for name in policy.STR_METHODS}
+
+
+def _is_array(*values: Any) -> bool:
+    return any(isinstance(v, (torch.Tensor, np.ndarray)) for v in values)
+
+
+# Calls that take the program's data sets (which have __len__ and __getitem__) as such.
+_TAKES_DATASETS = frozenset({tud.DataLoader, tud.Subset, tud.random_split, tud.ConcatDataset,
+                             tud.RandomSampler, tud.SequentialSampler})
 
 
 def _is_item_index(index: Any) -> bool:

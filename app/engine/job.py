@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from app.config import Settings
+from app.engine.exceptions import PROCESS_STOPS
 from app.engine.program import Sandbox, to_json
 from app.executor.handlers import JobContext
 
@@ -73,7 +74,9 @@ def run_eval(payload: dict[str, Any], context: JobContext) -> tuple[int, bytes]:
         outcome = sandbox.run(payload["code"], payload.get("seed", 0),
                               payload.get("device", "auto"), payload.get("repeat", 1))
         return outcome.status, to_json(outcome.body)
-    except Exception as failure:  # a bug of ours must not cost the worker
+    except PROCESS_STOPS:
+        raise
+    except BaseException as failure:  # a bug of ours must not cost the worker
         return 200, json.dumps({"ok": False, "steps": [], "stdout": "", "error": {
             "type": "InternalError", "line": None,
             "message": f"the playground could not describe the result "

@@ -8,7 +8,29 @@ attributes the interpreter would read (attributes are only read through
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn, SupportsIndex
+
+from app.engine.errors import ForbiddenError
+from app.engine.marks import builtin_type
+from app.message import Message
+
+
+class Uncopyable:
+    """Objects of the interpreter that a program holds (its functions, bound methods,
+    iterators, ``super()``) and the interpreter itself.
+
+    Security: Python's copy and pickle take any object apart through ``__reduce_ex__``, slots
+    included: a deepcopy that reached a program function copied its live interpreter, with the
+    program's globals, tensors and budget, as a second interpreter the budget never saw.
+    Functions are shared, not copied, as the playground's copy.deepcopy says."""
+
+    __slots__ = ()
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise ForbiddenError(Message(
+            "{label} cannot copy {what} in the playground", label="copy",
+            what="a function (functions are shared, not copied: keep them out of what you "
+                 "copy)"))
 
 
 class StaticMethod:
@@ -65,8 +87,11 @@ class TypeRef:
 
     def __eq__(self, other: object) -> bool:
         # int(), str(), list() ... of the playground are functions that stand for the class.
-        other = other.cls if isinstance(other, TypeRef) else getattr(other, "playground_type",
-                                                                      other)
+        if isinstance(other, TypeRef):
+            other = other.cls
+        else:
+            found = builtin_type(other)
+            other = other if found is None else found
         return self.cls is other
 
     def __hash__(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import math
 import operator
 from typing import Any
@@ -39,11 +40,18 @@ def _numel(shape: Any) -> int:
     if isinstance(shape, (torch.Tensor, np.ndarray)) and _size(shape) <= _MAX_SHAPE_DIMS \
             and shape.ndim == 1:
         shape = shape.tolist()  # np.zeros(torch.tensor([10**5, 10**5])) is 80 GB
+    if isinstance(shape, (range, collections.deque)) and len(shape) <= _MAX_SHAPE_DIMS:
+        shape = list(shape)  # numpy reads any sequence as a shape: np.zeros(range(2*10**4, ...))
     if isinstance(shape, (tuple, list)):
         dims = [_integer(d) for d in shape]
         return math.prod(max(d, 0) for d in dims if d is not None)
     integer = _integer(shape)
-    return max(integer, 0) if integer is not None else 0
+    if integer is None:
+        # Security: fail closed. A shape this function cannot read was predicted as one
+        # element, and numpy read range(20000, 20002) as (20000, 20001): 3.2 GB, unsized.
+        raise TypeError(f"a numpy shape is an int or a tuple or list of ints, not "
+                        f"{type(shape).__name__}")
+    return max(integer, 0)
 
 
 # numpy arrays have at most 64 dimensions: a longer shape tensor is not a shape.

@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from app.config import Settings
 from app.engine.budget import count_data_items
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.marks import mark_builtin
 from app.engine.policy import Namespace
 from app.inspect.svg import SvgRejected, sanitize_svg
 from app.message import Message, Text
@@ -60,7 +61,7 @@ def _builtin(function: Callable[..., Any], name: str) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
 
-    call.playground_builtin = True  # type: ignore[attr-defined]
+    mark_builtin(call)
     call.__name__ = call.__qualname__ = name
     return call
 

@@ -26,6 +26,7 @@ from app.engine.budget import Budget
 from app.engine.builtins import bounded_repr, exception_text
 from app.engine.devices import DevicePolicy
 from app.engine.errors import LimitError, SandboxError
+from app.engine.exceptions import PROCESS_STOPS
 from app.engine.hints import hint_for
 from app.engine.interpreter import BoundUserMethod, Interpreter, UserFunction
 from app.engine.parser import parse_program
@@ -285,7 +286,9 @@ class Sandbox:
             except MemoryError:
                 error = LimitError(Message("the program ran out of memory"),
                                    hint=Message("Use smaller tensors."))
-            except Exception as raised:
+            except PROCESS_STOPS:
+                raise
+            except BaseException as raised:  # raise BaseException() is the program's error
                 error = raised
             finally:
                 torch.set_grad_enabled(True)
@@ -363,7 +366,9 @@ class Sandbox:
                             interp.run(program.tree)
                         finally:
                             interp.restore_default_device()
-            except Exception:
+            except PROCESS_STOPS:
+                raise
+            except BaseException:
                 break
             finally:
                 # A timed run may change the grad mode or default dtype like any program;

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.engine.errors import ForbiddenError, LimitError
+from app.engine.marks import builtin_type, is_builtin
 from app.engine.members import ClassMethod, Property, StaticMethod, TypeRef
 from app.engine.policy import Namespace
 from app.message import Message
@@ -31,7 +32,8 @@ def type_identity(value: Any) -> Any:
     """The class a value stands for: a TypeRef's class, ``int`` for the int() built-in."""
     if isinstance(value, TypeRef):
         return value.cls
-    return getattr(value, "playground_type", value)
+    found = builtin_type(value)
+    return value if found is None else found
 
 
 def make_reflection_builtins(interp: Interpreter) -> dict[str, Callable[..., Any]]:
@@ -54,9 +56,9 @@ def make_reflection_builtins(interp: Interpreter) -> dict[str, Callable[..., Any
             MethodRef: types.BuiltinMethodType, Namespace: types.ModuleType, TypeRef: type,
             StaticMethod: staticmethod, ClassMethod: classmethod, Property: property,
         }
-        if isinstance(value, type) or getattr(value, "playground_type", None) is not None:
+        if isinstance(value, type) or builtin_type(value) is not None:
             return TypeRef(type)
-        if getattr(value, "playground_builtin", False):
+        if is_builtin(value):
             return TypeRef(types.BuiltinFunctionType)
         return TypeRef(stand_ins.get(cls, cls))
 

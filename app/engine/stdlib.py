@@ -33,6 +33,7 @@ from torch import nn
 
 from app.engine.errors import DeadlineError, ForbiddenError, LimitError
 from app.engine.guards import Prepared
+from app.engine.marks import mark_builtin
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.stdlib_values import (
     AnnotationName,
@@ -300,7 +301,7 @@ def namedtuple(ctx: Any, typename: Any, field_names: Any) -> Callable[..., Any]:
     def make(*args: Any, **kwargs: Any) -> Any:
         return cls(*args, **kwargs)
 
-    make.playground_builtin = True  # type: ignore[attr-defined]
+    mark_builtin(make)
     make.__name__ = typename
     return make
 
@@ -514,8 +515,8 @@ def partial(ctx: Any, func: Any, *args: Any, **kwargs: Any) -> Callable[..., Any
     def call(*more: Any, **more_kwargs: Any) -> Any:
         return ctx.call(func, (*args, *more), {**kwargs, **more_kwargs})
 
-    call.playground_builtin = True  # type: ignore[attr-defined]
-    return call
+    call.__name__ = call.__qualname__ = "partial"
+    return mark_builtin(call)
 
 
 _NO_INITIAL = object()
@@ -602,6 +603,10 @@ def predict_copy_bytes(ctx: Any, value: Any, label: str) -> int:
             if type(item) not in ctx.user_classes and not _is_torch_module(type(item)):
                 raise _uncopyable(label, f"a {type(item).__name__}")
             stack.extend(vars(item).values())
+            if isinstance(item, BaseException):
+                # Security: deepcopy copies an exception's args too (BaseException.__reduce__):
+                # unsized, copy.deepcopy(E(f)) copied f's live interpreter, globals and all.
+                stack.extend(item.args)
         elif isinstance(item, (UserFunction, BoundUserMethod)) or callable(item):
             raise _uncopyable(label, "a function (functions are shared, not copied: keep "
                               "them out of what you copy)")
@@ -659,6 +664,8 @@ def _track_copied(ctx: Any, value: Any) -> None:
             stack.extend(item.values())
         elif hasattr(item, "__dict__"):
             stack.extend(vars(item).values())
+            if isinstance(item, BaseException):  # copied with its args (see above)
+                stack.extend(item.args)
     for item in found:
         ctx.budget.live.track(item)
 

@@ -8,8 +8,10 @@ import reprlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from app.engine.members import Uncopyable
 
-class CountedIterator(Iterator[Any]):
+
+class CountedIterator(Iterator[Any], Uncopyable):
     """A lazy iterator made by itertools here: each item is one step of the budget, so
     ``for i in itertools.count()`` or ``list(itertools.repeat(0, 10**12))`` stops at
     max_steps, and C code that drains it (``[*it]``) is counted too."""

@@ -131,7 +131,9 @@ def worker_main(sock: socket.socket, settings_json: str, handler_specs: dict[str
             continue
         try:
             status, body = handler(job["payload"], _context(conn, settings, deadline_s))
-        except Exception as failure:  # a handler's bug must not cost the worker
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as failure:  # a handler's bug must not cost the worker
             status, body = 200, json.dumps({"ok": False, "steps": [], "stdout": "", "error": {
                 "type": "InternalError", "line": None,
                 "message": f"the {job['kind']} job failed inside the sandbox "

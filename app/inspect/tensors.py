@@ -365,7 +365,10 @@ class ViewBuilder:
             stack.extend(reversed(children))
         view: dict[str, Any] = {"kind": "module", "type": type(module).__name__,
                                 "repr": self.repr_text(module), "parameters": parameters,
-                                "num_parameters": total, "training": module.training}
+                                # From the instance's dict: a view never runs a
+                                # program's code (a property named training would).
+                                "num_parameters": total,
+                                "training": bool(vars(module).get("training", True))}
         if partial:
             view["truncated"] = True  # num_parameters counts the modules visited
         return view

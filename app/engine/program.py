@@ -598,7 +598,7 @@ def _find_values(value: Any, holders: dict[int, list[dict[str, Any]]],
         return True
     if type(value) is list or type(value) is tuple:
         if value and type(value[0]) is dict:
-            for item in value:  # a loop, not all(genexpr): a third less time per list
+            for item in value:  # noqa: SIM110 (a loop: a third less time than all(genexpr))
                 if not _find_values(item, holders, lists):
                     return False
             return True

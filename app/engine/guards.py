@@ -759,6 +759,20 @@ def guard_random_sample(ctx: GuardContext, function: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs)
 
 
+def guard_random_shuffle(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Prepared:
+    """random.shuffle swaps items in place as x[i], x[j] = x[j], x[i]: right for a list, but
+    the rows of a tensor (and of a 2-d array) are views, so a shuffled tensor came back with
+    rows repeated and others lost, and 4 million rows took 24 s in one call."""
+    target = args[0] if args else kwargs.get("x")
+    if not isinstance(target, list):
+        raise ForbiddenError(
+            Message("random.shuffle shuffles a list in place; it cannot shuffle a {kind}",
+                    kind=type(target).__name__),
+            ctx.line, hint=Message("For a tensor use t[torch.randperm(len(t))]."))
+    return Prepared(args, kwargs)
+
+
 def guard_distribution_entropy(ctx: GuardContext, distribution: Any, args: tuple[Any, ...],
                                kwargs: dict[str, Any]) -> Prepared:
     """One number per batch element, but Multinomial sums over its whole support: total_count

@@ -583,7 +583,7 @@ MATH_FUNCTIONS = _names("""
     sqrt exp log log2 log10 sin cos tan atan2 floor ceil fabs isclose isnan isinf pow tanh
     erf gamma lgamma""")
 MATH_VALUES = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf, "nan": math.nan}
-RANDOM_FUNCTIONS = ["random", "randint", "uniform", "gauss", "choice", "shuffle", "seed"]
+RANDOM_FUNCTIONS = ["random", "randint", "uniform", "gauss", "choice", "seed"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -679,6 +679,9 @@ def build_namespaces() -> dict[str, Namespace]:
     random_ns = _namespace("random", random, {
         **{name: Rule(S, note="the module's one generator, reseeded before every program")
            for name in RANDOM_FUNCTIONS},
+        "shuffle": Rule(S, guard=guards.guard_random_shuffle,
+                        note="a list in place (a tensor's rows are views: swapping them "
+                        "repeats rows); reseeded generator"),
         "sample": Rule(S, guard=guards.guard_random_sample,
                        note="k distinct items of a sequence (a deque of transitions in the "
                        "DQN tutorial): k bounded; reseeded generator")})

@@ -1,0 +1,145 @@
+"""Red-team programs against the surface added after issue 8: memory that no budget saw, and
+work that grows with a tensor's size inside one call.
+
+Each attack asserts the exact refusal, and then that the next program in the same sandbox
+computes torch's answer. The legitimate forms of the same calls keep working.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+import torch
+
+from app.engine.program import Sandbox
+from tests.security.conftest import Canary
+
+# What the next program must compute: torch's own answer (follow_up_in_torch).
+FOLLOW_UP = ("torch.manual_seed(1)\nw = nn.Parameter(torch.randn(64))\n"
+             "o = optim.Adam([w], lr=0.1)\nfor i in range(3):\n    o.zero_grad()\n"
+             "    (w * w).sum().backward()\n    o.step()\nw.detach()")
+
+
+def follow_up_in_torch() -> list[float]:
+    torch.manual_seed(1)
+    w = torch.nn.Parameter(torch.randn(64))
+    o = torch.optim.Adam([w], lr=0.1)
+    for _ in range(3):
+        o.zero_grad()
+        (w * w).sum().backward()
+        o.step()
+    return w.detach().tolist()
+
+
+def assert_follow_up_is_right(sandbox: Sandbox) -> None:
+    body = sandbox.run(FOLLOW_UP).body
+    assert body["ok"] is True, body.get("error")
+    assert body["result"]["values"] == pytest.approx(follow_up_in_torch(), rel=1e-6)
+
+
+def refused(sandbox: Sandbox, code: str) -> dict[str, Any]:
+    body = sandbox.run(code).body
+    assert body["ok"] is False, body.get("result")
+    return dict(body["error"])
+
+
+def ok(sandbox: Sandbox, code: str) -> dict[str, Any]:
+    body = sandbox.run(code).body
+    assert body["ok"] is True, body.get("error")
+    return dict(body["result"])
+
+
+# ------------------------------------------------------------------ iterating a tensor's rows
+# torch's Tensor.__iter__ is iter(self.unbind(0)): all rows made in one C call. These held
+# 2.4 GB for a 4-million-element tensor (std::bad_alloc under the test's address-space cap)
+# and ran past the deadline before the first row was used.
+BIG = "t = torch.zeros(4 * 10**6)\n"
+
+
+@pytest.mark.parametrize("code", [
+    BIG + "for x in t:\n    break\nx",
+    BIG + "next(iter(t))",
+    BIG + "r = None\nfor i, x in enumerate(t):\n    r = x\n    if i == 2:\n        break\nr",
+])
+def test_a_loop_over_a_big_tensor_makes_rows_as_it_goes(code: str, sandbox: Sandbox,
+                                                         intact: Canary) -> None:
+    result = ok(sandbox, code)
+    assert (result["shape"], result["values"]) == ([], 0.0)
+    assert_follow_up_is_right(sandbox)
+
+
+@pytest.mark.parametrize("code", [BIG + "sum(t)", BIG + "max(t)", BIG + "sorted(t)",
+                                  BIG + "any(t)", BIG + "[x for x in t]",
+                                  "from collections import Counter\n" + BIG + "Counter(t)"])
+def test_a_builtin_over_a_big_tensor_stops_at_the_step_limit(code: str, sandbox: Sandbox,
+                                                             intact: Canary) -> None:
+    error = refused(sandbox, code)
+    assert error["type"] == "LimitError"
+    assert "setting max_steps" in error["message"]
+    assert_follow_up_is_right(sandbox)
+
+
+@pytest.mark.parametrize("call", [
+    "nn.utils.parameters_to_vector(t)", "np.stack(t)", "np.concatenate(t)",
+    "nn.utils.rnn.pad_sequence(t)",
+])
+def test_library_code_that_iterates_a_big_tensor_is_refused(call: str, sandbox: Sandbox,
+                                                            intact: Canary) -> None:
+    """Before: parameters_to_vector(t) ran 32 s and took 3.8 GB in one call."""
+    error = refused(sandbox, BIG + call)
+    assert error["type"] == "LimitError"
+    assert "would make 4,000,000 separate tensors" in error["message"]
+    assert "setting max_objects_per_call" in error["message"]
+    assert_follow_up_is_right(sandbox)
+
+
+def test_rows_from_a_loop_carry_torch_values_and_gradients(sandbox: Sandbox,
+                                                           intact: Canary) -> None:
+    """Past one chunk (1,024 rows) the rows come from slices; values and gradients are
+    torch's all the same."""
+    code = ("torch.manual_seed(0)\nw = torch.randn(3000, 2, requires_grad=True)\n"
+            "total = 0\nfor i, row in enumerate(w):\n    total = total + row[0] * i\n"
+            "total.backward()\n[total.detach(), w.grad[:, 0].sum(), w.grad[2999], "
+            "torch.stack([r for r in w[1020:1030]]).detach()]")
+    total, grad_sum, last, stacked = ok(sandbox, code)["items"]
+    torch.manual_seed(0)
+    w = torch.randn(3000, 2, requires_grad=True)
+    expected = sum(w[i, 0] * i for i in range(3000))
+    assert isinstance(expected, torch.Tensor)
+    expected.backward()
+    assert w.grad is not None
+    assert total["values"] == pytest.approx(expected.item(), rel=1e-5)
+    assert grad_sum["values"] == pytest.approx(float(sum(range(3000))))
+    assert last["values"] == [2999.0, 0.0]
+    torch.testing.assert_close(torch.tensor(stacked["values"]), w[1020:1030].detach())
+
+
+def test_library_calls_with_small_tensors_still_iterate_them(sandbox: Sandbox,
+                                                             intact: Canary) -> None:
+    result = ok(sandbox, "t = torch.arange(6.).reshape(3, 2)\n"
+                         "[nn.utils.parameters_to_vector(t), np.stack(t)]")
+    vector, stacked = result["items"]
+    assert vector["values"] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert stacked["values"] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+
+
+# ------------------------------------------------------------------------- random.shuffle
+def test_random_shuffle_of_a_tensor_is_refused_with_the_fix(sandbox: Sandbox,
+                                                            intact: Canary) -> None:
+    """Swapping a tensor's rows (views) repeated some and lost others: [0, 1, 0, 3, 3]."""
+    error = refused(sandbox, "import random\nt = torch.arange(5.)\nrandom.shuffle(t)\nt")
+    assert error["type"] == "ForbiddenError"
+    assert "random.shuffle shuffles a list in place; it cannot shuffle a Tensor" \
+        in error["message"]
+    assert "torch.randperm" in error["hint"]
+    assert_follow_up_is_right(sandbox)
+
+
+def test_random_shuffle_of_a_list_is_pythons(sandbox: Sandbox, intact: Canary) -> None:
+    result = ok(sandbox, "import random\nrandom.seed(3)\nx = list(range(10))\n"
+                         "random.shuffle(x)\nx")
+    mine = list(range(10))
+    random.Random(3).shuffle(mine)
+    assert [item["value"] for item in result["items"]] == mine

@@ -21,6 +21,7 @@ from app.config import Settings
 from app.engine.errors import DeadlineError, LimitError
 from app.engine.policy import Cost, Rule
 from app.engine.predictions import Prediction, PredictionCache, call_key
+from app.engine.resident import ResidentMemory
 from app.message import Message
 
 # Matmul-like functions whose contracted dimension is the last one of this positional tensor.
@@ -164,9 +165,13 @@ class LiveTensors:
 
 class Budget:
     def __init__(self, settings: Settings, deadline: float,
-                 predictions: PredictionCache | None = None) -> None:
+                 predictions: PredictionCache | None = None,
+                 resident: ResidentMemory | None = None) -> None:
         self.settings = settings
         self.deadline = deadline
+        self.resident = resident
+        self._resident_start = resident.bytes() if resident is not None else None
+        self._next_resident_check = 0.0
         self.predictions = predictions if predictions is not None else PredictionCache(
             settings.prediction_cache_entries)
         self.steps = 0
@@ -187,11 +192,28 @@ class Budget:
                 hint=Message("Check the loop conditions: a while-loop that never ends, or a "
                              "range that is much larger than you meant."))
             raise self.exhausted
-        if time.monotonic() > self.deadline:
+        now = time.monotonic()
+        if now >= self._next_resident_check and self._resident_start is not None:
+            self._next_resident_check = now + self.settings.resident_check_interval_s
+            self._check_resident()
+        if now > self.deadline:
             self.exhausted = DeadlineError(
                 Message("the program ran longer than {limit:g} s (setting deadline_s)",
                         limit=self.settings.deadline_s),
                 hint=Message("Use smaller tensors or fewer iterations."))
+            raise self.exhausted
+
+    def _check_resident(self) -> None:
+        assert self.resident is not None and self._resident_start is not None
+        now = self.resident.bytes()
+        limit = self.settings.max_resident_growth_bytes
+        if now is not None and now - self._resident_start > limit:
+            self.exhausted = LimitError(
+                Message("the program holds more than {limit} of memory (tensors and Python "
+                        "values together; setting max_resident_growth_bytes)",
+                        limit=human_bytes(limit)),
+                hint=Message("Keep fewer large lists or strings: a tensor holds numbers in "
+                             "a fraction of the memory a list takes."))
             raise self.exhausted
 
     # --- memory and FLOPs ---------------------------------------------------------------

@@ -32,6 +32,7 @@ from app.engine.parser import parse_program
 from app.engine.plots import PlotSession
 from app.engine.policy import Namespace, Rule, build_namespaces
 from app.engine.predictions import PredictionCache
+from app.engine.resident import ResidentMemory
 from app.engine.text import without_addresses
 from app.inspect.gradtrace import GradTraceRecorder
 from app.inspect.graph import build_graph
@@ -151,6 +152,8 @@ class Sandbox:
         # Budget predictions by call signature, for every program of this worker (see
         # predictions.py: the cache holds predictions, the limits are checked at every call).
         self.predictions = PredictionCache(settings.prediction_cache_entries)
+        # Opened here, in the worker, before its OS layer closes /proc to new opens.
+        self.resident = ResidentMemory()
         self.programs = ParsedPrograms(settings)
         # Names bound before the first line, as if the usual imports were written: the
         # guide's snippets use torch, nn, F, np ... without importing them.
@@ -216,7 +219,7 @@ class Sandbox:
         """``plots``: the session matplotlib.pyplot draws into, for a program that imports
         it (a timed repeat passes a session nobody renders); None leaves matplotlib out."""
         self._fresh_state(seed)
-        budget = Budget(self.settings, deadline, self.predictions)
+        budget = Budget(self.settings, deadline, self.predictions, self.resident)
         devices = DevicePolicy(self.cuda_available, self.settings.cuda_fallback)
         namespaces = self.namespaces if plots is None else plots.namespaces(self.namespaces)
         interp = Interpreter(self.settings, budget, devices, namespaces, self.vetted,

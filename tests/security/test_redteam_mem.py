@@ -15,9 +15,12 @@ from typing import Any
 import pytest
 import torch
 
+from app.config import Settings
 from app.engine.program import Sandbox
+from app.executor.local import LocalExecutor
 from app.inspect.gradtrace import _norm
 from tests.security.conftest import Canary
+from tests.security.test_worker_isolation import run_in_pool, run_pool
 
 # What the next program must compute: torch's own answer (follow_up_in_torch).
 FOLLOW_UP = ("torch.manual_seed(1)\nw = nn.Parameter(torch.randn(64))\n"
@@ -175,3 +178,42 @@ def test_a_norm_past_the_gradients_dtype_is_summed_wider() -> None:
     assert torch.linalg.vector_norm(half).isinf()  # 94,868 is past float16's 65,504
     assert _norm(half) == pytest.approx(300.0 * math.sqrt(100_000), rel=1e-6)
     assert _norm(torch.full((3,), float("inf"))) is None
+
+
+# ------------------------------------------------------- Python values past the tensor budget
+# 1 MB strings, one per step: no tensor budget sees them, and a CUDA worker has no RLIMIT_AS.
+STRING_HOG = "xs = ['a' * 10**6 for i in range(1000)]\nlen(xs)"
+RESIDENT_LIMIT = 200 * 1024 * 1024
+
+
+def test_python_values_count_against_the_resident_limit(settings: Settings, sandbox: Sandbox,
+                                                        intact: Canary) -> None:
+    """Asks for ``sandbox`` for its warm-up and the in-process address-space cap."""
+    sandbox = Sandbox(settings.model_copy(update={"max_resident_growth_bytes": RESIDENT_LIMIT,
+                                                  "deadline_s": 30.0}))
+    error = refused(sandbox, STRING_HOG)
+    assert error["type"] == "LimitError"
+    assert error["message"] == ("the program holds more than 200.0 MB of memory (tensors and "
+                                "Python values together; setting max_resident_growth_bytes)")
+    assert_follow_up_is_right(sandbox)
+    # The same values, fewer of them, are fine.
+    assert ok(sandbox, "xs = ['a' * 10**6 for i in range(50)]\nlen(xs)")["value"] == 50
+
+
+def test_the_resident_limit_holds_in_a_locked_down_worker(intact: Canary) -> None:
+    """The worker's OS layer closes /proc to new opens: the descriptor opened before it
+    must still read (a check that silently read nothing would let the program finish)."""
+    expected = follow_up_in_torch()
+
+    async def scenario(executor: LocalExecutor) -> None:
+        worker = next(iter(executor._workers))
+        status, body = await run_in_pool(executor, STRING_HOG, deadline_s=30)
+        assert (status, body["ok"]) == (200, False), body
+        assert body["error"]["type"] == "LimitError", body["error"]
+        assert "setting max_resident_growth_bytes" in body["error"]["message"]
+        status, body = await run_in_pool(executor, FOLLOW_UP, deadline_s=30)
+        assert (status, body["ok"]) == (200, True), body
+        assert body["result"]["values"] == pytest.approx(expected, rel=1e-6)
+        assert executor._workers == {worker} and worker.process.is_alive()
+
+    run_pool(scenario, max_resident_growth_bytes=RESIDENT_LIMIT, deadline_s=30)

@@ -113,8 +113,20 @@ def iter_tensors(value: Any, depth: int = 0) -> Iterable[torch.Tensor]:
 
 
 def new_bytes(value: Any) -> int:
-    """Bytes a (meta) result would newly allocate: views of inputs cost nothing."""
-    return sum(t.numel() * t.element_size() for t in iter_tensors(value) if not t._is_view())
+    """Bytes a (meta) result would newly allocate: views of inputs cost nothing. A new
+    tensor costs its storage, which strides can make far larger than its elements:
+    torch.empty_strided((10**5,), (10**5,)) is 100,000 floats over a 40 GB storage (it was
+    predicted at 400 kB and allocated for real). Never less than its elements: a stride-0
+    result is refused at its full size, as before."""
+    return sum(max(t.numel() * t.element_size(), _storage_bytes(t))
+               for t in iter_tensors(value) if not t._is_view())
+
+
+def _storage_bytes(tensor: torch.Tensor) -> int:
+    try:
+        return int(tensor.untyped_storage().nbytes())
+    except (RuntimeError, NotImplementedError):  # no storage (a wrapper subclass)
+        return 0
 
 
 def input_bytes(args: Iterable[Any]) -> int:

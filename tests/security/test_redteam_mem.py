@@ -217,3 +217,45 @@ def test_the_resident_limit_holds_in_a_locked_down_worker(intact: Canary) -> Non
         assert executor._workers == {worker} and worker.process.is_alive()
 
     run_pool(scenario, max_resident_growth_bytes=RESIDENT_LIMIT, deadline_s=30)
+
+
+# ------------------------------------------------------------- strides the budget must read
+@pytest.mark.parametrize(("code", "size"), [
+    ("torch.empty_strided((10**5,), (10**5,))", "37.3 GB"),
+    ("x = torch.empty_strided((10**4,), (10**4,))\nx.shape", "381.4 MB"),
+    ("torch.empty_strided((2,), (10**15,))", "3.6 PB"),
+])
+def test_a_strided_constructor_is_predicted_by_its_storage(code: str, size: str,
+                                                           sandbox: Sandbox,
+                                                           intact: Canary) -> None:
+    """100,000 elements 100,000 apart were predicted at 400 kB and allocated for real (40 GB:
+    only the test's address-space cap stopped it; a CUDA worker has none)."""
+    error = refused(sandbox, code)
+    assert error["type"] == "LimitError"
+    assert f"torch.empty_strided would allocate {size}" in error["message"]
+    assert "setting max_call_bytes" in error["message"]
+    assert_follow_up_is_right(sandbox)
+
+
+def test_a_small_strided_tensor_is_still_made(sandbox: Sandbox, intact: Canary) -> None:
+    result = ok(sandbox, "x = torch.empty_strided((3, 2), (1, 3))\nx.fill_(2.0)\n"
+                         "[x.stride(), x.sum()]")
+    stride, total = result["items"]
+    assert [item["value"] for item in stride["items"]] == [1, 3]
+    assert total["values"] == 12.0
+
+
+@pytest.mark.parametrize("code", ["torch.arange(10.)[::5][:1]",
+                                  "torch.empty_strided((1,), (10**12,)).fill_(3.0)",
+                                  "torch.arange(12.).reshape(3, 4)[:1, ::4]"])
+def test_a_one_element_view_with_a_long_stride_is_shown(code: str, sandbox: Sandbox,
+                                                        intact: Canary) -> None:
+    """Its result view keyed the tensor by its bytes through .contiguous(), which keeps a
+    one-element tensor's stride, and view(torch.uint8) then failed: an InternalError for
+    the whole result."""
+    result = ok(sandbox, f"x = {code}\nx")
+    assert result["kind"] == "tensor"
+    expected = {"torch.arange(10.)[::5][:1]": [0.0],
+                "torch.empty_strided((1,), (10**12,)).fill_(3.0)": [3.0],
+                "torch.arange(12.).reshape(3, 4)[:1, ::4]": [[0.0]]}[code]
+    assert result["values"] == expected

@@ -587,6 +587,24 @@ def guard_histogram(ctx: GuardContext, function: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs)
 
 
+def guard_one_hot(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> Prepared:
+    """F.one_hot's width is data: num_classes=-1 (the default) is the largest index + 1,
+    which a meta dry run cannot read, so the prediction fell back to the input's size.
+    F.one_hot(torch.tensor([10**9])) tried to allocate 8 GB, F.one_hot(torch.arange(10**5))
+    80 GB. Sized here: one int64 per index and class."""
+    indices = args[0] if args else kwargs.get("tensor")
+    classes = args[1] if len(args) > 1 else kwargs.get("num_classes", -1)
+    if isinstance(indices, torch.Tensor) and isinstance(classes, int) \
+            and not indices.is_floating_point() and not indices.is_complex() \
+            and not indices.is_meta:
+        if classes == -1 and indices.numel() > 0:
+            classes = int(indices.max()) + 1
+        ctx.budget.check_bytes("torch.nn.functional.one_hot",
+                               8 * indices.numel() * max(classes, 0))
+    return Prepared(args, kwargs)
+
+
 def guard_normal(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Prepared:
     """torch.normal has four overloads and only some take a device, so it is not dry-run on

@@ -257,6 +257,8 @@ NN_FUNCTIONAL.update(_rules(M, "linear bilinear conv1d conv2d conv3d conv_transp
                                "conv_transpose2d scaled_dot_product_attention",
                             FUNCTIONAL_MATMUL, matmul=True))
 
+_guarded(NN_FUNCTIONAL, guards.guard_one_hot, "one_hot")
+
 NN_INIT: dict[str, Rule] = _rules(IN, """uniform_ normal_ constant_ ones_ zeros_ eye_
     xavier_uniform_ xavier_normal_ kaiming_uniform_ kaiming_normal_ trunc_normal_
     orthogonal_""", INIT)

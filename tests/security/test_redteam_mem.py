@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from app.config import Settings
 from app.engine.program import Sandbox
@@ -259,3 +260,28 @@ def test_a_one_element_view_with_a_long_stride_is_shown(code: str, sandbox: Sand
                 "torch.empty_strided((1,), (10**12,)).fill_(3.0)": [3.0],
                 "torch.arange(12.).reshape(3, 4)[:1, ::4]": [[0.0]]}[code]
     assert result["values"] == expected
+
+
+# ------------------------------------------------------------------ sizes that are data
+@pytest.mark.parametrize(("code", "size"), [
+    ("F.one_hot(torch.tensor([10**9]))", "7.5 GB"),
+    ("F.one_hot(torch.arange(10**5))", "74.5 GB"),
+    ("F.one_hot(torch.tensor([6 * 10**7]))", "457.8 MB"),
+    ("F.one_hot(torch.tensor([3, 0, 1]), num_classes=10**9)", "22.4 GB"),
+])
+def test_one_hot_is_sized_by_its_largest_index(code: str, size: str, sandbox: Sandbox,
+                                               intact: Canary) -> None:
+    """The meta dry run cannot read the largest index, so the prediction fell back to the
+    input's size and torch tried the 8 GB for real."""
+    error = refused(sandbox, code)
+    assert error["type"] == "LimitError"
+    assert error["message"] == (f"torch.nn.functional.one_hot would allocate {size}; the "
+                                "limit per call is 256.0 MB (setting max_call_bytes)")
+    assert_follow_up_is_right(sandbox)
+
+
+def test_one_hot_still_works(sandbox: Sandbox, intact: Canary) -> None:
+    wide, narrow = ok(sandbox, "[F.one_hot(torch.tensor([3, 0, 1])), "
+                               "F.one_hot(torch.tensor([1]), num_classes=3)]")["items"]
+    assert wide["values"] == F.one_hot(torch.tensor([3, 0, 1])).tolist()
+    assert narrow["values"] == [[0, 1, 0]]

@@ -93,6 +93,7 @@ def _to_meta(value: Any) -> Any:
                                    device="meta")
         # No requires_grad: shapes do not depend on it, and autograd on meta tensors made
         # each prediction ~1 ms instead of a few microseconds.
+        meta._playground_input = True  # type: ignore[attr-defined]  # see new_bytes
         return meta
     if type(value) in (list, tuple):
         return type(value)(_to_meta(item) for item in value)
@@ -113,13 +114,24 @@ def iter_tensors(value: Any, depth: int = 0) -> Iterable[torch.Tensor]:
 
 
 def new_bytes(value: Any) -> int:
-    """Bytes a (meta) result would newly allocate: views of inputs cost nothing. A new
-    tensor costs its storage, which strides can make far larger than its elements:
-    torch.empty_strided((10**5,), (10**5,)) is 100,000 floats over a 40 GB storage (it was
-    predicted at 400 kB and allocated for real). Never less than its elements: a stride-0
-    result is refused at its full size, as before."""
-    return sum(max(t.numel() * t.element_size(), _storage_bytes(t))
-               for t in iter_tensors(value) if not t._is_view())
+    """Bytes a (meta) result would newly allocate: views of inputs (the meta copies that
+    _to_meta marks) cost nothing. A new tensor costs its storage, which strides can make far
+    larger than its elements: torch.empty_strided((10**5,), (10**5,)) is 100,000 floats
+    over a 40 GB storage (it was predicted at 400 kB and allocated for real). Never less than
+    its elements: a stride-0 result is refused at its full size, as before."""
+    total = 0
+    counted_bases: set[int] = set()
+    for t in iter_tensors(value):
+        base = t._base if t._is_view() else None
+        if base is None:
+            total += max(t.numel() * t.element_size(), _storage_bytes(t))
+        elif not getattr(base, "_playground_input", False) and id(base) not in counted_bases:
+            # A view of a tensor the call made, not of an input: tensordot(a, b, dims=0)
+            # returns a view of its mm's output (400 MB for two 10,000-element vectors,
+            # counted as 0 before).
+            counted_bases.add(id(base))
+            total += max(base.numel() * base.element_size(), _storage_bytes(base))
+    return total
 
 
 def _storage_bytes(tensor: torch.Tensor) -> int:

@@ -285,3 +285,25 @@ def test_one_hot_still_works(sandbox: Sandbox, intact: Canary) -> None:
                                "F.one_hot(torch.tensor([1]), num_classes=3)]")["items"]
     assert wide["values"] == F.one_hot(torch.tensor([3, 0, 1])).tolist()
     assert narrow["values"] == [[0, 1, 0]]
+
+
+@pytest.mark.parametrize("code", [
+    "torch.tensordot(torch.rand(10**4), torch.rand(10**4), dims=0)",
+    "torch.tensordot(torch.rand(100, 100), torch.rand(100, 100), dims=0)",
+])
+def test_a_view_of_a_tensor_the_call_made_is_counted(code: str, sandbox: Sandbox,
+                                                     intact: Canary) -> None:
+    """tensordot(dims=0) returns a view of its mm's 400 MB output; views cost nothing only
+    when they are views of the call's inputs."""
+    error = refused(sandbox, code)
+    assert error["type"] == "LimitError"
+    assert "would allocate 381.5 MB" in error["message"]
+    assert_follow_up_is_right(sandbox)
+
+
+def test_views_of_inputs_stay_free(sandbox: Sandbox, intact: Canary) -> None:
+    """A 200 MB tensor's views, next to a small tensordot: nothing here allocates much."""
+    result = ok(sandbox, "x = torch.zeros(5000, 10000)\nviews = [x.t(), x.reshape(-1), "
+                         "x[::2], x.unsqueeze(0).expand(3, 5000, 10000)]\n"
+                         "torch.tensordot(torch.ones(3), torch.ones(2), dims=0)")
+    assert result["values"] == [[1.0, 1.0]] * 3

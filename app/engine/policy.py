@@ -161,15 +161,15 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
         logsumexp softmax log_softmax norm dist where eq ne lt le gt ge isclose isnan isinf
         isfinite logical_and logical_or logical_not logical_xor bitwise_and bitwise_or
         bitwise_xor bitwise_not diag diag_embed diagonal tril triu trace flip roll sort
-        argsort topk kthvalue median mode cross outer ger cdist
+        argsort topk kthvalue median mode cross outer ger
         tile kron cartesian_prod meshgrid broadcast_tensors flatten reshape squeeze
         unsqueeze clone masked_fill index_select gather scatter take
         one_hot cosine_similarity all any count_nonzero sort msort vander polar complex
         real imag angle conj cummax cummin diff histc searchsorted bucketize""", TORCH_MATH),
     **_rules(M, "aminmax std_mean var_mean", TORCH_MATH),  # named/plain tuples of tensors
     **_rules(M, "multinomial", TORCH_MATH),  # num_samples per row: sized by the dry run
-    **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul",
-             MATMUL, matmul=True),
+    **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul "
+                "cdist", MATMUL, matmul=True),
     **_rules(V, "t transpose permute narrow select movedim swapaxes swapdims split chunk "
                 "unbind tensor_split view_as_real view_as_complex detach", TORCH_VIEWS),
     **_rules(B, "nonzero unique unique_consecutive masked_select argwhere", BOUNDED),

@@ -307,3 +307,26 @@ def test_views_of_inputs_stay_free(sandbox: Sandbox, intact: Canary) -> None:
                          "x[::2], x.unsqueeze(0).expand(3, 5000, 10000)]\n"
                          "torch.tensordot(torch.ones(3), torch.ones(2), dims=0)")
     assert result["values"] == [[1.0, 1.0]] * 3
+
+
+@pytest.mark.parametrize(("code", "message"), [
+    ("x = torch.rand(10**4, 3)\ntorch.cdist(x, x)",
+     "torch.cdist would allocate 381.5 MB (10000x10000 float32); the limit per call is "
+     "256.0 MB (setting max_call_bytes)"),
+    ("x = torch.rand(5000, 3000)\ntorch.cdist(x, x)",
+     "torch.cdist needs about 1.50e+11 floating point operations; the limit per call is "
+     "2.0e+10 (setting max_call_flops)"),
+])
+def test_cdist_is_sized_and_its_work_counted(code: str, message: str, sandbox: Sandbox,
+                                             intact: Canary) -> None:
+    """Its output is a view of the distance matrix it made (counted as 0 before), and its
+    own kernel escaped the FLOP counter (10,000 x 300 ran 2 s unchecked)."""
+    error = refused(sandbox, code)
+    assert (error["type"], error["message"]) == ("LimitError", message)
+    assert_follow_up_is_right(sandbox)
+
+
+def test_a_small_cdist_is_torchs(sandbox: Sandbox, intact: Canary) -> None:
+    result = ok(sandbox, "torch.cdist(torch.tensor([[0., 0.], [3., 4.]]), "
+                         "torch.tensor([[0., 0.], [0., 4.]]))")
+    assert result["values"] == [[0.0, 4.0], [5.0, 3.0]]

@@ -24,6 +24,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import torch
+from torch.nn.parameter import UninitializedTensorMixin
 from torch.overrides import TorchFunctionMode
 
 from app.engine.errors import LimitError
@@ -109,6 +110,8 @@ def _holds_many_rows(values: Any, limit: int) -> bool:
         walked += 1
         if walked > _MAX_WALKED:
             return True
+        if isinstance(item, UninitializedTensorMixin):
+            continue  # a lazy layer's parameter has no shape yet (torch refuses to read it)
         if isinstance(item, torch.Tensor):
             if item.dim() > 0 and item.shape[0] > limit:
                 return True

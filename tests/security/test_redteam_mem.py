@@ -330,3 +330,49 @@ def test_a_small_cdist_is_torchs(sandbox: Sandbox, intact: Canary) -> None:
     result = ok(sandbox, "torch.cdist(torch.tensor([[0., 0.], [3., 4.]]), "
                          "torch.tensor([[0., 0.], [0., 4.]]))")
     assert result["values"] == [[0.0, 4.0], [5.0, 3.0]]
+
+
+# ------------------------------------------- layouts native kernels trust, on a real worker
+HELD = {
+    "state-transposed": ("w = nn.Parameter(torch.zeros(4, 5))\no = optim.Adam([w])\n"
+                         "w.sum().backward()\no.step()\no.state[w]['exp_avg'].t_()\no.step()",
+                         "ForbiddenError"),
+    "state-unsqueezed": ("w = nn.Parameter(torch.zeros(4, 5))\no = optim.Adam([w])\n"
+                         "w.sum().backward()\no.step()\no.state[w]['exp_avg'].unsqueeze_(0)\n"
+                         "o.step()", "ForbiddenError"),
+    "grad-transposed": ("w = nn.Parameter(torch.zeros(4, 5))\n"
+                        "o = optim.SGD([w], lr=0.1, momentum=0.9)\nw.sum().backward()\n"
+                        "w.grad.t_()\no.step()", "ForbiddenError"),
+    "data-gapped": ("m = nn.Linear(3, 3)\nm.weight.data = torch.zeros(6, 6)[::2, ::2]",
+                    "ForbiddenError"),
+    "unfold-write": ("x = torch.arange(4.)\ny = x.unfold(0, 2, 1)\ny[0, 1] = 5", "ForbiddenError"),
+    "expanded-zero": ("x = torch.zeros(1).expand(4)\nx.detach().zero_()", "ForbiddenError"),
+    "numpy-strides": ("a = torch.zeros(4).numpy()\na.strides = (0,)", "ForbiddenError"),
+    "shared-memory": ("torch.zeros(3).share_memory_()", "ForbiddenError"),
+    "meta-new-empty": ("torch.zeros(3).new_empty(3, device='meta')", "ForbiddenError"),
+    "meta-device-index": ("torch.zeros(3, device=torch.device('meta', 0))", "ForbiddenError"),
+    "strided-storage": ("torch.empty_strided((10**5,), (10**5,))", "LimitError"),
+    "iterated-rows": ("nn.utils.parameters_to_vector(torch.zeros(4 * 10**6))", "LimitError"),
+    "index-add-negative": ("a = torch.zeros(5)\na.index_add_(0, torch.tensor([-100000]), "
+                           "torch.ones(1))", "IndexError"),
+    "scatter-past-end": ("a = torch.zeros(5)\na.scatter_(0, torch.tensor([100000]), "
+                         "torch.ones(1))", "RuntimeError"),
+}
+
+
+def test_layout_attacks_are_refused_and_the_next_program_on_that_worker_is_right(
+        intact: Canary) -> None:
+    expected = follow_up_in_torch()
+
+    async def scenario(executor: LocalExecutor) -> None:
+        worker = next(iter(executor._workers))
+        for name, (code, error_type) in HELD.items():
+            _, body = await run_in_pool(executor, code, deadline_s=30)
+            assert body["ok"] is False, (name, body)
+            assert body["error"]["type"] == error_type, (name, body["error"])
+            status, body = await run_in_pool(executor, FOLLOW_UP, deadline_s=30)
+            assert (status, body["ok"]) == (200, True), (name, body)
+            assert body["result"]["values"] == pytest.approx(expected, rel=1e-6), name
+            assert executor._workers == {worker} and worker.process.is_alive(), name
+
+    run_pool(scenario, deadline_s=30)

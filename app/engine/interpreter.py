@@ -1242,7 +1242,7 @@ class Interpreter:
         if rule.cost is not Cost.META:  # to_meta counts them for the META ones
             # torch.Size(range(10**9)), np.array([[0] * 10**4] * 10**4): converted item by item
             count_data_items((args, kwargs))
-        with row_limit(label, (args, kwargs), self.settings.max_objects_per_call):
+        with row_limit(label, args, kwargs, self.settings.max_objects_per_call):
             result = self._predict_and_call(function, label, rule, args, kwargs)
         _refuse_object_array(result, label)
         self.admission.admit(result, label)

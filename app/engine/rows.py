@@ -19,7 +19,7 @@ itself has as a vetted call):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -100,30 +100,41 @@ class RowLimit(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def _holds_many_rows(values: Any, limit: int) -> bool:
+def _holds_many_rows(values: Iterable[Any], limit: int) -> bool:
     """Whether a tensor with more than ``limit`` rows is among ``values`` (through lists,
-    tuples and dicts); True as well when there are too many values to look at."""
-    stack = [values]
+    tuples and dicts); True as well when there are too many values to look at. Runs before
+    every vetted call, so the common case (a few tensors and numbers) allocates nothing."""
+    pending: list[Any] | None = None
     walked = 0
-    while stack:
-        item = stack.pop()
-        walked += 1
-        if walked > _MAX_WALKED:
-            return True
-        if isinstance(item, UninitializedTensorMixin):
-            continue  # a lazy layer's parameter has no shape yet (torch refuses to read it)
-        if isinstance(item, torch.Tensor):
-            if item.dim() > 0 and item.shape[0] > limit:
+    for item in values:
+        while True:
+            walked += 1
+            if walked > _MAX_WALKED:
                 return True
-        elif type(item) in (list, tuple):
-            stack.extend(item)
-        elif type(item) is dict:
-            stack.extend(item.values())
+            kind = type(item)
+            if kind in _CONTAINERS:
+                pending = pending if pending is not None else []
+                pending.extend(item.values() if kind is dict else item)
+            # A lazy layer's parameter has no shape yet (torch refuses to read it).
+            elif isinstance(item, torch.Tensor) \
+                    and not isinstance(item, UninitializedTensorMixin) \
+                    and item.dim() > 0 and item.shape[0] > limit:
+                return True
+            if not pending:
+                break
+            item = pending.pop()
     return False
 
 
-def row_limit(label: str, values: Any, limit: int) -> AbstractContextManager[Any]:
+_CONTAINERS = frozenset({list, tuple, dict})
+_NO_LIMIT = nullcontext()
+
+
+def row_limit(label: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+              limit: int) -> AbstractContextManager[Any]:
     """The context a vetted call (its dry run included) runs in: the mode only when its
     arguments hold a tensor that could be iterated past the limit, so ordinary calls pay
     nothing for it."""
-    return RowLimit(label, limit) if _holds_many_rows(values, limit) else nullcontext()
+    if _holds_many_rows(args, limit) or _holds_many_rows(kwargs.values(), limit):
+        return RowLimit(label, limit)
+    return _NO_LIMIT

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import resource
 import time
 from typing import Any
 
@@ -18,6 +19,7 @@ import torch.nn.functional as F
 
 from app.config import Settings
 from app.engine.program import Sandbox
+from app.engine.resident import ResidentMemory
 from app.executor.local import LocalExecutor
 from app.inspect.gradtrace import _norm
 from tests.security.conftest import Canary
@@ -376,3 +378,41 @@ def test_layout_attacks_are_refused_and_the_next_program_on_that_worker_is_right
             assert executor._workers == {worker} and worker.process.is_alive(), name
 
     run_pool(scenario, deadline_s=30)
+
+
+# ------------------------------------------------------- what one run leaves for the next
+# 192 MB that only a reference cycle keeps alive when the program ends.
+CYCLIC = ("class Holder:\n    pass\nh = Holder()\nh.me = h\n"
+          "h.data = [torch.ones(2**24) for i in range(3)]\nh.data[0][:2]")
+CYCLIC_BYTES = 3 * 4 * 2**24
+
+
+def _resident() -> int:
+    found = ResidentMemory().bytes()
+    assert found is not None
+    return found
+
+
+def test_a_cycle_does_not_keep_a_finished_programs_tensors(sandbox: Sandbox,
+                                                           intact: Canary) -> None:
+    """Each run's budget starts at 0; five runs that kept 768 MB each in a cycle left
+    3.3 GB in the worker, and the next user's program ran out of memory."""
+    start = _resident()
+    for _ in range(4):
+        assert ok(sandbox, CYCLIC)["values"] == [1.0, 1.0]
+        assert _resident() - start < 2 * CYCLIC_BYTES
+    assert_follow_up_is_right(sandbox)
+
+
+def test_timed_repeats_do_not_pile_up_cycles(sandbox: Sandbox, intact: Canary) -> None:
+    """repeat=8 of a 768 MB cyclic program held 4 GB (the budget is per run)."""
+    start, peak_before = _resident(), _peak_resident()
+    body = sandbox.run(CYCLIC, repeat=8).body
+    assert body["ok"] is True and body["timing"]["repeats"] == 8
+    # The process's peak: it may have been higher before this test, never because of it.
+    assert _peak_resident() <= max(peak_before, start + 2 * CYCLIC_BYTES)
+    assert _resident() - start < 2 * CYCLIC_BYTES
+
+
+def _peak_resident() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux

@@ -77,6 +77,15 @@ class Settings(BaseSettings):
         "/proc/self/statm, a few microseconds). Python allocates at most a few GB/s, so "
         "5 ms lets a program pass max_resident_growth_bytes by some tens of MB at most.",
     )
+    cycle_collect_min_bytes: int = Field(
+        64 * MiB,
+        description="Tensor memory a finished run may still hold through reference cycles "
+        "(its interpreter, a program's object that refers to itself) before the sandbox runs "
+        "a full garbage collection: each run's budget starts at 0, so held cycles piled up "
+        "across timed repeats. Smaller leftovers wait for the worker's collection after the "
+        "job; in a process that did not freeze its start-up objects a full collection costs "
+        "up to 200 ms.",
+    )
     parsed_program_cache_entries: int = Field(
         16,
         description="Checked programs a worker keeps, by their exact source text: a program "

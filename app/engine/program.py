@@ -23,7 +23,7 @@ import orjson
 import torch
 
 from app.config import Settings
-from app.engine.budget import Budget
+from app.engine.budget import Budget, LiveTensors
 from app.engine.builtins import bounded_repr, exception_text
 from app.engine.devices import DevicePolicy
 from app.engine.errors import LimitError, SandboxError
@@ -155,6 +155,7 @@ class Sandbox:
         self.predictions = PredictionCache(settings.prediction_cache_entries)
         # Opened here, in the worker, before its OS layer closes /proc to new opens.
         self.resident = ResidentMemory()
+        self._live: LiveTensors | None = None
         self.programs = ParsedPrograms(settings)
         # Names bound before the first line, as if the usual imports were written: the
         # guide's snippets use torch, nn, F, np ... without importing them.
@@ -196,11 +197,27 @@ class Sandbox:
                 refused.type_name, refused.said, refused.line, refused.hint_said, [], "",
                 notices)))
         outcome = self._run_once(program, seed, target, deadline, notices, started)
-        _release_program_objects()
+        self._collect_if_held()
         if repeat > 1 and outcome.body.get("ok"):
             outcome.body["timing"] = self._time_repeats(program, seed, target, deadline,
                                                         repeat, outcome.body)
         return _finished(outcome)
+
+    def _collect_if_held(self) -> None:
+        """Free the tensors a finished run left in reference cycles, when there are enough
+        of them to matter.
+
+        An interpreter and its scope are cyclic, and so is a program's own object that refers
+        to itself: they keep the run's tensors alive until Python's cyclic collector happens
+        to run, while the next run's budget starts at 0. A timed repeat=8 of a program that
+        kept 768 MB in a cycle held 4 GB, and five such programs left 3.3 GB in a worker (the
+        next user's program ran out of memory). The worker also collects after every job
+        (app/executor/worker.py), where it is cheap and off the response's path; here a
+        full collection, up to 200 ms in a process that did not freeze its start-up
+        objects, is paid only when cycle_collect_min_bytes are still held."""
+        live = self._live
+        if live is not None and live.bytes >= self.settings.cycle_collect_min_bytes:
+            gc.collect()
 
     # ------------------------------------------------------------------------------------
     def _fresh_state(self, seed: int) -> None:
@@ -222,6 +239,7 @@ class Sandbox:
         it (a timed repeat passes a session nobody renders); None leaves matplotlib out."""
         self._fresh_state(seed)
         budget = Budget(self.settings, deadline, self.predictions, self.resident)
+        self._live = budget.live  # read by _collect_if_held once the run is over
         devices = DevicePolicy(self.cuda_available, self.settings.cuda_fallback)
         namespaces = self.namespaces if plots is None else plots.namespaces(self.namespaces)
         interp = Interpreter(self.settings, budget, devices, namespaces, self.vetted,
@@ -377,7 +395,7 @@ class Sandbox:
             _synchronize(target)
             timings.append((time.perf_counter() - start) * 1000)
             del interp
-            _release_program_objects()
+            self._collect_if_held()
         if len(timings) < repeat:
             body["notices"].append(Message("timing stopped after {done} of {repeat} runs "
                                            "(deadline)", done=len(timings), repeat=repeat))
@@ -386,18 +404,6 @@ class Sandbox:
         return {"repeats": len(timings), "median_ms": round(statistics.median(timings), 4),
                 "min_ms": round(min(timings), 4), "max_ms": round(max(timings), 4),
                 "spread_ms": round(statistics.pstdev(timings), 4) if len(timings) > 1 else 0.0}
-
-
-def _release_program_objects() -> None:
-    """Free what a finished run left in reference cycles before anything else runs.
-
-    An interpreter and its scope are cyclic, and so is a program's own object that refers to
-    itself; each keeps the run's tensors alive until the cyclic collector happens to run,
-    while the next run's budget starts at 0. Five runs of a program that kept 768 MB in a
-    cycle left 3.3 GB in the worker (the next user's program ran out of memory), and a
-    repeat=8 timing held 4 GB. A full collection costs ~0.05 ms here: the worker froze
-    everything it imported (gc.freeze) before the first program."""
-    gc.collect()
 
 
 def _safe_view(views: ViewBuilder, value: Any, name: str | None = None) -> dict[str, Any]:

@@ -1272,10 +1272,12 @@ class Interpreter:
         elif rule.cost is Cost.NUMPY:
             from app.engine.numpy_rules import (
                 check_numpy_arguments,
+                check_sequence_argument,
                 predict_numpy_bytes,
                 predict_operator,
             )
             check_numpy_arguments(label, args, kwargs)
+            check_sequence_argument(label, args, kwargs, self.settings.max_objects_per_call)
             self.budget.check_bytes(label, predict_numpy_bytes(label, args, kwargs))
             if label.rsplit(".", 1)[-1] in ("dot", "matmul") and len(args) >= 2:
                 self.budget.check_flops(label, predict_operator(args[0], args[1], True)[1])

@@ -66,11 +66,15 @@ class TensorRows(Iterator[torch.Tensor]):
         return next(self._rows)
 
 
-def too_many_rows(label: str, rows: int, limit: int) -> LimitError:
-    return LimitError(Message("{label} goes through a tensor row by row, which would make "
-                              "{count:,} separate tensors; the limit is {limit:,} per call "
-                              "(setting max_objects_per_call)",
-                              label=label, count=rows, limit=limit),
+def too_many_rows(label: str, rows: int, limit: int, array: bool = False) -> LimitError:
+    said = (Message("{label} goes through an array row by row, which would make {count:,} "
+                    "separate arrays; the limit is {limit:,} per call (setting "
+                    "max_objects_per_call)", label=label, count=rows, limit=limit)
+            if array else
+            Message("{label} goes through a tensor row by row, which would make {count:,} "
+                    "separate tensors; the limit is {limit:,} per call (setting "
+                    "max_objects_per_call)", label=label, count=rows, limit=limit))
+    return LimitError(said,
                       hint=Message("Pass a list of tensors, or index the part you need "
                                    "(x[:10]); a loop over a tensor takes its rows one at a "
                                    "time."),

@@ -105,6 +105,28 @@ def test_library_code_that_iterates_a_big_tensor_is_refused(call: str, sandbox: 
     assert_follow_up_is_right(sandbox)
 
 
+@pytest.mark.parametrize(("call", "rows"), [("np.stack(np.zeros(4 * 10**6))", "4,000,000"),
+                                            ("np.concatenate(np.zeros((10**6, 1)))",
+                                             "1,000,000"),
+                                            ("np.stack(arrays=np.zeros(200001))", "200,001")])
+def test_numpy_through_an_arrays_rows_is_refused(call: str, rows: str, sandbox: Sandbox,
+                                                 intact: Canary) -> None:
+    """np.stack of one 4-million-element array made an array per element in numpy's C
+    code: 3 s and 270 MB that no budget saw."""
+    error = refused(sandbox, call)
+    assert error["type"] == "LimitError"
+    assert f"goes through an array row by row, which would make {rows} separate arrays" \
+        in error["message"]
+    assert_follow_up_is_right(sandbox)
+
+
+def test_numpy_stacks_lists_and_small_arrays(sandbox: Sandbox, intact: Canary) -> None:
+    result = ok(sandbox, "[np.stack(np.arange(6.).reshape(3, 2)).shape, "
+                         "np.concatenate([np.zeros(10**6), np.ones(2)]).shape]")
+    shapes = [[item["value"] for item in shape["items"]] for shape in result["items"]]
+    assert shapes == [[3, 2], [1_000_002]]
+
+
 def test_rows_from_a_loop_carry_torch_values_and_gradients(sandbox: Sandbox,
                                                            intact: Canary) -> None:
     """Past one chunk (1,024 rows) the rows come from slices; values and gradients are

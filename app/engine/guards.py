@@ -605,6 +605,38 @@ def guard_one_hot(ctx: GuardContext, function: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs)
 
 
+def _container_items(value: Any) -> int | None:
+    """How many items torch's container constructors would take from ``value``, when that
+    is known without iterating it (a generator of the program's counts its own steps)."""
+    if isinstance(value, (list, tuple, dict, range, np.ndarray)):
+        return len(value)
+    return None
+
+
+def guard_container_module(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Prepared:
+    """nn.Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict (and their
+    extend / update) register every item in torch's own Python loop, past the step count:
+    nn.ParameterList(np.zeros(4 * 10**6)) ran 43 s, each number an attribute, and
+    [nn.Identity()] * 10**6 is one cheap list. At most max_objects_per_call items."""
+    limit = ctx.settings.max_objects_per_call
+    # A class is being built; otherwise ``function`` is the container whose extend runs.
+    label = (f"nn.{function.__name__}" if isinstance(function, type)
+             else f"{type(function).__name__}.extend")
+    counts = [len(args)] if function is nn.Sequential else \
+        [_container_items(value) for value in (*args, *kwargs.values())]
+    count = max((c for c in counts if c is not None), default=0)
+    if count > limit:
+        raise LimitError(Message("{label} would hold {count:,} items; the limit is {limit:,} "
+                                 "(setting max_objects_per_call)",
+                                 label=label, count=count, limit=limit),
+                         hint=Message("Use one layer with a larger size (nn.Linear(n, m)) or "
+                                      "one tensor (nn.Parameter(torch.zeros(n))) instead of "
+                                      "many small ones."),
+                         predicted=True)
+    return Prepared(args, kwargs)
+
+
 def guard_normal(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Prepared:
     """torch.normal has four overloads and only some take a device, so it is not dry-run on

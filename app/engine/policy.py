@@ -242,6 +242,9 @@ NN_MEMBERS: dict[str, Rule] = {
                       "a one-element buffer)"),
 }
 
+_guarded(NN_MEMBERS, guards.guard_container_module,
+         "Sequential ModuleList ModuleDict ParameterList ParameterDict")
+
 NN_FUNCTIONAL: dict[str, Rule] = _rules(M, """relu relu6 leaky_relu elu selu gelu silu mish
     sigmoid tanh softmax log_softmax softplus softsign hardtanh hardswish hardsigmoid
     threshold dropout dropout1d dropout2d normalize layer_norm batch_norm group_norm
@@ -483,6 +486,7 @@ MODULE_METHODS: dict[str, Rule] = {
     "flatten_parameters": Rule(FREE, note="RNN weight layout bookkeeping (a no-op on CPU)"),
 }
 _guarded(MODULE_METHODS, guards.guard_load_state_dict, "load_state_dict")
+_guarded(MODULE_METHODS, guards.guard_container_module, "extend")
 for _name in ("float", "double", "half", "bfloat16", "to"):
     _guarded(MODULE_METHODS, guards.module_cast_guard(_name), _name)
 MODULE_DATA_ATTRIBUTES = frozenset(_names("""

@@ -466,3 +466,32 @@ def test_a_worker_frees_each_jobs_cycles(intact: Canary) -> None:
         assert executor._workers == {worker}
 
     run_pool(scenario, deadline_s=30, cycle_collect_min_bytes=2**50)
+
+
+# ------------------------------------------------------------------ container modules
+@pytest.mark.parametrize(("code", "label", "count"), [
+    ("nn.ParameterList(np.zeros(4 * 10**6))", "nn.ParameterList", "4,000,000"),
+    ("nn.ParameterList([0.0] * 10**6)", "nn.ParameterList", "1,000,000"),
+    ("nn.ModuleList([nn.Identity()] * 10**6)", "nn.ModuleList", "1,000,000"),
+    ("m = nn.ModuleList()\nm.extend([nn.Identity()] * 10**6)", "ModuleList.extend",
+     "1,000,000"),
+    ("nn.Sequential(*[nn.Identity()] * 200000)", "nn.Sequential", "200,000"),
+])
+def test_a_container_module_of_a_million_items_is_refused(code: str, label: str, count: str,
+                                                          sandbox: Sandbox,
+                                                          intact: Canary) -> None:
+    """torch registers each item in its own loop, past the step count:
+    nn.ParameterList(np.zeros(4 * 10**6)) ran 43 s, every number an attribute."""
+    error = refused(sandbox, code)
+    assert error["type"] == "LimitError"
+    assert error["message"] == (f"{label} would hold {count} items; the limit is 100,000 "
+                                "(setting max_objects_per_call)")
+    assert_follow_up_is_right(sandbox)
+
+
+def test_container_modules_still_hold_layers(sandbox: Sandbox, intact: Canary) -> None:
+    result = ok(sandbox, "m = nn.ModuleList([nn.Linear(1, 1)])\nm.extend([nn.ReLU(), "
+                         "nn.Tanh()])\np = nn.ParameterList([nn.Parameter(torch.ones(2))] * 3)\n"
+                         "s = nn.Sequential(nn.Linear(2, 3), nn.ReLU())\n"
+                         "[len(m), len(p), s(torch.ones(1, 2)).shape[1]]")
+    assert [item["value"] for item in result["items"]] == [3, 3, 3]

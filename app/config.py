@@ -63,6 +63,29 @@ class Settings(BaseSettings):
         description="Most tensor memory alive at once in one program. With the default pool "
         "of 2 workers this keeps a 24 GiB machine far from swapping.",
     )
+    max_resident_growth_bytes: int = Field(
+        3072 * MiB,
+        description="Most resident memory a program may add to its worker, read every "
+        "resident_check_interval_s while it runs: tensors (at most max_total_bytes) and the "
+        "Python objects no tensor budget sees (400 lists of a million items held 3 GB). A "
+        "CUDA worker has no RLIMIT_AS, so this is what stops them there; on a CPU worker it "
+        "answers before worker_memory_bytes does.",
+    )
+    resident_check_interval_s: float = Field(
+        0.005,
+        description="How often a running program's resident memory is read (one pread of "
+        "/proc/self/statm, a few microseconds). Python allocates at most a few GB/s, so "
+        "5 ms lets a program pass max_resident_growth_bytes by some tens of MB at most.",
+    )
+    cycle_collect_min_bytes: int = Field(
+        64 * MiB,
+        description="Tensor memory a finished run may still hold through reference cycles "
+        "(its interpreter, a program's object that refers to itself) before the sandbox runs "
+        "a full garbage collection: each run's budget starts at 0, so held cycles piled up "
+        "across timed repeats. Smaller leftovers wait for the worker's collection after the "
+        "job; in a process that did not freeze its start-up objects a full collection costs "
+        "up to 200 ms.",
+    )
     parsed_program_cache_entries: int = Field(
         16,
         description="Checked programs a worker keeps, by their exact source text: a program "

@@ -21,11 +21,15 @@ from app.config import Settings
 from app.engine.errors import DeadlineError, LimitError
 from app.engine.policy import Cost, Rule
 from app.engine.predictions import Prediction, PredictionCache, call_key
+from app.engine.resident import ResidentMemory
 from app.message import Message
 
 # Matmul-like functions whose contracted dimension is the last one of this positional tensor.
+# cdist: every output distance reads a row of x1 against one of x2, over their last
+# dimension, like a matmul (its own kernel, which FlopCounterMode does not count: a
+# 10,000 x 300 cdist ran 2 s unchecked).
 _CONTRACTION_ARG = {"mm": 0, "matmul": 0, "bmm": 0, "mv": 0, "dot": 0, "inner": 0,
-                    "addmm": 1, "addmv": 1, "baddbmm": 1}
+                    "addmm": 1, "addmv": 1, "baddbmm": 1, "cdist": 0}
 
 
 def human_bytes(n: float) -> str:
@@ -92,6 +96,7 @@ def _to_meta(value: Any) -> Any:
                                    device="meta")
         # No requires_grad: shapes do not depend on it, and autograd on meta tensors made
         # each prediction ~1 ms instead of a few microseconds.
+        meta._playground_input = True  # type: ignore[attr-defined]  # see new_bytes
         return meta
     if type(value) in (list, tuple):
         return type(value)(_to_meta(item) for item in value)
@@ -112,8 +117,31 @@ def iter_tensors(value: Any, depth: int = 0) -> Iterable[torch.Tensor]:
 
 
 def new_bytes(value: Any) -> int:
-    """Bytes a (meta) result would newly allocate: views of inputs cost nothing."""
-    return sum(t.numel() * t.element_size() for t in iter_tensors(value) if not t._is_view())
+    """Bytes a (meta) result would newly allocate: views of inputs (the meta copies that
+    _to_meta marks) cost nothing. A new tensor costs its storage, which strides can make far
+    larger than its elements: torch.empty_strided((10**5,), (10**5,)) is 100,000 floats
+    over a 40 GB storage (it was predicted at 400 kB and allocated for real). Never less than
+    its elements: a stride-0 result is refused at its full size, as before."""
+    total = 0
+    counted_bases: set[int] = set()
+    for t in iter_tensors(value):
+        base = t._base if t._is_view() else None
+        if base is None:
+            total += max(t.numel() * t.element_size(), _storage_bytes(t))
+        elif not getattr(base, "_playground_input", False) and id(base) not in counted_bases:
+            # A view of a tensor the call made, not of an input: tensordot(a, b, dims=0)
+            # returns a view of its mm's output (400 MB for two 10,000-element vectors,
+            # counted as 0 before).
+            counted_bases.add(id(base))
+            total += max(base.numel() * base.element_size(), _storage_bytes(base))
+    return total
+
+
+def _storage_bytes(tensor: torch.Tensor) -> int:
+    try:
+        return int(tensor.untyped_storage().nbytes())
+    except (RuntimeError, NotImplementedError):  # no storage (a wrapper subclass)
+        return 0
 
 
 def input_bytes(args: Iterable[Any]) -> int:
@@ -164,9 +192,13 @@ class LiveTensors:
 
 class Budget:
     def __init__(self, settings: Settings, deadline: float,
-                 predictions: PredictionCache | None = None) -> None:
+                 predictions: PredictionCache | None = None,
+                 resident: ResidentMemory | None = None) -> None:
         self.settings = settings
         self.deadline = deadline
+        self.resident = resident
+        self._resident_start = resident.bytes() if resident is not None else None
+        self._next_resident_check = 0.0
         self.predictions = predictions if predictions is not None else PredictionCache(
             settings.prediction_cache_entries)
         self.steps = 0
@@ -187,11 +219,28 @@ class Budget:
                 hint=Message("Check the loop conditions: a while-loop that never ends, or a "
                              "range that is much larger than you meant."))
             raise self.exhausted
-        if time.monotonic() > self.deadline:
+        now = time.monotonic()
+        if now >= self._next_resident_check and self._resident_start is not None:
+            self._next_resident_check = now + self.settings.resident_check_interval_s
+            self._check_resident()
+        if now > self.deadline:
             self.exhausted = DeadlineError(
                 Message("the program ran longer than {limit:g} s (setting deadline_s)",
                         limit=self.settings.deadline_s),
                 hint=Message("Use smaller tensors or fewer iterations."))
+            raise self.exhausted
+
+    def _check_resident(self) -> None:
+        assert self.resident is not None and self._resident_start is not None
+        now = self.resident.bytes()
+        limit = self.settings.max_resident_growth_bytes
+        if now is not None and now - self._resident_start > limit:
+            self.exhausted = LimitError(
+                Message("the program holds more than {limit} of memory (tensors and Python "
+                        "values together; setting max_resident_growth_bytes)",
+                        limit=human_bytes(limit)),
+                hint=Message("Keep fewer large lists or strings: a tensor holds numbers in "
+                             "a fraction of the memory a list takes."))
             raise self.exhausted
 
     # --- memory and FLOPs ---------------------------------------------------------------

@@ -89,6 +89,24 @@ class Prepared:
 Guard = Callable[[GuardContext, Any, tuple[Any, ...], dict[str, Any]], Prepared]
 
 
+def both(first: Guard, second: Guard) -> Guard:
+    """Two guards of one callable (a rule holds one): ``second`` sees the call as ``first``
+    prepared it, and both of their ``after`` steps run on the result, in order."""
+    def guard(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Prepared:
+        one = first(ctx, function, args, kwargs)
+        two = second(ctx, function, one.args, one.kwargs)
+        afters = [step for step in (one.after, two.after) if step is not None]
+        if len(afters) < 2:
+            return Prepared(two.args, two.kwargs, afters[0] if afters else None)
+
+        def after(result: Any) -> None:
+            for step in afters:
+                step(result)
+        return Prepared(two.args, two.kwargs, after)
+    return guard
+
+
 def _bind(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Every argument by name, so a guard reads positional and keyword forms alike
     (``DataLoader(ds, 4, True, None, None, 4)`` names num_workers positionally)."""
@@ -613,6 +631,56 @@ def guard_histogram(ctx: GuardContext, function: Any, args: tuple[Any, ...],
     return Prepared(args, kwargs)
 
 
+def guard_one_hot(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> Prepared:
+    """F.one_hot's width is data: num_classes=-1 (the default) is the largest index + 1,
+    which a meta dry run cannot read, so the prediction fell back to the input's size.
+    F.one_hot(torch.tensor([10**9])) tried to allocate 8 GB, F.one_hot(torch.arange(10**5))
+    80 GB. Sized here: one int64 per index and class."""
+    indices = args[0] if args else kwargs.get("tensor")
+    classes = args[1] if len(args) > 1 else kwargs.get("num_classes", -1)
+    if isinstance(indices, torch.Tensor) and isinstance(classes, int) \
+            and not indices.is_floating_point() and not indices.is_complex() \
+            and not indices.is_meta:
+        if classes == -1 and indices.numel() > 0:
+            classes = int(indices.max()) + 1
+        ctx.budget.check_bytes("torch.nn.functional.one_hot",
+                               8 * indices.numel() * max(classes, 0))
+    return Prepared(args, kwargs)
+
+
+def _container_items(value: Any) -> int | None:
+    """How many items torch's container constructors would take from ``value``, when that
+    is known without iterating it (a generator of the program's counts its own steps)."""
+    if isinstance(value, (list, tuple, dict, range, np.ndarray)):
+        return len(value)
+    return None
+
+
+def guard_container_module(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Prepared:
+    """nn.Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict (and their
+    extend / update) register every item in torch's own Python loop, past the step count:
+    nn.ParameterList(np.zeros(4 * 10**6)) ran 43 s, each number an attribute, and
+    [nn.Identity()] * 10**6 is one cheap list. At most max_objects_per_call items."""
+    limit = ctx.settings.max_objects_per_call
+    # A class is being built; otherwise ``function`` is the container whose extend runs.
+    label = (f"nn.{function.__name__}" if isinstance(function, type)
+             else f"{type(function).__name__}.extend")
+    counts = [len(args)] if function is nn.Sequential else \
+        [_container_items(value) for value in (*args, *kwargs.values())]
+    count = max((c for c in counts if c is not None), default=0)
+    if count > limit:
+        raise LimitError(Message("{label} would hold {count:,} items; the limit is {limit:,} "
+                                 "(setting max_objects_per_call)",
+                                 label=label, count=count, limit=limit),
+                         hint=Message("Use one layer with a larger size (nn.Linear(n, m)) or "
+                                      "one tensor (nn.Parameter(torch.zeros(n))) instead of "
+                                      "many small ones."),
+                         predicted=True)
+    return Prepared(args, kwargs)
+
+
 def guard_normal(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Prepared:
     """torch.normal has four overloads and only some take a device, so it is not dry-run on
@@ -782,6 +850,20 @@ def guard_random_sample(ctx: GuardContext, function: Any, args: tuple[Any, ...],
                                  count=count, limit=limit),
                          hint=Message("Sample fewer items, or use torch.randperm for large draws."),
                          predicted=True)
+    return Prepared(args, kwargs)
+
+
+def guard_random_shuffle(ctx: GuardContext, function: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Prepared:
+    """random.shuffle swaps items in place as x[i], x[j] = x[j], x[i]: right for a list, but
+    the rows of a tensor (and of a 2-d array) are views, so a shuffled tensor came back with
+    rows repeated and others lost, and 4 million rows took 24 s in one call."""
+    target = args[0] if args else kwargs.get("x")
+    if not isinstance(target, list):
+        raise ForbiddenError(
+            Message("random.shuffle shuffles a list in place; it cannot shuffle a {kind}",
+                    kind=type(target).__name__),
+            ctx.line, hint=Message("For a tensor use t[torch.randperm(len(t))]."))
     return Prepared(args, kwargs)
 
 

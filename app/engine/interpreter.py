@@ -43,6 +43,7 @@ from app.engine.parser import DANGEROUS_NAMES, dangerous_name_error, is_grad_mod
 from app.engine.plots import AxesGrid
 from app.engine.policy import Cost, Namespace, Rule
 from app.engine.predictions import module_key
+from app.engine.rows import TensorRows, row_limit
 from app.engine.safety import guard_binop, guard_sequence_size
 from app.engine.stdlib_values import AnnotationName
 from app.engine.str_methods import call_str_method
@@ -1279,27 +1280,8 @@ class Interpreter(Uncopyable):
         if rule.cost is not Cost.META:  # to_meta counts them for the META ones
             # torch.Size(range(10**9)), np.array([[0] * 10**4] * 10**4): converted item by item
             count_data_items((args, kwargs))
-        if rule.cost is Cost.MODULE:
-            self.budget.check_bytes(label, self._module_bytes(function, args, kwargs))
-        elif rule.cost is Cost.NUMPY:
-            from app.engine.numpy_rules import (
-                check_numpy_arguments,
-                predict_numpy_bytes,
-                predict_operator,
-            )
-            check_numpy_arguments(label, args, kwargs)
-            self.budget.check_bytes(label, predict_numpy_bytes(label, args, kwargs))
-            if label.rsplit(".", 1)[-1] in ("dot", "matmul") and len(args) >= 2:
-                self.budget.check_flops(label, predict_operator(args[0], args[1], True)[1])
-        elif function in _LEGACY_CONSTRUCTORS:
-            self.budget.check_bytes(label, _legacy_bytes(function, args))
-        elif rule.cost in _DRY_RUN:
-            self.budget.predict(label, rule, lambda: _call_on_meta(function, args, kwargs),
-                                args, kwargs, label.rsplit(".", 1)[-1],
-                                key=("call", id(function), label))
-        else:
-            self.budget.predict(label, rule, lambda: None, args, kwargs)
-        result = function(*args, **kwargs)
+        with row_limit(label, args, kwargs, self.settings.max_objects_per_call):
+            result = self._predict_and_call(function, label, rule, args, kwargs)
         _refuse_object_array(result, label)
         self.admission.admit(result, label)
         if rule.uninitialised and not _given_data(function, args):
@@ -1320,6 +1302,32 @@ class Interpreter(Uncopyable):
         if self.on_tensor_op is not None and isinstance(result, torch.Tensor):
             self.on_tensor_op(label, function, args, kwargs, result, self.line)
         return result
+
+    def _predict_and_call(self, function: Any, label: str, rule: Rule, args: tuple[Any, ...],
+                          kwargs: dict[str, Any]) -> Any:
+        if rule.cost is Cost.MODULE:
+            self.budget.check_bytes(label, self._module_bytes(function, args, kwargs))
+        elif rule.cost is Cost.NUMPY:
+            from app.engine.numpy_rules import (
+                check_numpy_arguments,
+                check_sequence_argument,
+                predict_numpy_bytes,
+                predict_operator,
+            )
+            check_numpy_arguments(label, args, kwargs)
+            check_sequence_argument(label, args, kwargs, self.settings.max_objects_per_call)
+            self.budget.check_bytes(label, predict_numpy_bytes(label, args, kwargs))
+            if label.rsplit(".", 1)[-1] in ("dot", "matmul") and len(args) >= 2:
+                self.budget.check_flops(label, predict_operator(args[0], args[1], True)[1])
+        elif function in _LEGACY_CONSTRUCTORS:
+            self.budget.check_bytes(label, _legacy_bytes(function, args))
+        elif rule.cost in _DRY_RUN:
+            self.budget.predict(label, rule, lambda: _call_on_meta(function, args, kwargs),
+                                args, kwargs, label.rsplit(".", 1)[-1],
+                                key=("call", id(function), label))
+        else:
+            self.budget.predict(label, rule, lambda: None, args, kwargs)
+        return function(*args, **kwargs)
 
     def call_method(self, ref: MethodRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         after = None
@@ -1800,7 +1808,7 @@ class Interpreter(Uncopyable):
         if isinstance(value, torch.Tensor):
             if value.dim() == 0:
                 raise TypeError("iteration over a 0-d tensor")
-            return iter(value)
+            return TensorRows(value)
         if isinstance(value, np.ndarray):
             return iter(value)
         if isinstance(value, (tud.DataLoader, tud.Dataset, nn.Sequential, nn.ModuleList,

@@ -183,6 +183,25 @@ def predict_numpy_bytes(label: str, args: tuple[Any, ...], kwargs: dict[str, Any
 _OPTION_KEYWORDS = frozenset({"order", "casting", "kind", "mode", "side", "method"})
 
 
+# numpy functions whose first argument is a sequence of arrays.
+_SEQUENCE_FUNCTIONS = frozenset({"stack", "concatenate"})
+
+
+def check_sequence_argument(label: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                            limit: int) -> None:
+    """np.stack(a) and np.concatenate(a) of one array go through it row by row, one array
+    object per row: np.stack(np.zeros(4 * 10**6)) ran 3 s and took 270 MB that no budget
+    sees (a 256 MB array would make 32 million). At most max_objects_per_call rows, as for
+    a tensor (rows.py)."""
+    if label.rsplit(".", 1)[-1] not in _SEQUENCE_FUNCTIONS:
+        return
+    arrays = args[0] if args else kwargs.get("arrays")
+    if isinstance(arrays, np.ndarray) and arrays.ndim > 0 and len(arrays) > limit:
+        from app.engine.rows import too_many_rows
+
+        raise too_many_rows(label, len(arrays), limit, array=True)
+
+
 def check_numpy_arguments(label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Security: numpy sizes an array of text or records by its longest item, which the
     budget's 8 bytes per element did not see: np.array([s] * 1000) with a 1M-character s,

@@ -161,15 +161,15 @@ TORCH_FUNCTIONS: dict[str, Rule] = {
         logsumexp softmax log_softmax norm dist where eq ne lt le gt ge isclose isnan isinf
         isfinite logical_and logical_or logical_not logical_xor bitwise_and bitwise_or
         bitwise_xor bitwise_not diag diag_embed diagonal tril triu trace flip roll sort
-        argsort topk kthvalue median mode cross outer ger cdist
+        argsort topk kthvalue median mode cross outer ger
         tile kron cartesian_prod meshgrid broadcast_tensors flatten reshape squeeze
         unsqueeze clone masked_fill index_select gather scatter take
         one_hot cosine_similarity all any count_nonzero sort msort vander polar complex
         real imag angle conj cummax cummin diff histc searchsorted bucketize""", TORCH_MATH),
     **_rules(M, "aminmax std_mean var_mean", TORCH_MATH),  # named/plain tuples of tensors
     **_rules(M, "multinomial", TORCH_MATH),  # num_samples per row: sized by the dry run
-    **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul",
-             MATMUL, matmul=True),
+    **_rules(M, "mm matmul bmm mv dot inner addmm addmv baddbmm einsum tensordot chain_matmul "
+                "cdist", MATMUL, matmul=True),
     **_rules(V, "t transpose permute narrow select movedim swapaxes swapdims split chunk "
                 "unbind tensor_split view_as_real view_as_complex detach", TORCH_VIEWS),
     **_rules(B, "nonzero unique unique_consecutive masked_select argwhere", BOUNDED),
@@ -242,7 +242,9 @@ NN_MEMBERS: dict[str, Rule] = {
                       "a one-element buffer)"),
 }
 
-_guarded(NN_MEMBERS, guards.guard_layer_names, "Sequential ModuleDict ParameterDict")
+_guarded(NN_MEMBERS, guards.guard_container_module, "ModuleList ParameterList")
+_guarded(NN_MEMBERS, guards.both(guards.guard_container_module, guards.guard_layer_names),
+         "Sequential ModuleDict ParameterDict")
 
 NN_FUNCTIONAL: dict[str, Rule] = _rules(M, """relu relu6 leaky_relu elu selu gelu silu mish
     sigmoid tanh softmax log_softmax softplus softsign hardtanh hardswish hardsigmoid
@@ -258,6 +260,8 @@ NN_FUNCTIONAL: dict[str, Rule] = _rules(M, """relu relu6 leaky_relu elu selu gel
 NN_FUNCTIONAL.update(_rules(M, "linear bilinear conv1d conv2d conv3d conv_transpose1d "
                                "conv_transpose2d scaled_dot_product_attention",
                             FUNCTIONAL_MATMUL, matmul=True))
+
+_guarded(NN_FUNCTIONAL, guards.guard_one_hot, "one_hot")
 
 NN_INIT: dict[str, Rule] = _rules(IN, """uniform_ normal_ constant_ ones_ zeros_ eye_
     xavier_uniform_ xavier_normal_ kaiming_uniform_ kaiming_normal_ trunc_normal_
@@ -484,6 +488,7 @@ MODULE_METHODS: dict[str, Rule] = {
 }
 _guarded(MODULE_METHODS, guards.guard_load_state_dict, "load_state_dict")
 _guarded(MODULE_METHODS, guards.guard_layer_names, "add_module")
+_guarded(MODULE_METHODS, guards.guard_container_module, "extend")
 for _name in ("float", "double", "half", "bfloat16", "to"):
     _guarded(MODULE_METHODS, guards.module_cast_guard(_name), _name)
 MODULE_DATA_ATTRIBUTES = frozenset(_names("""
@@ -586,7 +591,7 @@ MATH_FUNCTIONS = _names("""
     sqrt exp log log2 log10 sin cos tan atan2 floor ceil fabs isclose isnan isinf pow tanh
     erf gamma lgamma""")
 MATH_VALUES = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf, "nan": math.nan}
-RANDOM_FUNCTIONS = ["random", "randint", "uniform", "gauss", "choice", "shuffle", "seed"]
+RANDOM_FUNCTIONS = ["random", "randint", "uniform", "gauss", "choice", "seed"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -682,6 +687,9 @@ def build_namespaces() -> dict[str, Namespace]:
     random_ns = _namespace("random", random, {
         **{name: Rule(S, note="the module's one generator, reseeded before every program")
            for name in RANDOM_FUNCTIONS},
+        "shuffle": Rule(S, guard=guards.guard_random_shuffle,
+                        note="a list in place (a tensor's rows are views: swapping them "
+                        "repeats rows); reseeded generator"),
         "sample": Rule(S, guard=guards.guard_random_sample,
                        note="k distinct items of a sequence (a deque of transitions in the "
                        "DQN tutorial): k bounded; reseeded generator")})

@@ -160,6 +160,9 @@ class SandboxActor:
         context = JobContext(settings=self._settings, deadline_s=deadline_s, emit=emit,
                              should_stop=lambda: self._cancelled == job_id,
                              controls=controls)
+        # The previous job's reference cycles (see app/executor/worker.py) go before this
+        # one runs: an actor answers by returning, so there is no "after the answer" here.
+        gc.collect()
         try:
             return handler(payload, context)
         except Exception as failure:  # a handler's bug must not cost the worker

@@ -140,6 +140,13 @@ def worker_main(sock: socket.socket, settings_json: str, handler_specs: dict[str
                            f"({type(failure).__name__})",
                 "hint": "Please report what you ran."}}).encode()
         _send_result(conn, status, body, settings)
+        # What the job left in reference cycles (an interpreter and its scope, a program's
+        # object that refers to itself) holds its tensors until the cyclic collector runs,
+        # while the next job's budget starts at 0: five programs that each kept 768 MB in
+        # a cycle left 3.3 GB here. Collected now, after the answer went out: ~0.05 ms,
+        # since everything from start-up is frozen (gc.freeze above).
+        del status, body
+        gc.collect()
 
 
 class _Inbox:

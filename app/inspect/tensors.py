@@ -392,9 +392,14 @@ def _content_key(t: torch.Tensor) -> tuple[Any, ...] | None:
         grad_fn_label = None if grad_fn is None else type(grad_fn).__name__
         if grad_fn_label == "CppFunction":
             grad_fn_label = grad_fn.name()
-    # contiguous(): reshape(-1) of a strided view (x[:, ::2]) can stay strided, and view()
-    # as bytes needs unit stride.
-    content = t.detach().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes()
+    # view() as bytes needs unit stride, and reshape(-1) of a strided view (x[:, ::2]) can
+    # stay strided. Not .contiguous(): a one-element tensor counts as contiguous whatever its
+    # stride, so torch.arange(10.)[::5][:1] (stride 5) kept it and its view failed, and the
+    # whole result became an InternalError.
+    flat = t.detach().reshape(-1)
+    if flat.stride(0) != 1:
+        flat = flat.clone(memory_format=torch.contiguous_format)
+    content = flat.view(torch.uint8).numpy().tobytes()
     return (type(t), t.dtype, tuple(t.shape), t.requires_grad, grad_fn_label,
             torch.get_default_dtype(), torch._C._get_default_device(), content)
 

@@ -29,3 +29,13 @@ def test_refusal_names_the_line_and_the_fix(sandbox: Sandbox, case: str, code: s
     error = body["error"]
     assert (error["type"], error["message"], error["line"], error["hint"]) == (
         kind, message, line, hint)
+
+
+def test_a_lazy_layer_called_wrongly_gets_torch_s_own_error(sandbox: Sandbox) -> None:
+    # The dry run on the meta device fails first; the inputs bound the call, and the real
+    # call then raises what torch says.
+    error = sandbox.run("import torch\nm = torch.nn.LazyConv2d(4, 3)\n"
+                        "y = m(torch.zeros(5))").body["error"]
+    assert (error["type"], error["message"], error["line"]) == (
+        "RuntimeError", "Expected 3D (unbatched) or 4D (batched) input to LazyConv2d, but got "
+        "input of size: torch.Size([5])", 3)

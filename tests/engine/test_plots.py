@@ -449,6 +449,8 @@ def test_contour_grids_count_toward_the_figure_points(sandbox: Sandbox) -> None:
 
 @pytest.mark.parametrize(("call", "message"), [
     ("plt.plot([1, 'a'])", "plt.plot: a list to plot holds numbers only, not str"),
+    ("plt.subplots(1, 0)", "ncols is a whole number of 1 or more"),
+    ("plt.subplots(0, 1)", "nrows is a whole number of 1 or more"),
     ("plt.contour(torch.zeros(3, 3), colors=5)", "plt.contour(colors=): a colour is a name "
      "('red', 'C1', '#1f77b4') or an (r, g, b) tuple"),
 ])

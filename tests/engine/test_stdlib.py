@@ -12,6 +12,10 @@ REFUSED = [
     ("namedtuple-type-name", "from collections import namedtuple\nP = namedtuple('1bad', ['x'])",
      "ForbiddenError", "line 2: the type name '1bad' is not allowed; use a plain name (letters, "
      "digits, '_', not starting with '_')", "namedtuple('Point', ['x', 'y'])"),
+    ("deepcopy-of-a-function", "import copy\ndef f():\n    return 1\ncopy.deepcopy([f])",
+     "ForbiddenError", "copy.deepcopy cannot copy a function (functions are shared, not "
+     "copied: keep them out of what you copy) in the playground", "Copy tensors (x.clone()), "
+     "lists, dicts and modules; build an optimizer again over the copied model's parameters."),
     ("product-unknown-count", "import itertools\n"
      "list(itertools.product(range(10**6), repeat=10**6))", "LimitError",
      "itertools.product would produce more than 1,000,000 items; the limit is 1,000,000 "

@@ -12,3 +12,11 @@ def test_numpy_arrays_dropped_in_a_loop_are_released(sandbox: Sandbox) -> None:
                        "print(a.nbytes)").body
     assert body["ok"], body.get("error")
     assert body["stdout"] == "80000000\n"
+
+
+def test_a_refused_allocation_names_its_shape_and_dtype(sandbox: Sandbox) -> None:
+    error = sandbox.run("import torch\nx = torch.ones(2, 3)\n"
+                        "y = x.repeat(10000, 10000)").body["error"]
+    assert (error["type"], error["message"]) == (
+        "LimitError", "Tensor.repeat would allocate 2.2 GB (20000x30000 float32); the limit per "
+        "call is 256.0 MB (setting max_call_bytes)")

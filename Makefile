@@ -62,11 +62,16 @@ clean:
 # the project under MUTATION_DIR, so no mutants/ folder appears in the checkout, and runs
 # tests/security, tests/engine and tests/executor against each mutant (setup.cfg, [mutmut]).
 # MUTANTS narrows a run to some mutant names (the results leave out mutants never run),
-# MUTATION_TESTS replaces the test selection:
+# MUTATION_TESTS replaces the test selection, MUTATION_SAMPLE runs N mutants drawn uniformly
+# at random (seed MUTATION_SEED) from the whole scope and counts their verdicts:
 #   make mutation MUTANTS='app.engine.safety*' MUTATION_TESTS='tests/engine'
+#   make mutation MUTATION_SAMPLE=200 MUTATION_SEED=1
 MUTATION_DIR ?= build/mutation
 MUTANTS ?=
 MUTATION_TESTS ?=
+MUTATION_SAMPLE ?=
+MUTATION_SEED ?= 1
+MUTMUT := $(abspath $(BIN))/mutmut
 
 .PHONY: mutation
 mutation: .stamp-install
@@ -78,5 +83,11 @@ mutation: .stamp-install
 		c = configparser.ConfigParser(); c.read(sys.argv[1]); \
 		c["mutmut"]["pytest_add_cli_args_test_selection"] = "\n" + "\n".join(sys.argv[2:]); \
 		c.write(open(sys.argv[1], "w"))' $(MUTATION_DIR)/setup.cfg $(MUTATION_TESTS); fi
-	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut run $(MUTANTS)
-	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut results | { grep -v ': not checked$$' || true; }
+	: >$(MUTATION_DIR)/sample.txt
+	if [ -n "$(MUTATION_SAMPLE)" ]; then cd $(MUTATION_DIR) && $(abspath $(BIN))/python \
+		$(abspath tools/mutation_sample.py) $(MUTATION_SAMPLE) $(MUTATION_SEED) >sample.txt; fi
+	cd $(MUTATION_DIR) && $(MUTMUT) run $(MUTANTS) $$(cat sample.txt)
+	cd $(MUTATION_DIR) && $(MUTMUT) results | { grep -v ': not checked$$' || true; }
+	if [ -s $(MUTATION_DIR)/sample.txt ]; then cd $(MUTATION_DIR) && echo "the sample's verdicts:" && \
+		$(MUTMUT) results --all true | awk -F': ' 'NR == FNR { drawn["    " $$0] = 1; next } \
+		$$1 in drawn { count[$$2]++ } END { for (s in count) print count[s], s }' sample.txt -; fi

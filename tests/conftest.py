@@ -21,8 +21,12 @@ if "PLAYGROUND_DATA_DIR" not in os.environ:
 # trampoline: three Python frames per call instead of one. The sandbox's depth limits
 # (max_call_depth, max_ast_depth) are sized against Python's default recursion limit, so the
 # trampolined stack gets the same headroom, or the depth cases fail before any mutant runs.
+# Three times the limit the process started with, not the current one: mutmut runs pytest
+# several times in one process, and each run imports this file again (9x let the parser take
+# a 9,000-term sum whose refusal a corpus case checks).
 if "MUTANT_UNDER_TEST" in os.environ:
-    sys.setrecursionlimit(3 * sys.getrecursionlimit())
+    os.environ.setdefault("PLAYGROUND_BASE_RECURSION_LIMIT", str(sys.getrecursionlimit()))
+    sys.setrecursionlimit(3 * int(os.environ["PLAYGROUND_BASE_RECURSION_LIMIT"]))
 
 from collections.abc import Iterator
 
@@ -33,6 +37,9 @@ from fastapi.testclient import TestClient
 from app.config import Settings, get_settings
 from app.engine.job import WARM_UP_PROGRAM
 from app.engine.program import Sandbox
+
+# Whether this run is one of mutmut's (make mutation): see above and the sandbox fixture.
+UNDER_MUTATION = "MUTANT_UNDER_TEST" in os.environ
 
 # In-process torch work in tests uses one thread, like the sandbox workers: extra threads
 # only spin against the worker processes on a small machine.
@@ -56,7 +63,7 @@ def sandbox(settings: Settings) -> Sandbox:
     warm_up = Sandbox(settings.model_copy(update={"deadline_s": 300.0}))
     outcome = warm_up.run(WARM_UP_PROGRAM, device="cpu")
     assert outcome.body["ok"], f"the warm-up program failed: {outcome.body.get('error')}"
-    if "MUTANT_UNDER_TEST" in os.environ:
+    if UNDER_MUTATION:
         # mutmut's trampolines (and its tracing run) make the interpreter several times
         # slower: a program meant to hit max_steps would hit the deadline instead, and the
         # verdict of every mutant would be a timeout.

@@ -22,6 +22,7 @@ from app.engine.kernels import (
     is_dense,
     overlaps_itself,
 )
+from app.engine.program import Sandbox
 
 
 def offsets(t: torch.Tensor) -> list[int]:
@@ -215,3 +216,25 @@ def test_lbfgs_keeps_flat_state_and_passes() -> None:
 
     opt.step(closure)
     check_optimizer(opt)
+
+
+def test_a_loaded_state_that_holds_other_values_is_refused_by_name(sandbox: Sandbox) -> None:
+    body = sandbox.run("import torch\nw = torch.zeros(2, requires_grad=True)\n"
+                       "opt = torch.optim.SGD([w], lr=0.1)\nsd = opt.state_dict()\n"
+                       "sd['param_groups'][0]['extra'] = {1, 2}\nopt.load_state_dict(sd)").body
+    error = body["error"]
+    assert (error["type"], error["message"], error["hint"]) == (
+        "ForbiddenError", "SGD.load_state_dict: a saved state may hold numbers, text, tensors "
+        "and lists or dicts of them, not set", "Load what state_dict() returned.")
+
+
+def test_a_loaded_state_of_another_shape_is_refused_with_the_fix(sandbox: Sandbox) -> None:
+    body = sandbox.run("import torch\nw = torch.zeros(2, requires_grad=True)\n"
+                       "opt = torch.optim.Adam([w], lr=0.1)\nw.sum().backward()\nopt.step()\n"
+                       "sd = opt.state_dict()\nsd['state'][0]['exp_avg'] = torch.zeros(5)\n"
+                       "opt.load_state_dict(sd)").body
+    error = body["error"]
+    assert (error["type"], error["message"], error["hint"]) == (
+        "ForbiddenError", "Adam.load_state_dict: the saved state 'exp_avg' has shape [5] but its "
+        "parameter has [2]", "Load a state_dict() saved from an optimizer over the same "
+        "parameters, in the same order.")

@@ -425,3 +425,35 @@ def test_matplotlib_import_forms_and_use(sandbox: Sandbox) -> None:
         outcome = sandbox.run(code)
         assert outcome.body["ok"], outcome.body.get("error")
         assert len(outcome.body["figures"]) == 1
+
+
+def test_contour_names_the_grid_whose_shape_does_not_match_z(sandbox: Sandbox) -> None:
+    for axis, x, y in (("X", "torch.zeros(5)", "torch.zeros(3)"),
+                       ("Y", "torch.zeros(4)", "torch.zeros(5)")):
+        body = sandbox.run(PLT + f"import torch\nplt.contour({x}, {y}, torch.zeros(3, 4))").body
+        error = body["error"]
+        assert (error["type"], error["message"]) == (
+            "TypeError", f"plt.contour: {axis} has shape (5,); it must match Z (3, 4) (or be 1-D "
+            "along it)")
+
+
+def test_contour_grids_count_toward_the_figure_points(sandbox: Sandbox) -> None:
+    # 90,000 points plotted, then three 100 x 100 grids (30,000 values): past 100,000.
+    body = sandbox.run(PLT + "import torch\nplt.plot(torch.zeros(90_000))\n"
+                       "g = torch.zeros(100, 100)\nplt.contour(g, g, g)").body
+    error = body["error"]
+    assert (error["type"], error["message"]) == (
+        "LimitError", "plt.contour: 120,000 data points would pass the figure's limit "
+        "(setting max_figure_points)")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    ("plt.plot([1, 'a'])", "plt.plot: a list to plot holds numbers only, not str"),
+    ("plt.subplots(1, 0)", "ncols is a whole number of 1 or more"),
+    ("plt.subplots(0, 1)", "nrows is a whole number of 1 or more"),
+    ("plt.contour(torch.zeros(3, 3), colors=5)", "plt.contour(colors=): a colour is a name "
+     "('red', 'C1', '#1f77b4') or an (r, g, b) tuple"),
+])
+def test_refused_plot_arguments_name_the_call(sandbox: Sandbox, call: str, message: str) -> None:
+    error = sandbox.run(PLT + "import torch\n" + call).body["error"]
+    assert (error["type"], error["message"], error["line"]) == ("TypeError", message, 3)

@@ -17,6 +17,7 @@ from app.config import get_settings
 from app.engine.errors import ForbiddenError, LimitError
 from app.engine.formatting import format_string, format_value, percent_format
 from app.engine.program import Sandbox
+from tests.conftest import UNDER_MUTATION
 
 L, F = "LimitError", "ForbiddenError"
 _WIDTH = "is larger than the limit of 1,000 (setting max_format_width)"
@@ -117,7 +118,9 @@ def test_refused(sandbox: Sandbox, case: str, code: str, kind: str, says: str) -
     assert says in body["error"]["message"], body["error"]["message"]
     # Refused before the work, not after it: a second at most even on a loaded machine.
     # (A generator runs item by item until max_steps stops it: that one takes its steps.)
-    if case != "join-huge-generator":
+    # Under mutmut every call goes through a trampoline (and, in its first run, a tracer):
+    # the clock then measures mutmut, so only the verdict is checked there.
+    if case != "join-huge-generator" and not UNDER_MUTATION:
         assert time.perf_counter() - started < 2.0
 
 

@@ -4,12 +4,14 @@ through a numpy array without its version changing), by tensor identity once it 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 import torch
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
-from app.inspect.tensors import StorageLabels, ViewBuilder
+from app.inspect.tensors import StorageLabels, ViewBuilder, _content_key
 
 
 def _views(labels: StorageLabels | None = None) -> ViewBuilder:
@@ -71,3 +73,20 @@ def test_autograd_views_match_plain_torch() -> None:
     assert torch.equal(as32(body["variables"]["y"]["values"]), y.detach())
     assert body["result"]["repr"] == repr(w.grad)
     assert json.loads(json.dumps(body)) == body
+
+
+@pytest.mark.parametrize("make", [
+    lambda: torch.arange(12.0).reshape(3, 4).t(),
+    lambda: torch.arange(12).reshape(3, 4)[:, ::2],
+    lambda: torch.arange(10.0)[::5][:1],
+    lambda: torch.zeros(2, 1).expand(2, 5),
+    lambda: torch.randn(2, 3).bfloat16(),
+    lambda: torch.randn(2, 3, requires_grad=True),
+    lambda: (torch.randn(4) > 0),
+])
+def test_content_keys_hold_the_row_major_bytes(make: Any) -> None:
+    t = make()
+    rebuilt = torch.tensor(t.tolist(), dtype=t.dtype)  # contiguous, the same values
+    expected = rebuilt.reshape(-1).view(torch.uint8).numpy().tobytes()
+    key = _content_key(t)
+    assert key is not None and key[-1] == expected

@@ -35,8 +35,21 @@ class Float32Values(list):  # type: ignore[type-arg]
 
 def shortest_float32(values: np.ndarray) -> Any:
     """``values`` (float32, all finite) as nested lists of floats with the shortest text."""
+    shown = finite_float32(values)
+    if shown is None:
+        raise ValueError("a float32 value is NaN or infinite")
+    return shown
+
+
+def finite_float32(values: np.ndarray) -> Any | None:
+    """``values`` (float32) as nested lists of floats with the shortest text, or None when one
+    of them is NaN or infinite. orjson writes those as ``null``, which no float's text holds:
+    its text tells, with no np.isfinite pass (~1.3 us of each small view)."""
     if values.ndim == 0:  # orjson writes arrays, not 0-d scalars
-        return shortest_float32(values.reshape(1))[0]
+        shown = finite_float32(values.reshape(1))
+        return None if shown is None else shown[0]
     text = orjson.dumps(np.ascontiguousarray(values, dtype=np.float32),
                         option=orjson.OPT_SERIALIZE_NUMPY)
+    if b"null" in text:
+        return None
     return Float32Values(orjson.loads(text), text)

@@ -14,7 +14,7 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from app.config import Settings, get_settings
 from app.engine.text import without_addresses
-from app.inspect.floats import shortest_float32
+from app.inspect.floats import finite_float32
 from app.inspect.reprs import TextLimits, bounded_text, ndarray_text, tensor_text
 
 _MAX_ITEMS = 50
@@ -276,11 +276,9 @@ class ViewBuilder:
             data = data.float()
         data = data.cpu()
         if data.dtype == torch.float32:
-            array = data.numpy()
-            # numpy's isfinite: a third of torch's dispatch cost on the small tensors most
-            # programs show.
-            if bool(np.isfinite(array).all()):
-                return shortest_float32(array), truncated
+            shown = finite_float32(data.numpy())
+            if shown is not None:
+                return shown, truncated
             return _sanitize(data.tolist()), truncated
         if data.is_complex() or (data.is_floating_point() and not bool(
                 torch.isfinite(data).all())):

@@ -11,7 +11,7 @@ import torch
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
-from app.inspect.floats import shortest_float32
+from app.inspect.floats import finite_float32, shortest_float32
 
 
 def _significant_digits(text: str) -> int:
@@ -59,3 +59,14 @@ def test_views_write_float32_values_short_and_exact() -> None:
     assert torch.equal(half, x[:32, :32].half().float())
     # float64 keeps Python's own shortest text for float64: every digit.
     assert body["variables"]["d"]["values"] == x[:32, :32].double().tolist()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_value_is_told_by_orjsons_text(bad: float) -> None:
+    values = np.array([[0.5, 1.0], [2.0, bad]], dtype=np.float32)
+    assert finite_float32(values) is None
+    assert finite_float32(np.array(bad, dtype=np.float32)) is None
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        shortest_float32(values)
+    values[1, 1] = 3.0
+    assert finite_float32(values) == [[0.5, 1.0], [2.0, 3.0]]

@@ -86,6 +86,15 @@ class Settings(BaseSettings):
         "job; in a process that did not freeze its start-up objects a full collection costs "
         "up to 200 ms.",
     )
+    view_memo_bytes: int = Field(
+        2 * MiB,
+        description="Views (a tensor's repr, values and statistics; a trace's picture) a "
+        "checked program keeps by content for its next runs: a class reruns the same "
+        "programs, and a fixed seed makes the same tensors, whose views were most of a "
+        "small program's run. Kept with the program's entry of parsed_program_cache_entries "
+        "(16 programs: 32 MB at most per worker), and found only by a run that made a "
+        "tensor of the same bytes itself. 0 keeps views for one run only.",
+    )
     parsed_program_cache_entries: int = Field(
         16,
         description="Checked programs a worker keeps, by their exact source text: a program "

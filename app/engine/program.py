@@ -39,6 +39,7 @@ from app.engine.text import without_addresses
 from app.inspect.floats import Float32Values
 from app.inspect.gradtrace import GradTraceRecorder
 from app.inspect.graph import build_graph
+from app.inspect.memo import ViewMemo
 from app.inspect.provenance import ProvenanceLimits, ProvenanceRecorder
 from app.inspect.stepper import StepperLimits, StepTracer
 from app.inspect.tensors import StorageLabels, ViewBuilder
@@ -90,6 +91,8 @@ class ParsedProgram:
     # Whether the program imports matplotlib: only then is pyplot bound to a figure session
     # (building its members cost ~13 us, 1.3% of a small program's run).
     plots: bool
+    # Views of this program's tensors by content, for its next runs (app/inspect/memo.py).
+    views: ViewMemo
 
     def step_source(self, stmt: ast.stmt) -> str:
         text = self.step_sources.get(id(stmt))
@@ -115,7 +118,8 @@ class ParsedPrograms:
             self._entries.move_to_end(code)
             return found
         tree = parse_program(code, self.settings)
-        parsed = ParsedProgram(tree, code, {}, _imports_matplotlib(tree))
+        parsed = ParsedProgram(tree, code, {}, _imports_matplotlib(tree),
+                               ViewMemo(self.settings.view_memo_bytes))
         if self.settings.parsed_program_cache_entries > 0:
             self._entries[code] = parsed
             if len(self._entries) > self.settings.parsed_program_cache_entries:
@@ -198,7 +202,10 @@ class Sandbox:
             return _finished(Outcome(refused.status, _error_body(
                 refused.type_name, refused.said, refused.line, refused.hint_said, [], "",
                 notices)))
-        outcome = self._run_once(program, seed, target, deadline, notices, started)
+        try:
+            outcome = self._run_once(program, seed, target, deadline, notices, started)
+        finally:
+            program.views.end_run()
         self._collect_if_held()
         if repeat > 1 and outcome.body.get("ok"):
             outcome.body["timing"] = self._time_repeats(program, seed, target, deadline,
@@ -253,7 +260,8 @@ class Sandbox:
                   notices: list[Text], started: float) -> Outcome:
         tree = program.tree
         labels = StorageLabels()
-        views = ViewBuilder(self.settings.max_view_values, self.settings.max_repr_chars, labels)
+        views = ViewBuilder(self.settings.max_view_values, self.settings.max_repr_chars, labels,
+                            self.settings, program.views)
         steps: list[dict[str, Any]] = []
         stdout_mark = [0]
         interp: Interpreter
@@ -271,7 +279,7 @@ class Sandbox:
             steps.append({"line": stmt.lineno, "source": program.step_source(stmt),
                           "value": view, "stdout": printed})
 
-        tracer, grad_trace = self._tracers()
+        tracer, grad_trace = self._tracers(program.views)
 
         def on_step_traced(stmt: ast.stmt, value: Any, has_value: bool) -> None:
             on_step(stmt, value, has_value)
@@ -290,7 +298,7 @@ class Sandbox:
         provenance = ProvenanceRecorder(
             ProvenanceLimits(self.settings.max_provenance_cells,
                              self.settings.max_provenance_records),
-            lambda: interp.globals.vars)
+            lambda: interp.globals.vars, program.views)
         interp.on_tensor_op = provenance.record
         error: BaseException | None = None
         state = None
@@ -358,13 +366,13 @@ class Sandbox:
                 "figures": plots.render(notices, deadline)}
         return Outcome(200, body)
 
-    def _tracers(self) -> tuple[StepTracer, GradTraceRecorder]:
+    def _tracers(self, memo: ViewMemo) -> tuple[StepTracer, GradTraceRecorder]:
         s = self.settings
         return (StepTracer(StepperLimits(s.max_trace_frames, s.max_trace_iterations,
                                          s.max_trace_variables, s.max_trace_values,
-                                         s.max_trace_text_chars)),
+                                         s.max_trace_text_chars), memo),
                 GradTraceRecorder(s.max_grad_trace_calls, s.max_grad_trace_nodes,
-                                  s.max_trace_values))
+                                  s.max_trace_values, memo))
 
     def _variable_views(self, views: ViewBuilder, variables: dict[str, Any]) -> dict[str, Any]:
         views.set_owners(variables)

@@ -14,6 +14,7 @@ import torch
 from app.engine.builtins import bounded_repr
 from app.engine.text import without_addresses
 from app.inspect.floats import finite_float32
+from app.inspect.memo import VALUE_BYTES, ViewMemo
 
 
 def tensor_values(tensor: torch.Tensor, max_values: int) -> tuple[list[Any], bool]:
@@ -77,10 +78,36 @@ def _unravel(index: int, shape: torch.Size) -> tuple[int, ...]:
     return tuple(reversed(position))
 
 
-def compact_tensor(tensor: torch.Tensor, max_values: int) -> dict[str, Any]:
-    values, more = tensor_values(tensor, max_values)
+def compact_tensor(tensor: torch.Tensor, max_values: int, memo: ViewMemo | None = None
+                   ) -> dict[str, Any]:
+    values, more = shown_values(tensor, max_values, memo)
     return {"shape": list(tensor.shape), "dtype": str(tensor.dtype).removeprefix("torch."),
             "values": values, "more": more}
+
+
+def shown_values(tensor: torch.Tensor, max_values: int, memo: ViewMemo | None = None
+                 ) -> tuple[list[Any], bool]:
+    """``tensor_values``, found in ``memo`` by the bytes of those values where it can be: a
+    frame repeats every variable, and a rerun makes the same tensors. The list is shared:
+    read only."""
+    key = _values_key(tensor, max_values) if memo is not None else None
+    if key is None or memo is None:
+        return tensor_values(tensor, max_values)
+    found: tuple[list[Any], bool] | None = memo.get(key)
+    if found is None:
+        found = tensor_values(tensor, max_values)
+        memo.put(key, found, len(key[2]) + VALUE_BYTES * len(found[0]))
+    return found
+
+
+def _values_key(tensor: torch.Tensor, max_values: int) -> tuple[Any, ...] | None:
+    """All ``tensor_values`` depends on, the values' bytes included (a change through a numpy
+    alias keeps the version); None where reading them is not a plain numpy view."""
+    data = tensor.detach()
+    if not _numpy_readable(data):
+        return None
+    head = data.numpy().reshape(-1)[:max_values].tobytes()
+    return ("values", data.dtype, head, data.numel() > max_values)
 
 
 def _finite(value: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from app.inspect.compact import compact_tensor
+from app.inspect.memo import ViewMemo
 
 
 def N_(message: str) -> str:
@@ -118,10 +119,12 @@ class _Call:
 class GradTraceRecorder:
     """Records the backward passes of one program run (see the module docstring)."""
 
-    def __init__(self, max_calls: int, max_nodes: int, max_values: int) -> None:
+    def __init__(self, max_calls: int, max_nodes: int, max_values: int,
+                 memo: ViewMemo | None = None) -> None:
         self.max_calls = max_calls
         self.max_nodes = max_nodes
         self.max_values = max_values
+        self.memo = memo  # pictures by content, for the program's reruns
         self.calls: list[_Call] = []
         self.skipped_calls = 0
         self._active: _Call | None = None
@@ -166,7 +169,7 @@ class GradTraceRecorder:
         if not isinstance(tensor, torch.Tensor):
             return None
         try:
-            return compact_tensor(tensor, self.max_values)
+            return compact_tensor(tensor, self.max_values, self.memo)
         except Exception:
             # Our hooks run inside the program's backward(): a gradient we cannot describe
             # must not become the program's error.

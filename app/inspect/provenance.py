@@ -32,7 +32,8 @@ from typing import Any
 
 import torch
 
-from app.inspect.compact import tensor_values
+from app.inspect.compact import shown_values
+from app.inspect.memo import ViewMemo
 
 # Callables whose first argument is a sequence of tensors, every one of them data.
 SEQUENCE_MOVES = frozenset({
@@ -89,9 +90,11 @@ class ProvenanceRecorder:
     """The provenance of the latest supported operations of one run, by result tensor."""
 
     def __init__(self, limits: ProvenanceLimits,
-                 names: Callable[[], Mapping[str, Any]] | None = None) -> None:
+                 names: Callable[[], Mapping[str, Any]] | None = None,
+                 memo: ViewMemo | None = None) -> None:
         self.limits = limits
         self._names = names
+        self.memo = memo  # values by content, for the program's reruns
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
         self._call_names: dict[int, str] = {}
 
@@ -231,10 +234,11 @@ class ProvenanceRecorder:
                   sources: list[list[int]] | None) -> dict[str, Any]:
         names = self._input_names(inputs)
         limit = self.limits.max_cells
-        values, _ = tensor_values(result, limit)
+        values, _ = shown_values(result, limit, self.memo)
         return {
             "kind": kind, "shape": list(result.shape), "values": values,
-            "inputs": [{"name": name, "shape": list(t.shape), "values": tensor_values(t, limit)[0]}
+            "inputs": [{"name": name, "shape": list(t.shape),
+                        "values": shown_values(t, limit, self.memo)[0]}
                        for name, t in zip(names, inputs, strict=True)],
             "sources": sources,
         }

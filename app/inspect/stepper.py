@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from app.inspect.compact import compact_tensor, compact_text
+from app.inspect.memo import ViewMemo
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class _Seen:
 
 
 class StepTracer:
-    def __init__(self, limits: StepperLimits) -> None:
+    def __init__(self, limits: StepperLimits, memo: ViewMemo | None = None) -> None:
         self.limits = limits
+        self.memo = memo  # pictures by content, for every frame and the program's reruns
         self.frames: list[dict[str, Any]] = []
         self.truncated = False
         self.skipped_iterations = 0
@@ -103,7 +105,7 @@ class StepTracer:
 
     def _entry(self, name: str, value: Any) -> tuple[dict[str, Any], _Seen]:
         if isinstance(value, torch.Tensor):
-            picture = compact_tensor(value, self.limits.max_values)
+            picture = compact_tensor(value, self.limits.max_values, self.memo)
             version = _version(value)
             entry = {"name": name, "kind": "tensor", "type": "Tensor", **picture,
                      "version": version, "requires_grad": bool(value.requires_grad),

@@ -15,6 +15,7 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 from app.config import Settings, get_settings
 from app.engine.text import without_addresses
 from app.inspect.floats import finite_float32
+from app.inspect.memo import VALUE_BYTES, ViewMemo
 from app.inspect.reprs import TextLimits, bounded_text, ndarray_text, tensor_text
 
 _MAX_ITEMS = 50
@@ -91,7 +92,7 @@ class ViewBuilder:
     """
 
     def __init__(self, max_values: int, max_repr: int, labels: StorageLabels,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, memo: ViewMemo | None = None) -> None:
         settings = settings or get_settings()
         self.max_values = max_values
         self.max_repr = max_repr
@@ -103,10 +104,10 @@ class ViewBuilder:
         self.labels = labels
         # Storage key -> variable names, for "shares_with"; refreshed by the caller.
         self.owners: dict[tuple[str, int], list[str]] = {}
-        # The costly parts of a tensor view (repr, values, stats), by content, for this request:
-        # a program's tensors are viewed several times (their step, their variable, the result,
-        # the graph's gradients), and torch's repr is most of the cost of a view.
-        self._memo: dict[tuple[Any, ...], _Parts] = {}
+        # The costly parts of a tensor view (repr, values, stats), by content: a program's
+        # tensors are viewed several times (their step, their variable, the result, the
+        # graph's gradients), and its runs again (app/inspect/memo.py).
+        self._memo = memo if memo is not None else ViewMemo(0)
         # Once the program has ended (settle()), no tensor can change any more: the parts are
         # also kept by tensor identity (the tensor held, so its id is not reused), and the
         # variables, the result and the graph's gradients skip the content key (a copy of
@@ -250,13 +251,15 @@ class ViewBuilder:
     def _content_parts(self, t: torch.Tensor) -> _Parts:
         """(repr, values, truncated, stats, stats note), shared by tensors of equal content."""
         key = _content_key(t)
-        parts = self._memo.get(key) if key is not None else None
+        parts: _Parts | None = self._memo.get(key) if key is not None else None
         if parts is None:
             values, truncated = self._values(t)
             stats, note = tensor_stats(t, self.max_stats)
-            parts = (self.text(tensor_text(t, self.limits)), values, truncated, stats, note)
+            text = self.text(tensor_text(t, self.limits))
+            parts = (text, values, truncated, stats, note)
             if key is not None:
-                self._memo[key] = parts
+                shown = min(t.numel(), self.max_values)
+                self._memo.put(key, parts, len(key[-1]) + len(text) + VALUE_BYTES * shown)
         return parts
 
     def _values(self, t: torch.Tensor) -> tuple[Any, bool]:

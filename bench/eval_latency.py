@@ -23,6 +23,8 @@ server's processes (from /proc: the web process, and its sandbox processes — t
 and the workers, including replaced ones). Everything shares the machine's cores.
 
 Run:  .venv/bin/python bench/eval_latency.py [--quick] [--before-root DIR]   (or: make bench)
+      .venv/bin/python bench/eval_latency.py --fresh   every request's program text is new,
+                                                       so no cache keyed by it answers
       .venv/bin/python bench/eval_latency.py --profile-worker   where a worker's time goes
       .venv/bin/python bench/eval_latency.py --same-bytes DIR   a perf change must not change
                                                                 a byte: compare with DIR
@@ -37,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -69,6 +72,10 @@ loss.backward()
 w.grad"""
 
 PROGRAMS = {"tiny": TINY, "autograd64": AUTOGRAD64}
+# --fresh: each request's program ends with a comment of its own, so that no cache keyed by
+# the program's text (the web process's check, the worker's parse cache and view memo)
+# answers it: what a program sent for the first time costs.
+FRESH_MARK = "\n# request "
 # Issue 13's aims, against the baseline measured in the same round: p50 latency at one
 # connection at most 1.5x (tiny and autograd64), requests/s at 32 connections at least 75%.
 AIM_P50_RATIO = 1.5
@@ -113,7 +120,7 @@ def create_baseline_app() -> Any:
     app = FastAPI()
 
     async def evaluate(body: EvalRequest) -> Response:
-        run = _BASELINE_CODE.get(body.code)
+        run = _BASELINE_CODE.get(body.code.partition(FRESH_MARK)[0])
         if run is None:
             raise HTTPException(404, "the baseline knows the benchmark's programs only")
         torch.manual_seed(body.seed)
@@ -317,12 +324,19 @@ def _client_cpu() -> float:
 
 
 async def measure(server: Server, program: str, connections: int, max_requests: int,
-                  max_seconds: float, warmup: int) -> Sample:
+                  max_seconds: float, warmup: int, fresh: bool = False) -> Sample:
     request = build_request(server.port, program)
+    sent = itertools.count()
+
+    def next_request() -> bytes:
+        if not fresh:
+            return request
+        return build_request(server.port, f"{program}{FRESH_MARK}{next(sent)}")
+
     pool = [await Connection(server.port).open() for _ in range(connections)]
     try:
         for _ in range(warmup):
-            await asyncio.gather(*(c.send(request) for c in pool))
+            await asyncio.gather(*(c.send(next_request()) for c in pool))
         latencies: list[float] = []
         inside: list[float] = []
         sizes: list[int] = []
@@ -335,7 +349,7 @@ async def measure(server: Server, program: str, connections: int, max_requests: 
             while issued < max_requests and clock() < end:
                 issued += 1
                 start = clock()
-                status, body = await connection.send(request)
+                status, body = await connection.send(next_request())
                 latencies.append((clock() - start) * 1000)
                 # Near the end, before "figures" (when the body has no shared values).
                 found = _ELAPSED.search(body, max(0, len(body) - 80))
@@ -472,7 +486,7 @@ def _machine() -> str:
             f"load average {os.getloadavg()[0]:.2f} (1 min)")
 
 
-async def run_all(plan: Plan, before_root: Path | None) -> Results:
+async def run_all(plan: Plan, before_root: Path | None, fresh: bool = False) -> Results:
     unlimited = {"PLAYGROUND_RATE_LIMIT_PER_MINUTE": str(10**9)}
     servers = [Server("product", ["app.main:app"], env=unlimited),
                Server("baseline", ["bench.eval_latency:create_baseline_app", "--factory"])]
@@ -498,7 +512,7 @@ async def run_all(plan: Plan, before_root: Path | None) -> Results:
                     for server in order:
                         warmup = plan.warmup if connections == 1 else max(2, plan.warmup // 16)
                         sample = await measure(server, program, connections, count, seconds,
-                                               warmup)
+                                               warmup, fresh)
                         results.setdefault((program_name, server.name, kind), []).append(sample)
                         print(f"  round {round_index + 1}  {program_name:<11} {server.name:<9} "
                               f"{kind:<7} {sample.count:6d} requests in "
@@ -911,6 +925,9 @@ def main() -> int:
                         "as float32) on a corpus of programs")
     parser.add_argument("--dump-responses", nargs=2, metavar=("CORPUS", "OUT"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--fresh", action="store_true",
+                        help="make every request's program text new (a numbered comment), so "
+                        "no cache keyed by the text answers it")
     parser.add_argument("--profile-worker", action="store_true",
                         help="profile Sandbox.run in this process instead of the servers")
     args = parser.parse_args()
@@ -937,12 +954,14 @@ def main() -> int:
     if args.rounds:
         plan.rounds = args.rounds
     print(_machine())
+    if args.fresh:
+        print("--fresh: every request's program text is new (nothing cached by text)")
     print(f"servers: uvicorn {' '.join(SERVER_OPTIONS)}; {plan.rounds} round(s) of: latency, "
           f"1 connection, up to {plan.latency_requests} requests / {plan.latency_seconds:g} s; "
           f"load, {CONNECTIONS} connections, up to {plan.load_seconds:g} s", flush=True)
     loop = _new_loop()
     try:
-        results = loop.run_until_complete(run_all(plan, args.before_root))
+        results = loop.run_until_complete(run_all(plan, args.before_root, args.fresh))
     finally:
         loop.close()
     names = ["product", "baseline"] + (["before"] if args.before_root else [])

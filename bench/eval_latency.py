@@ -767,9 +767,13 @@ def response_corpus() -> list[str]:
     return list(dict.fromkeys(programs))
 
 
+SEEDS = (0, 3, 0)  # per program of --same-bytes / --same-data
+
+
 def dump_responses(corpus_path: str, out_path: str) -> None:
-    """Run the corpus with seeds 0 and 3 through Sandbox.run + to_json of the checkout first
-    on sys.path; write [status, body] per run (elapsed_ms removed)."""
+    """Run the corpus with seeds 0, 3 and 0 again (a rerun: what the worker's caches keyed
+    by the program's text give) through Sandbox.run + to_json of the checkout first on
+    sys.path; write [status, body] per run (elapsed_ms removed)."""
     import torch
 
     import app
@@ -782,7 +786,7 @@ def dump_responses(corpus_path: str, out_path: str) -> None:
         programs = json.load(corpus)
     out = []
     for code in programs:
-        for seed in (0, 3):
+        for seed in SEEDS:
             outcome = sandbox.run(code, seed)
             body = dict(outcome.body)
             body.pop("elapsed_ms", None)
@@ -822,10 +826,11 @@ def same_bytes(other_root: Path) -> int:
     programs = response_corpus()
     mine, theirs = _dump_both(other_root, programs)
     differing = [i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
-    print(f"{len(programs)} programs x 2 seeds: {len(mine) - len(differing)} of {len(mine)} "
+    print(f"{len(programs)} programs x {len(SEEDS)} runs (seeds {SEEDS}): "
+          f"{len(mine) - len(differing)} of {len(mine)} "
           f"responses byte-identical between {ROOT} and {other_root}")
     for index in differing[:5]:
-        print(f"  differs: {programs[index // 2]!r:.120}")
+        print(f"  differs: {programs[index // len(SEEDS)]!r:.120}")
     return 1 if differing else 0
 
 
@@ -897,11 +902,12 @@ def same_data(other_root: Path) -> int:
                                          _expanded(json.loads(b[1])))
         if found:
             differing.append((index, found))
-    print(f"{len(programs)} programs x 2 seeds: {len(mine) - len(differing)} of {len(mine)} "
+    print(f"{len(programs)} programs x {len(SEEDS)} runs (seeds {SEEDS}): "
+          f"{len(mine) - len(differing)} of {len(mine)} "
           f"responses carry the same data in {ROOT} and {other_root} (float32 values as "
           f"float32); {sizes[0]:,} vs {sizes[1]:,} bytes of JSON in all")
     for index, found in differing[:5]:
-        print(f"  differs: {programs[index // 2]!r:.100}\n    at {found}")
+        print(f"  differs: {programs[index // len(SEEDS)]!r:.100}\n    at {found}")
     return 1 if differing else 0
 
 

@@ -3,12 +3,15 @@ nothing else does (app/inspect/memo.py)."""
 
 from __future__ import annotations
 
+import gc
+
 import torch
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
 from app.inspect import tensors
 from app.inspect.compact import compact_tensor
+from app.inspect.floats import Float32Values
 from app.inspect.memo import ViewMemo
 
 AUTOGRAD = """x = torch.randn(16, 16, requires_grad=True)
@@ -29,19 +32,19 @@ def _document(sandbox: Sandbox, code: str, seed: int = 0) -> dict[str, object]:
 
 def test_a_run_keeps_its_entries_while_they_fit() -> None:
     memo = ViewMemo(max_kept_bytes=3_000)
-    memo.put("a", 1, 1_000)
-    memo.put("b", 2, 1_000)  # with the per-entry overhead, a and b fill 3,024 bytes
-    assert memo.get("a") == 1 and memo.get("b") == 2  # this run sees both
+    memo.put("a", ("one", [[1.5, 2]] * 20), 1_000)
+    memo.put("b", ("two",), 1_000)  # with the per-entry overhead, a and b fill 3,024 bytes
+    assert memo.get("a") == ("one", [[1.5, 2]] * 20) and memo.get("b") == ("two",)  # both
     memo.end_run()
-    assert memo.get("a") == 1
+    assert memo.get("a") == ("one", [[1.5, 2]] * 20)  # kept as text, read back
     assert memo.get("b") is None
     assert 1_000 < memo.kept_bytes <= 3_000
 
 
 def test_a_memo_of_no_bytes_keeps_nothing_for_the_next_run() -> None:
     memo = ViewMemo(0)
-    memo.put("a", 1, 10)
-    assert memo.get("a") == 1
+    memo.put("a", ("one",), 10)
+    assert memo.get("a") == ("one",)
     memo.end_run()
     assert memo.get("a") is None and len(memo) == 0
 
@@ -146,3 +149,27 @@ def test_a_change_through_numpy_shows_on_a_rerun_too() -> None:
         assert [f["variables"][0]["values"] for f in frames] == [
             [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [5.0, 0.0, 0.0], [5.0, 0.0, 0.0],
             [5.0, 0.0, 0.0]]
+
+
+def test_kept_entries_are_not_walked_by_the_collector() -> None:
+    """The worker collects after every answer: kept value lists are text, so sixteen
+    programs' views add nothing to walk (as lists they made each collection 0.5 ms longer)."""
+    sandbox = Sandbox(Settings())
+    sandbox.run(AUTOGRAD)
+    gc.collect()
+    kept = sandbox.programs.get(AUTOGRAD).views._kept  # white box: what a collection walks
+    assert len(kept) > 10
+    # Left to walk: a trace picture's dozen values, and a tuple holding a dict (the stats).
+    walked = [item for value in kept.values() for item in value if gc.is_tracked(item)]
+    assert walked and all(isinstance(item, list) and len(item) <= 16
+                          and not any(isinstance(v, list) for v in item) for item in walked)
+    # Read back as they were built: float32 values keep their text for the response writer.
+    body = sandbox.run(AUTOGRAD).body
+    assert type(body["result"]["values"]) is Float32Values
+
+
+def test_values_that_json_cannot_write_are_kept_for_the_run_only() -> None:
+    memo = ViewMemo(1 << 20)
+    memo.put("big", ("text", [2**70] * 20), 100)
+    memo.end_run()
+    assert memo.get("big") is None and memo.kept_bytes == 0

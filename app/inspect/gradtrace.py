@@ -278,7 +278,10 @@ def _norm(grad: Any) -> float | None:
     try:
         detached = grad.detach()
         if detached.numel() <= _WIDENED_NORM_ELEMENTS:
-            value = float(torch.linalg.vector_norm(detached.abs().double()))
+            # Reduced in float64 without a float64 copy; a complex gradient's magnitudes first
+            # (vector_norm takes no real dtype for complex input).
+            widened = detached.abs() if detached.is_complex() else detached
+            value = float(torch.linalg.vector_norm(widened, dtype=torch.float64))
         else:
             value = float(torch.linalg.vector_norm(detached))
     except Exception:

@@ -181,3 +181,15 @@ def test_the_drawn_graph_shows_what_flowed_into_each_node(sandbox: Sandbox) -> N
 def test_a_graph_without_backward_has_no_flow(sandbox: Sandbox) -> None:
     body = run(sandbox, "x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n")
     assert all("backward" not in n for n in body["graph"]["nodes"])
+
+
+def test_norms_are_float64_reductions_of_the_gradient() -> None:
+    from app.inspect.gradtrace import _norm
+
+    torch.manual_seed(0)
+    grad = torch.randn(64, 64) * 1e-3
+    assert _norm(grad) == float(torch.linalg.vector_norm(grad.double()))
+    complex_grad = torch.randn(5, dtype=torch.complex64)
+    assert _norm(complex_grad) == float(torch.linalg.vector_norm(complex_grad.abs().double()))
+    assert _norm(torch.tensor([float("inf"), 1.0])) is None
+    assert _norm(torch.zeros(0)) is None

@@ -13,7 +13,8 @@ from typing import Any
 
 from app.config import Settings
 from app.engine.errors import SandboxError
-from app.engine.parser import validate_program
+from app.engine.job import CHECKED_MARK
+from app.engine.parser import check_mark, validate_program
 from app.engine.program import from_json
 from app.executor.base import Executor, Job, JobResult
 from app.schemas import EvalRequest, error_body
@@ -36,7 +37,8 @@ class _PassedPrograms:
     """Source texts that passed the check here, under which settings: a program sent again
     (a lesson's example, a rerun, a benchmark) is not parsed and checked again in this
     process. Only the very same text and the very same settings object match; a refusal is
-    never kept. The worker checks every program itself all the same (docs/SECURITY.md)."""
+    never kept. A worker checks again unless its rules are the same (check_mark,
+    docs/SECURITY.md)."""
 
     def __init__(self) -> None:
         self._entries: OrderedDict[str, Settings] = OrderedDict()
@@ -63,7 +65,8 @@ async def evaluate(executor: Executor, settings: Settings, request: EvalRequest,
     except SandboxError as refused:
         body = error_body(refused.type_name, refused.said, refused.line, refused.hint_said)
         return EvalOutcome(refused.status, json.dumps(body).encode())
-    job = Job(kind="eval", payload=request.model_dump(), deadline_s=settings.deadline_s,
-              owner=owner)
+    # The mark of the check just passed: a worker checking under the same rules skips its own.
+    payload = {**request.model_dump(), CHECKED_MARK: check_mark(settings)}
+    job = Job(kind="eval", payload=payload, deadline_s=settings.deadline_s, owner=owner)
     result: JobResult = await executor.run(job)
     return EvalOutcome(result.status, result.body)

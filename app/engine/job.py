@@ -44,6 +44,11 @@ plt.title("warm up")
 x.grad
 """
 
+# The payload key under which app/evaluation.py sends the mark of the check the program
+# passed in the web process (app/engine/parser.py, check_mark). A request cannot set it:
+# EvalRequest refuses fields it does not declare.
+CHECKED_MARK = "checked_mark"
+
 # One Sandbox per worker process, made by warm_up (or the first job).
 _sandbox: Sandbox | None = None
 
@@ -72,7 +77,8 @@ def run_eval(payload: dict[str, Any], context: JobContext) -> tuple[int, bytes]:
     sandbox = _get_sandbox(context.settings)
     try:
         outcome = sandbox.run(payload["code"], payload.get("seed", 0),
-                              payload.get("device", "auto"), payload.get("repeat", 1))
+                              payload.get("device", "auto"), payload.get("repeat", 1),
+                              payload.get(CHECKED_MARK))
         return outcome.status, to_json(outcome.body)
     except PROCESS_STOPS:
         raise

@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.engine.job import CHECKED_MARK
+from app.engine.parser import check_mark
 from app.executor.base import QueueFullError
 
 
@@ -80,6 +82,31 @@ def test_deeply_nested_json_and_huge_bodies_are_4xx(client: TestClient) -> None:
     huge = json.dumps({"code": "x = 1\n" * 100_000}).encode()
     response = client.post("/eval", content=huge, headers={"content-type": "application/json"})
     assert response.status_code == 413
+
+
+def test_the_job_carries_the_mark_of_the_check_and_a_client_cannot_send_one(
+        client: TestClient, settings: Any) -> None:
+    real = client.app.state.executor  # type: ignore[attr-defined]
+    jobs: list[Any] = []
+
+    class Recording:  # the real pool, with a look at what it is given
+        async def run(self, job: Any) -> Any:
+            jobs.append(job)
+            return await real.run(job)
+
+    client.app.state.executor = Recording()  # type: ignore[attr-defined]
+    try:
+        status, body = post(client, "torch.ones(2) * 3")
+        refused, _ = post(client, "x = 1\nx._y")
+    finally:
+        client.app.state.executor = real  # type: ignore[attr-defined]
+    assert status == 200 and body["result"]["values"] == [3.0, 3.0]
+    assert refused == 400
+    (job,) = jobs  # the refused program never reached the pool
+    assert job.payload[CHECKED_MARK] == check_mark(settings)
+    response = client.post("/eval", json={"code": "x = 1\nx._y",
+                                          CHECKED_MARK: job.payload[CHECKED_MARK]})
+    assert response.status_code == 422
 
 
 def test_queue_full_is_503_with_retry_after(client: TestClient) -> None:

@@ -9,6 +9,7 @@ would make unbounded label sets).
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import re
@@ -16,6 +17,7 @@ import secrets
 import time
 from typing import Any
 
+from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
@@ -51,6 +53,14 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     logger.propagate = False
 
 
+@functools.lru_cache(maxsize=1024)
+def _latency_of(method: str, route: str, status: int) -> Histogram:
+    """The latency histogram's child for these labels, looked up once: labels() validates
+    and locks on every call. Route templates and statuses are few ("unmatched" stands for
+    every unknown path), so the cache stays small; its bound covers odd methods."""
+    return metrics.REQUEST_LATENCY.labels(method, route, str(status))
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -78,6 +88,6 @@ class RequestContextMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            metrics.REQUEST_LATENCY.labels(scope["method"], template, str(status)).observe(
+            _latency_of(scope["method"], template, status).observe(
                 time.perf_counter() - started)
             REQUEST_ID.reset(token)

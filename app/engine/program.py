@@ -36,7 +36,7 @@ from app.engine.policy import Namespace, Rule, build_namespaces
 from app.engine.predictions import PredictionCache
 from app.engine.resident import ResidentMemory
 from app.engine.text import without_addresses
-from app.inspect.floats import Float32Values
+from app.inspect.floats import FiniteView, Float32Values
 from app.inspect.gradtrace import GradTraceRecorder
 from app.inspect.graph import build_graph
 from app.inspect.memo import ViewMemo
@@ -627,6 +627,13 @@ def _find_values(value: Any, holders: dict[int, list[dict[str, Any]]],
                  lists: dict[int, list[Any]]) -> bool:
     """Every dict with a ``values`` list, by the list's identity; False as soon as a
     non-finite float is met anywhere (the lists' items included)."""
+    if type(value) is FiniteView:  # finite where it was built: its values and grad only
+        values = value.get("values")
+        if type(values) is list or type(values) is Float32Values:
+            lists[id(values)] = values
+            holders.setdefault(id(values), []).append(value)
+        grad = value.get("grad")
+        return grad is None or _find_values(grad, holders, lists)
     if type(value) is dict:
         for key, item in value.items():
             kind = type(item)
@@ -640,12 +647,12 @@ def _find_values(value: Any, holders: dict[int, list[dict[str, Any]]],
                         return False
                     lists[id(item)] = item
                 holders.setdefault(id(item), []).append(value)
-            elif (kind is dict or kind is list or kind is tuple) \
+            elif (kind is dict or kind is FiniteView or kind is list or kind is tuple) \
                     and not _find_values(item, holders, lists):
                 return False
         return True
     if type(value) is list or type(value) is tuple:
-        if value and type(value[0]) is dict:
+        if value and (type(value[0]) is dict or type(value[0]) is FiniteView):
             for item in value:  # noqa: SIM110 (a loop: a third less time than all(genexpr))
                 if not _find_values(item, holders, lists):
                     return False
@@ -672,7 +679,7 @@ def _finite_item(item: Any) -> bool:
         return math.isfinite(item)
     if kind is list or kind is tuple:
         return _all_finite(item)
-    if kind is dict:
+    if kind is dict or kind is FiniteView:
         return _find_values(item, {}, {})
     return True
 

@@ -13,7 +13,7 @@ import torch
 
 from app.engine.builtins import bounded_repr
 from app.engine.text import without_addresses
-from app.inspect.floats import finite_float32
+from app.inspect.floats import FiniteView, finite_float32
 from app.inspect.memo import VALUE_BYTES, ViewMemo
 
 
@@ -81,8 +81,8 @@ def _unravel(index: int, shape: torch.Size) -> tuple[int, ...]:
 def compact_tensor(tensor: torch.Tensor, max_values: int, memo: ViewMemo | None = None
                    ) -> dict[str, Any]:
     values, more = shown_values(tensor, max_values, memo)
-    return {"shape": list(tensor.shape), "dtype": str(tensor.dtype).removeprefix("torch."),
-            "values": values, "more": more}
+    return FiniteView(shape=list(tensor.shape), dtype=str(tensor.dtype).removeprefix("torch."),
+                      values=values, more=more)
 
 
 def shown_values(tensor: torch.Tensor, max_values: int, memo: ViewMemo | None = None

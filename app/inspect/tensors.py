@@ -14,7 +14,7 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from app.config import Settings, get_settings
 from app.engine.text import without_addresses
-from app.inspect.floats import finite_float32
+from app.inspect.floats import FiniteView, finite_float32
 from app.inspect.memo import VALUE_BYTES, ViewMemo
 from app.inspect.reprs import TextLimits, bounded_text, ndarray_text, tensor_text
 
@@ -220,12 +220,10 @@ class ViewBuilder:
 
     def tensor(self, t: torch.Tensor, name: str | None = None, depth: int = 0
                ) -> dict[str, Any]:
-        view: dict[str, Any] = {
-            "kind": "tensor", "shape": dims(t.shape, self.max_items),
-            "dtype": dtype_name(t.dtype),
-            "device": str(t.device), "requires_grad": t.requires_grad, "is_leaf": t.is_leaf,
-            "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None,
-        }
+        view = FiniteView(
+            kind="tensor", shape=dims(t.shape, self.max_items), dtype=dtype_name(t.dtype),
+            device=str(t.device), requires_grad=t.requires_grad, is_leaf=t.is_leaf,
+            grad_fn=type(t.grad_fn).__name__ if t.grad_fn is not None else None)
         if t.dim() > self.max_items:
             view["ndim"] = t.dim()  # the shape lists the first max_view_items sizes
         if t.is_meta:

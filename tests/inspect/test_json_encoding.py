@@ -13,7 +13,7 @@ import pytest
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
-from app.inspect.floats import Float32Values
+from app.inspect.floats import FiniteView, Float32Values
 
 AUTOGRAD64 = """x = torch.randn(64, 64, requires_grad=True)
 w = torch.randn(64, 64, requires_grad=True)
@@ -59,13 +59,51 @@ def test_values_shown_several_times_are_written_once(sandbox: Sandbox) -> None:
 
 def test_a_stray_non_finite_float_is_written_as_text(sandbox: Sandbox) -> None:
     body = sandbox.run("x = torch.ones(100)\ny = x\nx").body
-    # One plain list shared by x, y and the result, as views share their values.
+    # One plain list shared by two plain dicts (views write their own non-finite values as
+    # text, see below; what else a body holds is searched).
     stray = [math.nan, math.inf, -math.inf, *body["variables"]["x"]["values"][3:]]
-    for view in (body["variables"]["x"], body["variables"]["y"], body["result"]):
-        view["values"] = stray
+    body["provenance"] = [{"target": "x", "values": stray}, {"target": "y", "values": stray}]
     data = from_json(to_json(body))
-    assert data["result"]["values"][:4] == ["nan", "inf", "-inf", 1.0]
-    assert data["variables"]["y"]["values"][:3] == ["nan", "inf", "-inf"]
+    assert data["provenance"][0]["values"][:4] == ["nan", "inf", "-inf", 1.0]
+    assert data["provenance"][1]["values"][:3] == ["nan", "inf", "-inf"]
+
+
+NON_FINITE = [
+    "t = torch.tensor([1.0, float('nan'), float('inf'), -float('inf')])\nu = t * 2\nt",
+    "d = torch.tensor([float('inf'), 1e308], dtype=torch.float64)\nh = d.half()\n"
+    "b = d.bfloat16()\nc = torch.complex(d, d)\nd * 10",
+    "x = torch.tensor([0.0, 1.0], requires_grad=True)\ny = torch.log(x).sum()\n"
+    "y.backward()\nx.grad",
+    "w = torch.full((70, 70), float('nan'), requires_grad=True)\nloss = (w * 2).sum()\n"
+    "loss.backward()\ns = w.grad.mean()\nfor i in range(2):\n    w.data[0, 0] = float(i)\ns",
+    "a = np.array([np.nan, np.inf, 1.0])\nt = torch.from_numpy(a)\nf = float('nan')\n"
+    "g = [f, float('inf'), t]\na",
+]
+
+
+@pytest.mark.parametrize("code", NON_FINITE)
+def test_views_write_their_own_non_finite_values_as_text(sandbox: Sandbox, code: str) -> None:
+    """A FiniteView (a tensor's view, a trace's picture of one) is trusted by to_json to hold
+    no NaN or infinity: every one is written as text where the view is built."""
+    body = sandbox.run(code).body
+    assert body["ok"], body
+    views = list(_finite_views(body))
+    assert views
+    for view in views:
+        json.dumps(view, allow_nan=False)  # raises on a non-finite float
+    assert from_json(to_json(body)) == _plain(body)
+    assert b"null" not in to_json(body).split(b'"values":')[1][:40]
+
+
+def _finite_views(value: Any) -> Any:
+    if isinstance(value, FiniteView):
+        yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _finite_views(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _finite_views(item)
 
 
 def test_an_int_beyond_64_bits_in_a_values_list(sandbox: Sandbox) -> None:

@@ -108,10 +108,10 @@ class StepTracer:
         if isinstance(value, torch.Tensor):
             picture = compact_tensor(value, self.limits.max_values, self.memo)
             version = _version(value)
-            entry = FiniteView(name=name, kind="tensor", type="Tensor", **picture,
-                               version=version, requires_grad=bool(value.requires_grad),
-                               grad_fn=value.grad_fn.name() if value.grad_fn is not None
-                               else None)
+            entry: dict[str, Any] = FiniteView(
+                name=name, kind="tensor", type="Tensor", **picture, version=version,
+                requires_grad=bool(value.requires_grad),
+                grad_fn=value.grad_fn.name() if value.grad_fn is not None else None)
             return entry, _Seen(weakref.ref(value), version,
                                 (picture["shape"], picture["values"]))
         if isinstance(value, nn.Module):

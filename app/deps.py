@@ -38,6 +38,15 @@ async def current_caller(request: Request) -> Caller:
     return caller_of(request)
 
 
+async def eval_context(request: Request) -> tuple[Caller, Settings, Executor]:
+    """The caller, settings and executor of a request, found as the dependencies below find
+    them, for the route a class calls most (/eval): FastAPI's solver costs ~10 us per
+    dependency and request, and these three were 30 us of /eval's ~0.5 ms in the web
+    process (bench/eval_latency.py)."""
+    return (await current_caller(request), await current_settings(request),
+            await get_executor(request))
+
+
 # For routers whose handlers run programs and read the Caller with caller_of(request): it is
 # found before the handler runs, off the event loop where a lookup is needed, and kept.
 CALLER_FIRST = [Depends(current_caller)]

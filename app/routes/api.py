@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from app.deps import CallerDep, ExecutorDep, SettingsDep
+from app.deps import eval_context
 from app.evaluation import evaluate
 from app.ratelimit import enforce_rate_limit
 from app.schemas import EvalRequest, EvalResponse
@@ -34,8 +34,8 @@ _ERROR_EXAMPLE = {"ok": False, "error": {"type": "ForbiddenError", "line": 1, "h
               "Retry-After."},
     },
 )
-async def eval_program(body: EvalRequest, caller: CallerDep, executor: ExecutorDep,
-                       settings: SettingsDep) -> Response:
+async def eval_program(body: EvalRequest, request: Request) -> Response:
+    caller, settings, executor = await eval_context(request)
     enforce_rate_limit(caller, settings)
     outcome = await evaluate(executor, settings, body, owner=caller.key)
     # The worker wrote the JSON; re-encoding it here would only cost time.

@@ -35,6 +35,7 @@ from app.engine.plots import PlotSession
 from app.engine.policy import Namespace, Rule, build_namespaces
 from app.engine.predictions import PredictionCache
 from app.engine.resident import ResidentMemory
+from app.engine.sourcelines import SourceLines
 from app.engine.text import without_addresses
 from app.inspect.floats import FiniteView, Float32Values
 from app.inspect.gradtrace import GradTraceRecorder
@@ -93,11 +94,14 @@ class ParsedProgram:
     plots: bool
     # Views of this program's tensors by content, for its next runs (app/inspect/memo.py).
     views: ViewMemo
+    lines: SourceLines | None = None  # split at the first traced statement
 
     def step_source(self, stmt: ast.stmt) -> str:
         text = self.step_sources.get(id(stmt))
         if text is None:
-            text = self.step_sources[id(stmt)] = _step_source(self.source, stmt)
+            if self.lines is None:
+                self.lines = SourceLines(self.source)
+            text = self.step_sources[id(stmt)] = _step_source(self.lines, stmt)
         return text
 
 
@@ -149,8 +153,8 @@ def _imports_matplotlib(code: str, tree: ast.Module) -> bool:
     return False
 
 
-def _step_source(source: str, stmt: ast.stmt) -> str:
-    segment = ast.get_source_segment(source, stmt) or ""
+def _step_source(lines: SourceLines, stmt: ast.stmt) -> str:
+    segment = lines.segment(stmt) or ""
     if isinstance(stmt, (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef,
                          ast.ClassDef, ast.Try)):
         segment = segment.splitlines()[0] if segment else ""

@@ -123,3 +123,60 @@ def test_a_programs_job_is_forgotten_once_its_result_is_read() -> None:
             await executor.result(handle)
 
     run(scenario)
+
+
+def test_a_program_that_finds_a_worker_idle_runs_without_a_queue_or_a_task() -> None:
+    """The fast path: nothing is left behind (no job entry, no driving task), the worker is
+    idle again and the lane's numbers are kept."""
+    async def scenario(executor: LocalExecutor) -> None:
+        tasks_before = len(asyncio.all_tasks())
+        status, body = await body_of(executor, "torch.ones(2) * 2")
+        assert status == 200 and body["result"]["values"] == [2.0, 2.0]
+        assert executor._jobs == {} and not executor._tasks
+        assert len(asyncio.all_tasks()) == tasks_before
+        assert len(executor._idle) == 1 and not executor._running["interactive"]
+        assert executor._average_s["interactive"] is not None
+
+    run(scenario)
+
+
+def test_when_every_worker_is_busy_programs_wait_their_turn_in_order() -> None:
+    async def scenario(executor: LocalExecutor) -> None:
+        finished: list[int] = []
+
+        async def one(n: int) -> None:
+            status, body = await body_of(executor, f"x = torch.randn(600, 600)\n"
+                                                   f"y = x @ x @ x\n{n}")
+            assert status == 200 and body["result"]["value"] == n
+            finished.append(n)
+
+        first = asyncio.create_task(one(0))
+        await asyncio.sleep(0)  # the first takes the only worker
+        assert not executor._idle
+        waiting = [asyncio.create_task(one(n)) for n in (1, 2, 3)]
+        await asyncio.sleep(0)
+        assert len(executor._queues["interactive"]) == 3
+        await asyncio.gather(first, *waiting)
+        assert finished == [0, 1, 2, 3]
+
+    run(scenario)
+
+
+def test_a_caller_cancelled_mid_program_costs_its_worker_not_the_pool() -> None:
+    async def scenario(executor: LocalExecutor) -> None:
+        first_pid = next(iter(executor._workers)).process.pid
+        task = asyncio.create_task(body_of(executor, SLOW_SINGLE_CALL, deadline_s=30))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not executor._running["interactive"]
+        for _ in range(100):  # the replacement starts in the background
+            if executor._idle:
+                break
+            await asyncio.sleep(0.1)
+        status, body = await body_of(executor, "1 + 1")
+        assert status == 200 and body["result"]["value"] == 2
+        assert next(iter(executor._workers)).process.pid != first_pid
+
+    run(scenario, max_call_flops=10**13)

@@ -116,7 +116,8 @@ def test_a_worker_that_crashes_natively_is_replaced(client: TestClient, intact: 
     pid = None
     deadline = time.monotonic() + 10
     while pid is None and time.monotonic() < deadline:
-        running = [j.worker for j in list(executor._jobs.values()) if j.worker is not None]
+        running = [j.worker for j in list(executor._running["interactive"])
+                   if j.worker is not None]
         pid = running[0].process.pid if running else None
         time.sleep(0.02)
     assert pid is not None, "the program never reached a worker"

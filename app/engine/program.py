@@ -37,7 +37,7 @@ from app.engine.predictions import PredictionCache
 from app.engine.resident import ResidentMemory
 from app.engine.sourcelines import SourceLines
 from app.engine.text import without_addresses
-from app.inspect.floats import FiniteView, Float32Values
+from app.inspect.floats import FiniteView, Float32Values, finite_or_text
 from app.inspect.gradtrace import GradTraceRecorder
 from app.inspect.graph import build_graph
 from app.inspect.memo import ViewMemo
@@ -689,8 +689,8 @@ def _finite_item(item: Any) -> bool:
 
 
 def _scrub(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, float):
+        return finite_or_text(value)
     if isinstance(value, dict):
         return {k: _scrub(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -13,7 +13,7 @@ import torch
 
 from app.engine.builtins import bounded_repr
 from app.engine.text import without_addresses
-from app.inspect.floats import FiniteView, finite_float32
+from app.inspect.floats import FiniteView, finite_float32, finite_or_text
 from app.inspect.memo import VALUE_BYTES, ViewMemo
 
 
@@ -52,10 +52,11 @@ def tensor_values(tensor: torch.Tensor, max_values: int) -> tuple[list[Any], boo
         shown = finite_float32(array)
         if shown is not None:
             return shown, numel > max_values
-        return [_finite(float(text)) for text in array.astype(str)], numel > max_values
+        return [finite_or_text(float(text)) for text in array.astype(str)], \
+            numel > max_values
     values = head.tolist()
     if dtype.is_floating_point:
-        values = [_finite(v) for v in values]
+        values = [finite_or_text(v) for v in values]
     return values, numel > max_values
 
 
@@ -108,15 +109,6 @@ def _values_key(tensor: torch.Tensor, max_values: int) -> tuple[Any, ...] | None
         return None
     head = data.numpy().reshape(-1)[:max_values].tobytes()
     return ("values", data.dtype, head, data.numel() > max_values)
-
-
-def _finite(value: Any) -> Any:
-    # JSON has no NaN or infinity: the text form, as the other views write it.
-    if isinstance(value, float) and value != value:
-        return "nan"
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return "inf" if value > 0 else "-inf"
-    return value
 
 
 def compact_text(value: Any, max_chars: int) -> str:

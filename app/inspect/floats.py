@@ -14,10 +14,32 @@ no more digits than numpy's own shortest float32 repr.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import orjson
+
+
+def finite_or_text(value: float) -> float | str:
+    """The contract's one spelling of a float JSON cannot write: NaN and the infinities
+    travel as the strings "nan", "inf" and "-inf"."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "nan"
+    return "inf" if value > 0 else "-inf"
+
+
+def finite_number(value: object) -> float | None:
+    """What a reader of the contract makes of a value: a float for a finite number (an int
+    too), None for anything else ("nan", "inf" and "-inf" as finite_or_text writes them,
+    bools, texts)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 class FiniteView(dict):  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from app.config import Settings, get_settings
 from app.engine.text import without_addresses
-from app.inspect.floats import FiniteView, finite_float32
+from app.inspect.floats import FiniteView, finite_float32, finite_or_text
 from app.inspect.memo import VALUE_BYTES, ViewMemo
 from app.inspect.reprs import TextLimits, bounded_text, ndarray_text, tensor_text
 
@@ -25,15 +25,6 @@ _VIEW_COST = 16  # see ViewBuilder._cost
 _PARTIAL_ADDRESS = re.compile(r"0x[0-9a-fA-F]{0,16}\Z")
 # A tensor view's costly parts: repr, values, truncated, stats, stats note.
 _Parts = tuple[str, Any, bool, "dict[str, Any] | None", "str | None"]
-
-
-def finite_or_text(value: float) -> float | str:
-    """JSON has no NaN or infinities: they travel as the strings "nan", "inf", "-inf"."""
-    if math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "nan"
-    return "inf" if value > 0 else "-inf"
 
 
 def _sanitize(values: Any) -> Any:

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.inspect.floats import finite_number
 from app.message import Message
 from app.playground.heatmap import STEPS
 
@@ -142,12 +143,6 @@ class _Frame:
                 [Tick(self.py(v), tick_label(v, y_step)) for v in ys])
 
 
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None  # "nan", "inf" arrive as strings
-    return float(value) if math.isfinite(value) else None
-
-
 def _items(result: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(result, dict) or result.get("kind") != "dict":
         raise PlotError(Message("A plot program must end with a dict of tensors."))
@@ -199,7 +194,7 @@ def lines_chart(result: Any) -> Chart:
     items = _items(result)
     if "x" not in items or len(_dims(items["x"])) != 1:
         raise PlotError(Message('A lines plot needs "x": a 1-D tensor.'))
-    xs = [_finite(v) for v in items["x"].get("values") or []]
+    xs = [finite_number(v) for v in items["x"].get("values") or []]
     names = [k for k in items if k != "x"]
     if not names or len(names) > MAX_SERIES:
         raise PlotError(Message("A lines plot draws 1 to {MAX_SERIES} series besides x.",
@@ -209,7 +204,7 @@ def lines_chart(result: Any) -> Chart:
         if _dims(items[name]) != [len(xs)]:
             raise PlotError(Message("{name!r} must be a 1-D tensor as long as x ({length}).",
                                     name=name, length=len(xs)))
-        columns[name] = [_finite(v) for v in items[name].get("values") or []]
+        columns[name] = [finite_number(v) for v in items[name].get("values") or []]
     every_y = [v for column in columns.values() for v in column]
     frame = _Frame(_padded(*_range(xs, "x")), _padded(*_range(every_y, "y")))
     chart = Chart("lines")
@@ -228,7 +223,7 @@ def _pairs(item: dict[str, Any], name: str) -> list[tuple[float | None, float | 
     dims = _dims(item)
     if len(dims) != 2 or dims[1] != 2:
         raise PlotError(Message("{name!r} must be an (N, 2) tensor of (x, y) points.", name=name))
-    return [(_finite(row[0]), _finite(row[1])) for row in item.get("values") or []]
+    return [(finite_number(row[0]), finite_number(row[1])) for row in item.get("values") or []]
 
 
 def trajectory_chart(result: Any) -> Chart:
@@ -243,7 +238,7 @@ def trajectory_chart(result: Any) -> Chart:
     y_range = _range([p[1] for ps in paths.values() for p in ps], "y")
     area = (*x_range, *y_range)
     if extent is not None:
-        bounds = [_finite(v) for v in extent.get("values") or []]
+        bounds = [finite_number(v) for v in extent.get("values") or []]
         if len(bounds) != 4 or None in bounds or not (
                 bounds[0] < bounds[1] and bounds[2] < bounds[3]):  # type: ignore[operator]
             raise PlotError(Message('"extent" must be tensor([x_min, x_max, y_min, y_max]).'))
@@ -273,7 +268,7 @@ def _shade(chart: Chart, surface: dict[str, Any], frame: _Frame,
     if len(dims) != 2 or min(dims) < 1:
         raise PlotError(Message('"surface" must be an (H, W) tensor.'))
     rows = surface.get("values") or []
-    finite = [v for row in rows for v in (_finite(x) for x in row) if v is not None]
+    finite = [v for row in rows for v in (finite_number(x) for x in row) if v is not None]
     if not finite:
         return
     lo, hi = min(finite), max(finite)
@@ -282,7 +277,7 @@ def _shade(chart: Chart, surface: dict[str, Any], frame: _Frame,
     dx, dy = (x1 - x0) / w, (y1 - y0) / h
     for i, row in enumerate(rows):
         for j, raw in enumerate(row):
-            value = _finite(raw)
+            value = finite_number(raw)
             if value is None:
                 continue
             step = 0 if hi == lo else min(STEPS - 1, int((value - lo) / (hi - lo) * STEPS))

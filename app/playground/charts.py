@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.inspect.floats import finite_number
+
 TONES = 8  # tone-0 .. tone-7 in static/app.css
 MAX_POINTS = 300  # points drawn per line; more cannot be told apart in a chart this wide
 PROBABILITY_STEPS = 9  # bd-p0 .. bd-p8
@@ -28,15 +30,6 @@ MAX_MARKS = 200  # data points drawn over a decision boundary
 MARK_R = 3.2  # marker radius in pixels
 
 Scale = Callable[[float], float]  # data coordinate -> pixel
-
-
-def finite(value: object) -> float | None:
-    """``value`` as a float when it is a finite number, else None (also for bools)."""
-    if isinstance(value, float):
-        return value if value - value == 0 else None  # inf - inf and nan - nan are nan
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 # --- ticks ---------------------------------------------------------------------------
@@ -191,7 +184,7 @@ def line_chart(
     # Thinned first: the axes span what is drawn, and a long run costs no more than a short one.
     sampled = [_sample(s, max_points) for s in series]
     drawn = [p for sample in sampled for p in sample.points if p is not None]
-    finite_dots = [(fx, fy) for fx, fy in ((finite(x), finite(y)) for x, y in dots)
+    finite_dots = [(fx, fy) for fx, fy in ((finite_number(x), finite_number(y)) for x, y in dots)
                    if fx is not None and fy is not None]
     xs = [x for x, _ in drawn + finite_dots]
     ys = [y for _, y in drawn + finite_dots] + [v for _, v in rules]
@@ -266,9 +259,9 @@ def _sample(s: Series, max_points: int) -> _Sample:
     keep = sorted(set(thin(n, max_points)).union(bad))
     points: list[tuple[float, float] | None] = []
     for i in keep:
-        x, y = finite(s.x[i]), finite(s.y[i])
+        x, y = finite_number(s.x[i]), finite_number(s.y[i])
         points.append(None if x is None or y is None else (x, y))
-    return _Sample(s, n, points, finite(s.x[bad[0]]) if bad else None)
+    return _Sample(s, n, points, finite_number(s.x[bad[0]]) if bad else None)
 
 
 def _line(sample: _Sample, to_x: Scale, to_y: Scale, log_y: bool) -> Line:
@@ -353,7 +346,7 @@ class BoundaryMap:
 
 
 def probability_class(p: object) -> str:
-    value = finite(p)
+    value = finite_number(p)
     if value is None:
         return "bd-nan"
     step = min(PROBABILITY_STEPS - 1, max(0, int(value * PROBABILITY_STEPS)))
@@ -361,7 +354,7 @@ def probability_class(p: object) -> str:
 
 
 def confidence_class(label: object, confidence: object) -> str:
-    value = finite(confidence)
+    value = finite_number(confidence)
     if not isinstance(label, int) or value is None:
         return "bd-nan"
     level = sum(value >= c for c in CONFIDENCE_LEVELS)
@@ -446,7 +439,7 @@ def _marks(points: dict[str, Any] | None, to_x: Scale, to_y: Scale) -> list[Mark
     marks = []
     for index in thin(min(len(coords), len(labels)), MAX_MARKS):
         (x, y), label = coords[index], labels[index]
-        if finite(x) is None or finite(y) is None or not isinstance(label, int):
+        if finite_number(x) is None or finite_number(y) is None or not isinstance(label, int):
             continue
         marks.append(Mark(marker_path(label, to_x(x), to_y(y)), f"pt pt-c{label}", label))
     return marks

@@ -13,12 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.inspect.floats import finite_number
 from app.playground.charts import (
     BoundaryMap,
     Chart,
     Series,
     boundary_map,
-    finite,
     line_chart,
 )
 from app.playground.grid import format_number
@@ -529,7 +529,7 @@ def _final_values(view: dict[str, Any]) -> dict[str, Any]:
 def _is_best(finals: list[dict[str, Any]], index: int, key: str, end: str) -> bool:
     if not end or len(finals) < 2:
         return False
-    values = [finite(f[key]) for f in finals]
+    values = [finite_number(f[key]) for f in finals]
     mine = values[index]
     known = [v for v in values if v is not None]
     if mine is None or len(known) < 2:

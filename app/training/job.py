@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from app.config import Settings
 from app.executor.handlers import JobContext
+from app.inspect.floats import finite_or_text
 from app.message import Message, Text, with_i18n
 from app.training import datasets
 from app.training.control import PauseControl
@@ -434,13 +435,7 @@ def _failure_hint(error: Exception) -> Message | None:
 
 def num(value: float | None) -> float | str | None:
     """A JSON-safe number: non-finite floats become "nan", "inf" or "-inf"."""
-    if value is None:
-        return None
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
+    return None if value is None else finite_or_text(value)
 
 
 def _rounded(t: torch.Tensor, digits: int) -> list[Any]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import torch
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
-from app.inspect.floats import finite_float32, shortest_float32
+from app.inspect.floats import finite_float32, finite_number, finite_or_text, shortest_float32
 
 
 def _significant_digits(text: str) -> int:
@@ -70,3 +71,23 @@ def test_a_non_finite_value_is_told_by_orjsons_text(bad: float) -> None:
         shortest_float32(values)
     values[1, 1] = 3.0
     assert finite_float32(values) == [[0.5, 1.0], [2.0, 3.0]]
+
+
+@pytest.mark.parametrize(("value", "written", "read"), [
+    (1.5, 1.5, 1.5), (-0.0, -0.0, -0.0), (3, 3, 3.0), (1e308, 1e308, 1e308),
+    (math.nan, "nan", None), (math.inf, "inf", None), (-math.inf, "-inf", None),
+])
+def test_one_spelling_of_non_finite_floats_written_and_read(value: float, written: object,
+                                                           read: float | None) -> None:
+    text = finite_or_text(value)
+    assert text == written and type(text) is type(written)
+    assert json.loads(json.dumps(text, allow_nan=False)) == written
+    back = finite_number(text)
+    assert back == read
+    if back is not None and read is not None:  # -0.0 keeps its sign
+        assert math.copysign(1, back) == math.copysign(1, read)
+
+
+@pytest.mark.parametrize("value", [True, False, None, "1.5", [1.0], {"x": 1}])
+def test_a_reader_takes_only_numbers(value: object) -> None:
+    assert finite_number(value) is None

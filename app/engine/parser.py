@@ -252,16 +252,34 @@ def _check_identifier(node: ast.AST, name: str, what: Message) -> None:
                                     "names)", what=what, name=name))
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
-    """ast.iter_child_nodes as a list, without its generators (a third of the walk's time)."""
+def _children(node: ast.AST, fields: tuple[str, ...]) -> list[ast.AST]:
+    """The nodes in ``fields`` of ``node``, in order (ast.iter_child_nodes without its
+    generators, a third of the walk's time)."""
     children: list[ast.AST] = []
-    for field in node._fields:
+    for field in fields:
         value = getattr(node, field, None)
         if isinstance(value, ast.AST):
             children.append(value)
         elif isinstance(value, list):
-            children.extend(item for item in value if isinstance(item, ast.AST))
+            for item in value:
+                if isinstance(item, ast.AST):
+                    children.append(item)
     return children
+
+
+# Expression contexts (the ``ctx`` of a Name, Attribute, Subscript, Starred, List or Tuple):
+# a leaf, one of three shared objects, admitted by ALLOWED_NODES and checked by nothing else.
+# The walk counts each where it meets it (for max_ast_nodes and max_ast_depth) without
+# keeping it: they were a third of a program's nodes, and of the walk's time.
+_CONTEXTS = frozenset({ast.Load, ast.Store, ast.Del}) & ALLOWED_NODES
+# Per node type: its fields other than ``ctx``, and whether it has a ``ctx``.
+_FIELDS: dict[type[ast.AST], tuple[tuple[str, ...], bool]] = {}
+
+
+def _fields_of(kind: type[ast.AST]) -> tuple[tuple[str, ...], bool]:
+    found = _FIELDS[kind] = (tuple(f for f in kind._fields if f != "ctx"),
+                             "ctx" in kind._fields)
+    return found
 
 
 def _check_constant(node: ast.Constant) -> None:
@@ -342,17 +360,20 @@ class _Validator:
 
     def _walk(self, tree: ast.Module) -> tuple[list[tuple[ast.AST, ast.AST | None]],
                                                 LimitError | None]:
-        """Every node with its parent, in source order (each node is checked before those
-        after it, so the first refused construct is the one reported), up to the first node
-        past max_ast_nodes or max_ast_depth: then also that limit's error, raised once the
-        nodes before it are checked. Iterative with an explicit depth, so a deep tree cannot
-        overflow it."""
+        """Every node with its parent (expression contexts counted, not kept: _CONTEXTS), in
+        source order (each node is checked before those after it, so the first refused
+        construct is the one reported), up to the first node past max_ast_nodes or
+        max_ast_depth: then also that limit's error, raised once the nodes before it are
+        checked. Iterative with an explicit depth, so a deep tree cannot overflow it."""
         limits = self.settings
         nodes: list[tuple[ast.AST, ast.AST | None]] = []
-        stack: list[tuple[ast.AST, int, ast.AST | None]] = [(tree, 0, None)]
+        # (node, depth, parent); node None stands for an expression context (_CONTEXTS).
+        stack: list[tuple[ast.AST | None, int, ast.AST | None]] = [(tree, 0, None)]
+        seen = 0
+        push, pop, keep = stack.append, stack.pop, nodes.append
         while stack:
-            node, depth, parent = stack.pop()
-            if len(nodes) >= limits.max_ast_nodes:
+            node, depth, parent = pop()
+            if seen >= limits.max_ast_nodes:
                 return nodes, LimitError(Message(
                     "the program has more than {limit:,} syntax nodes (setting max_ast_nodes)",
                     limit=limits.max_ast_nodes), hint=Message("Shorten the program."),
@@ -364,10 +385,22 @@ class _Validator:
                     "max_ast_depth)", limit=limits.max_ast_depth)), line,
                     hint=Message("Split the expression into several assignments."),
                     predicted=True)
-            nodes.append((node, parent))
-            children = _children(node)
-            children.reverse()
-            stack.extend((child, depth + 1, node) for child in children)
+            seen += 1
+            if node is None:
+                continue
+            keep((node, parent))
+            kind = type(node)
+            fields = _FIELDS.get(kind) or _fields_of(kind)
+            children = _children(node, fields[0])
+            depth += 1
+            if fields[1]:  # a ctx, the last field: met after the others
+                context = getattr(node, "ctx", None)
+                if type(context) in _CONTEXTS:
+                    push((None, depth, node))
+                elif isinstance(context, ast.AST):  # not one ast.parse makes: checked
+                    children.append(context)
+            for child in reversed(children):
+                push((child, depth, node))
         return nodes, None
 
     def _check_name(self, node: ast.Name, parent: ast.AST | None) -> None:

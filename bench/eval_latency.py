@@ -560,6 +560,7 @@ def profile_worker(repeats: int) -> None:
         return (time.perf_counter() - start) * 1000
 
     components(sandbox)
+    between_jobs(repeats)
     groups = {
         "tensor views (app/inspect/tensors.py ViewBuilder.tensor)": "tensors.py:tensor",
         "  of which the printed form (repr)": "_tensor_str.py:_str tensor_repr.py:fast_repr",
@@ -619,6 +620,46 @@ def profile_worker(repeats: int) -> None:
               f"{step_views / total:6.1%}")
 
 
+def between_jobs(repeats: int) -> None:
+    """The full collection a worker makes after each answer (app/executor/worker.py,
+    release_job_garbage), in a fresh Sandbox: collecting only (the baseline, first), then
+    collecting and freezing what survives. For new program texts (each fills the parse cache
+    and its view memo) and reruns. The freezes are undone at the end, back to start-up's."""
+    import gc
+
+    from app.config import Settings
+    from app.engine.job import WARM_UP_PROGRAM
+    from app.engine.program import Sandbox, to_json
+
+    for mode in ("new texts", "reruns"):
+        for name, program in PROGRAMS.items():
+            sandbox = Sandbox(Settings())
+            sandbox.run(WARM_UP_PROGRAM)
+            gc.collect()
+            gc.freeze()  # as a worker starts (app/executor/worker.py)
+            frozen_at_start = gc.get_freeze_count()
+            medians = []
+            for freeze in (False, True):
+                times = []
+                for n in range(repeats + 50):
+                    code = f"{program}\n# {freeze} {n}" if mode == "new texts" else program
+                    to_json(sandbox.run(code).body)
+                    start = time.perf_counter()
+                    gc.collect()
+                    times.append((time.perf_counter() - start) * 1e6)
+                    if freeze:
+                        gc.freeze()
+                medians.append(statistics.median(times[50:]))
+            print(f"collection after a job, {mode}, {name}: {medians[0]:.0f} us collecting "
+                  f"only, {medians[1]:.0f} us with what survives frozen "
+                  f"(x{medians[1] / medians[0]:.2f}; {gc.get_freeze_count() - frozen_at_start:,}"
+                  " objects frozen)")
+            del sandbox
+            gc.unfreeze()
+            gc.collect()
+    gc.freeze()  # as profile_worker left it
+
+
 def _values_lists(value: Any) -> Iterator[Any]:
     """The ``values`` of every tensor view in a response body."""
     if isinstance(value, dict):
@@ -669,6 +710,8 @@ def replacement_cost(replacements: int = 5) -> None:
 def components(sandbox: Any) -> None:
     """CPU time of single pieces of a worker's work (best of many calls: robust on a shared
     machine): what the budget adds to an op, what a tensor view costs."""
+    import ast
+
     import torch
 
     from app.engine.budget import Budget
@@ -714,7 +757,9 @@ def components(sandbox: Any) -> None:
         ("torch.default_generator.manual_seed(0)",
          lambda: torch.default_generator.manual_seed(0)),
         ("parse + validate the tiny program", lambda: parse_program(TINY, settings)),
+        ("  of which ast.parse", lambda: ast.parse(TINY)),
         ("parse + validate the autograd64 program", lambda: parse_program(AUTOGRAD64, settings)),
+        ("  of which ast.parse", lambda: ast.parse(AUTOGRAD64)),
         ("view of a 2x3 tensor (first time in a request)", lambda: view(a)),
         ("  torch's repr of it", lambda: repr(a)),
         ("  fast_repr of it (same text)", lambda: fast_repr(a)),

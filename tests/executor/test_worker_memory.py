@@ -33,14 +33,18 @@ PROGRAMS = [TINY, AUTOGRAD64, TRAINING_LOOP, SIMPLE_NN, CUSTOM_DATASET, CYCLE,
 
 @pytest.fixture
 def worker_gc() -> Iterator[None]:
-    """This test process's collector as a worker's: start-up frozen, restored afterwards."""
+    """This test process's collector as a worker's: start-up frozen. Afterwards, frozen again
+    if it was before (the app's start-up freezes, and later tests' collections, timed repeats
+    of large cycles among them, must not walk the whole test process), else unfrozen."""
+    was_frozen = gc.get_freeze_count() > 0
     gc.collect()
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
         gc.collect()
+        if not was_frozen:
+            gc.unfreeze()
 
 
 def _run(sandbox: Sandbox, count: int, start: int) -> None:

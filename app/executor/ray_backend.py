@@ -37,7 +37,7 @@ import ray.exceptions
 
 from app import metrics
 from app.config import Settings
-from app.executor import oslayer
+from app.executor import answers, oslayer
 from app.executor import worker as worker_module
 from app.executor.base import Capacity, JobHandle, JobResult
 from app.executor.channel import AsyncChannel
@@ -119,23 +119,14 @@ class SandboxActor:
             status, body = self._run(job_id, kind, payload, deadline_s)
         finally:
             self._running = None
-        if len(body) > self._settings.max_response_bytes:
-            body = json.dumps({"ok": False, "error": {
-                "type": "LimitError", "line": None,
-                "message": f"the response would be {len(body):,} bytes; the limit is "
-                           f"{self._settings.max_response_bytes:,} (setting "
-                           "max_response_bytes)",
-                "hint": "Return smaller values, or fewer variables."}}).encode()
-            status = 200
+        status, body = answers.within_size(status, body, self._settings.max_response_bytes)
         return status, body, self._drain()
 
     def _run(self, job_id: str, kind: str, payload: dict[str, Any], deadline_s: float
              ) -> tuple[int, bytes]:
         handler = self._handlers.get(kind)
         if handler is None:
-            return 400, json.dumps({"ok": False, "error": {
-                "type": "ValueError", "message": f"unknown job kind {kind!r}", "line": None,
-                "hint": None}}).encode()
+            return answers.unknown_kind(kind)
 
         def emit(event: dict[str, Any]) -> None:
             json.dumps(event, allow_nan=False)  # the same check as a local worker's
@@ -166,11 +157,7 @@ class SandboxActor:
         try:
             return handler(payload, context)
         except Exception as failure:  # a handler's bug must not cost the worker
-            return 200, json.dumps({"ok": False, "steps": [], "stdout": "", "error": {
-                "type": "InternalError", "line": None,
-                "message": f"the {kind} job failed inside the sandbox "
-                           f"({type(failure).__name__})",
-                "hint": "Please report what you ran."}}).encode()
+            return answers.handler_failed(kind, failure)
 
     def _drain(self) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []

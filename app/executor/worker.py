@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from app.config import Settings
-from app.executor import oslayer
+from app.executor import answers, oslayer
 from app.executor.channel import BlockingChannel
 from app.executor.handlers import JobContext, load_handlers, warm_up_all
 
@@ -125,20 +125,14 @@ def worker_main(sock: socket.socket, settings_json: str, handler_specs: dict[str
         _limit_cpu_time(settings, deadline_s)
         handler = handlers.get(job["kind"])
         if handler is None:
-            _send_result(conn, 400, json.dumps({"ok": False, "error": {
-                "type": "ValueError", "message": f"unknown job kind {job['kind']!r}",
-                "line": None, "hint": None}}).encode(), settings)
+            _send_result(conn, *answers.unknown_kind(job["kind"]), settings)
             continue
         try:
             status, body = handler(job["payload"], _context(conn, settings, deadline_s))
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as failure:  # a handler's bug must not cost the worker
-            status, body = 200, json.dumps({"ok": False, "steps": [], "stdout": "", "error": {
-                "type": "InternalError", "line": None,
-                "message": f"the {job['kind']} job failed inside the sandbox "
-                           f"({type(failure).__name__})",
-                "hint": "Please report what you ran."}}).encode()
+            status, body = answers.handler_failed(job["kind"], failure)
         _send_result(conn, status, body, settings)
         del status, body
         release_job_garbage()
@@ -210,11 +204,5 @@ def _context(conn: BlockingChannel, settings: Settings, deadline_s: float) -> Jo
 
 
 def _send_result(conn: BlockingChannel, status: int, body: bytes, settings: Settings) -> None:
-    if len(body) > settings.max_response_bytes:
-        body = json.dumps({"ok": False, "error": {
-            "type": "LimitError", "line": None,
-            "message": f"the response would be {len(body):,} bytes; the limit is "
-                       f"{settings.max_response_bytes:,} (setting max_response_bytes)",
-            "hint": "Return smaller values, or fewer variables."}}).encode()
-        status = 200
+    status, body = answers.within_size(status, body, settings.max_response_bytes)
     conn.send(RESULT + f"{status:03d}".encode() + body)

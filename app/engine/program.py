@@ -37,7 +37,7 @@ from app.engine.predictions import PredictionCache
 from app.engine.resident import ResidentMemory
 from app.engine.sourcelines import SourceLines
 from app.engine.text import without_addresses
-from app.inspect.floats import FiniteView, Float32Values, finite_or_text
+from app.inspect.floats import FiniteView, Float32Values, as_lists, finite_or_text
 from app.inspect.gradtrace import GradTraceRecorder
 from app.inspect.graph import build_graph
 from app.inspect.memo import ViewMemo
@@ -550,7 +550,7 @@ def _dumps(body: dict[str, Any]) -> bytes:
     for one first: found, ValueError sends ``to_json`` to the standard library, which writes
     ``"nan"``. orjson writes 1e-05 as ``0.00001`` (the same number to every JSON reader)."""
     holders: dict[int, list[dict[str, Any]]] = {}
-    lists: dict[int, list[Any]] = {}
+    lists: dict[int, list[Any] | Float32Values] = {}
     if not _find_values(body, holders, lists):
         raise ValueError("a non-finite float")
     shared = [key for key, found in holders.items()
@@ -581,7 +581,7 @@ def _dumps(body: dict[str, Any]) -> bytes:
             if "elapsed_ms" in body:
                 document["elapsed_ms"] = body["elapsed_ms"]
         try:
-            return orjson.dumps(document)
+            return orjson.dumps(document, default=_as_written)
         except orjson.JSONEncodeError:
             pass
     finally:
@@ -591,15 +591,23 @@ def _dumps(body: dict[str, Any]) -> bytes:
             holder.clear()
             holder.update(items)
     # An int beyond 64 bits: the standard library writes it (the same data, nothing shared).
-    return json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+    return json.dumps(body, allow_nan=False, separators=(",", ":"), default=as_lists).encode()
 
 
-def _as_written(values: list[Any]) -> Any:
-    """A float32 list as the text it was read from (see Float32Values), any other as it is."""
-    return orjson.Fragment(values.text) if type(values) is Float32Values else values
+def _as_written(values: Any) -> Any:
+    """Float32Values as their text (orjson's own writing of them), any other value as it is;
+    also orjson's ``default``, for one met outside a ``values`` key."""
+    if type(values) is Float32Values:
+        return orjson.Fragment(values.text)
+    if isinstance(values, list):
+        return values
+    raise TypeError(f"{type(values).__name__} is not JSON serializable")
 
 
-def _size(values: list[Any]) -> int:
+
+def _size(values: list[Any] | Float32Values) -> int:
+    if type(values) is Float32Values:
+        return values.count
     return len(values) * (len(values[0]) if values and type(values[0]) is list else 1)
 
 
@@ -628,7 +636,7 @@ def _expand_refs(value: Any, shared: list[Any]) -> None:
 
 
 def _find_values(value: Any, holders: dict[int, list[dict[str, Any]]],
-                 lists: dict[int, list[Any]]) -> bool:
+                 lists: dict[int, list[Any] | Float32Values]) -> bool:
     """Every dict with a ``values`` list, by the list's identity; False as soon as a
     non-finite float is met anywhere (the lists' items included)."""
     if type(value) is FiniteView:  # finite where it was built: its values and grad only
@@ -646,7 +654,7 @@ def _find_values(value: Any, holders: dict[int, list[dict[str, Any]]],
                     return False
             elif key == "values" and (kind is list or kind is Float32Values):
                 if id(item) not in lists:
-                    # Float32Values are finite: read back from orjson's text of them.
+                    # Float32Values are finite: orjson wrote their text without a null.
                     if kind is list and not _all_finite(item):
                         return False
                     lists[id(item)] = item
@@ -689,6 +697,8 @@ def _finite_item(item: Any) -> bool:
 
 
 def _scrub(value: Any) -> Any:
+    if type(value) is Float32Values:
+        return value.items  # finite
     if isinstance(value, float):
         return finite_or_text(value)
     if isinstance(value, dict):

@@ -13,11 +13,12 @@ import torch
 
 from app.engine.builtins import bounded_repr
 from app.engine.text import without_addresses
-from app.inspect.floats import FiniteView, finite_float32, finite_or_text
+from app.inspect.floats import FiniteView, Float32Values, finite_or_text, float32_values
 from app.inspect.memo import VALUE_BYTES, ViewMemo
 
 
-def tensor_values(tensor: torch.Tensor, max_values: int) -> tuple[list[Any], bool]:
+def tensor_values(tensor: torch.Tensor, max_values: int
+                  ) -> tuple[list[Any] | Float32Values, bool]:
     """The first ``max_values`` elements in row-major order, and whether more exist. Runs
     once per variable per step, so it keeps to a few torch calls."""
     numel = tensor.numel()
@@ -29,7 +30,7 @@ def tensor_values(tensor: torch.Tensor, max_values: int) -> tuple[list[Any], boo
         # A view of the first values through numpy: a third of torch's slicing dispatch,
         # which each variable of each step paid.
         array = data.numpy().reshape(-1)[:count]
-        shown = finite_float32(array) if array.dtype == np.float32 else None
+        shown = float32_values(array) if array.dtype == np.float32 else None
         if shown is not None:
             return shown, numel > max_values
         head = torch.from_numpy(array)
@@ -49,7 +50,7 @@ def tensor_values(tensor: torch.Tensor, max_values: int) -> tuple[list[Any], boo
         # 0.10000000149011612), as the other views write it: orjson's writer (1.6 us for a
         # dozen values) where all are finite, numpy's text (5.5 us) where "nan" must be said.
         array = head.cpu().numpy()
-        shown = finite_float32(array)
+        shown = float32_values(array)
         if shown is not None:
             return shown, numel > max_values
         return [finite_or_text(float(text)) for text in array.astype(str)], \
@@ -87,14 +88,14 @@ def compact_tensor(tensor: torch.Tensor, max_values: int, memo: ViewMemo | None 
 
 
 def shown_values(tensor: torch.Tensor, max_values: int, memo: ViewMemo | None = None
-                 ) -> tuple[list[Any], bool]:
+                 ) -> tuple[list[Any] | Float32Values, bool]:
     """``tensor_values``, found in ``memo`` by the bytes of those values where it can be: a
     frame repeats every variable, and a rerun makes the same tensors. The list is shared:
     read only."""
     key = _values_key(tensor, max_values) if memo is not None else None
     if key is None or memo is None:
         return tensor_values(tensor, max_values)
-    found: tuple[list[Any], bool] | None = memo.get(key)
+    found: tuple[list[Any] | Float32Values, bool] | None = memo.get(key)
     if found is None:
         found = tensor_values(tensor, max_values)
         memo.put(key, found, len(key[2]) + VALUE_BYTES * len(found[0]))

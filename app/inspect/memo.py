@@ -14,10 +14,11 @@ program the worker already keeps, and an entry is found only by a run that made 
 the same bytes itself: it learns nothing it did not compute. Entries a run adds stay for the
 next runs only up to ``max_kept_bytes``; the rest are dropped when the run ends.
 
-The entries kept for the next runs hold their value lists as JSON text, read back once per
-run on a hit (~25 us for 1,024 values, ~0.3 us for a trace's dozen): as lists, every cyclic
-collection walked them (the worker collects after every answer), and sixteen programs' views
-made each collection 0.5 ms longer. And no list is shared between two runs' responses.
+The entries kept for the next runs hold their value lists as JSON text: as lists, every
+cyclic collection walked them (the worker collects after every answer), and sixteen programs'
+views made each collection 0.5 ms longer. A float32 list is a Float32Values around the same
+text again, read by nobody on the way to the response; another list is read back once per
+run on a hit. And no list object is shared between two runs' responses.
 """
 
 from __future__ import annotations
@@ -76,9 +77,10 @@ class ViewMemo:
         return len(self._kept) + len(self._run)
 
 
-# A value list kept as JSON text: (_PACKED, text, float32), a plain tuple of atoms, which the
+# A value list kept as JSON text: (_PACKED, text, count), a plain tuple of atoms, which the
 # collector stops tracking (it untracks exact tuples only: a NamedTuple stays tracked).
-# float32: read back as Float32Values, the text being orjson's writing of float32s.
+# count: the number of values of a Float32Values, which is rebuilt around the same text
+# (nothing read); None for another list, read back with orjson.
 _PACKED = object()
 
 
@@ -88,10 +90,10 @@ def _packed(value: tuple[Any, ...]) -> tuple[Any, ...] | None:
     items = []
     for item in value:
         if type(item) is Float32Values:
-            item = (_PACKED, item.text, True)
+            item = (_PACKED, item.text, item.count)
         elif isinstance(item, list):
             try:
-                item = (_PACKED, orjson.dumps(item), False)
+                item = (_PACKED, orjson.dumps(item), None)
             except orjson.JSONEncodeError:
                 return None
         items.append(item)
@@ -105,6 +107,5 @@ def _unpacked(value: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _read(packed: tuple[Any, ...]) -> Any:
-    _, text, float32 = packed
-    values = orjson.loads(text)
-    return Float32Values(values, text) if float32 else values
+    _, text, count = packed
+    return orjson.loads(text) if count is None else Float32Values(text, count)

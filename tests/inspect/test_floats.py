@@ -12,7 +12,14 @@ import torch
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
-from app.inspect.floats import finite_float32, finite_number, finite_or_text, shortest_float32
+from app.inspect.floats import (
+    Float32Values,
+    as_lists,
+    finite_float32,
+    finite_number,
+    finite_or_text,
+    shortest_float32,
+)
 
 
 def _significant_digits(text: str) -> int:
@@ -71,6 +78,45 @@ def test_a_non_finite_value_is_told_by_orjsons_text(bad: float) -> None:
         shortest_float32(values)
     values[1, 1] = 3.0
     assert finite_float32(values) == [[0.5, 1.0], [2.0, 3.0]]
+
+
+def test_the_extremes_of_float32_are_finite_to_the_text_check() -> None:
+    info = np.finfo(np.float32)
+    values = np.array([info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 1e-45,
+                       3.4e38, 1e20, 1e-20], dtype=np.float32)
+    shown = finite_float32(values)
+    assert type(shown) is Float32Values and b"n" not in shown.text
+    assert np.array_equal(np.array(shown.items, dtype=np.float32), values)
+
+
+def test_float32_values_are_read_only_when_python_reads_them() -> None:
+    values = np.array([[0.1, 2.0], [-0.0, 1 / 3]], dtype=np.float32)
+    shown = finite_float32(values)
+    assert type(shown) is Float32Values
+    assert shown._items is None  # written, not read: the response writer needs the text only
+    assert shown.count == 4 and shown.text == b"[[0.1,2.0],[-0.0,0.33333334]]"
+    assert len(shown) == 2 and shown[1][1] == 0.33333334
+    assert [*shown] == [[0.1, 2.0], [-0.0, 0.33333334]]
+    assert shown == [[0.1, 2.0], [-0.0, 0.33333334]] and shown != [[0.1, 2.0]]
+    assert shown == finite_float32(values.copy())
+    assert json.dumps({"v": shown}, default=as_lists) == '{"v": [[0.1, 2.0], [-0.0, 0.33333334]]}'
+    with pytest.raises(TypeError):
+        shown[0] = [1.0, 1.0]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        hash(shown)
+    assert finite_float32(np.array(0.1, dtype=np.float32)) == 0.1  # 0-d: a float
+
+
+def test_a_body_written_to_json_reads_no_float32_values() -> None:
+    sandbox = Sandbox(Settings())
+    code = "x = torch.randn(40, 40)\ny = x * 2\ny"
+    for _ in range(2):  # a new program, then a rerun that finds the views in the memo
+        body = sandbox.run(code).body
+        written = to_json(body)
+        values = body["result"]["values"]
+        assert type(values) is Float32Values and values._items is None
+        assert values.text in written
+        assert from_json(written)["result"]["values"] == values
 
 
 @pytest.mark.parametrize(("value", "written", "read"), [

@@ -13,7 +13,7 @@ import pytest
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
-from app.inspect.floats import FiniteView, Float32Values
+from app.inspect.floats import FiniteView, Float32Values, as_lists
 
 AUTOGRAD64 = """x = torch.randn(64, 64, requires_grad=True)
 w = torch.randn(64, 64, requires_grad=True)
@@ -25,7 +25,7 @@ w.grad"""
 
 def _plain(body: dict[str, Any]) -> Any:
     """What the standard library alone makes of the body (no shared values, no orjson)."""
-    return json.loads(json.dumps(body, allow_nan=False))
+    return json.loads(json.dumps(body, allow_nan=False, default=as_lists))
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_views_write_their_own_non_finite_values_as_text(sandbox: Sandbox, code:
     views = list(_finite_views(body))
     assert views
     for view in views:
-        json.dumps(view, allow_nan=False)  # raises on a non-finite float
+        json.dumps(view, allow_nan=False, default=as_lists)  # raises on a non-finite float
     assert from_json(to_json(body)) == _plain(body)
     assert b"null" not in to_json(body).split(b'"values":')[1][:40]
 

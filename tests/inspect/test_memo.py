@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 import torch
 
 from app.config import Settings
@@ -172,11 +173,15 @@ def test_values_that_json_cannot_write_are_kept_for_the_run_only() -> None:
 
 def test_a_rerun_gets_lists_of_its_own() -> None:
     """What one response holds is never another run's list: a reader that changes one
-    cannot change what the next run shows."""
+    cannot change what the next run shows. float32 values cannot be changed at all."""
     sandbox = Sandbox(Settings())
     first = sandbox.run(AUTOGRAD).body
-    first["result"]["values"][0][0] = "changed"
-    first["trace"]["frames"][0]["variables"][0]["values"][0] = "changed"
+    picture = first["trace"]["frames"][0]["variables"][0]["values"]
+    with pytest.raises(TypeError):
+        picture[0] = "changed"
+    first["result"]["values"][0][0] = "changed"  # a row of the list read from the text
+    picture.items[0] = "changed"
     again = sandbox.run(AUTOGRAD).body
     assert again["result"]["values"][0][0] != "changed"
     assert again["trace"]["frames"][0]["variables"][0]["values"][0] != "changed"
+    assert b"changed" not in to_json(first)  # the text is written, not the list read from it

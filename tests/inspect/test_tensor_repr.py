@@ -15,6 +15,7 @@ import torch
 
 from app.engine.program import Sandbox, from_json, to_json
 from app.inspect import tensor_repr
+from app.inspect.floats import as_lists
 from app.inspect.tensors import StorageLabels, ViewBuilder
 
 _DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64,
@@ -131,7 +132,7 @@ def test_shared_values_are_written_once_and_read_back_the_same(sandbox: Sandbox,
                                                                 code: str) -> None:
     body = sandbox.run(code).body
     try:
-        expected = json.loads(json.dumps(body, allow_nan=False))
+        expected = json.loads(json.dumps(body, allow_nan=False, default=as_lists))
     except ValueError:  # non-finite floats: to_json writes them as strings
         assert b'"nan"' in to_json(body)
         return

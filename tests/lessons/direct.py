@@ -23,6 +23,8 @@ from torch.nn import functional
 from torch.overrides import TorchFunctionMode
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from app.inspect.floats import Float32Values
+
 
 def _is_cuda(value: Any) -> bool:
     if isinstance(value, str):
@@ -95,6 +97,8 @@ def _same_number(view_value: Any, value: Any) -> bool:
 
 
 def _same_values(view_values: Any, values: Any) -> bool:
+    if type(view_values) is Float32Values:  # float32 values as the sandbox keeps them
+        view_values = view_values.items
     if isinstance(values, list):
         return (isinstance(view_values, list) and len(view_values) == len(values)
                 and all(_same_values(v, w) for v, w in zip(view_values, values, strict=True)))

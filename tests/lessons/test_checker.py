@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 
 from app import i18n
-from app.engine.program import Sandbox
+from app.engine.program import Sandbox, from_json, to_json
 from app.lessons.checker import evaluate_attempt, shape_text, untouched
 from app.lessons.models import Check
 from tests.japanese import in_japanese
 
 
 def run(sandbox: Sandbox, code: str) -> dict[str, Any]:
-    return sandbox.run(code, 0, "cpu").body
+    """The document the checker reads: a worker's answer, as the web process receives it."""
+    return from_json(to_json(sandbox.run(code, 0, "cpu").body))
 
 
 def verdict(sandbox: Sandbox, student: str, reference: str, *checks: Check) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 
 from app.config import Settings
 from app.engine.program import Sandbox, from_json, to_json
+from app.inspect.floats import as_lists
 
 SPOOFS = [
     # marker-shaped text everywhere a program puts text: values, keys, stdout, a step's source
@@ -33,5 +34,5 @@ def sandbox() -> Sandbox:
 def test_marker_shaped_text_stays_text(sandbox: Sandbox, code: str) -> None:
     body = sandbox.run(code).body
     assert body["ok"], body
-    expected = json.loads(json.dumps(body, allow_nan=False))
+    expected = json.loads(json.dumps(body, allow_nan=False, default=as_lists))
     assert from_json(to_json(body)) == expected

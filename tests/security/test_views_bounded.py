@@ -24,6 +24,7 @@ from torch import nn
 
 from app.config import Settings
 from app.engine.program import Sandbox, to_json
+from app.inspect.floats import as_lists
 from app.inspect.tensors import StorageLabels, ViewBuilder
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
@@ -39,6 +40,7 @@ _MEASURE = textwrap.dedent("""
     import json, resource, sys, time
     import numpy as np, torch
     torch.set_num_threads(1)
+    from app.inspect.floats import as_lists
     from app.inspect.tensors import StorageLabels, ViewBuilder
     views = ViewBuilder(1024, 4000, StorageLabels())
     views.view(torch.ones(3))  # the repr's one-time self-check is not part of a view
@@ -48,7 +50,7 @@ _MEASURE = textwrap.dedent("""
     view = views.view(value)
     elapsed = time.perf_counter() - start
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
-    print(json.dumps({"seconds": elapsed, "peak_kib": grown, "view": view}))
+    print(json.dumps({"seconds": elapsed, "peak_kib": grown, "view": view}, default=as_lists))
 """)
 
 HUGE = ["torch.zeros(1).expand(10**10)", "torch.zeros(1).expand(10**5, 10**5)",
@@ -67,7 +69,7 @@ def test_views_of_huge_expanded_tensors_copy_nothing_of_their_size(expression: s
     assert measured["seconds"] < 0.05, measured["seconds"]
     assert measured["peak_kib"] < 50 * 1024, f"{measured['peak_kib'] / 1024:.0f} MB"
     view = measured["view"]
-    assert view["truncated"] is True and len(json.dumps(view["values"])) < 20_000
+    assert view["truncated"] is True and len(json.dumps(view["values"], default=as_lists)) < 20_000
     assert len(view["repr"]) <= 4002
 
 
@@ -144,7 +146,7 @@ def test_one_view_costs_a_few_ms(make: Any, settings: Settings) -> None:
     for _ in range(3):
         view = views.view(value)
     assert (time.perf_counter() - start) / 3 < 0.02
-    assert len(json.dumps(view, default=str)) < 200_000
+    assert len(json.dumps(view, default=as_lists)) < 200_000
 
 
 def test_a_view_shows_a_bounded_number_of_values(settings: Settings) -> None:
@@ -200,7 +202,7 @@ def _objects() -> dict[str, Any]:
 @pytest.mark.parametrize("name", sorted(_objects()))
 def test_views_carry_no_memory_address(name: str, settings: Settings) -> None:
     view = _views(settings).view(_objects()[name])
-    assert not _ADDRESS.search(json.dumps(view)), view
+    assert not _ADDRESS.search(json.dumps(view, default=as_lists)), view
 
 
 def test_program_output_carries_no_memory_address(sandbox: Sandbox) -> None:

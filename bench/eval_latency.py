@@ -662,8 +662,11 @@ def between_jobs(repeats: int) -> None:
 
 def _values_lists(value: Any) -> Iterator[Any]:
     """The ``values`` of every tensor view in a response body."""
+    from app.inspect.floats import Float32Values
+
     if isinstance(value, dict):
-        if value.get("kind") == "tensor" and isinstance(value.get("values"), list):
+        if value.get("kind") == "tensor" and isinstance(value.get("values"),
+                                                        (list, Float32Values)):
             yield value["values"]
         for item in value.values():
             yield from _values_lists(item)

@@ -16,9 +16,8 @@ from starlette.types import Scope
 
 from app.callers import CallerRefusedError
 from app.executor.base import QueueFullError
-from app.message import Message
+from app.message import Message, error_body
 from app.ratelimit import RateLimitedError
-from app.schemas import error_body
 from app.validation import explain
 from app.web import render, wants_html_page
 

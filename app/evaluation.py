@@ -17,7 +17,8 @@ from app.engine.job import CHECKED_MARK
 from app.engine.parser import check_mark, validate_program
 from app.engine.program import from_json
 from app.executor.base import Executor, Job, JobResult
-from app.schemas import EvalRequest, error_body
+from app.message import error_body
+from app.schemas import EvalRequest
 
 
 @dataclass

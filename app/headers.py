@@ -12,7 +12,7 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.schemas import error_body
+from app.message import error_body
 
 # "Name: value\r\n": what a header line costs on the wire beyond its name and value; counted
 # so that thousands of tiny headers add up like one large one.

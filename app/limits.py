@@ -7,7 +7,7 @@ import json
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as ASGIMessage
 
-from app.message import Message, error_info
+from app.message import Message, error_body
 
 
 class BodySizeLimitMiddleware:
@@ -40,10 +40,10 @@ class BodySizeLimitMiddleware:
             await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({"ok": False, "error": error_info(
+        body = json.dumps(error_body(
             "LimitError", Message("the request body is larger than {limit:,} bytes (setting "
                                   "max_body_bytes)", limit=self.max_bytes), None,
-            Message("Send a shorter program.")), "steps": [], "stdout": ""}).encode()
+            Message("Send a shorter program."))).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})

@@ -140,6 +140,15 @@ def error_info(type_: str, message: Text, line: int | None, hint: Text | None,
     return info
 
 
+def error_body(type_: str, message: Text, line: int | None = None, hint: Text | None = None,
+               *, max_message_chars: int | None = None, **extra: Any) -> dict[str, Any]:
+    """The contract's ``ok: false`` envelope, the one builder of it for every layer (the web
+    process, a worker, the sandbox): ``error``, then ``steps`` and ``stdout`` (empty unless
+    ``extra`` gives them), then the rest of ``extra`` (``notices``, ``variables`` ...)."""
+    return {"ok": False, "error": error_info(type_, message, line, hint, max_message_chars),
+            "steps": [], "stdout": "", **extra}
+
+
 def with_i18n(**fields: Text | None) -> dict[str, Any]:
     """Each field as English text (or None), with ``<field>_i18n`` beside it when it is a
     catalog message: ``with_i18n(reason=..., hint=...)`` for a training run's summary."""

@@ -12,7 +12,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.jsonmodel import JsonModel
-from app.message import Text, error_info
 
 EXAMPLE_PROGRAM = ("A = torch.tensor([[1, 2, 3], [4, 5, 6]])\n"
                    "B = torch.tensor([[1, 4], [2, 5], [3, 6]])\n"
@@ -282,9 +281,3 @@ class EvalResponse(BaseModel):
                                   "the order they were made (ok:true only).")
     error: ErrorInfo | None = None
 
-
-def error_body(type_: str, message: Text, line: int | None = None, hint: Text | None = None,
-               **extra: Any) -> dict[str, Any]:
-    """An ``ok: false`` body for errors found before any worker ran."""
-    return {"ok": False, "error": error_info(type_, message, line, hint),
-            "steps": [], "stdout": "", **extra}

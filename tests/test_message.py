@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from app import i18n
-from app.message import MAX_NESTING, Message, error_info, split_notices
+from app.message import MAX_NESTING, Message, error_body, error_info, split_notices
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
@@ -109,6 +109,29 @@ def test_error_info_keeps_the_english_fields_and_adds_the_msgids() -> None:
     plain = error_info("RuntimeError", "torch's own words", 3, None)
     assert plain == {"type": "RuntimeError", "message": "torch's own words", "line": 3,
                      "hint": None}
+
+
+def test_one_envelope_for_every_error_body() -> None:
+    body = error_body("ValueError", "bad", 2, "Fix it.")
+    assert body == {"ok": False, "error": {"type": "ValueError", "message": "bad", "line": 2,
+                                           "hint": "Fix it."}, "steps": [], "stdout": ""}
+    # The sandbox's own fields keep the contract's order: steps and stdout where the empty
+    # ones were, the rest after them; a long message is cut.
+    steps = [{"line": 1}]
+    ran = error_body("RuntimeError", "x" * 50, 1, None, max_message_chars=10, steps=steps,
+                     stdout="hi\n", notices=[], elapsed_ms=1.5)
+    assert list(ran) == ["ok", "error", "steps", "stdout", "notices", "elapsed_ms"]
+    assert ran["steps"] is steps and ran["stdout"] == "hi\n"
+    assert ran["error"]["message"] == "x" * 10 + " …"
+
+
+def test_no_error_envelope_is_written_by_hand() -> None:
+    """app/message.py's error_body is the one builder of ``{"ok": False, "error": ...}``."""
+    found = [f"{path.relative_to(APP)}:{number}"
+             for path in sorted(APP.rglob("*.py")) if path.name != "message.py"
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if '"ok": False' in line and "_EXAMPLE" not in line]  # the API docs' example
+    assert found == []
 
 
 def test_notices_stay_text_with_their_msgids_beside() -> None:

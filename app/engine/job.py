@@ -14,6 +14,7 @@ from app.config import Settings
 from app.engine.exceptions import PROCESS_STOPS
 from app.engine.program import Sandbox, to_json
 from app.executor.handlers import JobContext
+from app.message import error_body
 
 # A program that touches the common paths once, so the first real request does not pay for
 # lazy imports and meta-kernel registration (several hundred ms otherwise), nor for
@@ -83,8 +84,7 @@ def run_eval(payload: dict[str, Any], context: JobContext) -> tuple[int, bytes]:
     except PROCESS_STOPS:
         raise
     except BaseException as failure:  # a bug of ours must not cost the worker
-        return 200, json.dumps({"ok": False, "steps": [], "stdout": "", "error": {
-            "type": "InternalError", "line": None,
-            "message": f"the playground could not describe the result "
-                       f"({type(failure).__name__})",
-            "hint": "Please report the program; end it with a simpler value."}}).encode()
+        return 200, json.dumps(error_body(
+            "InternalError", f"the playground could not describe the result "
+            f"({type(failure).__name__})", None,
+            "Please report the program; end it with a simpler value.")).encode()

@@ -44,7 +44,7 @@ from app.inspect.memo import ViewMemo
 from app.inspect.provenance import ProvenanceLimits, ProvenanceRecorder
 from app.inspect.stepper import StepperLimits, StepTracer
 from app.inspect.tensors import StorageLabels, ViewBuilder
-from app.message import Message, Text, error_info, split_notices
+from app.message import Message, Text, error_body, split_notices
 
 _MAX_STEP_SOURCE = 200
 _MAX_MESSAGE = 2_000
@@ -480,8 +480,10 @@ def _assigned_name(stmt: ast.stmt) -> str | None:
 def _error_body(type_: str, message: Text, line: int | None, hint: Text | None,
                 steps: list[dict[str, Any]], stdout: str, notices: list[Text],
                 **extra: Any) -> dict[str, Any]:
-    return {"ok": False, "error": error_info(type_, message, line, hint, _MAX_MESSAGE),
-            "steps": steps, "stdout": stdout, "notices": notices, **extra}
+    """The contract's envelope with what the program did before it failed; its message is
+    bounded (a program chooses it)."""
+    return error_body(type_, message, line, hint, max_message_chars=_MAX_MESSAGE, steps=steps,
+                      stdout=stdout, notices=notices, **extra)
 
 
 def _finished(outcome: Outcome) -> Outcome:

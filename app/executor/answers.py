@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 
-from app.message import error_info
+from app.message import error_body
 
 Answer = tuple[int, bytes]
 
 
 def _answer(status: int, type_: str, message: str, hint: str | None) -> Answer:
-    body = {"ok": False, "error": error_info(type_, message, None, hint), "steps": [],
-            "stdout": ""}
-    return status, json.dumps(body).encode()
+    return status, json.dumps(error_body(type_, message, None, hint)).encode()
 
 
 def unknown_kind(kind: str) -> Answer:

@@ -45,7 +45,7 @@ from app.executor.base import (
 from app.executor.channel import AsyncChannel, BlockingChannel
 from app.executor.fairqueue import FairQueue
 from app.executor.handlers import HandlerSpecs, load_handler
-from app.message import Message, Text, error_info
+from app.message import Message, Text, error_body
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,7 @@ class _LocalJob:
 
 
 def _error_result(type_: str, message: Text, hint: Text | None) -> JobResult:
-    body = {"ok": False, "error": error_info(type_, message, None, hint), "steps": [],
-            "stdout": "", "notices": []}
-    return JobResult(200, json.dumps(body).encode())
+    return JobResult(200, json.dumps(error_body(type_, message, None, hint, notices=[])).encode())
 
 
 # Weight of the newest duration in a lane's running average (for start estimates).

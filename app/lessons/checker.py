@@ -18,10 +18,10 @@ from app.config import Settings
 from app.evaluation import evaluate
 from app.executor.base import Executor, QueueFullError
 from app.lessons.models import Check, ExerciseSection
-from app.message import Message, Text
+from app.message import Message, Text, error_body
 from app.playground import service
 from app.playground.grid import format_number
-from app.schemas import EvalRequest, error_body
+from app.schemas import EvalRequest
 
 DEFAULT_TOLERANCE = 1e-4  # float32 maths through different kernels differs in the 6th digit
 MAX_QUOTED = 60  # characters of a printed line quoted in a message

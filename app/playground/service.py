@@ -13,12 +13,12 @@ from app.callers import Caller, caller_of
 from app.config import Settings
 from app.evaluation import evaluate
 from app.executor.base import Executor, QueueFullError
-from app.message import Message, Text
+from app.message import Message, Text, error_body
 from app.playground import compare as compare_mod
 from app.playground import export, permalink, presets
 from app.playground.permalink import Share
 from app.ratelimit import RateLimitedError, enforce_rate_limit
-from app.schemas import EvalRequest, error_body
+from app.schemas import EvalRequest
 from app.validation import explain
 
 DEFAULT_EXAMPLE = presets.EXAMPLES[0]

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app import metrics
 from app.deps import CallerDep, ExecutorDep, SettingsDep
-from app.schemas import error_body
+from app.message import error_body
 from app.training.runs import RunEndedError, RunNotFoundError, RunRegistry, TooManyRunsError
 from app.training.schemas import Control, RunCreated, RunView
 from app.training.spec import SpecLimitError, TrainSpec

@@ -22,6 +22,7 @@ from app.playground.charts import (
     line_chart,
 )
 from app.playground.grid import format_number
+from app.training.schemas import TERMINAL
 from app.training.spec import DEFAULT_LR
 
 
@@ -36,7 +37,6 @@ RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # Okabe-Ito tones (static/app.css tone-0 .. tone-7) in the order runs get them: the darker,
 # most distinct hues first; yellow (tone-3) last, as it is faint on white.
 RUN_TONES = (4, 5, 2, 6, 0, 1, 7, 3)
-STATUS_ENDED = ("finished", "cancelled", "timed_out", "diverged", "failed")
 # The notices the training core sends (app/training/job.py), so the page can show them in
 # the reader's language; any other notice is shown as the core wrote it.
 CORE_NOTICES = frozenset({
@@ -232,7 +232,7 @@ def run_page(view: dict[str, Any], start: dict[str, Any] | None,
     x_range = (0.0, float(max(1, progress["epochs"])))
     page = RunPage(
         id=view["id"], label=run_label(view), status=view["status"],
-        done=view["status"] in STATUS_ENDED, cancel_requested=view["cancel_requested"],
+        done=view["status"] in TERMINAL, cancel_requested=view["cancel_requested"],
         device=view["device"], notices=[(n, n in CORE_NOTICES) for n in view["notices"]],
         counters=counters, task=task,
         loss=line_chart(loss_series, log_y=True, x_range=x_range),
@@ -443,7 +443,7 @@ def recent_runs(views: Sequence[dict[str, Any]], selected: Iterable[str] = ()) -
                 metric = f"{key} {_text(values[-1])}"
                 break
         out.append(RecentRun(view["id"], run_label(view), view["status"],
-                             view["status"] in STATUS_ENDED, metric, view["id"] in chosen))
+                             view["status"] in TERMINAL, metric, view["id"] in chosen))
     return out
 
 
@@ -508,7 +508,7 @@ def compare_page(views: Sequence[dict[str, Any]]) -> ComparePage:
     return ComparePage(
         rows=rows, loss=line_chart(loss, log_y=True),
         accuracy=line_chart(acc, y_range=(0.0, 1.0)) if acc else None,
-        lr=line_chart(lrs), running=any(v["status"] not in STATUS_ENDED for v in views),
+        lr=line_chart(lrs), running=any(v["status"] not in TERMINAL for v in views),
         ids=[v["id"] for v in views])
 
 

@@ -29,12 +29,12 @@ from app.executor.base import Executor, Job, JobHandle, JobResult, QueuePosition
 from app.message import Message, with_i18n
 from app.training import driver
 from app.training.control import COMMANDS
+from app.training.schemas import TERMINAL
 from app.training.spec import RunPlan, TrainSpec, check_limits, plan
 from app.training.store import RunStore, StoredRun, StoreError
 
 log = logging.getLogger(__name__)
 
-TERMINAL = frozenset({"finished", "cancelled", "timed_out", "diverged", "failed"})
 
 # Columns kept per step and per epoch for GET /runs/{id} (columnar: ready for a chart).
 STEP_COLUMNS = ("epoch", "iteration", "total_iteration", "loss", "lr", "grad_norm",

@@ -9,6 +9,10 @@ from pydantic import BaseModel, Field
 
 RunStatus = Literal["queued", "running", "paused", "finished", "cancelled", "timed_out",
                     "diverged", "failed"]
+# The statuses a run ends in (queued -> running (<-> paused) -> one of these); the one list
+# the store, the API and the pages read.
+TERMINAL: frozenset[RunStatus] = frozenset({"finished", "cancelled", "timed_out", "diverged",
+                                            "failed"})
 Control = Literal["pause", "resume", "step"]
 
 

@@ -26,6 +26,9 @@ Run:  .venv/bin/python bench/eval_latency.py [--quick] [--before-root DIR]   (or
       .venv/bin/python bench/eval_latency.py --fresh   every request's program text is new,
                                                        so no cache keyed by it answers
       .venv/bin/python bench/eval_latency.py --profile-worker   where a worker's time goes
+      .venv/bin/python bench/eval_latency.py --without-replacement   also the product with
+                                           its workers never replaced (worker_max_programs
+                                           out of reach): what replacing them costs
       .venv/bin/python bench/eval_latency.py --same-bytes DIR   a perf change must not change
                                                                 a byte: compare with DIR
       .venv/bin/python bench/eval_latency.py --same-data DIR    the same data once decoded
@@ -76,6 +79,8 @@ PROGRAMS = {"tiny": TINY, "autograd64": AUTOGRAD64}
 # the program's text (the web process's check, the worker's parse cache and view memo)
 # answers it: what a program sent for the first time costs.
 FRESH_MARK = "\n# request "
+# The label of --without-replacement's server (the table's server column is 9 wide).
+NO_REPLACEMENT = "noreplace"
 # Issue 13's aims, against the baseline measured in the same round: p50 latency at one
 # connection at most 1.5x (tiny and autograd64), requests/s at 32 connections at least 75%.
 AIM_P50_RATIO = 1.5
@@ -142,6 +147,13 @@ def create_baseline_app() -> Any:
 
 
 # ================================================================================ servers
+# uvicorn's script, as `make run` and the Dockerfile start the app: how the server is started
+# matters to what replacing a worker costs (multiprocessing's children may run the parent's
+# main script again; app/executor/prefork.py). `python -m uvicorn` where there is no script.
+_SCRIPT = Path(sys.executable).with_name("uvicorn")
+_UVICORN = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "uvicorn"]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -162,7 +174,7 @@ class Server:
         env = {**os.environ, **self.env}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.root), str(ROOT),
                                                           env.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "uvicorn", *self.target, *SERVER_OPTIONS,
+        command = [*_UVICORN, *self.target, *SERVER_OPTIONS,
                    "--host", HOST, "--port", str(self.port), "--log-level", "warning",
                    "--no-access-log"]
         self.process = subprocess.Popen(command, cwd=self.root, env=env,
@@ -462,10 +474,13 @@ def report(results: Results, names: list[str]) -> bool:
         print(f"  aims ({program}): p50 x{_median(p50s):.2f} <= x{AIM_P50_RATIO}: "
               f"{'met' if ok_latency else 'MISSED'}; requests/s {_median(loads):.0%} >= "
               f"{AIM_THROUGHPUT_RATIO:.0%} of baseline: {'met' if ok_rps else 'MISSED'}")
-    if "before" in names:
-        print(f"product (this checkout) / before (--before-root){note}:")
+    for other, said in (("before", "before (--before-root)"),
+                        (NO_REPLACEMENT, f"{NO_REPLACEMENT} (--without-replacement)")):
+        if other not in names:
+            continue
+        print(f"product (this checkout) / {said}{note}:")
         for program in PROGRAMS:
-            per_round = _ratios(results, program, "product", "before")
+            per_round = _ratios(results, program, "product", other)
             p50s, p99s, loads = (list(column) for column in zip(*per_round, strict=True))
             print(f"  {program:<11} p50 latency x{_spread(p50s, '.2f')}   p99 latency "
                   f"x{_spread(p99s, '.2f')}   requests/s x{_spread(loads, '.2f')}")
@@ -486,12 +501,18 @@ def _machine() -> str:
             f"load average {os.getloadavg()[0]:.2f} (1 min)")
 
 
-async def run_all(plan: Plan, before_root: Path | None, fresh: bool = False) -> Results:
+async def run_all(plan: Plan, before_root: Path | None, fresh: bool = False,
+                  without_replacement: bool = False) -> Results:
     unlimited = {"PLAYGROUND_RATE_LIMIT_PER_MINUTE": str(10**9)}
     servers = [Server("product", ["app.main:app"], env=unlimited),
                Server("baseline", ["bench.eval_latency:create_baseline_app", "--factory"])]
     if before_root is not None:
         servers.append(Server("before", ["app.main:app"], env=unlimited, root=before_root))
+    if without_replacement:
+        # The same checkout, its workers never replaced: worker_max_programs (a security
+        # bound, 500 by default) out of reach of any run.
+        servers.append(Server(NO_REPLACEMENT, ["app.main:app"], env={
+            **unlimited, "PLAYGROUND_WORKER_MAX_PROGRAMS": str(10**9)}))
     results: Results = {}
     try:
         for server in servers:
@@ -979,6 +1000,8 @@ def main() -> int:
                         "as float32) on a corpus of programs")
     parser.add_argument("--dump-responses", nargs=2, metavar=("CORPUS", "OUT"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--without-replacement", action="store_true",
+                        help="also measure the product with its workers never replaced")
     parser.add_argument("--fresh", action="store_true",
                         help="make every request's program text new (a numbered comment), so "
                         "no cache keyed by the text answers it")
@@ -1015,10 +1038,12 @@ def main() -> int:
           f"load, {CONNECTIONS} connections, up to {plan.load_seconds:g} s", flush=True)
     loop = _new_loop()
     try:
-        results = loop.run_until_complete(run_all(plan, args.before_root, args.fresh))
+        results = loop.run_until_complete(run_all(plan, args.before_root, args.fresh,
+                                                  args.without_replacement))
     finally:
         loop.close()
-    names = ["product", "baseline"] + (["before"] if args.before_root else [])
+    names = ["product", "baseline"] + (["before"] if args.before_root else []) \
+        + ([NO_REPLACEMENT] if args.without_replacement else [])
     report(results, names)
     print(f"after the run: {_machine()}")
     return 0

@@ -23,7 +23,7 @@ from app.playground.charts import (
 )
 from app.playground.grid import format_number
 from app.training.schemas import TERMINAL
-from app.training.spec import DEFAULT_LR
+from app.training.spec import DEFAULT_LR, task_of
 
 
 def N_(message: str) -> str:
@@ -206,8 +206,7 @@ def run_page(view: dict[str, Any], start: dict[str, Any] | None,
     steps, epochs = view["metrics"]["steps"], view["metrics"]["epochs"]
     progress = view["progress"]
     per_epoch = max(1, progress["iterations_per_epoch"])
-    task = (start or {}).get("task") or (
-        "regression" if spec["dataset"]["name"] in ("sine", "linear") else "classification")
+    task = (start or {}).get("task") or task_of(spec["dataset"]["name"])
     counters = _counters(progress, steps, view.get("summary"))
     at_boundary = replay.epoch if replay is not None and replay.epoch is not None else (
         (view.get("pause") or {}).get("epoch"))

@@ -127,6 +127,8 @@ def test_regression_shows_the_fitted_curve_not_accuracy() -> None:
     assert [line.label for line in page.grad.lines] == [
         "gradient norm before clipping", "gradient norm after clipping"]
     assert [r.value for r in page.grad.rules] == [0.5]
+    # Without the start event (a run read back from the store), the dataset tells the task.
+    assert page.task == train_views.run_page(run.view(), None).task == "regression"
 
 
 def test_a_diverged_run_keeps_its_reason() -> None:

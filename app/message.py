@@ -114,6 +114,12 @@ Text = str | Message
 FORMAT_ERRORS = (KeyError, IndexError, ValueError, TypeError, AttributeError)
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction (``python -m app.i18n``) without translating it here:
+    whoever shows it translates it (a route, a template, a layout)."""
+    return message
+
+
 def english(text: Text) -> str:
     return str(text)
 

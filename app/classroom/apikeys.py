@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.classroom.models import ApiKey, Classroom
-from app.classroom.service import N_, ClassroomError, clean_name
+from app.classroom.service import ClassroomError, clean_name
+from app.message import N_
 
 KEY_PREFIX = "tpk_"
 _KEY_SHAPE = re.compile(r"tpk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})")

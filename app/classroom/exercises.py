@@ -27,11 +27,12 @@ from sqlalchemy.orm import Session
 
 from app.classroom import variants
 from app.classroom.models import TEACHER_LESSON, Assignment, Student, TeacherExercise
-from app.classroom.service import N_, ClassroomError, ExerciseRef, clean_name
+from app.classroom.service import ClassroomError, ExerciseRef, clean_name
 from app.config import Settings
 from app.executor.base import Executor
 from app.lessons import checker
 from app.lessons.models import MAX_SEED, Check, Said
+from app.message import N_
 
 TARGETS = ("result", "var", "grad", "stdout")
 COMPARES = ("values", "shape", "dtype", "equal")

@@ -25,17 +25,13 @@ from app.classroom.models import (
     Student,
     Teacher,
 )
+from app.message import N_
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so a login takes as long either way and does not
 # tell which usernames exist.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 MIN_PASSWORD_CHARS = 10
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction (``python -m app.i18n``); the route translates it."""
-    return message
 
 
 class ClassroomError(Exception):

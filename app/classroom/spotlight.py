@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.classroom.models import Attempt, Classroom, Spotlight, Student, utcnow
-from app.classroom.service import N_, ClassroomError, latest_attempt
+from app.classroom.service import ClassroomError, latest_attempt
+from app.message import N_
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from app.classroom.service import N_, ClassroomError
+from app.classroom.service import ClassroomError
+from app.message import N_
 
 # Bounds of the grammar: a value is small enough to read on a dashboard and to stay far from
 # overflowing a float32 or an int64 in the program it lands in.

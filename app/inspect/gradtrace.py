@@ -20,13 +20,7 @@ import torch
 
 from app.inspect.compact import compact_tensor
 from app.inspect.memo import ViewMemo
-
-
-def N_(message: str) -> str:
-    """Mark a rule for extraction (app/i18n): the JSON carries the English text and the
-    page translates it when it shows it (``_(node.rule)``)."""
-    return message
-
+from app.message import N_
 
 # The local rule of each common node, as a student would write it: ``grad`` is what flowed in
 # (the gradient of the final output with respect to this node's result), a and b the

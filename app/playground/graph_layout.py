@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from app import i18n
+from app.message import N_
 from app.playground.grid import format_number
 
 MAX_NODES = 120  # a bigger graph is unreadable as a picture; the page says how many were cut
@@ -140,11 +141,6 @@ def text_width(text: str) -> int:
 def _identity(text: str) -> str:
     return text
 
-
-def N_(message: str) -> str:
-    """Mark a word drawn in the graph for extraction (app/i18n); ``translate`` turns it into
-    the page's language when the layout is computed."""
-    return message
 
 
 GRAD_IN = N_("grad in")  # before a node's incoming gradient: "grad in [1.0, 1.0]"

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-def N_(message: str) -> str:
-    """Mark a string for extraction without translating it here."""
-    return message
+from app.message import N_
 
 
 @dataclass(frozen=True)

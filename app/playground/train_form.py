@@ -19,7 +19,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from app.jsonmodel import FROM_TEXT
-from app.message import Message, Text
+from app.message import N_, Message, Text
 from app.training.spec import (
     DEFAULT_LR,
     REGRESSION_SETS,
@@ -28,11 +28,6 @@ from app.training.spec import (
     TrainSpec,
 )
 from app.validation import explain
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; the template translates it."""
-    return message
 
 
 def _num(value: float) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.inspect.floats import finite_number
+from app.message import N_
 from app.playground.charts import (
     BoundaryMap,
     Chart,
@@ -24,11 +25,6 @@ from app.playground.charts import (
 from app.playground.grid import format_number
 from app.training.schemas import TERMINAL
 from app.training.spec import DEFAULT_LR, task_of
-
-
-def N_(message: str) -> str:
-    return message
-
 
 RECENT_COOKIE = "train_runs"
 MAX_RECENT = 12  # runs a browser remembers (newest first)

@@ -33,12 +33,11 @@ class Run:
 
 
 @dataclass
-class ScratchPage:
+class SharedPage:
+    """A page whose program(s) travel in its permalink: the link's token and the same
+    program(s) as a Python file."""
+
     share: Share
-    run: Run | None = None
-    example: str | None = None  # slug of the example the editor was loaded from
-    examples: tuple[presets.Example, ...] = presets.EXAMPLES
-    broken_link: bool = False  # a permalink that did not decode (often cut short when copied)
 
     @property
     def token(self) -> str:
@@ -50,21 +49,20 @@ class ScratchPage:
 
 
 @dataclass
-class ComparePage:
-    share: Share
+class ScratchPage(SharedPage):
+    run: Run | None = None
+    example: str | None = None  # slug of the example the editor was loaded from
+    examples: tuple[presets.Example, ...] = presets.EXAMPLES
+    broken_link: bool = False  # a permalink that did not decode (often cut short when copied)
+
+
+@dataclass
+class ComparePage(SharedPage):
     preset: presets.ComparePreset | None
     comparison: compare_mod.Comparison | None = None
     presets: tuple[presets.ComparePreset, ...] = field(default=presets.COMPARE_PRESETS)
     repeat: int = compare_mod.REPEAT
     broken_link: bool = False  # a permalink that did not decode (often cut short when copied)
-
-    @property
-    def token(self) -> str:
-        return permalink.encode(self.share)
-
-    @property
-    def python(self) -> str:
-        return export.to_python(sections(self.share), self.share.seed, self.share.device)
 
 
 def sections(share: Share) -> list[export.Section]:

@@ -19,13 +19,13 @@ series also has its own dash pattern, so colour is never the only cue.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.inspect.floats import finite_number
 from app.message import Message
 from app.playground.heatmap import STEPS
+from app.playground.ticks import nice_step, tick_text, ticks_between
 
 WIDTH, HEIGHT = 640, 360
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40  # room for tick labels on the left and below
@@ -82,33 +82,6 @@ class PlotError(ValueError):
         self.said = said
 
 
-def nice_step(span: float, count: int = TICKS) -> float:
-    """A round tick step (1, 2 or 5 times a power of ten) giving about ``count`` ticks."""
-    if span <= 0 or not math.isfinite(span):
-        return 1.0
-    power = 10 ** math.floor(math.log10(span / count))
-    steps = [factor * power for factor in (1, 2, 5, 10)]
-    return min(steps, key=lambda step: abs(span / step - count))
-
-
-def tick_values(lo: float, hi: float) -> list[float]:
-    step = nice_step(hi - lo)
-    first = math.ceil(lo / step - 1e-9) * step
-    values = []
-    v = first
-    while v <= hi + step * 1e-9:
-        values.append(0.0 if abs(v) < step * 1e-9 else v)
-        v += step
-    return values
-
-
-def tick_label(value: float, step: float) -> str:
-    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
-    if abs(value) >= 1e5 or (value != 0 and abs(value) < 1e-3):
-        return f"{value:.1e}"
-    return f"{value:.{decimals}f}"
-
-
 def value_label(value: float) -> str:
     """A data value in words or a legend: three significant digits are plenty to read."""
     return f"{value:.3g}"
@@ -137,10 +110,12 @@ class _Frame:
                      * (HEIGHT - TOP - BOTTOM), 2)
 
     def ticks(self) -> tuple[list[Tick], list[Tick]]:
-        xs, ys = tick_values(self.x0, self.x1), tick_values(self.y0, self.y1)
-        x_step, y_step = nice_step(self.x1 - self.x0), nice_step(self.y1 - self.y0)
-        return ([Tick(self.px(v), tick_label(v, x_step)) for v in xs],
-                [Tick(self.py(v), tick_label(v, y_step)) for v in ys])
+        x_step = nice_step(self.x1 - self.x0, TICKS)
+        y_step = nice_step(self.y1 - self.y0, TICKS)
+        return ([Tick(self.px(v), tick_text(v, x_step))
+                 for v in ticks_between(self.x0, self.x1, x_step)],
+                [Tick(self.py(v), tick_text(v, y_step))
+                 for v in ticks_between(self.y0, self.y1, y_step)])
 
 
 def _items(result: Any) -> dict[str, dict[str, Any]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.inspect.floats import finite_number
+from app.playground.ticks import log_ticks, nice_range, tick_text, ticks_between
 
 TONES = 8  # tone-0 .. tone-7 in static/app.css
 MAX_POINTS = 300  # points drawn per line; more cannot be told apart in a chart this wide
@@ -30,48 +31,6 @@ MAX_MARKS = 200  # data points drawn over a decision boundary
 MARK_R = 3.2  # marker radius in pixels
 
 Scale = Callable[[float], float]  # data coordinate -> pixel
-
-
-# --- ticks ---------------------------------------------------------------------------
-def nice_step(span: float, count: int) -> float:
-    """A round step (1, 2 or 5 times a power of ten) giving close to ``count`` intervals."""
-    raw = span / max(1, count)
-    power = 10.0 ** math.floor(math.log10(raw))
-    steps = [f * power for f in (1, 2, 5, 10)]
-    return min(steps, key=lambda step: (abs(span / step - count), -step))
-
-
-def nice_range(lo: float, hi: float, count: int = 4) -> tuple[float, float, float]:
-    """(low, high, step): ``lo``..``hi`` widened to whole steps."""
-    if hi < lo:
-        lo, hi = hi, lo
-    if hi == lo:
-        pad = abs(lo) * 0.1 or 1.0
-        lo, hi = lo - pad, hi + pad
-    step = nice_step(hi - lo, count)
-    return math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step, step
-
-
-def tick_text(value: float, step: float) -> str:
-    """A tick label with as many decimals as the step needs: 0, 0.5, 1; 1e-4 when tiny."""
-    if value == 0:
-        return "0"
-    if abs(value) < 1e-3 or abs(value) >= 1e6:
-        mantissa, exponent = f"{value:.0e}".split("e")
-        return f"{mantissa}e{int(exponent)}"
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    return f"{value:.{decimals}f}"
-
-
-def log_ticks(lo: float, hi: float) -> list[float]:
-    """Tick values of a log axis from ``lo`` to ``hi`` (both > 0): decades, plus 2 and 5
-    between them when the range spans less than two decades."""
-    first, last = math.floor(math.log10(lo) + 1e-9), math.ceil(math.log10(hi) - 1e-9)
-    if last == first:
-        last += 1
-    multiples = (1, 2, 5) if last - first < 2 else (1,)
-    return [m * 10.0**e for e in range(first, last + 1) for m in multiples
-            if lo * 0.999 <= m * 10.0**e <= hi * 1.001]
 
 
 # --- line charts ---------------------------------------------------------------------
@@ -208,20 +167,13 @@ def line_chart(
             y0, y1 = y_range
         to_y = _scale(y0, y1, chart.bottom, chart.top)
         chart.y_ticks = [Tick(round(to_y(v), 1), tick_text(v, y_step))
-                         for v in _steps(y0, y1, y_step)]
+                         for v in ticks_between(y0, y1, y_step)]
     chart.x_ticks = [Tick(round(to_x(v), 1), tick_text(v, x_step))
-                     for v in _steps(x0, x1, x_step)]
+                     for v in ticks_between(x0, x1, x_step)]
     chart.lines = [_line(sample, to_x, to_y, chart.log_y) for sample in sampled]
     chart.rules = [Rule(label, value, round(to_y(value), 1), "rule") for label, value in rules]
     chart.dots = [Dot(round(to_x(x), 1), round(to_y(y), 1)) for x, y in finite_dots]
     return chart
-
-
-def _steps(lo: float, hi: float, step: float) -> list[float]:
-    """Multiples of ``step`` from ``lo`` to ``hi`` (both included when they are ones)."""
-    first = math.ceil(lo / step - 1e-9)
-    count = math.floor(hi / step + 1e-9) - first
-    return [round((first + i) * step, 12) for i in range(count + 1)]
 
 
 def _scale(d0: float, d1: float, p0: float, p1: float) -> Scale:
@@ -403,7 +355,7 @@ def boundary_map(snapshot: dict[str, Any], points: dict[str, Any] | None, *,
 
 def _axis_ticks(lo: float, hi: float, to_pixel: Scale) -> list[Tick]:
     _, _, step = nice_range(lo, hi, count=4)
-    return [Tick(round(to_pixel(v), 1), tick_text(v, step)) for v in _steps(lo, hi, step)]
+    return [Tick(round(to_pixel(v), 1), tick_text(v, step)) for v in ticks_between(lo, hi, step)]
 
 
 def _ramp() -> list[Swatch]:

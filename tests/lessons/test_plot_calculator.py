@@ -20,13 +20,6 @@ def points(path: str) -> list[tuple[float, float]]:
     return [tuple(map(float, p.split(","))) for p in path.split()]  # type: ignore[misc]
 
 
-def test_nice_ticks() -> None:
-    assert plot.tick_values(0, 1) == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    assert plot.tick_values(-3.3, 7.1) == [-2, 0, 2, 4, 6]
-    assert plot.nice_step(0) == 1.0
-    assert plot.tick_label(0.5, 0.1) == "0.5" and plot.tick_label(200, 50) == "200"
-
-
 def test_lines_map_data_onto_the_frame(sandbox: Sandbox) -> None:
     c = chart(sandbox, "lines", 'x = torch.linspace(0, 1, 11)\n{"x": x, "square": x ** 2, '
                                 '"line": x}')

@@ -15,6 +15,7 @@ import sys
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -245,7 +246,6 @@ class Interpreter(Uncopyable):
         # draws them as cut edges. Holding the result keeps its id unique; only the latest
         # few are kept so a loop under no_grad does not pile tensors up.
         self.cuts: dict[int, tuple[torch.Tensor, torch.Tensor, str]] = {}
-        self.builtins = make_builtins(self)
         self.globals = Scope({})
         self.admission = Admission(self._is_own)
         # The exceptions being handled by the program's except blocks (a bare raise re-raises
@@ -255,6 +255,13 @@ class Interpreter(Uncopyable):
         # restore_default_device() when the program ends (a worker serves many programs).
         self.default_device: DeviceContext | None = None
         self.device_blocks = 0  # `with torch.device(...)` blocks open now
+
+    @cached_property
+    def builtins(self) -> dict[str, Any]:
+        """print, len, range ... made on the first name a program looks up there (or the
+        first check of a value torch hands back): a program of a few tensor lines names none,
+        and making their ~40 closures was ~5% of its run."""
+        return make_builtins(self)
 
     # ======================================================================== statements
     def run(self, tree: ast.Module) -> RunState:
